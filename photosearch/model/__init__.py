@@ -1,0 +1,1 @@
+"""CLIP-style dual encoders. Import submodules directly; this package imports nothing heavy."""

