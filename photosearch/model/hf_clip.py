@@ -35,7 +35,8 @@ class HFClip(EmbeddingModel):
             if load_pretrained and hf_dir is None:
                 self.clip = CLIPModel.from_pretrained(source)
             else:
-                self.clip = CLIPModel(CLIPConfig.from_pretrained(source))
+                # _from_config picks the same attention implementation as from_pretrained (bit-identical reloads)
+                self.clip = CLIPModel._from_config(CLIPConfig.from_pretrained(source))
             self.tokenizer = AutoTokenizer.from_pretrained(source)
         except OSError as e:
             raise ModelError(f"cannot load CLIP model {source!r} (offline, or not a CLIP folder): "
