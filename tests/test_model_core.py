@@ -154,29 +154,34 @@ def test_cls_and_mean_pooling_differ(tmp_path):
     assert not torch.allclose(a.text_encoder(**tok), b.text_encoder(**tok))
 
 
-def test_hf_clip_family_loads_from_a_local_folder(tmp_path):
+def make_tiny_clip_folder(src):
+    """A tiny random CLIP saved as a transformers folder, with a tokenizer built from a tiny BPE vocab."""
+    import json
+
     from transformers import CLIPConfig, CLIPModel, CLIPTokenizerFast
 
-    from photosearch.model.checkpoint import build_model
-    from photosearch.model.config import FAMILY_HF_CLIP, ModelConfig
-
-    # A tiny random CLIP saved as a transformers folder, with a tokenizer built from a tiny BPE vocab.
     cfg = CLIPConfig(text_config=dict(vocab_size=1000, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                                       num_attention_heads=2, max_position_embeddings=32),
                      vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
                                         num_attention_heads=2, image_size=32, patch_size=8),
                      projection_dim=24)
-    src = tmp_path / "tiny-clip"
     torch.manual_seed(0)
     CLIPModel(cfg).save_pretrained(str(src))
-    import json
-
     vocab = {t: i for i, t in enumerate(["<|startoftext|>", "<|endoftext|>", "a</w>", "dog</w>", "cat</w>",
                                           "d", "o", "g</w>", "c", "a", "t</w>"])}
     (src / "vocab.json").write_text(json.dumps(vocab))
     (src / "merges.txt").write_text("#version: 0.2\n")
     CLIPTokenizerFast(vocab_file=str(src / "vocab.json"), merges_file=str(src / "merges.txt")).save_pretrained(str(src))
+    return src
 
+
+def test_hf_clip_family_loads_from_a_local_folder(tmp_path):
+    from transformers import CLIPModel
+
+    from photosearch.model.checkpoint import build_model
+    from photosearch.model.config import FAMILY_HF_CLIP, ModelConfig
+
+    src = make_tiny_clip_folder(tmp_path / "tiny-clip")
     model = build_model(ModelConfig(name="tinyclip", family=FAMILY_HF_CLIP, hf_clip_name=str(src))).eval()
     assert model.embed_dim == 24 and model.config.preprocess.input_size == 32
     t = model.embed_texts(["a dog", "a cat"])
@@ -216,3 +221,33 @@ def test_device_choice():
     if not torch.cuda.is_available():
         with pytest.raises(PhotoSearchError, match="not available"):
             resolve_device("cuda")
+
+
+def test_hub_model_downloads_through_the_real_code_from_a_local_hub(tmp_path):
+    """`clip-vit-b32` is fetched by transformers/huggingface_hub from a hub server on 127.0.0.1 (HF_ENDPOINT),
+    stored in the model store, and then works offline with the server gone."""
+    import json
+    import subprocess
+    import sys
+
+    from helpers import cli_env
+    from hubserver import HubServer
+
+    src = make_tiny_clip_folder(tmp_path / "tiny-clip")
+    env = cli_env(tmp_path / "home")
+    env.update(HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="0")
+    cmd = [sys.executable, "-m", "photosearch", "embed-text", "a dog", "--model", "clip-vit-b32", "--json"]
+    with HubServer({"openai/clip-vit-base-patch32": src}) as hub:
+        env["HF_ENDPOINT"] = hub.url
+        first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+        assert first.returncode == 0, first.stderr
+        assert any("model.safetensors" in r for r in hub.requests)
+    vec = json.loads(first.stdout)[0]["embedding"]
+    assert len(vec) == 24
+    env.update(HF_HUB_OFFLINE="1", HF_ENDPOINT="http://127.0.0.1:9")  # server gone, offline
+    again = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)[0]["embedding"] == vec
+    models = json.loads(subprocess.run([sys.executable, "-m", "photosearch", "models", "--json"], env=env,
+                                       capture_output=True, text=True, check=True).stdout)
+    assert next(m for m in models if m["name"] == "clip-vit-b32")["offline_ready"]
