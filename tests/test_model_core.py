@@ -251,3 +251,13 @@ def test_hub_model_downloads_through_the_real_code_from_a_local_hub(tmp_path):
     models = json.loads(subprocess.run([sys.executable, "-m", "photosearch", "models", "--json"], env=env,
                                        capture_output=True, text=True, check=True).stdout)
     assert next(m for m in models if m["name"] == "clip-vit-b32")["offline_ready"]
+
+
+def test_a_model_used_for_inference_can_still_be_trained(tiny):
+    tiny.embed_pixels(torch.randn(2, 3, 64, 64))  # converts to channels-last on first use
+    tiny.embed_texts(["warm up"])
+    tiny.train()
+    tok = tiny.tokenize(["a", "b"])
+    img, txt, scale = tiny(torch.randn(2, 3, 64, 64), tok["input_ids"], tok["attention_mask"])
+    ClipLoss()(img, txt, scale).backward()
+    assert all(p.grad is not None for p in tiny.param_groups()["heads"])

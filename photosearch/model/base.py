@@ -94,7 +94,6 @@ class EmbeddingModel(nn.Module):
                 out.append(self.encode_text(tok["input_ids"], tok["attention_mask"]).float().cpu())
         return torch.cat(out) if out else torch.zeros(0, self.embed_dim)
 
-    @torch.inference_mode()
     def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         """Normalised embeddings of a ready batch (B, 3, H, W), float32 on the CPU."""
         from photosearch.device import autocast
@@ -102,12 +101,14 @@ class EmbeddingModel(nn.Module):
         self.eval()
         if not getattr(self, "_channels_last", False):
             # NHWC convolutions: 1.5x faster for EfficientNet-Lite0 on this 2-core CPU (benchmarks/bench_embed.py),
-            # and the usual win on GPUs. Conversion happens once, on the first inference batch.
+            # and the usual win on GPUs. Converted once, outside inference mode: parameters converted inside it
+            # would become inference tensors that a later fine-tuning step cannot use.
             self.to(memory_format=torch.channels_last)
             self._channels_last = True
-        pixels = pixels.to(self.device, non_blocking=True).contiguous(memory_format=torch.channels_last)
-        with autocast(self.device):
-            return self.encode_image(pixels).float().cpu()
+        with torch.inference_mode():
+            pixels = pixels.to(self.device, non_blocking=True).contiguous(memory_format=torch.channels_last)
+            with autocast(self.device):
+                return self.encode_image(pixels).float().cpu()
 
     def embed_pil(self, images: Sequence, batch_size: int = 32) -> torch.Tensor:
         tf = self.eval_transform()
