@@ -196,3 +196,13 @@ def test_bundle_entry_script_runs_the_cli(home):
                        timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == f"photosearch {__version__}", r.stderr
     compile((PACKAGING / "photosearch.spec").read_text(), "photosearch.spec", "exec")  # the spec is valid Python
+
+
+def test_windows_installer_script_matches_the_bundle():
+    iss = (PACKAGING / "windows" / "photosearch.iss").read_text()
+    assert f'#define AppVersion "{__version__}"' in iss and f'#define AppId "{APP_ID}"' in iss
+    spec = (PACKAGING / "photosearch.spec").read_text()
+    # The shortcut targets the windowed executable the spec builds, inside the folder it collects.
+    assert 'name="photosearch-gui", console=False' in spec and 'name="PhotoSearch")' in spec
+    assert '{app}\\photosearch-gui.exe' in iss and 'dist\\PhotoSearch\\*' in iss
+    assert "SetupIconFile=..\\icons\\photosearch.ico" in iss and (PACKAGING / "icons" / "photosearch.ico").is_file()
