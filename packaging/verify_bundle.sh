@@ -26,7 +26,8 @@ fail() { echo "verify: FAIL: $*" >&2; exit 1; }
 t0=$(date +%s)
 
 # A user's environment minus any Python: only HOME, an empty PATH, a locale and the app's home.
-run() { env -i HOME="$T/home" PATH="$T/emptybin" LANG=C.UTF-8 PHOTOSEARCH_HOME="$T/home/ps" "$@"; }
+CLEAN_ENV=(HOME="$T/home" PATH="$T/emptybin" LANG=C.UTF-8 PHOTOSEARCH_HOME="$T/home/ps")
+run() { env -i "${CLEAN_ENV[@]}" "$@"; }
 run sh -c 'command -v python3 || command -v python' >/dev/null 2>&1 && fail "python is reachable on PATH"
 [ -x "$B/photosearch" ] || fail "no CLI executable at $B/photosearch"
 
@@ -59,15 +60,24 @@ run DISPLAY="$DISP" QT_QPA_PLATFORM=xcb "$B/photosearch-gui" > "$OUT/gui.log" 2>
 GPID=$!
 sleep "$GUI_SECONDS"
 alive=1; kill -0 "$GPID" 2>/dev/null || alive=0
+mapped=unknown
+if command -v xwininfo >/dev/null; then
+  # A top-level window titled PhotoSearch is on the screen (not just a process that is still alive).
+  DISPLAY="$DISP" xwininfo -root -tree | grep -q '"PhotoSearch": ("photosearch-gui"' && mapped=yes || mapped=no
+fi
 if command -v import >/dev/null; then DISPLAY="$DISP" import -window root "$OUT/gui.png" || true; fi
 if [ "$alive" = 1 ]; then kill "$GPID"; wait "$GPID" 2>/dev/null || true
 else wait "$GPID" && rc=0 || rc=$?; cat "$OUT/gui.log" >&2; fail "photosearch-gui exited early (rc=$rc)"; fi
+[ "$mapped" != no ] || fail "no PhotoSearch window appeared on the X screen"
 ls "$T/home/ps/logs"/crash-*.txt >/dev/null 2>&1 && { cat "$T/home/ps/logs"/crash-*.txt >&2; fail "the GUI wrote a crash report"; }
 # Not a black screen: the window drew something (the screenshot has more than a handful of colours).
 if [ -f "$OUT/gui.png" ] && command -v identify >/dev/null; then
   colours=$(identify -format '%k' "$OUT/gui.png")
   [ "$colours" -gt 16 ] || fail "the GUI screenshot is blank ($colours colours)"
 fi
+# Time to the window's first paint, measured by the app itself (offscreen, so no X server is involved).
+paint=$(timeout 60 env -i "${CLEAN_ENV[@]}" QT_QPA_PLATFORM=offscreen PHOTOSEARCH_STARTUP_PROBE=paint "$B/photosearch-gui" 2>/dev/null \
+        | grep -o '"first_paint_s": [0-9.]*' | grep -o '[0-9.]*$' || true)
 t_end=$(date +%s)
 echo "verify: OK: CLI, index, search (top hit ${top#*: }), GUI up for ${GUI_SECONDS}s; screenshot $OUT/gui.png" >&2
-echo "{\"ok\": true, \"seconds\": $((t_end - t0)), \"index_s\": $((t_search - t_index)), \"search_s\": $((t_gui - t_search)), \"gui_s\": $((t_end - t_gui)), \"bundle_size\": \"$(du -sh "$B" | cut -f1)\"}"
+echo "{\"ok\": true, \"seconds\": $((t_end - t0)), \"index_s\": $((t_search - t_index)), \"search_s\": $((t_gui - t_search)), \"gui_s\": $((t_end - t_gui)), \"gui_first_paint_s\": ${paint:-null}, \"window_mapped\": \"$mapped\", \"bundle_size\": \"$(du -sh "$B" | cut -f1)\"}"
