@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Check a built bundle the way a user without Python would run it (about 1-2 minutes on 2 cores).
+# Check a built bundle the way a user without Python would run it (45-70 s on 2 busy cores).
 #
 #   packaging/verify_bundle.sh [dist/PhotoSearch]
 #
