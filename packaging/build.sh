@@ -7,6 +7,7 @@
 # It makes (once) a build venv with the CPU build of torch, the app and PyInstaller, renders the icons if
 # they are missing, and runs packaging/photosearch.spec. Reruns reuse the venv and PyInstaller's cache
 # (CLEAN=1 starts over). Takes 7.5 min the first time on 2 busy cores (4-5 min after); the result is 1.07 GB.
+# ARCHIVE=1 also packs dist/PhotoSearch-<version>-<os>-<arch>.tar.gz for publishing.
 # Then: packaging/verify_bundle.sh checks the bundle with no Python environment on PATH.
 set -euo pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +45,10 @@ cd "$BUILD"  # not the repo root: analysis must import the installed app, as use
 nice -n 5 "$VENV/bin/pyinstaller" --noconfirm --log-level "${PYI_LOG_LEVEL:-WARN}" \
   --distpath "$DIST" --workpath "$BUILD/work" "$REPO/packaging/photosearch.spec"
 
+if [ "${ARCHIVE:-0}" = 1 ]; then  # the file to publish: dist/PhotoSearch-<version>-linux-<arch>.tar.gz
+  ver=$("$VPY" -c "import photosearch; print(photosearch.__version__)")
+  tar -C "$DIST" -czf "$DIST/PhotoSearch-$ver-$(uname -s | tr A-Z a-z)-$(uname -m).tar.gz" PhotoSearch
+fi
 secs=$(( $(date +%s) - start ))
 size=$(du -sh "$DIST/PhotoSearch" | cut -f1)
 echo "build: dist/PhotoSearch ($size) built in ${secs}s" >&2
