@@ -1,0 +1,3 @@
+from photosearch.gui.launcher import main
+
+raise SystemExit(main())

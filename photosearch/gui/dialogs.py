@@ -1,0 +1,210 @@
+"""The settings dialog: model, device, batch size, folders, storage locations, caches, re-index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+                               QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+from photosearch.gui.settings import Settings
+from photosearch.gui.widgets import human_size, muted
+from photosearch.gui.workers import Task, TaskRunner
+from photosearch.paths import AppPaths
+
+
+def _list_models(paths: AppPaths):
+    def job(_t):
+        from photosearch.model.store import ModelStore
+
+        return [m.to_dict() for m in ModelStore(paths).list()]
+    return job
+
+
+def _devices(_t):
+    from photosearch.device import available_devices
+
+    return available_devices()
+
+
+def _dir_size(path: Path):
+    def job(_t):
+        n = 0
+        if path.is_dir():
+            for p in path.rglob("*"):
+                try:
+                    n += p.stat().st_size if p.is_file() else 0
+                except OSError:
+                    pass
+        return n
+    return job
+
+
+def model_label(m: dict) -> str:
+    tag = "offline" if m.get("offline_ready") else "needs download"
+    return f"{m['name']}   [{tag}]" + ("   ✓ active" if m.get("active") else "")
+
+
+class SettingsDialog(QDialog):
+    modelChosen = Signal(str)
+    reindexRequested = Signal()
+    addFolderRequested = Signal()
+    removeFolderRequested = Signal(str)
+    cacheCleared = Signal()
+
+    def __init__(self, parent: QWidget | None, paths: AppPaths, settings: Settings, current_model: str | None = None,
+                 thumbs=None, folders: list[str] | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("PhotoSearch Settings")
+        self.paths, self.settings, self.thumbs = paths, settings, thumbs
+        self.current_model = current_model
+        self.runner = TaskRunner(2, self)
+        self.models: list[dict] = []
+        self.resize(620, 640)
+        lay = QVBoxLayout(self)
+
+        mbox = QGroupBox("Search model")
+        ml = QVBoxLayout(mbox)
+        self.model_list = QListWidget()
+        self.model_list.setMinimumHeight(110)
+        self.model_list.addItem("Loading the model list…")
+        self.model_list.currentRowChanged.connect(self._on_model_row)
+        ml.addWidget(self.model_list)
+        self.model_desc = QLabel()
+        self.model_desc.setWordWrap(True)
+        muted(self.model_desc)
+        ml.addWidget(self.model_desc)
+        form = QFormLayout()
+        self.device = QComboBox()
+        self.device.addItem("Automatic (best available)", "auto")
+        self.device.setCurrentIndex(0)
+        form.addRow("Device", self.device)
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 512)
+        self.batch.setValue(settings.batch_size)
+        self.batch.setToolTip("Photos per batch while indexing; larger is faster on a GPU, uses more memory")
+        form.addRow("Batch size", self.batch)
+        ml.addLayout(form)
+        lay.addWidget(mbox)
+
+        fbox = QGroupBox("Folders")
+        fl = QVBoxLayout(fbox)
+        self.folder_list = QListWidget()
+        self.folder_list.setMaximumHeight(100)
+        for f in folders or []:
+            self.folder_list.addItem(f)
+        fl.addWidget(self.folder_list)
+        row = QHBoxLayout()
+        add = QPushButton("Add…")
+        add.clicked.connect(self.addFolderRequested)
+        add.clicked.connect(self.accept_and_close)
+        rem = QPushButton("Remove")
+        rem.clicked.connect(self._remove_folder)
+        reindex = QPushButton("Re-index now")
+        reindex.setToolTip("Look again for new, changed and removed photos in every folder")
+        reindex.clicked.connect(self.reindexRequested)
+        row.addWidget(add)
+        row.addWidget(rem)
+        row.addStretch(1)
+        row.addWidget(reindex)
+        fl.addLayout(row)
+        lay.addWidget(fbox)
+
+        sbox = QGroupBox("Storage")
+        sl = QFormLayout(sbox)
+        for label, path in (("Library", paths.library_db), ("Models", paths.models),
+                            ("Thumbnails", paths.thumbnails), ("Settings", settings.file)):
+            w = QWidget()
+            h = QHBoxLayout(w)
+            h.setContentsMargins(0, 0, 0, 0)
+            lab = QLabel(str(path))
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            lab.setWordWrap(True)
+            h.addWidget(lab, 1)
+            btn = QPushButton("Open")
+            target = path if path.is_dir() else path.parent
+            btn.clicked.connect(lambda _c=False, t=target: QDesktopServices.openUrl(QUrl.fromLocalFile(str(t))))
+            h.addWidget(btn)
+            sl.addRow(label, w)
+        crow = QHBoxLayout()
+        self.cache_label = QLabel("Thumbnail cache: …")
+        crow.addWidget(self.cache_label, 1)
+        self.clear_btn = QPushButton("Clear thumbnail cache")
+        self.clear_btn.clicked.connect(self.clear_cache)
+        crow.addWidget(self.clear_btn)
+        sl.addRow(crow)
+        lay.addWidget(sbox)
+
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept_and_close)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+        self._submit(_list_models(paths), self._on_models)
+        self._submit(_devices, self._on_devices)
+        self._submit(_dir_size(paths.thumbnails), self._on_cache_size)
+
+    def _submit(self, fn, on_ok) -> Task:
+        t = Task(fn)
+        t.succeeded.connect(on_ok)
+        t.failed.connect(lambda msg: self.model_desc.setText(f"Error: {msg}"))
+        return self.runner.submit(t)
+
+    def _on_models(self, models: list[dict]) -> None:
+        self.models = models
+        self.model_list.clear()
+        want = self.current_model or self.settings.model or next((m["name"] for m in models if m.get("active")), None)
+        for m in models:
+            it = QListWidgetItem(model_label(m))
+            it.setData(Qt.ItemDataRole.UserRole, m["name"])
+            it.setToolTip(m.get("description") or "")
+            self.model_list.addItem(it)
+            if m["name"] == want:
+                self.model_list.setCurrentItem(it)
+
+    def _on_model_row(self, row: int) -> None:
+        if 0 <= row < len(self.models):
+            m = self.models[row]
+            self.model_desc.setText(f"{m.get('description') or ''}  ·  {m.get('embed_dim')}-d vectors, "
+                                    f"{m.get('family')}")
+
+    def _on_devices(self, devs: list[str]) -> None:
+        names = {"cuda": "CUDA GPU", "mps": "Apple GPU (MPS)", "cpu": "CPU"}
+        for d in devs:
+            self.device.addItem(names.get(d, d), d)
+        i = self.device.findData(self.settings.device)
+        self.device.setCurrentIndex(max(0, i))
+
+    def _on_cache_size(self, n: int) -> None:
+        self.cache_label.setText(f"Thumbnail cache: {human_size(n)}")
+
+    def selected_model(self) -> str | None:
+        it = self.model_list.currentItem()
+        return it.data(Qt.ItemDataRole.UserRole) if it is not None else None
+
+    def clear_cache(self) -> None:
+        n = self.thumbs.clear_cache() if self.thumbs is not None else 0
+        self.cache_label.setText(f"Thumbnail cache: cleared ({n} files)")
+        self.cacheCleared.emit()
+
+    def _remove_folder(self) -> None:
+        it = self.folder_list.currentItem()
+        if it is not None:
+            self.removeFolderRequested.emit(it.text())
+            self.folder_list.takeItem(self.folder_list.row(it))
+
+    def accept_and_close(self) -> None:
+        self.settings.batch_size = self.batch.value()
+        dev = self.device.currentData()
+        device_changed = dev != self.settings.device
+        self.settings.device = dev
+        name = self.selected_model()
+        if name and (name != self.current_model or device_changed):
+            self.modelChosen.emit(name)
+        self.accept()
+
+    def done(self, r: int) -> None:
+        self.runner.shutdown()
+        super().done(r)

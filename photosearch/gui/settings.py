@@ -1,0 +1,107 @@
+"""Persistent UI settings: a typed wrapper over an INI-format QSettings in ``AppPaths.config``.
+
+The file lives under ``PHOTOSEARCH_HOME`` when that is set, so tests never touch the user's settings.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import QByteArray, QSettings
+
+from photosearch.paths import AppPaths
+
+SETTINGS_VERSION = 1
+THUMB_MIN, THUMB_MAX, THUMB_DEFAULT = 96, 320, 160
+
+
+def _to_int(v, default: int) -> int:
+    try:
+        return int(v)
+    except (TypeError, ValueError):
+        return default
+
+
+class Settings:
+    """Everything the window remembers. Folders live in the library too; this copy shows them instantly."""
+
+    def __init__(self, paths: AppPaths):
+        self.paths = paths
+        paths.config.mkdir(parents=True, exist_ok=True)
+        self.file = Path(paths.config) / "PhotoSearch.ini"
+        self.q = QSettings(str(self.file), QSettings.Format.IniFormat)
+        if _to_int(self.q.value("version"), 0) != SETTINGS_VERSION:
+            self.q.setValue("version", SETTINGS_VERSION)
+
+    def sync(self) -> None:
+        self.q.sync()
+
+    # -- simple typed values ------------------------------------------------------------------
+    def _get(self, key: str, default):
+        v = self.q.value(key)
+        return default if v is None or v == "" else v
+
+    @property
+    def model(self) -> str | None:
+        """Active model name; None follows the model store's active choice."""
+        v = self._get("model", None)
+        return str(v) if v else None
+
+    @model.setter
+    def model(self, name: str | None) -> None:
+        self.q.setValue("model", name or "")
+
+    @property
+    def device(self) -> str:
+        return str(self._get("device", "auto"))
+
+    @device.setter
+    def device(self, v: str) -> None:
+        self.q.setValue("device", v)
+
+    @property
+    def batch_size(self) -> int:
+        return max(1, _to_int(self._get("batch_size", 32), 32))
+
+    @batch_size.setter
+    def batch_size(self, v: int) -> None:
+        self.q.setValue("batch_size", int(v))
+
+    @property
+    def thumb_size(self) -> int:
+        return min(THUMB_MAX, max(THUMB_MIN, _to_int(self._get("thumb_size", THUMB_DEFAULT), THUMB_DEFAULT)))
+
+    @thumb_size.setter
+    def thumb_size(self, v: int) -> None:
+        self.q.setValue("thumb_size", int(v))
+
+    @property
+    def folders(self) -> list[str]:
+        v = self.q.value("folders")
+        if v is None or v == "":
+            return []
+        return [str(x) for x in (v if isinstance(v, list) else [v])]
+
+    @folders.setter
+    def folders(self, v: list[str]) -> None:
+        self.q.setValue("folders", list(v))
+
+    def _bytes(self, key: str) -> QByteArray | None:
+        v = self.q.value(key)
+        return v if isinstance(v, QByteArray) and not v.isEmpty() else None
+
+    @property
+    def geometry(self) -> QByteArray | None:
+        return self._bytes("window/geometry")
+
+    @geometry.setter
+    def geometry(self, v: QByteArray) -> None:
+        self.q.setValue("window/geometry", v)
+
+    @property
+    def splitter(self) -> QByteArray | None:
+        return self._bytes("window/splitter")
+
+    @splitter.setter
+    def splitter(self, v: QByteArray) -> None:
+        self.q.setValue("window/splitter", v)

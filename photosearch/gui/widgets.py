@@ -1,0 +1,440 @@
+"""Reusable widgets: search box, thumbnail grid (view + delegate), preview pane, empty states, banners."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPainterPath, QPalette, QPen, QPixmap
+from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QListView,
+                               QPushButton, QSizePolicy, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout,
+                               QWidget)
+
+from photosearch.gui.models import PathRole, ScoreRole
+from photosearch.imageio import is_image_name
+
+
+def dropped_paths(mime) -> list[str]:
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()] if mime.hasUrls() else []
+
+
+def human_size(n: int | None) -> str:
+    if not n and n != 0:
+        return "—"
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def human_duration(s: float | None) -> str:
+    if s is None or s != s or s < 0:
+        return "—"
+    s = int(round(s))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
+def muted(widget: QWidget) -> None:
+    pal = widget.palette()
+    c = pal.color(QPalette.ColorRole.WindowText)
+    c.setAlpha(150)
+    pal.setColor(QPalette.ColorRole.WindowText, c)
+    widget.setPalette(pal)
+
+
+class SearchBox(QLineEdit):
+    """The query line. Dropping an image file on it searches by example."""
+
+    imageDropped = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setPlaceholderText("Describe a photo — e.g. “a dog on the beach” — or drop an image here")
+        self.setClearButtonEnabled(True)
+        self.setMinimumHeight(34)
+        f = self.font()
+        f.setPointSizeF(f.pointSizeF() * 1.15)
+        self.setFont(f)
+        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView)
+        self.addAction(icon, QLineEdit.ActionPosition.LeadingPosition)
+        self.setAcceptDrops(True)
+
+    def _image(self, mime) -> str | None:
+        for p in dropped_paths(mime):
+            if os.path.isfile(p) and is_image_name(p):
+                return p
+        return None
+
+    def dragEnterEvent(self, e):
+        if self._image(e.mimeData()):
+            e.acceptProposedAction()
+        else:
+            super().dragEnterEvent(e)
+
+    def dragMoveEvent(self, e):
+        if self._image(e.mimeData()):
+            e.acceptProposedAction()
+        else:
+            super().dragMoveEvent(e)
+
+    def dropEvent(self, e):
+        p = self._image(e.mimeData())
+        if p:
+            e.acceptProposedAction()
+            self.imageDropped.emit(p)
+        else:
+            super().dropEvent(e)
+
+
+class ThumbDelegate(QStyledItemDelegate):
+    """Paints a square-fit thumbnail with its file name; the score shows as a badge on hover."""
+
+    PAD = 6
+
+    def __init__(self, size: int, parent=None):
+        super().__init__(parent)
+        self.size = size
+
+    def sizeHint(self, option, index) -> QSize:
+        fm = QFontMetrics(option.font)
+        return QSize(self.size + 2 * self.PAD, self.size + 2 * self.PAD + fm.height() + 4)
+
+    def paint(self, p: QPainter, option, index) -> None:
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        r = option.rect.adjusted(2, 2, -2, -2)
+        pal = option.palette
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        hover = bool(option.state & QStyle.StateFlag.State_MouseOver)
+        if selected or hover:
+            c = QColor(pal.color(QPalette.ColorRole.Highlight))
+            c.setAlpha(90 if selected else 35)
+            p.setPen(QPen(pal.color(QPalette.ColorRole.Highlight), 1.5) if selected else Qt.PenStyle.NoPen)
+            p.setBrush(c)
+            p.drawRoundedRect(QRectF(r), 8, 8)
+        box = QRect(r.x() + self.PAD - 2, r.y() + self.PAD - 2, self.size, self.size)
+        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        if isinstance(pm, QPixmap) and not pm.isNull():
+            s = pm.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(0, 0, s.width(), s.height())
+            target.moveCenter(box.center())
+            clip = QPainterPath()
+            clip.addRoundedRect(QRectF(target), 4, 4)
+            p.setClipPath(clip)
+            p.drawPixmap(target, pm)
+            p.setClipping(False)
+        else:
+            p.setPen(Qt.PenStyle.NoPen)
+            c = QColor(pal.color(QPalette.ColorRole.Mid))
+            c.setAlpha(60)
+            p.setBrush(c)
+            p.drawRoundedRect(QRectF(box.adjusted(8, 8, -8, -8)), 6, 6)
+        text_rect = QRect(r.x() + 4, box.bottom() + 4, r.width() - 8, option.fontMetrics.height())
+        p.setPen(pal.color(QPalette.ColorRole.HighlightedText if False else QPalette.ColorRole.Text))
+        name = option.fontMetrics.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "",
+                                             Qt.TextElideMode.ElideMiddle, text_rect.width())
+        p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
+        if hover:
+            score = index.data(ScoreRole)
+            if score is not None:
+                f = QFont(option.font)
+                f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
+                f.setBold(True)
+                p.setFont(f)
+                label = f"{score:.2f}"
+                w = QFontMetrics(f).horizontalAdvance(label) + 10
+                badge = QRect(box.right() - w - 2, box.top() + 4, w, QFontMetrics(f).height() + 2)
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(QColor(0, 0, 0, 160))
+                p.drawRoundedRect(QRectF(badge), 6, 6)
+                p.setPen(QColor("white"))
+                p.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+        p.restore()
+
+
+class ResultsView(QListView):
+    """Thumbnail grid: icon mode, uniform cells, per-pixel scrolling, drag out as file URLs."""
+
+    spacePressed = Signal()
+    zoomRequested = Signal(int)  # +1 / -1 steps
+
+    def __init__(self, thumb_size: int, parent=None):
+        super().__init__(parent)
+        self.setViewMode(QListView.ViewMode.IconMode)
+        self.setUniformItemSizes(True)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
+        self.setMovement(QListView.Movement.Static)
+        self.setWrapping(True)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setDefaultDropAction(Qt.DropAction.CopyAction)
+        self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.setLayoutMode(QListView.LayoutMode.Batched)
+        self.setBatchSize(300)
+        self.setMouseTracking(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.delegate = ThumbDelegate(thumb_size, self)
+        self.setItemDelegate(self.delegate)
+        self.set_thumb_size(thumb_size)
+
+    def set_thumb_size(self, size: int) -> None:
+        self.delegate.size = size
+        fm = self.fontMetrics()
+        self.setGridSize(QSize(size + 2 * ThumbDelegate.PAD + 4, size + 2 * ThumbDelegate.PAD + fm.height() + 8))
+        self.verticalScrollBar().setSingleStep(max(16, size // 5))
+        self.doItemsLayout()
+
+    def keyPressEvent(self, e: QKeyEvent) -> None:
+        if e.key() == Qt.Key.Key_Space and not e.modifiers():
+            self.spacePressed.emit()
+            e.accept()
+            return
+        super().keyPressEvent(e)
+
+    def wheelEvent(self, e) -> None:
+        if e.modifiers() & Qt.KeyboardModifier.ControlModifier:
+            self.zoomRequested.emit(1 if e.angleDelta().y() > 0 else -1)
+            e.accept()
+            return
+        super().wheelEvent(e)
+
+    def selected_paths(self) -> list[str]:
+        rows = sorted(i.row() for i in self.selectionModel().selectedIndexes()) if self.selectionModel() else []
+        return [self.model().index(r, 0).data(PathRole) for r in rows]
+
+
+class ImageView(QWidget):
+    """Paints one pixmap scaled to fit, centred; a hint text while there is none."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._pm: QPixmap | None = None
+        self._hint = ""
+        self.setMinimumSize(200, 160)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_pixmap(self, pm: QPixmap | None, hint: str = "") -> None:
+        self._pm = pm
+        self._hint = hint
+        self.update()
+
+    def pixmap(self) -> QPixmap | None:
+        return self._pm
+
+    def paintEvent(self, _e) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = self.rect().adjusted(4, 4, -4, -4)
+        if self._pm is not None and not self._pm.isNull():
+            s = self._pm.size().scaled(r.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            if s.width() > self._pm.width() * 2:  # never blow small images up beyond 2x
+                s = self._pm.size() * 2
+            t = QRect(0, 0, s.width(), s.height())
+            t.moveCenter(r.center())
+            p.drawPixmap(t, self._pm)
+        else:
+            c = QColor(self.palette().color(QPalette.ColorRole.Mid))
+            c.setAlpha(50)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(c)
+            p.drawRoundedRect(QRectF(r), 10, 10)
+            if self._hint:
+                p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+                p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._hint)
+        p.end()
+
+
+class PreviewPane(QWidget):
+    """A larger image and the details of the selected result, with its actions."""
+
+    openRequested = Signal(str)
+    revealRequested = Signal(str)
+    copyRequested = Signal(str)
+    moreLikeRequested = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.path: str | None = None
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 10, 10, 10)
+        lay.setSpacing(8)
+        self.image = ImageView()
+        lay.addWidget(self.image, 1)
+        self.title = QLabel()
+        f = self.title.font()
+        f.setBold(True)
+        f.setPointSizeF(f.pointSizeF() * 1.15)
+        self.title.setFont(f)
+        self.title.setWordWrap(True)
+        lay.addWidget(self.title)
+        self.path_label = QLabel()
+        self.path_label.setWordWrap(True)
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        muted(self.path_label)
+        lay.addWidget(self.path_label)
+        form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(4)
+        self.fields: dict[str, QLabel] = {}
+        for key in ("Score", "Taken", "Dimensions", "File size", "Modified"):
+            lab = QLabel("—")
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[key] = lab
+            name = QLabel(key)
+            muted(name)
+            form.addRow(name, lab)
+        lay.addLayout(form)
+        st = self.style()
+        row1 = QHBoxLayout()
+        self.open_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton), "Open")
+        self.reveal_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon), "Show in folder")
+        self.copy_btn = QPushButton("Copy path")
+        for b in (self.open_btn, self.reveal_btn, self.copy_btn):
+            row1.addWidget(b)
+        lay.addLayout(row1)
+        self.like_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView), "More like this")
+        lay.addWidget(self.like_btn)
+        self.open_btn.clicked.connect(lambda: self.path and self.openRequested.emit(self.path))
+        self.reveal_btn.clicked.connect(lambda: self.path and self.revealRequested.emit(self.path))
+        self.copy_btn.clicked.connect(lambda: self.path and self.copyRequested.emit(self.path))
+        self.like_btn.clicked.connect(lambda: self.path and self.moreLikeRequested.emit(self.path))
+        self.show_path(None)
+
+    def show_path(self, path: str | None, score: float | None = None, info: dict | None = None,
+                  pixmap: QPixmap | None = None) -> None:
+        self.path = path
+        for b in (self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn):
+            b.setEnabled(path is not None)
+        if path is None:
+            self.title.setText("No photo selected")
+            self.path_label.setText("Select a result to see it larger here. Space toggles this pane.")
+            for lab in self.fields.values():
+                lab.setText("—")
+            self.image.set_pixmap(None, "Preview")
+            return
+        self.title.setText(os.path.basename(path))
+        self.path_label.setText(str(Path(path).parent))
+        self.path_label.setToolTip(path)
+        self.fields["Score"].setText(f"{score:.3f}" if score is not None else "—")
+        self.set_info(info)
+        self.image.set_pixmap(pixmap, "Loading…")
+
+    def set_info(self, info: dict | None) -> None:
+        info = info or {}
+        w, h = info.get("width"), info.get("height")
+        self.fields["Dimensions"].setText(f"{w} × {h}" if w and h else "—")
+        self.fields["Taken"].setText(_nice_date(info.get("taken_at")) or "—")
+        self.fields["File size"].setText(human_size(info.get("size")) if info.get("size") is not None else "—")
+        mt = info.get("mtime")
+        self.fields["Modified"].setText(_nice_date(mt) or "—")
+
+    def set_image(self, path: str, pm: QPixmap | None) -> None:
+        if path == self.path:
+            self.image.set_pixmap(pm, "" if pm else "Cannot show this file")
+
+
+def _nice_date(v) -> str | None:
+    if v is None or v == "":
+        return None
+    try:
+        if isinstance(v, (int, float)):
+            d = datetime.fromtimestamp(float(v))
+        else:
+            d = datetime.fromisoformat(str(v))
+    except (ValueError, OverflowError, OSError):
+        return str(v)
+    return d.strftime("%Y-%m-%d %H:%M")
+
+
+class EmptyState(QWidget):
+    """A centred icon, title, explanation and optional action: what to do next, not just "nothing here"."""
+
+    actionTriggered = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.key = ""
+        lay = QVBoxLayout(self)
+        lay.addStretch(2)
+        self.icon = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(self.icon)
+        self.title = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        f = self.title.font()
+        f.setPointSizeF(f.pointSizeF() * 1.5)
+        f.setBold(True)
+        self.title.setFont(f)
+        self.title.setWordWrap(True)
+        lay.addWidget(self.title)
+        self.body = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
+        self.body.setWordWrap(True)
+        self.body.setMaximumWidth(520)
+        self.body.setTextFormat(Qt.TextFormat.PlainText)
+        muted(self.body)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.body)
+        row.addStretch(1)
+        lay.addLayout(row)
+        brow = QHBoxLayout()
+        brow.addStretch(1)
+        self.button = QPushButton()
+        self.button.setMinimumHeight(32)
+        self.button.clicked.connect(lambda: self.actionTriggered.emit(self.key))
+        brow.addWidget(self.button)
+        brow.addStretch(1)
+        lay.addSpacing(6)
+        lay.addLayout(brow)
+        lay.addStretch(3)
+
+    def set_state(self, key: str, title: str, body: str, icon=None, button: str | None = None) -> None:
+        self.key = key
+        self.title.setText(title)
+        self.body.setText(body)
+        if icon is not None and not icon.isNull():
+            self.icon.setPixmap(icon.pixmap(72, 72))
+            self.icon.show()
+        else:
+            self.icon.hide()
+        self.button.setVisible(bool(button))
+        self.button.setText(button or "")
+
+
+class Banner(QFrame):
+    """A dismissable message strip: errors show here, never as a crash or a blocking dialog."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("banner")
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(12, 6, 6, 6)
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.label, 1)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss")
+        close.clicked.connect(self.hide)
+        lay.addWidget(close)
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "error") -> None:
+        bg, fg, border = {"error": ("#fde8e8", "#7f1d1d", "#f5b5b5"),
+                          "info": ("#e6f0ff", "#1e3a8a", "#b6ccf5")}.get(kind, ("#eee", "#222", "#ccc"))
+        self.setStyleSheet(f"QFrame#banner {{ background: {bg}; border: 1px solid {border}; border-radius: 6px; }}"
+                           f" QFrame#banner QLabel, QFrame#banner QToolButton {{ color: {fg}; }}")
+        self.kind = kind
+        self.label.setText(text)
+        self.show()
+
+    def text(self) -> str:
+        return self.label.text() if self.isVisible() else ""

@@ -1,0 +1,334 @@
+"""Background work for the GUI. Workers never touch widgets: results come back through signals only.
+
+- :class:`Task` runs a plain function or a generator (the core's progress-event style) in a thread pool,
+  emitting ``progress`` per yielded event; cancel/pause are checked between yields (superqt's
+  GeneratorWorker pattern). The core receives ``task.cancel_event`` and stops cleanly, keeping finished work.
+- :class:`TaskRunner` owns a QThreadPool; a one-thread runner serialises every write to the library
+  (Anki's taskman pattern), a wider one runs reads (model loads, status queries).
+- :class:`ThumbnailLoader` makes thumbnails off the GUI thread, most recent request first, cached on disk.
+- :class:`SearchService` is one long-lived reader thread with its own library connection; only the newest
+  pending query runs, so typing fast never queues stale searches.
+"""
+
+from __future__ import annotations
+
+import collections
+import hashlib
+import logging
+import os
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QObject, QThread, QThreadPool, Signal
+from PySide6.QtGui import QImage
+
+log = logging.getLogger(__name__)
+
+
+def error_text(e: BaseException) -> str:
+    """One line for the user: PhotoSearch errors carry their own message; others get their type name."""
+    from photosearch.errors import PhotoSearchError
+
+    if isinstance(e, PhotoSearchError):
+        return str(e) or type(e).__name__
+    return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
+
+
+class Task(QObject):
+    """One background job. ``fn(task)`` returns a result, or a generator whose events become ``progress``.
+
+    Signals arrive on the GUI thread (the Task object lives there). ``finished`` always comes last.
+    """
+
+    progress = Signal(object)
+    succeeded = Signal(object)  # the function's result, or the generator's last event
+    failed = Signal(str)  # one user-readable line
+    finished = Signal()
+
+    def __init__(self, fn: Callable[["Task"], Any], name: str = ""):
+        super().__init__()
+        self.fn = fn
+        self.name = name
+        self.cancel_event = threading.Event()
+        self._resume = threading.Event()
+        self._resume.set()
+        self.done = False
+
+    # -- control, from the GUI thread -----------------------------------------------------------
+    def cancel(self) -> None:
+        self.cancel_event.set()
+        self._resume.set()
+
+    def pause(self) -> None:
+        self._resume.clear()
+
+    def resume(self) -> None:
+        self._resume.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._resume.is_set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self.cancel_event.is_set()
+
+    def report(self, obj: Any) -> None:
+        """For callback-style core functions: forward a progress object from the worker thread."""
+        self.progress.emit(obj)
+
+    # -- body, in a pool thread -----------------------------------------------------------------
+    def run(self) -> None:
+        try:
+            out = self.fn(self)
+            if hasattr(out, "__next__"):
+                last = None
+                for event in out:
+                    last = event
+                    self.progress.emit(event)
+                    # Pausing holds the generator at its yield: no new work starts until resume/cancel.
+                    while not self._resume.wait(0.2):
+                        pass
+                out = last
+            self.succeeded.emit(out)
+        except BaseException as e:  # noqa: BLE001 - a worker must report, never take the app down
+            if not isinstance(e, Exception):
+                log.error("task %s: %r", self.name, e)
+            else:
+                log.debug("task %s failed", self.name, exc_info=True)
+            self.failed.emit(error_text(e))
+        finally:
+            self.done = True
+            self.finished.emit()
+
+
+class TaskRunner(QObject):
+    def __init__(self, threads: int, parent: QObject | None = None):
+        super().__init__(parent)
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(threads)
+        self._tasks: set[Task] = set()
+
+    def submit(self, task: Task) -> Task:
+        self._tasks.add(task)
+        task.finished.connect(lambda t=task: self._tasks.discard(t))
+        self.pool.start(task.run)
+        return task
+
+    def busy(self) -> bool:
+        return any(not t.done for t in self._tasks)
+
+    def shutdown(self, timeout_ms: int = -1) -> bool:
+        """Cancel everything and wait for the threads (a torch import in flight cannot be interrupted)."""
+        for t in list(self._tasks):
+            t.cancel()
+        return self.pool.waitForDone(timeout_ms)
+
+
+# -- thumbnails -----------------------------------------------------------------------------------
+THUMB_PIXELS = 320  # grid thumbnails are made once at the largest zoom and scaled down when painted
+PREVIEW_PIXELS = 1200
+
+
+def thumbnail_cache_file(cache_dir: Path, path: str, size: int) -> Path | None:
+    """Cache file for ``path`` at ``size``; the key includes mtime and size, so edited photos refresh."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    key = hashlib.sha1(f"{os.path.abspath(path)}|{st.st_mtime_ns}|{st.st_size}|{size}".encode()).hexdigest()
+    return Path(cache_dir) / key[:2] / f"{key}.jpg"
+
+
+def _qimage_from_pil(img) -> QImage:
+    img = img.convert("RGB")
+    data = img.tobytes()
+    return QImage(data, img.width, img.height, img.width * 3, QImage.Format.Format_RGB888).copy()
+
+
+def make_thumbnail(path: str, size: int, cache_dir: Path | None) -> QImage:
+    """A thumbnail no larger than ``size`` px, upright (EXIF), from the disk cache when fresh.
+
+    Runs in worker threads. Returns a null QImage for anything that cannot be decoded.
+    """
+    cache = thumbnail_cache_file(cache_dir, path, size) if cache_dir is not None else None
+    if cache is not None and cache.is_file():
+        img = QImage(str(cache))
+        if not img.isNull():
+            return img
+    try:
+        from photosearch.imageio import ImageSkip, load_image
+
+        pil, _ = load_image(path, min_side=size)
+    except ImageSkip:
+        return QImage()
+    except Exception:  # noqa: BLE001 - a thumbnail failure shows a placeholder, nothing more
+        log.debug("thumbnail failed for %s", path, exc_info=True)
+        return QImage()
+    pil.thumbnail((size, size))
+    if cache is not None:
+        try:
+            cache.parent.mkdir(parents=True, exist_ok=True)
+            tmp = cache.with_name(f".{cache.name}.{threading.get_ident()}.tmp")
+            pil.save(tmp, "JPEG", quality=85)
+            os.replace(tmp, cache)
+        except OSError:
+            log.debug("could not cache thumbnail %s", cache, exc_info=True)
+    return _qimage_from_pil(pil)
+
+
+class ThumbnailLoader(QObject):
+    """Makes thumbnails on a small pool, newest request first; a capped queue drops what scrolled away."""
+
+    loaded = Signal(str, int, QImage)  # path, size, image (null: undecodable)
+
+    def __init__(self, cache_dir: Path | None, threads: int = 2, max_pending: int = 600,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self._threads = threads
+        self._max_pending = max_pending
+        self._lock = threading.Lock()
+        self._pending: collections.OrderedDict[tuple[str, int], None] = collections.OrderedDict()
+        self._active = 0
+        self._stop = False
+        self.pool = QThreadPool(self)
+        self.pool.setMaxThreadCount(threads)
+
+    def request(self, path: str, size: int = THUMB_PIXELS) -> None:
+        key = (path, size)
+        with self._lock:
+            if self._stop:
+                return
+            self._pending.pop(key, None)
+            self._pending[key] = None
+            while len(self._pending) > self._max_pending:
+                self._pending.popitem(last=False)
+            if self._active >= self._threads:
+                return
+            self._active += 1
+        self.pool.start(self._drain)
+
+    def _drain(self) -> None:
+        while True:
+            with self._lock:
+                if not self._pending or self._stop:
+                    self._active -= 1
+                    return
+                (path, size), _ = self._pending.popitem(last=True)
+            self.loaded.emit(path, size, make_thumbnail(path, size, self.cache_dir))
+
+    def clear_pending(self) -> None:
+        with self._lock:
+            self._pending.clear()
+
+    def shutdown(self) -> None:
+        with self._lock:
+            self._stop = True
+            self._pending.clear()
+        self.pool.waitForDone(-1)
+
+    def clear_cache(self) -> int:
+        """Delete the disk cache; returns how many files went."""
+        import shutil
+
+        if self.cache_dir is None or not self.cache_dir.is_dir():
+            return 0
+        n = sum(1 for p in self.cache_dir.rglob("*.jpg"))
+        shutil.rmtree(self.cache_dir, ignore_errors=True)
+        return n
+
+
+# -- search ---------------------------------------------------------------------------------------
+@dataclass
+class SearchRequest:
+    query: str | None = None  # text, with the library's "a + b - c" arithmetic
+    like: str | None = None  # an example image path (query by example)
+    folder: str | None = None
+    after: str | None = None  # ISO dates
+    before: str | None = None
+    top_k: int = 1000
+    min_score: float | None = None
+    id: int = 0
+
+
+@dataclass
+class SearchOutcome:
+    request: SearchRequest
+    hits: list  # SearchHit, best first
+    infos: dict = field(default_factory=dict)  # path -> library photo_info dict
+    seconds: float = 0.0
+
+
+class SearchService(QThread):
+    """The one reader thread: owns a Library connection, runs only the newest pending request."""
+
+    results = Signal(object)  # SearchOutcome
+    failed = Signal(int, str)  # request id, message
+
+    def __init__(self, library_path: Path, parent: QObject | None = None):
+        super().__init__(parent)
+        self.library_path = Path(library_path)
+        self._queue: queue.Queue = queue.Queue()
+        self._model = None
+        self._next_id = 0
+
+    def set_model(self, model) -> None:
+        self._model = model
+
+    def submit(self, req: SearchRequest) -> int:
+        self._next_id += 1
+        req.id = self._next_id
+        self._queue.put(req)
+        if not self.isRunning():
+            self.start()
+        return req.id
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self.wait()
+
+    def run(self) -> None:
+        lib = None
+        try:
+            while True:
+                req = self._queue.get()
+                stop = req is None
+                try:  # only the newest request matters
+                    while True:
+                        req = self._queue.get_nowait()
+                        stop = stop or req is None
+                except queue.Empty:
+                    pass
+                if stop:
+                    return
+                model = self._model
+                if model is None:
+                    self.failed.emit(req.id, "the search model is still loading")
+                    continue
+                t0 = time.perf_counter()
+                try:
+                    if lib is None:
+                        from photosearch.library import Library
+
+                        lib = Library.open(self.library_path)
+                    hits = lib.search(model, req.query or None, like=req.like, top_k=req.top_k,
+                                      min_score=req.min_score, folder=req.folder, after=req.after,
+                                      before=req.before)
+                    infos = {}
+                    for h in hits[:200]:  # details for the first screens; the rest load on selection
+                        info = lib.photo_info(h.path)
+                        if info:
+                            infos[h.path] = info
+                except Exception as e:  # noqa: BLE001 - reported to the UI
+                    log.debug("search failed", exc_info=True)
+                    self.failed.emit(req.id, error_text(e))
+                    continue
+                self.results.emit(SearchOutcome(req, hits, infos, time.perf_counter() - t0))
+        finally:
+            if lib is not None:
+                lib.close()

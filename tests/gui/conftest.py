@@ -1,0 +1,69 @@
+"""GUI test fixtures: real widgets (offscreen), the real core, small real or generated photos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory) -> Path:
+    """The tiny random model saved as a checkpoint folder (fast; ranking quality does not matter)."""
+    from helpers import tiny_model
+
+    from photosearch.model.checkpoint import save_checkpoint
+
+    root = tmp_path_factory.mktemp("tiny-ckpt")
+    return save_checkpoint(tiny_model(root), root / "tiny")
+
+
+@pytest.fixture(scope="session")
+def tiny_loaded(tiny_checkpoint):
+    from photosearch.model.checkpoint import load_checkpoint
+
+    import torch
+
+    return load_checkpoint(tiny_checkpoint, torch.device("cpu"))
+
+
+@pytest.fixture
+def small_photos(tmp_path) -> Path:
+    """Eight generated photos, one broken JPEG and one non-image: a folder with something to skip."""
+    from PIL import Image, ImageDraw
+
+    d = tmp_path / "small"
+    d.mkdir()
+    colours = ["red", "green", "blue", "yellow", "purple", "orange", "white", "black"]
+    for i, c in enumerate(colours):
+        im = Image.new("RGB", (96 + 8 * i, 80), c)
+        ImageDraw.Draw(im).ellipse([10, 10, 60, 60], fill="grey")
+        im.save(d / f"{i:02d}-{c}.jpg", quality=90)
+    (d / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    (d / "notes.txt").write_text("not a photo")
+    return d
+
+
+@pytest.fixture
+def make_window(qtbot):
+    """Build a MainWindow with an injected model; every window is closed (threads joined) at teardown."""
+    from photosearch.gui.settings import Settings
+    from photosearch.gui.window import MainWindow
+    from photosearch.paths import app_paths
+
+    made = []
+
+    def make(model=None, **kw):
+        paths = app_paths().ensure()
+        win = MainWindow(paths, Settings(paths), model=model, model_name=kw.pop("model_name", "test-model"),
+                         autoload=kw.pop("autoload", False), **kw)
+        qtbot.addWidget(win)
+        win.show()
+        made.append(win)
+        return win
+
+    yield make
+    for w in made:
+        w.close()

@@ -1,0 +1,177 @@
+"""The main window driven like a user would: real widgets, the real library and models, offscreen."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+
+from photosearch.gui.models import PathRole
+
+pytestmark = pytest.mark.gui
+WAIT = 60_000
+
+
+def wait_indexed(qtbot, win, timeout=WAIT):
+    with qtbot.waitSignal(win.indexingFinished, timeout=timeout) as blocker:
+        pass
+    return blocker.args[0]
+
+
+def test_empty_state_teaches_when_no_folders(make_window, tiny_loaded):
+    win = make_window(tiny_loaded)
+    assert win.windowTitle() == "PhotoSearch"
+    assert win.stack.currentWidget() is win.empty
+    assert win.empty.key == "no-folders"
+    assert win.empty.button.isVisible() and "Add folder" in win.empty.button.text()
+
+
+def test_add_folder_indexes_lists_skips_and_searches(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT) as blocker:
+        assert win.add_folder(str(small_photos))
+    ev = blocker.args[0]
+    assert ev is not None and ev.phase == "done"
+    assert ev.report.indexed == 8
+    assert win.folders() == [str(small_photos.resolve())]
+    skipped = win.skipped()
+    assert str(small_photos.resolve() / "broken.jpg") in skipped
+    assert skipped[str(small_photos.resolve() / "broken.jpg")]  # a reason, in words
+    assert win.skipped_btn.isVisible()
+    qtbot.waitUntil(lambda: win.empty.key == "ready", timeout=WAIT)
+
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a red circle")
+    assert win.stack.currentWidget() is win.view
+    paths = win.results.paths()
+    assert sorted(os.path.basename(p) for p in paths) == sorted(p.name for p in small_photos.glob("0*.jpg"))
+    # thumbnails are made off the GUI thread and land in the disk cache
+    qtbot.waitUntil(lambda: win.results.pixmaps.get(paths[0]) is not None, timeout=WAIT)
+    assert any(win.paths.thumbnails.rglob("*.jpg"))
+
+    # selection fills the preview pane; Escape clears the search
+    win.view.setFocus()
+    win.view.setCurrentIndex(win.results.index(0))
+    assert win.preview.path == paths[0]
+    assert win.preview.open_btn.isEnabled()
+    qtbot.waitUntil(lambda: win.preview.fields["Dimensions"].text() != "—", timeout=WAIT)
+    qtbot.keyClick(win, Qt.Key.Key_Escape)
+    assert win.search_box.text() == ""
+    assert win.results.rowCount() == 0
+
+
+def test_more_like_this_puts_the_example_first(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.add_folder(str(small_photos))
+    example = str(small_photos.resolve() / "03-yellow.jpg")
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        win.search_like(example)
+    assert win.results.paths()[0] == example
+    assert win.like_chip.isVisible()
+
+
+def test_dropping_an_image_on_the_search_box_searches_by_example(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.add_folder(str(small_photos))
+    example = str(small_photos.resolve() / "05-orange.jpg")
+    md = QMimeData()
+    md.setUrls([QUrl.fromLocalFile(example)])
+    ev = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        win.search_box.dropEvent(ev)
+    assert win.like_path == example
+    assert win.results.paths()[0] == example
+
+
+def test_dropping_a_folder_on_the_window_adds_it(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    md = QMimeData()
+    md.setUrls([QUrl.fromLocalFile(str(small_photos))])
+    ev = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, md, Qt.MouseButton.LeftButton,
+                    Qt.KeyboardModifier.NoModifier)
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.dropEvent(ev)
+    assert win.folders() == [str(small_photos.resolve())]
+
+
+def test_cancel_indexing_keeps_finished_work(qtbot, make_window, tiny_loaded, tmp_path):
+    from PIL import Image
+
+    d = tmp_path / "many"
+    d.mkdir()
+    for i in range(120):
+        Image.new("RGB", (64, 48), (i * 2 % 255, 80, 160)).save(d / f"p{i:03d}.png")
+    win = make_window(tiny_loaded)
+    win.settings.batch_size = 4
+    first_embed = []
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT) as blocker:
+        win.add_folder(str(d))
+        qtbot.waitUntil(lambda: win.last_index_event is not None and win.last_index_event.phase == "embed",
+                        timeout=WAIT)
+        first_embed.append(win.index_bar.isVisible())
+        qtbot.mouseClick(win.cancel_btn, Qt.MouseButton.LeftButton)
+    ev = blocker.args[0]
+    assert first_embed == [True]
+    assert ev.report.cancelled
+    assert ev.report.indexed < 120
+    assert not win.index_bar.isVisible()
+    # the library keeps exactly the finished photos (the status refresh after indexing reports them)
+    qtbot.waitUntil(lambda: win._status.get("photos") == ev.report.indexed, timeout=WAIT)
+    assert win.count_label.text() == f"{ev.report.indexed} photos"
+
+
+def test_errors_surface_in_the_ui(qtbot, make_window, tiny_loaded, tmp_path):
+    win = make_window(tiny_loaded)
+    assert not win.add_folder(str(tmp_path / "does-not-exist"))
+    assert "Not a folder" in win.banner.text()
+    # a model that cannot be loaded: a message in the window, not a crash
+    win2 = make_window(None, model_name="no-such-model")
+    with qtbot.waitSignal(win2.modelFailed, timeout=WAIT):
+        win2.load_model()
+    assert "no-such-model" in win2.banner.text()
+    assert win2.empty.key in ("no-model", "no-folders")
+
+
+def test_corrupt_library_is_reported_not_fatal(qtbot, make_window, tiny_loaded, tmp_path):
+    bad = tmp_path / "library.db"
+    bad.write_bytes(b"this is not a database" * 100)
+    win = make_window(tiny_loaded, library_path=bad)
+    qtbot.waitUntil(lambda: "library" in win.banner.text().lower(), timeout=WAIT)
+
+
+def test_settings_are_remembered(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    win.zoom.setValue(224)
+    win.resize(700, 560)  # inside the offscreen screen, so restoreGeometry keeps it
+    win._add_folder_item(str(small_photos))
+    win.settings.folders = win.folders()
+    win.close()
+    win2 = make_window(tiny_loaded)
+    assert win2.zoom.value() == 224
+    assert win2.view.delegate.size == 224
+    assert (win2.size().width(), win2.size().height()) == (700, 560)
+    assert win2.folders() == [str(small_photos)]
+    assert Path(os.environ["PHOTOSEARCH_HOME"]) in win2.settings.file.parents
+
+
+@pytest.mark.slow
+def test_typed_query_puts_the_right_real_photo_first(qtbot, make_window, starter_model, photo_dir):
+    win = make_window(starter_model, model_name="starter")
+    with qtbot.waitSignal(win.indexingFinished, timeout=180_000):
+        win.add_folder(str(photo_dir))
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a cup of coffee")
+        qtbot.keyClick(win.search_box, Qt.Key.Key_Return)
+    assert win.stack.currentWidget() is win.view
+    first = win.results.index(0).data(PathRole)
+    assert os.path.basename(first) == "coffee.jpg"
+    # keyboard: Down moves from the search box into the grid, Space toggles the preview
+    qtbot.keyClick(win.search_box, Qt.Key.Key_Down)
+    assert win.view.hasFocus() or win.view.currentIndex().row() == 0
+    assert win.preview.path == first
