@@ -112,7 +112,27 @@ def setup_logging(console: bool = False, level: int | str = logging.INFO, *, max
             con.setLevel(level)
         root.setLevel(level)
         logging.captureWarnings(True)  # warnings.warn from torch/transformers land in the file too
+        adopt_library_loggers()
     return path
+
+
+def adopt_library_loggers() -> None:
+    """transformers gives its logger its own stderr handler and turns propagation off: its warnings would
+    skip our log file and clutter the command line. Route them through the root logger instead. Called by
+    setup_logging and again once transformers is imported (it re-applies its defaults lazily)."""
+    lg = logging.getLogger("transformers")
+    lg.propagate = True
+    for h in list(lg.handlers):
+        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler):
+            lg.removeHandler(h)
+    if "transformers" in sys.modules:
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_default_handler()
+            hf_logging.enable_propagation()
+        except (ImportError, AttributeError):
+            pass
 
 
 # -- crash reports ------------------------------------------------------------------------------------

@@ -204,6 +204,9 @@ def _quiet_transformers() -> None:
         from transformers.utils import logging as hf_logging
 
         hf_logging.disable_progress_bar()
-        hf_logging.set_verbosity_error()
+        hf_logging.set_verbosity_warning()
     except ImportError:
-        pass
+        return
+    from photosearch.logs import adopt_library_loggers
+
+    adopt_library_loggers()  # its warnings go to the log file, not the terminal
