@@ -171,6 +171,7 @@ def main(argv=None) -> int:
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--naive-photos", type=int, default=32, help="how many of them the naive loop decodes")
+    ap.add_argument("--rounds", type=int, default=2, help="interleaved model-alone / pipeline rounds (best kept)")
     ap.add_argument("--rescan-files", type=int, default=100_000)
     ap.add_argument("--sizes", default="10000,100000,1000000", help="vector counts for query latency")
     ap.add_argument("--queries", type=int, default=30)
@@ -204,10 +205,15 @@ def main(argv=None) -> int:
             mb = sum(p.stat().st_size for p in files) / len(files) / 1e6
             print(f"generated {len(files)} {w}x{h} JPEGs ({mb:.1f} MB each) in {time.perf_counter() - t:.0f} s",
                   file=sys.stderr)
-            model_ips = bench_model_only(model, args.batch_size, max(2, args.photos // args.batch_size))
-            pipe = bench_pipeline(model, tmp / "camera", tmp / "pipe.db", args.batch_size, args.workers)
+            # Interleaved rounds, best of each: other jobs on a shared machine only ever slow a round down.
+            model_ips, pipe = 0.0, {"images_per_second": 0.0}
+            for r in range(args.rounds):
+                model_ips = max(model_ips, bench_model_only(model, args.batch_size,
+                                                            max(2, args.photos // args.batch_size)))
+                p = bench_pipeline(model, tmp / "camera", tmp / f"pipe{r}.db", args.batch_size, args.workers)
+                pipe = max(pipe, p, key=lambda d: d["images_per_second"])
             naive_ips = bench_naive(model, files[:args.naive_photos], args.batch_size)
-            res["index"] = {"photos": len(files), "megapixels": round(w * h / 1e6, 1), "mb_per_file": round(mb, 1),
+            res["index"] = {"photos": len(files), "rounds": args.rounds, "megapixels": round(w * h / 1e6, 1), "mb_per_file": round(mb, 1),
                             "model_only_ips": round(model_ips, 1), "pipeline_ips": round(pipe["images_per_second"], 1),
                             "naive_ips": round(naive_ips, 1),
                             "pipeline_vs_model": round(pipe["images_per_second"] / model_ips, 2),
