@@ -221,7 +221,9 @@ def vectors_for(conn: sqlite3.Connection, db_key: str, model_id: str, dim: int) 
             vi = _CACHE[(db_key, model_id)] = VectorIndex(dim)
         conn.execute("BEGIN")  # one snapshot for the checks and the load
         try:
-            deletions = conn.execute("SELECT value FROM meta WHERE key = 'vector_deletions'").fetchone()[0]
+            meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('vector_deletions', 'created_at')"))
+            # created_at tells a library re-created at the same path from the one the cache was filled from.
+            deletions = f"{meta.get('created_at')}/{meta.get('vector_deletions')}"
             if vi.deletions is not None and deletions != vi.deletions:
                 vi = _CACHE[(db_key, model_id)] = VectorIndex(dim)
             vi.deletions = deletions
