@@ -14,6 +14,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+import sqlite_utils
+
 from photosearch.errors import LibraryError
 
 APP_MARKER = "photosearch-library"  # meta['app']: tells our databases from any other SQLite file
@@ -108,7 +110,7 @@ def connect(path: str | Path, create: bool = True) -> sqlite3.Connection:
         raise LibraryError(f"cannot open the library {path}: {e}") from None
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        tables = set(sqlite_utils.Database(conn).table_names())
         if tables and "meta" not in tables:
             raise LibraryError(f"{path} is a SQLite database of another program, not a PhotoSearch library")
         if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
@@ -155,6 +157,13 @@ def _migrate(conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
+
+
+def database(conn: sqlite3.Connection) -> sqlite_utils.Database:
+    """sqlite-utils' view of a library connection, for introspection and read-side helpers. Writes stay on
+    explicit ``Tx`` transactions: sqlite-utils' own write helpers commit on their own, which would split the
+    indexer's one-transaction-per-batch (the crash-safety unit)."""
+    return sqlite_utils.Database(conn)
 
 
 class Tx:

@@ -155,6 +155,14 @@ class Library:
             self._text_cache.move_to_end((mid, t))
         return np.stack([self._text_cache[(mid, t)] for t in terms])
 
+    def _library_path(self, like) -> str | None:
+        """The library's own path for an example image, if it is a library photo."""
+        p = str(Path(like).expanduser().resolve())
+        for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(like))), p)):
+            if self._read("SELECT 1 FROM photos WHERE path = ?", (cand,)):
+                return cand
+        return None
+
     def _image_vector(self, model, like) -> np.ndarray:
         p = str(Path(like).expanduser().resolve())
         for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(like))), p)):
@@ -207,7 +215,10 @@ class Library:
             chunk = id_list[i:i + 900]
             paths.update(self._read(f"SELECT id, path FROM photos WHERE id IN ({', '.join('?' * len(chunk))})",
                                     chunk))
-        hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6)) for i, s in zip(id_list, scores) if i in paths]
+        # "More like this photo" should not answer with the photo itself.
+        own = self._library_path(like) if like is not None else None
+        hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6)) for i, s in zip(id_list, scores)
+                if i in paths and paths[i] != own]
         return hits[:top_k]
 
     # -- information -------------------------------------------------------------------------------------
@@ -221,9 +232,13 @@ class Library:
 
     def status(self) -> dict:
         folders = self.folders()
+        try:
+            photos = _db.database(self.conn)["photos"].count
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
         return {
             "library": str(self.path),
-            "photos": self._read("SELECT count(*) FROM photos")[0][0],
+            "photos": photos,
             "models": self.models(),
             "folders": folders,
             "missing_folders": [f for f in folders if not os.path.isdir(f)],
