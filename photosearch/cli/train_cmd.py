@@ -174,9 +174,10 @@ def cmd_train(ctx) -> int:
 
 
 def cmd_eval(ctx) -> int:
-    from photosearch.train import evaluate
+    from photosearch.train import evaluate, load_captions
 
     a = ctx.args
+    load_captions(a.data, a.captions)  # a bad data set fails before a model is loaded (seconds, not minutes)
     model = ctx.model_store().load(a.model, device=a.device, progress=ctx.info)
     tty = sys.stderr.isatty() and not a.quiet
 

@@ -533,7 +533,8 @@ class _Trainer:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self.net = DDP(trainable, device_ids=ids)
+            # Unused parameters exist (e.g. BERT's pooler: the text tower pools the hidden states itself).
+            self.net = DDP(trainable, device_ids=ids, find_unused_parameters=not self.frozen)
 
     def _restore(self, run: dict) -> None:
         import torch
