@@ -176,6 +176,20 @@ def _schedule(total: int, warmup: int):
     return f
 
 
+def _clean_errors(batches):
+    from photosearch.train.data import clean_loader_error
+
+    it = iter(batches)
+    while True:
+        try:
+            b = next(it)
+        except StopIteration:
+            return
+        except DatasetError as e:
+            raise clean_loader_error(e) from None
+        yield b
+
+
 class _HeadsOnly:
     """Image/text heads + temperature applied to cached tower features (frozen-encoder training)."""
 
@@ -534,7 +548,8 @@ class _Trainer:
 
             ids = [self.device.index] if self.device.type == "cuda" else None
             # Unused parameters exist (e.g. BERT's pooler: the text tower pools the hidden states itself).
-            self.net = DDP(trainable, device_ids=ids, find_unused_parameters=not self.frozen)
+            self.net = DDP(trainable, device_ids=ids, find_unused_parameters=not self.frozen,
+                           broadcast_buffers=not self.frozen)
 
     def _restore(self, run: dict) -> None:
         import torch
@@ -620,7 +635,7 @@ class _Trainer:
         texts, owner = captions_of(items)
         img_parts, txt_parts, done, t0 = [], [], 0, time.monotonic()
         with torch.inference_mode():
-            for pixels, _ in loader:
+            for pixels, _ in _clean_errors(loader):
                 self._check_cancel()
                 pixels = pixels.to(self.device)
                 if self.device.type == "cuda":
@@ -748,6 +763,7 @@ class _Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             t_last = time.monotonic()
             bi = first
+            source = _clean_errors(source)
             for batch in source:
                 if self.cancel.is_set():
                     cancelled = True
