@@ -213,3 +213,34 @@ def test_frozen_training_from_cache_matches_the_saved_model(family, small_shapes
     assert all(torch.equal(before[n], after[n]) for n in enc)
     heads = {names[id(p)] for p in groups["heads"]}
     assert any(not torch.equal(before[n], after[n]) for n in heads)
+
+
+@pytest.mark.slow
+def test_tutorial_towers_from_local_files(small_shapes, tmp_path, paths):
+    """--base tutorial with a local text-tower folder and local ResNet50 weights: no hub needed."""
+    import timm
+    from safetensors.torch import save_file
+
+    from helpers import tiny_text_folder
+
+    from transformers import AutoConfig, AutoModel
+
+    torch.manual_seed(0)
+    bert = tiny_text_folder(tmp_path / "bert")  # a transformers folder with weights, as a local copy would be
+    AutoModel.from_config(AutoConfig.from_pretrained(str(bert))).save_pretrained(str(bert))
+    weights = tmp_path / "resnet50.safetensors"
+    save_file({k: v.contiguous() for k, v in timm.create_model("resnet50").state_dict().items()}, str(weights))
+    res = train_to_end(TrainOptions(str(small_shapes), base="tutorial", name="tut", epochs=1, batch_size=4,
+                                    freeze_encoders=True, num_workers=0, max_images=8, zero_shot=False,
+                                    text_tower=str(bert),
+                                    image_weights=str(weights)), paths)
+    model = ModelStore(paths).load("tut", device="cpu")
+    assert res.model == "tut" and model.config.image.timm_name == "resnet50" and model.embed_dim == 256
+    assert model.config.text.pooling == "cls"
+    w = model.image_encoder.model.conv1.weight
+    src = timm.create_model("resnet50")
+    from safetensors.torch import load_file
+
+    assert torch.equal(w, load_file(str(weights))["conv1.weight"]) and not torch.equal(w, src.conv1.weight)
+    with pytest.raises(TrainingError, match="use --base tutorial"):
+        list(train(TrainOptions(str(small_shapes), base="starter", text_tower=str(tmp_path)), paths))

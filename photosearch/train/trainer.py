@@ -66,6 +66,10 @@ class TrainOptions:
     num_workers: int = 2  # data loading processes (full fine-tune)
     max_images: int | None = None  # cap per split (quick runs / tests)
     zero_shot: bool = True  # evaluate the base model first, so the gain shows
+    # base "tutorial" from local files instead of the hub: a transformers folder (distilbert-base-uncased or
+    # any encoder) and/or timm resnet50 weights (.safetensors or a weights-only .pth)
+    text_tower: str | None = None
+    image_weights: str | None = None
     eval_batch_size: int = 64
 
     def to_dict(self) -> dict:
@@ -379,6 +383,26 @@ def train(opts: TrainOptions, paths: AppPaths, *, resume: bool = False,
         dist.close()
 
 
+def _load_base(store, o: TrainOptions, device: str):
+    """The base model: from the store (name or folder), or the tutorial's towers built from local files."""
+    if not (o.text_tower or o.image_weights):
+        return store.load(o.base, device=device)
+    from photosearch.errors import ModelError
+    from photosearch.model.checkpoint import build_model
+    from photosearch.model.store import builtin_config
+
+    if o.base != "tutorial":
+        raise TrainingError("--text-tower / --image-weights build the 'tutorial' base; use --base tutorial")
+    cfg = builtin_config("tutorial")
+    if o.text_tower:
+        if not Path(o.text_tower).expanduser().is_dir():
+            raise ModelError(f"text tower folder not found: {o.text_tower}")
+        cfg.text.hf_name = str(Path(o.text_tower).expanduser().resolve())
+    if o.image_weights:
+        cfg.image.weights_file = str(Path(o.image_weights).expanduser().resolve())
+    return build_model(cfg, load_pretrained=True).to(device)
+
+
 def _check_options(o: TrainOptions) -> None:
     bad = []
     if o.epochs < 1:
@@ -440,7 +464,7 @@ class _Trainer:
         self.run_dir = run_folder(self.paths, name)
         dev_spec = self.dist.device_spec if self.dist.world > 1 else o.device
         self.device = resolve_device(dev_spec)
-        if self.device.type == "cuda":
+        if self.device.type == "cuda" and self.device.index is not None:
             torch.cuda.set_device(self.device)
 
         yield self.ev("message", message=f"reading captions in {o.data_dir}")
@@ -464,7 +488,7 @@ class _Trainer:
             self._check_resume(run)
 
         yield self.ev("message", message=f"loading base model {o.base}")
-        self.model = store.load(o.base, device=str(self.device))
+        self.model = _load_base(store, o, str(self.device))
         self.base_fingerprint = self.model.config.fingerprint
         self.frozen = o.freeze_encoders
         self.use_amp = bool(o.amp and self.device.type == "cuda")
