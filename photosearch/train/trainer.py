@@ -28,11 +28,11 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
-from photosearch.errors import Cancelled, DatasetError, ModelError, TrainingError
+from photosearch.errors import Cancelled, DatasetError, TrainingError
 from photosearch.paths import AppPaths
 
 STATE_DIR = "state"
@@ -118,12 +118,14 @@ class TrainEvent:
 
 def weights_digest(model) -> str:
     """sha256 over the state dict's names and bytes: equal digests mean bit-identical weights."""
+    import torch
+
     h = hashlib.sha256()
     for k, v in sorted(model.state_dict().items()):
         h.update(k.encode())
         t = v.detach().cpu().contiguous()
         h.update(str(t.dtype).encode())
-        h.update(t.view(-1).view(dtype=__import__("torch").uint8).numpy().tobytes() if t.numel() else b"")
+        h.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return h.hexdigest()
 
 
