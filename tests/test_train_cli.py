@@ -91,3 +91,31 @@ def test_torchrun_two_processes_gloo(shapes, tmp_path, home):
     rec = json.loads(open(os.path.join(res["path"], "training.json")).read())
     assert rec["world_size"] == 2 and rec["history"][0]["epoch"] == 1
     del base
+
+
+def test_cli_resume_takes_the_stored_options(shapes, tmp_path, home):
+    """An interrupted run resumes from the command line with just --data/--name/--resume: the batch size,
+    base and other options it was started with come from the run, not the defaults."""
+    import threading
+
+    from photosearch.train import TrainOptions, train
+
+    paths = app_paths(home).ensure()
+    ModelStore(paths).save(tiny_model(tmp_path), "tinybase")
+    cancel = threading.Event()
+    opts = TrainOptions(str(shapes), base="tinybase", name="halfway", epochs=2, batch_size=4, num_workers=0,
+                        zero_shot=False, seed=7)
+    for ev in train(opts, paths, cancel=cancel):
+        if ev.kind == "step" and ev.step == 2:
+            cancel.set()
+    r = run_cli(home, "train", "--data", str(shapes), "--name", "halfway", "--resume", "--workers", "0", "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert out["model"] == "halfway" and out["epochs"] == 2 and not out["cancelled"]
+    assert "resuming halfway at epoch 1, batch 2" in r.stderr
+    rec = json.loads((paths.models / "halfway" / "training.json").read_text())
+    assert rec["hyperparameters"]["batch_size"] == 4 and rec["hyperparameters"]["seed"] == 7
+    # resuming something that does not exist is one clear line
+    r = run_cli(home, "train", "--data", str(shapes), "--name", "nothing", "--resume")
+    assert r.returncode == 1 and r.stderr.strip().splitlines() == [
+        "photosearch: error: no interrupted run named 'nothing' to resume"]
