@@ -244,3 +244,22 @@ def test_tutorial_towers_from_local_files(small_shapes, tmp_path, paths):
     assert torch.equal(w, load_file(str(weights))["conv1.weight"]) and not torch.equal(w, src.conv1.weight)
     with pytest.raises(TrainingError, match="use --base tutorial"):
         list(train(TrainOptions(str(small_shapes), base="starter", text_tower=str(tmp_path)), paths))
+
+
+@pytest.mark.parametrize("family", ["dual", "hf_clip"])
+def test_full_finetune_trains_every_group_and_saves_the_best_epoch(family, small_shapes, tmp_path, paths):
+    from helpers import tiny_model
+
+    model = tiny_model(tmp_path) if family == "dual" else tiny_clip(tmp_path)
+    base = str(ModelStore(paths).save(model, f"base-{family}"))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    res = train_to_end(TrainOptions(str(small_shapes), base=base, name=f"ft-{family}", epochs=2, batch_size=8,
+                                    num_workers=0, image_lr=1e-3, text_lr=1e-3, zero_shot=False), paths)
+    tuned = ModelStore(paths).load(f"ft-{family}", device="cpu")
+    assert weights_digest(tuned) == res.weights_digest
+    assert evaluate(tuned, small_shapes, split="val") | {"model": None} == \
+        res.history[res.best_epoch - 1]["val"] | {"model": None}
+    names = {id(p): n for n, p in tuned.named_parameters()}
+    after = tuned.state_dict()
+    for group, params in tuned.param_groups().items():
+        assert any(not torch.equal(before[names[id(p)]], after[names[id(p)]]) for p in params), group
