@@ -155,14 +155,6 @@ class Library:
             self._text_cache.move_to_end((mid, t))
         return np.stack([self._text_cache[(mid, t)] for t in terms])
 
-    def _library_path(self, like) -> str | None:
-        """The library's own path for an example image, if it is a library photo."""
-        p = str(Path(like).expanduser().resolve())
-        for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(like))), p)):
-            if self._read("SELECT 1 FROM photos WHERE path = ?", (cand,)):
-                return cand
-        return None
-
     def _image_vector(self, model, like) -> np.ndarray:
         p = str(Path(like).expanduser().resolve())
         for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(like))), p)):
@@ -215,10 +207,9 @@ class Library:
             chunk = id_list[i:i + 900]
             paths.update(self._read(f"SELECT id, path FROM photos WHERE id IN ({', '.join('?' * len(chunk))})",
                                     chunk))
-        # "More like this photo" should not answer with the photo itself.
-        own = self._library_path(like) if like is not None else None
+        # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
         hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6)) for i, s in zip(id_list, scores)
-                if i in paths and paths[i] != own]
+                if i in paths]
         return hits[:top_k]
 
     # -- information -------------------------------------------------------------------------------------
