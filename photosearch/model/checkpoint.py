@@ -6,6 +6,7 @@ state dicts that load with ``torch.load(weights_only=True)``; anything else is r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -57,9 +58,7 @@ def save_checkpoint(model, folder: str | os.PathLike, record: dict[str, Any] | N
     from safetensors.torch import save_file
 
     folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as tmp:
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
         save_file(_dedupe_shared(state), str(tmp / WEIGHTS_FILE), metadata={"format": "pt"})
         model.config.fingerprint = file_sha256(tmp / WEIGHTS_FILE)
@@ -67,6 +66,18 @@ def save_checkpoint(model, folder: str | os.PathLike, record: dict[str, Any] | N
         (tmp / CONFIG_FILE).write_text(json.dumps(model.config.to_dict(), indent=2))
         if record is not None:
             (tmp / "training.json").write_text(json.dumps(record, indent=2))
+    return folder
+
+
+@contextlib.contextmanager
+def atomic_folder(folder: Path):
+    """Yield a temporary sibling folder to fill; it replaces ``folder`` only if the block completes, so a
+    crash or a full disk mid-write leaves the previous folder (or none) in place, never a half-written one."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        yield tmp
         if folder.exists():
             old = folder.with_name(f".{folder.name}.old")
             shutil.rmtree(old, ignore_errors=True)
@@ -78,7 +89,6 @@ def save_checkpoint(model, folder: str | os.PathLike, record: dict[str, Any] | N
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return folder
 
 
 def _dedupe_shared(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

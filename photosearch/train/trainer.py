@@ -24,8 +24,6 @@ import json
 import math
 import os
 import random
-import shutil
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -253,26 +251,13 @@ def _write_state(folder: Path, model, extra: dict, run: dict) -> None:
     import torch
     from safetensors.torch import save_file
 
-    from photosearch.model.checkpoint import _dedupe_shared
+    from photosearch.model.checkpoint import _dedupe_shared, atomic_folder
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
+    with atomic_folder(folder) as tmp:
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
         save_file(_dedupe_shared(state), str(tmp / "model.safetensors"))
         torch.save(extra, str(tmp / TRAIN_STATE_FILE))
         (tmp / RUN_FILE).write_text(json.dumps(run, indent=2))
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            folder.rename(old)
-            tmp.rename(folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _rng_state(device) -> dict:
