@@ -40,11 +40,8 @@ def human_duration(s: float | None) -> str:
 
 
 def muted(widget: QWidget) -> None:
-    pal = widget.palette()
-    c = pal.color(QPalette.ColorRole.WindowText)
-    c.setAlpha(150)
-    pal.setColor(QPalette.ColorRole.WindowText, c)
-    widget.setPalette(pal)
+    """Secondary text: the palette's placeholder colour, so light and dark palettes both work."""
+    widget.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
 
 class SearchBox(QLineEdit):
@@ -60,8 +57,9 @@ class SearchBox(QLineEdit):
         f = self.font()
         f.setPointSizeF(f.pointSizeF() * 1.15)
         self.setFont(f)
-        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView)
-        self.addAction(icon, QLineEdit.ActionPosition.LeadingPosition)
+        from photosearch.gui.theme import icon
+
+        self.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.setAcceptDrops(True)
 
     def _image(self, mime) -> str | None:
@@ -300,7 +298,9 @@ class PreviewPane(QWidget):
         for b in (self.open_btn, self.reveal_btn, self.copy_btn):
             row1.addWidget(b)
         lay.addLayout(row1)
-        self.like_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView), "More like this")
+        from photosearch.gui.theme import icon
+
+        self.like_btn = QPushButton(icon("search"), "More like this")
         lay.addWidget(self.like_btn)
         self.open_btn.clicked.connect(lambda: self.path and self.openRequested.emit(self.path))
         self.reveal_btn.clicked.connect(lambda: self.path and self.revealRequested.emit(self.path))

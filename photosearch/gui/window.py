@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDockWidget, QFi
 from photosearch import APP_NAME
 from photosearch.gui.models import PathRole, ResultsModel, ScoreRole
 from photosearch.gui.resources import app_icon
+from photosearch.gui.theme import icon
 from photosearch.gui.settings import THUMB_MAX, THUMB_MIN, Settings
 from photosearch.gui.widgets import (Banner, EmptyState, PreviewPane, ResultsView, SearchBox, dropped_paths,
                                      human_duration, muted)
@@ -152,7 +153,7 @@ class MainWindow(QMainWindow):
         self.like_chip.hide()
         header.addWidget(self.like_chip)
         zoom_icon = QLabel()
-        zoom_icon.setPixmap(st.standardIcon(QStyle.StandardPixmap.SP_FileDialogListView).pixmap(16, 16))
+        zoom_icon.setPixmap(icon("zoom").pixmap(16, 16))
         header.addWidget(zoom_icon)
         self.zoom = QSlider(Qt.Orientation.Horizontal)
         self.zoom.setRange(THUMB_MIN, THUMB_MAX)
@@ -163,13 +164,14 @@ class MainWindow(QMainWindow):
         self.zoom.valueChanged.connect(self.set_thumb_size)
         header.addWidget(self.zoom)
         self.settings_btn = QToolButton()
-        self.settings_btn.setIcon(st.standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView))
+        self.settings_btn.setIcon(icon("settings"))
         self.settings_btn.setText("Settings")
         self.settings_btn.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.settings_btn.clicked.connect(self.open_settings)
         header.addWidget(self.settings_btn)
         self.finetune_btn = QToolButton()
-        self.finetune_btn.setIcon(st.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        self.finetune_btn.setIcon(icon("finetune"))
+        self.finetune_btn.setToolTip("Fine-tune a model on Flickr8k")
         self.finetune_btn.setText("Fine-tune")
         self.finetune_btn.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.finetune_btn.clicked.connect(self.open_finetune)
@@ -239,6 +241,8 @@ class MainWindow(QMainWindow):
         self.model_busy.setTextVisible(False)
         self.model_label = QLabel()
         self.count_label = QLabel()
+        self.count_label.setContentsMargins(8, 0, 8, 0)
+        self.model_label.setContentsMargins(4, 0, 8, 0)
         self.skipped_btn = QToolButton()
         self.skipped_btn.setAutoRaise(True)
         self.skipped_btn.clicked.connect(lambda: self.skipped_dock.setVisible(not self.skipped_dock.isVisible()))
