@@ -1,0 +1,196 @@
+"""index, search, status, folders."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from photosearch.cli import add_json
+
+
+def register(sub) -> None:
+    p = sub.add_parser("index", help="add folders to the library and index new or changed photos")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="folders to add and index (default: all library "
+                                                            "folders)")
+    p.add_argument("--model", metavar="M", help="model name or checkpoint folder (default: the active model)")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    p.add_argument("--batch-size", type=_positive, default=32, metavar="N")
+    p.add_argument("--workers", type=_positive, default=None, metavar="N", help="decoding threads")
+    add_json(p)
+    p.set_defaults(handler=cmd_index)
+
+    p = sub.add_parser("search", help="find photos by a sentence and/or an example image")
+    p.add_argument("query", nargs="?", metavar="QUERY", help='words; "cat + snow - indoor" adds and subtracts')
+    p.add_argument("--like", metavar="IMAGE", help="an example image (in the library or any file)")
+    p.add_argument("--top", type=_positive, default=20, metavar="K")
+    p.add_argument("--min-score", type=float, default=None, metavar="S", help="drop matches scoring below S")
+    p.add_argument("--folder", metavar="DIR", help="only photos under DIR")
+    p.add_argument("--after", metavar="DATE", help="taken on or after DATE (YYYY-MM-DD)")
+    p.add_argument("--before", metavar="DATE", help="taken on or before DATE (YYYY-MM-DD)")
+    p.add_argument("--type", dest="types", action="append", metavar="EXT", help="file type (jpeg, png, ...); "
+                                                                                "repeatable")
+    p.add_argument("--model", metavar="M")
+    p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
+    add_json(p)
+    p.set_defaults(handler=cmd_search)
+
+    p = sub.add_parser("status", help="photos per model, folders and files that could not be indexed")
+    add_json(p)
+    p.set_defaults(handler=cmd_status)
+
+    p = sub.add_parser("folders", help="add, remove or list library folders")
+    p.add_argument("action", choices=("add", "remove", "list"))
+    p.add_argument("paths", nargs="*", metavar="PATH")
+    add_json(p)
+    p.set_defaults(handler=cmd_folders)
+
+
+def _positive(v: str) -> int:
+    import argparse
+
+    try:
+        n = int(v)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {v!r}") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return n
+
+
+def _open(ctx, create: bool = True):
+    from photosearch.library import Library
+
+    return Library.open(ctx.library, create=create)
+
+
+def _load_model(ctx):
+    return ctx.model_store().load(ctx.args.model, device=ctx.args.device, progress=ctx.info)
+
+
+def _fmt_time(s: float | None) -> str:
+    if s is None or s != s or s == float("inf"):
+        return "--:--"
+    s = int(s)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
+
+
+class ProgressBar:
+    """One line on stderr, redrawn at most ~10 times a second: bar, counts, rate and ETA."""
+
+    def __init__(self, stream=sys.stderr, width: int = 28):
+        self.stream, self.width, self._last, self._shown = stream, width, 0.0, False
+
+    def __call__(self, ev) -> None:
+        now = time.monotonic()
+        for s in ev.new_skips:
+            self._clear()
+            print(f"skipped {s['path']}: {s['reason']}", file=self.stream)
+        if ev.phase == "scan":
+            line = "scanning folders..." if not ev.total else f"{ev.total} photos to index"
+        elif ev.phase == "embed":
+            if now - self._last < 0.1 and ev.done < ev.total:
+                return
+            frac = ev.done / ev.total if ev.total else 1.0
+            fill = int(frac * self.width)
+            line = (f"[{'#' * fill}{'.' * (self.width - fill)}] {ev.done}/{ev.total} "
+                    f"{ev.rate:.1f} img/s  ETA {_fmt_time(ev.eta)}")
+        else:
+            self._clear()
+            return
+        self._last = now
+        self.stream.write("\r" + line.ljust(70))
+        self.stream.flush()
+        self._shown = True
+
+    def _clear(self) -> None:
+        if self._shown:
+            self.stream.write("\r" + " " * 70 + "\r")
+            self.stream.flush()
+            self._shown = False
+
+
+def cmd_index(ctx) -> int:
+    import threading
+
+    model = _load_model(ctx)
+    quiet = ctx.json or getattr(ctx.args, "quiet", False)
+    cancel = threading.Event()
+    with _open(ctx) as lib:
+        bar = None if quiet else ProgressBar()
+        try:
+            report = lib.run_index(model, ctx.args.paths or None, on_event=bar, batch_size=ctx.args.batch_size,
+                                   workers=ctx.args.workers, cancel=cancel)
+        finally:
+            if bar is not None:
+                bar._clear()
+    d = report.to_dict()
+
+    def human(r):
+        lines = [f"indexed {r['indexed']}, unchanged {r['unchanged']}, moved {r['moved']}, removed {r['removed']}, "
+                 f"skipped {len(r['skipped'])} in {r['seconds']:.1f} s ({r['images_per_second']:.1f} img/s)"]
+        for f in r["missing_folders"]:
+            lines.append(f"folder not found (its photos are kept): {f}")
+        return "\n".join(lines)
+
+    ctx.emit(d, human)
+    return 0
+
+
+def cmd_search(ctx) -> int:
+    from photosearch.errors import PhotoSearchError
+
+    a = ctx.args
+    if not (a.query and a.query.strip()) and not a.like:
+        raise SystemExit(_usage_error("search needs a QUERY, --like IMAGE, or both"))
+    with _open(ctx, create=False) as lib:
+        model = _load_model(ctx)
+        mid = model.config.model_id
+        if not lib.models().get(mid):
+            if not ctx.json:
+                ctx.info(f"no photos are indexed with model {mid!r} yet; run `photosearch index`")
+            hits = []
+        else:
+            try:
+                hits = lib.search(model, a.query, like=a.like, top_k=a.top, min_score=a.min_score,
+                                  folder=a.folder, after=a.after, before=a.before, types=a.types)
+            except PhotoSearchError:
+                raise
+    rows = [{"path": h.path, "score": h.score} for h in hits]
+    ctx.emit(rows, lambda rs: "\n".join(f"{r['score']:.3f}  {r['path']}" for r in rs) if rs
+             else "nothing relevant found")
+    return 0
+
+
+def _usage_error(msg: str) -> int:
+    print(f"photosearch: error: {msg}", file=sys.stderr)
+    return 2
+
+
+def cmd_status(ctx) -> int:
+    with _open(ctx) as lib:
+        st = lib.status()
+
+    def human(s):
+        lines = [f"library: {s['library']}", f"photos: {s['photos']}"]
+        lines += [f"  {n} with model {m}" for m, n in s["models"].items()]
+        lines.append("folders:" if s["folders"] else "folders: none (add one with `photosearch folders add PATH`)")
+        lines += [f"  {f}{'  (not found)' if f in s['missing_folders'] else ''}" for f in s["folders"]]
+        if s["skipped"]:
+            lines.append(f"skipped files: {len(s['skipped'])}")
+            lines += [f"  {x['path']}: {x['reason']}" for x in s["skipped"]]
+        return "\n".join(lines)
+
+    ctx.emit(st, human)
+    return 0
+
+
+def cmd_folders(ctx) -> int:
+    a = ctx.args
+    if a.action != "list" and not a.paths:
+        raise SystemExit(_usage_error(f"folders {a.action} needs a PATH"))
+    with _open(ctx) as lib:
+        for p in a.paths if a.action != "list" else []:
+            lib.add_folder(p) if a.action == "add" else lib.remove_folder(p)
+        folders = lib.folders()
+    ctx.emit(folders, lambda fs: "\n".join(fs) if fs else "no folders")
+    return 0

@@ -1,0 +1,217 @@
+"""The :class:`Library`: folders, indexing and search over one library database."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from photosearch.errors import LibraryError
+from photosearch.library import db as _db
+from photosearch.library.index import IndexEvent, IndexReport
+from photosearch.library.scan import norm_folder, under
+from photosearch.library.search import (QueryError, SearchHit, combine, filter_sql, parse_query,
+                                        vectors_for)
+
+_TEXT_CACHE_SIZE = 256  # recent query terms per model: retyping a query skips the text encoder
+
+
+class Library:
+    """One library database. Thread use: one Library object per thread; another Library opened on the same
+    file (other thread or process) sees newly committed photos on its next search."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path):
+        self._conn = conn
+        self.path = path
+        self._key = os.path.realpath(path)
+        self._text_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+
+    @classmethod
+    def open(cls, path: str | Path, create: bool = True) -> "Library":
+        path = Path(path).expanduser()
+        return cls(_db.connect(path, create=create), path)
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> "Library":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            raise LibraryError("the library is closed")
+        return self._conn
+
+    def _read(self, sql: str, args=()) -> list:
+        try:
+            return self.conn.execute(sql, args).fetchall()
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+
+    # -- folders -----------------------------------------------------------------------------------------
+    def add_folder(self, path) -> str:
+        p = norm_folder(path)
+        if not os.path.isdir(p):
+            raise LibraryError(f"not a folder: {p}")
+        try:
+            with _db.Tx(self.conn):
+                self.conn.execute("INSERT OR IGNORE INTO folders VALUES (?, ?)", (p, time.time()))
+        except sqlite3.Error as e:
+            raise LibraryError(f"could not write to the library: {e}") from None
+        return p
+
+    def remove_folder(self, path) -> None:
+        """Forget the folder and its photos (the files on disk are not touched)."""
+        p = norm_folder(path)
+        folders = self.folders()
+        if p not in folders:
+            raise LibraryError(f"not a library folder: {p}")
+        others = [f for f in folders if f != p]
+        rows = self._read("SELECT id, path FROM photos WHERE folder = ? OR substr(path, 1, ?) = ?",
+                          (p, len(p) + 1, p.rstrip(os.sep) + os.sep))
+        drop = [(i,) for i, fp in rows if not any(under(fp, o) for o in others)]
+        try:
+            with _db.Tx(self.conn):
+                self.conn.executemany("DELETE FROM photos WHERE id = ?", drop)
+                self.conn.execute("DELETE FROM skipped WHERE folder = ?", (p,))
+                self.conn.execute("DELETE FROM folders WHERE path = ?", (p,))
+        except sqlite3.Error as e:
+            raise LibraryError(f"could not write to the library: {e}") from None
+
+    def folders(self) -> list[str]:
+        return [r[0] for r in self._read("SELECT path FROM folders ORDER BY path")]
+
+    # -- indexing ----------------------------------------------------------------------------------------
+    def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
+              cancel: threading.Event | None = None) -> Iterator[IndexEvent]:
+        """Generator of progress events; the last has phase "done" and ``.report``. Folders given are added
+        to the library first; without them every library folder is indexed."""
+        from photosearch.library import index as _index
+
+        if batch_size < 1:
+            raise LibraryError("batch size must be at least 1")
+        targets = [self.add_folder(f) for f in folders] if folders else self.folders()
+        if not targets:
+            raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
+        try:
+            yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
+                                  workers=workers, cancel=cancel)
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+
+    def run_index(self, model, folders=None, *, on_event: Callable[[IndexEvent], None] | None = None,
+                  **kw) -> IndexReport:
+        report = None
+        for ev in self.index(model, folders, **kw):
+            if on_event is not None:
+                on_event(ev)
+            if ev.report is not None:
+                report = ev.report
+        return report
+
+    # -- search ------------------------------------------------------------------------------------------
+    def _text_vectors(self, model, terms: list[str]) -> np.ndarray:
+        mid = model.config.model_id
+        missing = [t for t in terms if (mid, t) not in self._text_cache]
+        if missing:
+            vecs = model.embed_texts(missing).numpy().astype(np.float32)
+            for t, v in zip(missing, vecs):
+                self._text_cache[(mid, t)] = v
+                if len(self._text_cache) > _TEXT_CACHE_SIZE:
+                    self._text_cache.popitem(last=False)
+        for t in terms:
+            self._text_cache.move_to_end((mid, t))
+        return np.stack([self._text_cache[(mid, t)] for t in terms])
+
+    def _image_vector(self, model, like) -> np.ndarray:
+        p = str(Path(like).expanduser().resolve())
+        for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(like))), p)):
+            row = self._read("SELECT e.vector FROM embeddings e JOIN photos p ON p.id = e.photo_id "
+                             "WHERE p.path = ? AND e.model_id = ?", (cand, model.config.model_id))
+            if row:
+                return np.frombuffer(row[0][0], dtype="<f2").astype(np.float32)
+        from photosearch.imageio import ImageSkip, load_image
+
+        try:
+            img, _ = load_image(p, min_side=int(model.config.preprocess.input_size
+                                                / max(model.config.preprocess.crop_pct, 1e-3)) + 1)
+        except ImageSkip as e:
+            raise QueryError(f"{like}: {e.reason}") from None
+        return model.embed_pil([img]).numpy()[0].astype(np.float32)
+
+    def query_vector(self, model, query: str | None = None, like: str | Path | None = None) -> np.ndarray:
+        """The unit vector a search ranks by (text terms with arithmetic, and/or an example image)."""
+        terms = parse_query(query) if query and query.strip() else []
+        tv = self._text_vectors(model, [t for _, t in terms]) if terms else None
+        iv = self._image_vector(model, like) if like is not None else None
+        return combine(tv, [w for w, _ in terms], iv)
+
+    def search(self, model, query: str | None = None, *, like: str | Path | None = None, top_k: int = 50,
+               min_score: float | None = None, folder: str | None = None, after: str | None = None,
+               before: str | None = None, types: list[str] | None = None) -> list[SearchHit]:
+        """Best first. ``query`` supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an
+        example image (a library photo or any file); ``min_score`` drops weak matches so a search can find
+        nothing relevant."""
+        q = self.query_vector(model, query, like)
+        where, args = filter_sql(folder, after, before, types)
+        try:
+            vi = vectors_for(self.conn, self._key, model.config.model_id, int(model.config.embed_dim))
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+        mask = None
+        if where:
+            allowed = np.fromiter((r[0] for r in self._read(f"SELECT id FROM photos WHERE {where}", args)),
+                                  dtype=np.int64)
+            mask = np.isin(vi.ids[:len(vi)], allowed)
+        # Ask for a few more than top_k: rows deleted since the matrix was loaded are dropped below.
+        ids, scores = vi.top_k(q, top_k + 8, mask, min_score)
+        paths: dict[int, str] = {}
+        id_list = [int(i) for i in ids]
+        for i in range(0, len(id_list), 900):
+            chunk = id_list[i:i + 900]
+            paths.update(self._read(f"SELECT id, path FROM photos WHERE id IN ({', '.join('?' * len(chunk))})",
+                                    chunk))
+        hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6)) for i, s in zip(id_list, scores) if i in paths]
+        return hits[:top_k]
+
+    # -- information -------------------------------------------------------------------------------------
+    def skipped(self) -> list[dict]:
+        return [{"path": p, "reason": r} for p, r in self._read("SELECT path, reason FROM skipped ORDER BY path")]
+
+    def models(self) -> dict[str, int]:
+        rows = self._read("SELECT m.model_id, (SELECT count(*) FROM embeddings e WHERE e.model_id = m.model_id) "
+                          "FROM models m ORDER BY m.model_id")
+        return {m: n for m, n in rows}
+
+    def status(self) -> dict:
+        folders = self.folders()
+        return {
+            "library": str(self.path),
+            "photos": self._read("SELECT count(*) FROM photos")[0][0],
+            "models": self.models(),
+            "folders": folders,
+            "missing_folders": [f for f in folders if not os.path.isdir(f)],
+            "skipped": self.skipped(),
+        }
+
+    def photo_info(self, path) -> dict | None:
+        p = os.path.abspath(os.path.expanduser(str(path)))
+        rows = self._read("SELECT path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at "
+                          "FROM photos WHERE path = ?", (p,))
+        if not rows:
+            return None
+        r = rows[0]
+        return {"path": r[0], "width": r[1], "height": r[2], "taken_at": r[3], "size": r[4],
+                "mtime": r[5] / 1e9, "format": r[6], "folder": r[7], "indexed_at": r[8]}

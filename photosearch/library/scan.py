@@ -1,0 +1,134 @@
+"""Walking the library folders and telling new, changed, moved and deleted files apart cheaply.
+
+A re-scan stats every file (``os.scandir``) and compares size + mtime with the database; only files whose
+size or mtime changed, or that might be a moved file, are read to hash them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from photosearch.imageio import is_image_name
+
+# Folders that hold no photos of the user's, or the OS's/NAS's own copies of them.
+SYSTEM_DIRS = frozenset(s.lower() for s in (
+    "$RECYCLE.BIN", "System Volume Information", "lost+found", "@eaDir", "#recycle", "__MACOSX",
+    ".Trashes", ".Spotlight-V100", ".fseventsd", ".thumbnails", "node_modules", "$Recycle.Bin",
+))
+
+HASH_BLOCK = 64 * 1024
+FULL_HASH_LIMIT = 4 * 1024 * 1024
+
+
+def content_hash(path: str | os.PathLike) -> str:
+    """A content fingerprint that finds moved files without reading whole camera files.
+
+    Files up to 4 MB are hashed whole; larger ones by size + five 64 KB blocks (start, end and three in
+    between). JPEG/HEIC start with EXIF (timestamps, camera serials) and any pixel edit changes the
+    entropy-coded data to the end, so two different photos agreeing on all of them is not a practical risk.
+    """
+    h = hashlib.blake2b(digest_size=16)
+    with open(path, "rb") as f:
+        size = os.fstat(f.fileno()).st_size
+        h.update(size.to_bytes(8, "little"))
+        if size <= FULL_HASH_LIMIT:
+            while b := f.read(1 << 20):
+                h.update(b)
+        else:
+            for off in (0, size // 4, size // 2, (3 * size) // 4, size - HASH_BLOCK):
+                f.seek(off)
+                h.update(f.read(HASH_BLOCK))
+    return h.hexdigest()
+
+
+@dataclass
+class FileStat:
+    path: str  # absolute, as found under the library folder (not symlink-resolved)
+    folder: str  # the library folder it belongs to
+    size: int
+    mtime_ns: int
+
+
+@dataclass
+class WalkResult:
+    files: dict[str, FileStat]  # path -> stat, image files only
+    missing_folders: list[str]  # library folders that are not there (unmounted drive): their photos are kept
+    errors: int  # sub-folders that could not be listed
+
+
+def _inside(real: str, roots: list[str]) -> bool:
+    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+
+
+def walk_folders(folders: list[str], all_roots: list[str] | None = None) -> WalkResult:
+    """Image files under ``folders``: hidden and system folders skipped, symlinks followed only while they
+    stay inside the library folders (``all_roots``), each real folder visited once (no symlink loops)."""
+    real_roots = [os.path.realpath(r) for r in (all_roots or folders)]
+    files: dict[str, FileStat] = {}
+    missing: list[str] = []
+    errors = 0
+    visited: set[tuple[int, int]] = set()
+    for root in folders:
+        try:
+            st = os.stat(root)
+        except OSError:
+            missing.append(root)
+            continue
+        if not os.path.isdir(root):
+            missing.append(root)
+            continue
+        visited.add((st.st_dev, st.st_ino))
+        stack = [root]
+        while stack:
+            d = stack.pop()
+            try:
+                it = os.scandir(d)
+            except OSError:
+                errors += 1
+                continue
+            with it:
+                for e in it:
+                    name = e.name
+                    if name.startswith("."):
+                        continue
+                    try:
+                        is_link = e.is_symlink()
+                        if e.is_dir():  # follows links
+                            if name.lower() in SYSTEM_DIRS:
+                                continue
+                            if is_link and not _inside(os.path.realpath(e.path), real_roots):
+                                continue
+                            s = e.stat()
+                            key = (s.st_dev, s.st_ino)
+                            if key in visited:
+                                continue
+                            visited.add(key)
+                            stack.append(e.path)
+                        elif is_image_name(name) and e.is_file():
+                            if is_link and not _inside(os.path.realpath(e.path), real_roots):
+                                continue
+                            if e.path in files:
+                                continue
+                            s = e.stat()
+                            files[e.path] = FileStat(e.path, root, s.st_size, s.st_mtime_ns)
+                    except OSError:
+                        continue  # vanished or a dangling link
+    return WalkResult(files, missing, errors)
+
+
+def norm_folder(path: str | os.PathLike) -> str:
+    """How a library folder is stored: absolute, user-expanded, without a trailing separator.
+
+    Symlinks are kept as given (a user's ``~/Pictures`` link stays that path)."""
+    return os.path.abspath(os.path.expanduser(os.fspath(path)))
+
+
+def under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def as_path(p) -> Path:
+    return Path(norm_folder(p))
