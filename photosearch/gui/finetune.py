@@ -28,7 +28,20 @@ def _train_job(opts_kwargs: dict, paths: AppPaths, resume: bool):
     def job(task: Task):
         from photosearch.train import TrainOptions, train
 
-        yield from train(TrainOptions(**opts_kwargs), paths, resume=resume, cancel=task.cancel_event)
+        opts = TrainOptions(**opts_kwargs)
+        if resume:
+            # A resumed run must keep what decides its samples (batch size, seed, base...): take the stored
+            # options and apply only the changes a resume allows (more epochs, another device, LRs).
+            from photosearch.train import load_run_options
+            from photosearch.train.trainer import RESUMABLE_CHANGES
+
+            stored = load_run_options(paths, opts.name)
+            if stored is not None:
+                d = stored.to_dict()
+                d.update({k: v for k, v in opts_kwargs.items() if k in RESUMABLE_CHANGES})
+                d["name"] = opts.name
+                opts = TrainOptions.from_dict(d)
+        yield from train(opts, paths, resume=resume, cancel=task.cancel_event)
     return job
 
 

@@ -83,6 +83,7 @@ class Task(QObject):
 
     # -- body, in a pool thread -----------------------------------------------------------------
     def run(self) -> None:
+        ok, out = True, None
         try:
             out = self.fn(self)
             if hasattr(out, "__next__"):
@@ -94,16 +95,16 @@ class Task(QObject):
                     while not self._resume.wait(0.2):
                         pass
                 out = last
-            self.succeeded.emit(out)
         except BaseException as e:  # noqa: BLE001 - a worker must report, never take the app down
-            if not isinstance(e, Exception):
-                log.error("task %s: %r", self.name, e)
-            else:
-                log.debug("task %s failed", self.name, exc_info=True)
-            self.failed.emit(error_text(e))
-        finally:
-            self.done = True
-            self.finished.emit()
+            log.debug("task %s failed", self.name, exc_info=True)
+            ok, out = False, error_text(e)
+        # ``done`` is set before the result signals: a slot reacting to them may start the next job at once.
+        self.done = True
+        if ok:
+            self.succeeded.emit(out)
+        else:
+            self.failed.emit(out)
+        self.finished.emit()
 
 
 class TaskRunner(QObject):
