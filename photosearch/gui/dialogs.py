@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from photosearch.gui.settings import Settings
@@ -53,6 +53,7 @@ class SettingsDialog(QDialog):
     addFolderRequested = Signal()
     removeFolderRequested = Signal(str)
     cacheCleared = Signal()
+    searchSettingsChanged = Signal()
 
     def __init__(self, parent: QWidget | None, paths: AppPaths, settings: Settings, current_model: str | None = None,
                  thumbs=None, folders: list[str] | None = None):
@@ -86,6 +87,15 @@ class SettingsDialog(QDialog):
         self.batch.setValue(settings.batch_size)
         self.batch.setToolTip("Photos per batch while indexing; larger is faster on a GPU, uses more memory")
         form.addRow("Batch size", self.batch)
+        self.min_score = QDoubleSpinBox()
+        self.min_score.setRange(0.0, 1.0)
+        self.min_score.setSingleStep(0.05)
+        self.min_score.setDecimals(2)
+        self.min_score.setValue(settings.min_score)
+        self.min_score.setSpecialValueText("off (show everything)")
+        self.min_score.setToolTip("Typed searches hide photos scoring below this; the right value depends on "
+                                  "the model")
+        form.addRow("Minimum score", self.min_score)
         ml.addLayout(form)
         lay.addWidget(mbox)
 
@@ -197,6 +207,10 @@ class SettingsDialog(QDialog):
 
     def accept_and_close(self) -> None:
         self.settings.batch_size = self.batch.value()
+        changed_cut = abs(self.min_score.value() - self.settings.min_score) > 1e-9
+        self.settings.min_score = self.min_score.value()
+        if changed_cut:
+            self.searchSettingsChanged.emit()
         dev = self.device.currentData()
         device_changed = dev != self.settings.device
         self.settings.device = dev

@@ -13,6 +13,7 @@ from photosearch.paths import AppPaths
 
 SETTINGS_VERSION = 1
 THUMB_MIN, THUMB_MAX, THUMB_DEFAULT = 96, 320, 160
+DEFAULT_MIN_SCORE = 0.3
 
 
 def _to_int(v, default: int) -> int:
@@ -66,6 +67,19 @@ class Settings:
     @batch_size.setter
     def batch_size(self, v: int) -> None:
         self.q.setValue("batch_size", int(v))
+
+    @property
+    def min_score(self) -> float:
+        """Cut-off for typed queries: weaker matches are hidden (0 shows everything). Model dependent: for
+        the starter, relevant photos score ~0.4-0.7 and unrelated ones ~0.25-0.35."""
+        try:
+            return min(1.0, max(0.0, float(self._get("min_score", DEFAULT_MIN_SCORE))))
+        except (TypeError, ValueError):
+            return DEFAULT_MIN_SCORE
+
+    @min_score.setter
+    def min_score(self, v: float) -> None:
+        self.q.setValue("min_score", float(v))
 
     @property
     def thumb_size(self) -> int:

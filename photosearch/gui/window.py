@@ -627,8 +627,11 @@ class MainWindow(QMainWindow):
     def _request(self) -> SearchRequest:
         after = self.after_date.date().toString("yyyy-MM-dd") if self.after_check.isChecked() else None
         before = self.before_date.date().addDays(1).toString("yyyy-MM-dd") if self.before_check.isChecked() else None
-        return SearchRequest(query=self.current_query() or None, like=self.like_path,
-                             folder=self.folder_filter.currentData(), after=after, before=before)
+        query = self.current_query() or None
+        # The cut-off applies to typed queries; "more like this" always shows its nearest photos.
+        cut = self.settings.min_score if query and not self.like_path and self.settings.min_score > 0 else None
+        return SearchRequest(query=query, like=self.like_path, folder=self.folder_filter.currentData(),
+                             after=after, before=before, min_score=cut)
 
     def run_search(self, keep_selection: bool = False) -> None:
         self._debounce.stop()
@@ -840,9 +843,10 @@ class MainWindow(QMainWindow):
                                      icon)
             else:
                 self.empty.set_state("no-results", "No photos match well enough",
-                                     f"Nothing scored above the cut-off for “{self.current_query() or 'this photo'}”"
-                                     f" among {photos:,} photos. Try other words, describe what is in the picture, "
-                                     f"or remove filters.", st.standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation),
+                                     f"Nothing scored above the cut-off ({self.settings.min_score:.2f}) for "
+                                     f"“{self.current_query() or 'this photo'}” among {photos:,} photos. Try other "
+                                     f"words, describe what is in the picture, remove filters, or lower the "
+                                     f"minimum score in Settings.", st.standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation),
                                      "Clear search")
         elif querying:
             self.empty.set_state("searching", "Searching…", "", icon)
@@ -867,6 +871,7 @@ class MainWindow(QMainWindow):
         dlg.addFolderRequested.connect(self.choose_folder)
         dlg.removeFolderRequested.connect(self.remove_folder)
         dlg.cacheCleared.connect(self.results.pixmaps.clear)
+        dlg.searchSettingsChanged.connect(self._filters_changed)
         dlg.show()
         self._settings_dialog = dlg
 

@@ -84,6 +84,7 @@ def test_chart_ticks_and_painting(qtbot):
     from photosearch.gui.charts import LineChart, nice_ticks
 
     assert nice_ticks(0, 100) == [0, 20, 40, 60, 80, 100]
+    assert all(float(t).is_integer() for t in nice_ticks(1, 16, 6, integer=True))
     assert nice_ticks(0.31, 0.92)[0] <= 0.31 and nice_ticks(0.31, 0.92)[-1] >= 0.92
     chart = LineChart("loss", "step")
     qtbot.addWidget(chart)
