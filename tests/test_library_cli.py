@@ -95,6 +95,10 @@ def test_cli_index_search_status_folders(tmp_path, home, tiny):
     r = _run(home, *lib, "index", pics, "--model", model_dir)  # human output: progress on stderr
     assert r.returncode == 0, r.stderr
     assert "indexed 5" in r.stdout and "skipped" in r.stderr
+    assert "img/s" in r.stderr and "ETA" in r.stderr  # the progress bar
+
+    r = _run(home, *lib, "status")
+    assert r.returncode == 0 and "photos: 5" in r.stdout and "truncated.jpg" in r.stdout
 
     r = _run(home, *lib, "search", "a photo", "--model", model_dir, "--top", "3", "--json")
     assert r.returncode == 0, r.stderr

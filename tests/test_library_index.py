@@ -242,3 +242,18 @@ def test_wal_mode_and_schema(tmp_path):
     conn = sqlite3.connect(tmp_path / "lib.db")
     assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1"
     conn.close()
+
+
+def test_photo_that_turns_bad_leaves_search(tmp_path, tiny):
+    root = tmp_path / "pics"
+    root.mkdir()
+    write_jpeg(root / "a.jpg", 1)
+    write_jpeg(root / "b.jpg", 2)
+    with _lib(tmp_path) as lib:
+        lib.run_index(tiny, [root])
+        assert len(lib.search(tiny, "x", top_k=5)) == 2
+        (root / "b.jpg").write_bytes((root / "b.jpg").read_bytes()[:300])  # damaged in place
+        rep = lib.run_index(tiny)
+        assert [Path(s["path"]).name for s in rep.skipped] == ["b.jpg"]
+        assert [Path(h.path).name for h in lib.search(tiny, "x", top_k=5)] == ["a.jpg"]
+        assert lib.photo_info(root / "b.jpg") is None

@@ -145,3 +145,23 @@ def _full(p):
     from photosearch.imageio import load_image
 
     return load_image(p, min_side=None)[0]
+
+
+def test_library_recreated_at_same_path_is_not_served_from_cache(tmp_path, tiny):
+    a = tmp_path / "a"
+    a.mkdir()
+    write_jpeg(a / "one.jpg", 1)
+    db = tmp_path / "lib.db"
+    with Library.open(db) as lib:
+        lib.run_index(tiny, [a])
+        assert len(lib.search(tiny, "x")) == 1
+    for suffix in ("", "-wal", "-shm"):
+        (tmp_path / f"lib.db{suffix}").unlink(missing_ok=True)
+    b = tmp_path / "b"
+    b.mkdir()
+    write_jpeg(b / "two.jpg", 2)
+    with Library.open(db) as lib:
+        lib.run_index(tiny, [b])
+        hits = lib.search(tiny, like=b / "two.jpg")
+        assert [h.path for h in hits] == [str(b / "two.jpg")]
+        assert hits[0].score == pytest.approx(1.0, abs=2e-3)  # its own vector, not a stale cached one

@@ -157,3 +157,18 @@ def test_recall_counts_ranks_by_hand():
     # Each image's own caption ranks second behind the other image's caption: no hit at 1, all at 2.
     r2 = recall_at_k(img, torch.tensor([[0.6, 0.8], [0.8, 0.6]]), torch.tensor([0, 1]), ks=(1, 2))
     assert r2["image_to_text"] == {"R@1": 0.0, "R@2": 100.0}
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_damaged_image_mid_run_is_one_clear_line(shapes, tmp_path, workers):
+    from helpers import tiny_model
+
+    from photosearch.train import evaluate
+
+    ds = copy_set(shapes, tmp_path / "dmg")
+    victim = load_captions(ds).split("test")[2].path
+    victim.write_bytes(victim.read_bytes()[:200])  # a truncated JPEG: exists, so it passes the load check
+    with pytest.raises(DatasetError) as e:
+        evaluate(tiny_model(tmp_path), ds, split="test", num_workers=workers)
+    msg = str(e.value)
+    assert victim.name in msg and ("truncated" in msg or "damaged" in msg) and "\n" not in msg

@@ -183,3 +183,32 @@ def test_cli_download_json(server, archive, tmp_path, home):
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout.strip().splitlines()[-1])
     assert out["images"] == 20 and out["captions"] == 100 and out["splits"]["train"] == 12
+
+
+def test_cancel_keeps_the_partial_download_for_resume(server, archive, tmp_path):
+    import os
+    import threading
+
+    from photosearch.errors import Cancelled
+
+    buf = io.BytesIO()  # the small set plus 512 KiB of incompressible bytes, so the download takes many chunks
+    with zipfile.ZipFile(io.BytesIO(archive[0])) as src, zipfile.ZipFile(buf, "w") as zf:
+        for info in src.infolist():
+            zf.writestr(info, src.read(info))
+        zf.writestr("Flicker8k_Dataset/padding.bin", os.urandom(512 * 1024))
+    big = buf.getvalue()
+    urls = serve(server, big, archive[1])
+    cancel = threading.Event()
+
+    def progress(done, total):
+        if total == len(big) and done >= 128 * 1024:
+            cancel.set()
+
+    with pytest.raises(Cancelled):
+        download_flickr8k(tmp_path / "f8k", progress=progress, cancel=cancel, **urls)
+    part = tmp_path / "f8k" / "Flickr8k_Dataset.zip.part"
+    kept = part.stat().st_size
+    assert 128 * 1024 <= kept < len(big)
+    dest = download_flickr8k(tmp_path / "f8k", **urls)
+    assert server.requests[-1] == ("/Flickr8k_Dataset.zip", f"bytes={kept}-")
+    assert len(load_captions(dest).images) == 20

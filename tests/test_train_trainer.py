@@ -162,3 +162,104 @@ def test_bad_options_names_and_resume_mismatch(small_shapes, tiny_base, paths):
     # the next default name does not collide
     res2 = train_to_end(TrainOptions(str(small_shapes), epochs=1, **base), paths)
     assert res2.model == "tinybase-ft-2"
+
+
+def tiny_clip(tmp_path):
+    """A tiny random transformers CLIP (family hf_clip) in the store's format."""
+    from transformers import CLIPConfig, CLIPModel, CLIPTokenizerFast
+
+    from photosearch.model.checkpoint import build_model
+    from photosearch.model.config import FAMILY_HF_CLIP, ModelConfig
+
+    cfg = CLIPConfig(text_config=dict(vocab_size=1000, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                      num_attention_heads=2, max_position_embeddings=32),
+                     vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                        num_attention_heads=2, image_size=32, patch_size=8),
+                     projection_dim=24)
+    src = tmp_path / "tiny-clip"
+    torch.manual_seed(0)
+    CLIPModel(cfg).save_pretrained(str(src))
+    words = ["red", "green", "blue", "yellow", "circle", "square", "triangle", "top", "bottom"]
+    vocab = {t: i for i, t in enumerate(["<|startoftext|>", "<|endoftext|>"] + [w + "</w>" for w in words])}
+    (src / "vocab.json").write_text(json.dumps(vocab))
+    (src / "merges.txt").write_text("#version: 0.2\n")
+    CLIPTokenizerFast(vocab_file=str(src / "vocab.json"), merges_file=str(src / "merges.txt"),
+                      unk_token="<|endoftext|>").save_pretrained(str(src))
+    return build_model(ModelConfig(name="tinyclip", family=FAMILY_HF_CLIP, hf_clip_name=str(src))).eval()
+
+
+@pytest.mark.parametrize("family", ["dual", "hf_clip"])
+def test_frozen_training_from_cache_matches_the_saved_model(family, small_shapes, tmp_path, paths):
+    """Frozen-encoder epochs run on cached tower features; the recall measured from the cache must be what
+    the saved model, run end to end on pixels and text, gets - for both model families."""
+    from helpers import tiny_model
+
+    model = tiny_model(tmp_path) if family == "dual" else tiny_clip(tmp_path)
+    base = str(ModelStore(paths).save(model, f"base-{family}"))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    res = train_to_end(TrainOptions(str(small_shapes), base=base, name=f"fz-{family}", epochs=2, batch_size=8,
+                                    freeze_encoders=True, num_workers=0, head_lr=1e-2), paths)
+    tuned = ModelStore(paths).load(f"fz-{family}", device="cpu")
+    direct = evaluate(tuned, small_shapes, split="val")
+    best = res.history[res.best_epoch]["val"]
+    for k in ("text_to_image", "image_to_text"):
+        for r in ("R@1", "R@5", "R@10"):
+            assert abs(direct[k][r] - best[k][r]) <= 100 / direct["images"] + 1e-9, (direct, best)
+    # only the heads and the temperature changed
+    groups = tuned.param_groups()
+    names = {id(p): n for n, p in tuned.named_parameters()}
+    enc = {names[id(p)] for p in groups["image_encoder"] + groups["text_encoder"]}
+    after = tuned.state_dict()
+    assert all(torch.equal(before[n], after[n]) for n in enc)
+    heads = {names[id(p)] for p in groups["heads"]}
+    assert any(not torch.equal(before[n], after[n]) for n in heads)
+
+
+@pytest.mark.slow
+def test_tutorial_towers_from_local_files(small_shapes, tmp_path, paths):
+    """--base tutorial with a local text-tower folder and local ResNet50 weights: no hub needed."""
+    import timm
+    from safetensors.torch import save_file
+
+    from helpers import tiny_text_folder
+
+    from transformers import AutoConfig, AutoModel
+
+    torch.manual_seed(0)
+    bert = tiny_text_folder(tmp_path / "bert")  # a transformers folder with weights, as a local copy would be
+    AutoModel.from_config(AutoConfig.from_pretrained(str(bert))).save_pretrained(str(bert))
+    weights = tmp_path / "resnet50.safetensors"
+    save_file({k: v.contiguous() for k, v in timm.create_model("resnet50").state_dict().items()}, str(weights))
+    res = train_to_end(TrainOptions(str(small_shapes), base="tutorial", name="tut", epochs=1, batch_size=4,
+                                    freeze_encoders=True, num_workers=0, max_images=8, zero_shot=False,
+                                    text_tower=str(bert),
+                                    image_weights=str(weights)), paths)
+    model = ModelStore(paths).load("tut", device="cpu")
+    assert res.model == "tut" and model.config.image.timm_name == "resnet50" and model.embed_dim == 256
+    assert model.config.text.pooling == "cls"
+    w = model.image_encoder.model.conv1.weight
+    src = timm.create_model("resnet50")
+    from safetensors.torch import load_file
+
+    assert torch.equal(w, load_file(str(weights))["conv1.weight"]) and not torch.equal(w, src.conv1.weight)
+    with pytest.raises(TrainingError, match="use --base tutorial"):
+        list(train(TrainOptions(str(small_shapes), base="starter", text_tower=str(tmp_path)), paths))
+
+
+@pytest.mark.parametrize("family", ["dual", "hf_clip"])
+def test_full_finetune_trains_every_group_and_saves_the_best_epoch(family, small_shapes, tmp_path, paths):
+    from helpers import tiny_model
+
+    model = tiny_model(tmp_path) if family == "dual" else tiny_clip(tmp_path)
+    base = str(ModelStore(paths).save(model, f"base-{family}"))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    res = train_to_end(TrainOptions(str(small_shapes), base=base, name=f"ft-{family}", epochs=2, batch_size=8,
+                                    num_workers=0, image_lr=1e-3, text_lr=1e-3, zero_shot=False), paths)
+    tuned = ModelStore(paths).load(f"ft-{family}", device="cpu")
+    assert weights_digest(tuned) == res.weights_digest
+    assert evaluate(tuned, small_shapes, split="val") | {"model": None} == \
+        res.history[res.best_epoch - 1]["val"] | {"model": None}
+    names = {id(p): n for n, p in tuned.named_parameters()}
+    after = tuned.state_dict()
+    for group, params in tuned.param_groups().items():
+        assert any(not torch.equal(before[names[id(p)]], after[names[id(p)]]) for p in params), group

@@ -27,6 +27,10 @@ def register(sub) -> None:
     p.add_argument("--name", metavar="NAME", help="name of the new model (default: <base>-ft)")
     p.add_argument("--device", metavar="D", help="auto, cpu, cuda, cuda:1, mps")
     p.add_argument("--resume", action="store_true", help="continue the interrupted run --name (or the latest)")
+    p.add_argument("--text-tower", metavar="DIR", help="with --base tutorial: a local transformers folder "
+                                                        "(e.g. distilbert-base-uncased) instead of the hub")
+    p.add_argument("--image-weights", metavar="FILE", help="with --base tutorial: local resnet50 weights "
+                                                           "(.safetensors / weights-only .pth)")
     p.add_argument("--head-lr", type=float, metavar="LR", help="heads and temperature (default 1e-3)")
     p.add_argument("--image-lr", type=float, metavar="LR", help="image encoder (default 1e-4)")
     p.add_argument("--text-lr", type=float, metavar="LR", help="text encoder (default 1e-5)")
@@ -66,7 +70,7 @@ def register(sub) -> None:
 
 _OPTION_ARGS = ("captions", "base", "epochs", "batch_size", "freeze_encoders", "device", "head_lr", "image_lr",
                 "text_lr", "weight_decay", "warmup_steps", "grad_accum", "seed", "num_workers", "max_images", "amp",
-                "zero_shot")
+                "zero_shot", "text_tower", "image_weights")
 
 
 def build_options(ctx):
@@ -174,9 +178,10 @@ def cmd_train(ctx) -> int:
 
 
 def cmd_eval(ctx) -> int:
-    from photosearch.train import evaluate
+    from photosearch.train import evaluate, load_captions
 
     a = ctx.args
+    load_captions(a.data, a.captions)  # a bad data set fails before a model is loaded (seconds, not minutes)
     model = ctx.model_store().load(a.model, device=a.device, progress=ctx.info)
     tty = sys.stderr.isatty() and not a.quiet
 

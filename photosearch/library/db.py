@@ -122,6 +122,8 @@ def connect(path: str | Path, create: bool = True) -> sqlite3.Connection:
         raise
     except sqlite3.DatabaseError as e:
         conn.close()
+        if "readonly" in str(e) or "read-only" in str(e) or "unable to open" in str(e):
+            raise LibraryError(f"cannot write the library {path} (read-only file or folder?): {e}") from None
         raise LibraryError(f"the library {path} is damaged or unreadable: {e}") from None
     return conn
 

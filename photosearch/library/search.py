@@ -93,33 +93,24 @@ def parse_date(value: str, end: bool = False) -> str:
     return dt.replace(tzinfo=None).isoformat()
 
 
-def filter_sql(folder: str | None, after: str | None, before: str | None,
-               types: list[str] | None) -> tuple[str, list]:
+def parse_types(types: list[str] | None) -> list[str]:
+    """File types as the user writes them (jpg, .PNG, tiff) -> Pillow format names."""
+    fmts = []
+    for t in types or []:
+        k = t.lower().lstrip(".")
+        if k not in _TYPE_ALIASES:
+            raise QueryError(f"unknown file type {t!r} (choose from {', '.join(sorted(_TYPE_ALIASES))})")
+        fmts.append(_TYPE_ALIASES[k])
+    return sorted(set(fmts))
+
+
+def folder_range(folder: str) -> tuple[str, str]:
+    """Paths under ``folder`` are exactly those in [folder + sep, folder + chr(ord(sep) + 1)): a range scan
+    on the path index instead of a LIKE over every row (names may hold % and _ too)."""
     import os
 
-    where, args = [], []
-    if folder:
-        f = os.path.abspath(os.path.expanduser(folder)).rstrip(os.sep)
-        # substr instead of LIKE: folder names may contain % and _.
-        where.append("(substr(path, 1, ?) = ?)")
-        args += [len(f) + 1, f + os.sep]
-    if after:
-        where.append("taken_at >= ?")
-        args.append(parse_date(after))
-    if before:
-        where.append("taken_at < ?")
-        args.append(parse_date(before, end=True))
-    if types:
-        fmts = []
-        for t in types:
-            k = t.lower().lstrip(".")
-            if k not in _TYPE_ALIASES:
-                raise QueryError(f"unknown file type {t!r} (choose from {', '.join(sorted(_TYPE_ALIASES))})")
-            fmts.append(_TYPE_ALIASES[k])
-        fmts = sorted(set(fmts))
-        where.append(f"format IN ({', '.join('?' * len(fmts))})")
-        args += fmts
-    return " AND ".join(where), args
+    f = os.path.abspath(os.path.expanduser(folder)).rstrip(os.sep)
+    return f + os.sep, f + chr(ord(os.sep) + 1)
 
 
 # -- the in-memory matrix ----------------------------------------------------------------------------------
@@ -130,6 +121,11 @@ class VectorIndex:
         self.dim = dim
         self.ids = np.zeros(0, dtype=np.int64)
         self.matrix = np.zeros((0, dim), dtype=np.float32)
+        # Per-row date taken and format, for filtering in memory: they change only with the file's content,
+        # and a content change replaces the vector (so the matrix is reloaded).
+        self.taken = np.zeros(0, dtype="datetime64[s]")
+        self.formats = np.zeros(0, dtype=np.int16)
+        self.format_codes: dict[str, int] = {}
         self._n = 0  # rows in use; matrix grows by doubling so incremental appends are amortised O(1)
         self.last_seq = 0
         self.deletions: str | None = None
@@ -137,18 +133,45 @@ class VectorIndex:
     def __len__(self) -> int:
         return self._n
 
-    def append(self, ids: np.ndarray, vecs: np.ndarray) -> None:
+    def append(self, ids: np.ndarray, vecs: np.ndarray, taken: list | None = None,
+               formats: list | None = None) -> None:
         need = self._n + len(ids)
         if need > len(self.matrix):
             cap = max(need, 2 * len(self.matrix), 1024)
-            m = np.empty((cap, self.dim), dtype=np.float32)
-            m[:self._n] = self.matrix[:self._n]
-            i = np.empty(cap, dtype=np.int64)
-            i[:self._n] = self.ids[:self._n]
-            self.matrix, self.ids = m, i
+            grown = []
+            for a, shape in ((self.matrix, (cap, self.dim)), (self.ids, (cap,)), (self.taken, (cap,)),
+                             (self.formats, (cap,))):
+                g = np.zeros(shape, dtype=a.dtype)
+                g[:self._n] = a[:self._n]
+                grown.append(g)
+            if grown[2].dtype.kind == "M":
+                grown[2][self._n:] = np.datetime64("NaT")
+            self.matrix, self.ids, self.taken, self.formats = grown
         self.matrix[self._n:need] = vecs
         self.ids[self._n:need] = ids
+        if taken is not None:
+            self.taken[self._n:need] = _dates(taken)
+        if formats is not None:
+            codes = [self.format_codes.setdefault(f or "", len(self.format_codes)) for f in formats]
+            self.formats[self._n:need] = codes
         self._n = need
+
+    def filter_mask(self, after: str | None = None, before: str | None = None,
+                    formats: list[str] | None = None) -> np.ndarray | None:
+        """Rows whose date taken is in [after, before) and whose format is one of ``formats``; photos with
+        no known date never match a date filter."""
+        n = self._n
+        mask = None
+        if after:
+            mask = self.taken[:n] >= np.datetime64(after)
+        if before:
+            m = self.taken[:n] < np.datetime64(before)
+            mask = m if mask is None else mask & m
+        if formats:
+            codes = [self.format_codes[f] for f in formats if f in self.format_codes]
+            m = np.isin(self.formats[:n], codes)
+            mask = m if mask is None else mask & m
+        return mask
 
     def top_k(self, q: np.ndarray, k: int, mask: np.ndarray | None = None,
               min_score: float | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -173,6 +196,19 @@ class VectorIndex:
         return self._n * (4 * self.dim + 8)
 
 
+def _dates(values: list) -> np.ndarray:
+    try:
+        return np.array([t[:19] if t else "NaT" for t in values], dtype="datetime64[s]")
+    except (ValueError, TypeError):  # one odd value (edited by hand?) must not break search
+        out = []
+        for t in values:
+            try:
+                out.append(np.datetime64(t[:19] if t else "NaT", "s"))
+            except (ValueError, TypeError):
+                out.append(np.datetime64("NaT"))
+        return np.array(out, dtype="datetime64[s]")
+
+
 _CACHE: dict[tuple[str, str], VectorIndex] = {}
 _CACHE_LOCK = threading.Lock()
 
@@ -185,14 +221,17 @@ def vectors_for(conn: sqlite3.Connection, db_key: str, model_id: str, dim: int) 
             vi = _CACHE[(db_key, model_id)] = VectorIndex(dim)
         conn.execute("BEGIN")  # one snapshot for the checks and the load
         try:
-            deletions = conn.execute("SELECT value FROM meta WHERE key = 'vector_deletions'").fetchone()[0]
+            meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('vector_deletions', 'created_at')"))
+            # created_at tells a library re-created at the same path from the one the cache was filled from.
+            deletions = f"{meta.get('created_at')}/{meta.get('vector_deletions')}"
             if vi.deletions is not None and deletions != vi.deletions:
                 vi = _CACHE[(db_key, model_id)] = VectorIndex(dim)
             vi.deletions = deletions
             last = conn.execute("SELECT max(seq) FROM embeddings WHERE model_id = ?", (model_id,)).fetchone()[0]
             if last is not None and last > vi.last_seq:
-                rows = conn.execute("SELECT photo_id, vector FROM embeddings WHERE model_id = ? AND seq > ? "
-                                    "ORDER BY seq", (model_id, vi.last_seq)).fetchall()
+                rows = conn.execute("SELECT e.photo_id, e.vector, p.taken_at, p.format FROM embeddings e "
+                                    "JOIN photos p ON p.id = e.photo_id WHERE e.model_id = ? AND e.seq > ? "
+                                    "ORDER BY e.seq", (model_id, vi.last_seq)).fetchall()
                 if rows:
                     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
                     vecs = np.frombuffer(b"".join(r[1] for r in rows), dtype="<f2")
@@ -200,7 +239,8 @@ def vectors_for(conn: sqlite3.Connection, db_key: str, model_id: str, dim: int) 
                         from photosearch.errors import LibraryError
 
                         raise LibraryError(f"stored vectors of {model_id!r} are not {dim}-d; re-index with it")
-                    vi.append(ids, vecs.reshape(len(rows), dim).astype(np.float32))
+                    vi.append(ids, vecs.reshape(len(rows), dim).astype(np.float32), [r[2] for r in rows],
+                              [r[3] for r in rows])
                 vi.last_seq = last
         finally:
             conn.execute("COMMIT")

@@ -204,6 +204,16 @@ def load_for_model(path: Path, input_size: int):
         raise DatasetError(f"{path}: {e.reason}") from None
 
 
+def clean_loader_error(e: DatasetError) -> DatasetError:
+    """A DatasetError re-raised from a DataLoader worker carries the worker's traceback in its message; keep
+    the one line meant for the user."""
+    msg = str(e)
+    if "Traceback" not in msg:
+        return e
+    last = [ln for ln in msg.strip().splitlines() if ln.strip()][-1]
+    return DatasetError(last.split("DatasetError: ", 1)[-1].strip())
+
+
 class TrainPairs:
     """(pixels, caption, image index) with one random caption per image, drawn per epoch (the tutorial's)."""
 

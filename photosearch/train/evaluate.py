@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
 
-from photosearch.train.data import CaptionedImage, EvalImages, collate_images, load_captions
+from photosearch.errors import DatasetError
+from photosearch.train.data import CaptionedImage, EvalImages, clean_loader_error, collate_images, load_captions
 
 KS = (1, 5, 10)
 
@@ -68,7 +69,14 @@ def iter_embed(model, items: list[CaptionedImage], *, batch_size: int = 64,
     texts, owner = captions_of(items)
     total = len(items) + len(texts)
     out, done = [], 0
-    for pixels, _ in loader:
+    it = iter(loader)
+    while True:
+        try:
+            pixels, _ = next(it)
+        except StopIteration:
+            break
+        except DatasetError as e:
+            raise clean_loader_error(e) from None
         out.append(model.embed_pixels(pixels))
         done += len(pixels)
         yield done, total
@@ -94,7 +102,7 @@ def evaluate(model, data_dir: str | Path, captions: str | Path | None = None, sp
     """Zero-shot or fine-tuned recall of ``model`` on a split:
     ``{"images", "captions", "split", "model", "text_to_image": {"R@1","R@5","R@10"}, "image_to_text": ...}``
     (percent, 0-100). ``cancel`` (a threading.Event) stops it with :class:`~photosearch.errors.Cancelled`."""
-    from photosearch.errors import Cancelled, DatasetError
+    from photosearch.errors import Cancelled
 
     data = load_captions(data_dir, captions)
     items = data.split(split, max_images)

@@ -28,11 +28,11 @@ import shutil
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Iterator
 
-from photosearch.errors import Cancelled, DatasetError, ModelError, TrainingError
+from photosearch.errors import Cancelled, DatasetError, TrainingError
 from photosearch.paths import AppPaths
 
 STATE_DIR = "state"
@@ -66,6 +66,10 @@ class TrainOptions:
     num_workers: int = 2  # data loading processes (full fine-tune)
     max_images: int | None = None  # cap per split (quick runs / tests)
     zero_shot: bool = True  # evaluate the base model first, so the gain shows
+    # base "tutorial" from local files instead of the hub: a transformers folder (distilbert-base-uncased or
+    # any encoder) and/or timm resnet50 weights (.safetensors or a weights-only .pth)
+    text_tower: str | None = None
+    image_weights: str | None = None
     eval_batch_size: int = 64
 
     def to_dict(self) -> dict:
@@ -114,12 +118,14 @@ class TrainEvent:
 
 def weights_digest(model) -> str:
     """sha256 over the state dict's names and bytes: equal digests mean bit-identical weights."""
+    import torch
+
     h = hashlib.sha256()
     for k, v in sorted(model.state_dict().items()):
         h.update(k.encode())
         t = v.detach().cpu().contiguous()
         h.update(str(t.dtype).encode())
-        h.update(t.view(-1).view(dtype=__import__("torch").uint8).numpy().tobytes() if t.numel() else b"")
+        h.update(t.view(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
     return h.hexdigest()
 
 
@@ -174,6 +180,20 @@ def _schedule(total: int, warmup: int):
         return 0.5 * (1.0 + math.cos(math.pi * min(1.0, progress)))
 
     return f
+
+
+def _clean_errors(batches):
+    from photosearch.train.data import clean_loader_error
+
+    it = iter(batches)
+    while True:
+        try:
+            b = next(it)
+        except StopIteration:
+            return
+        except DatasetError as e:
+            raise clean_loader_error(e) from None
+        yield b
 
 
 class _HeadsOnly:
@@ -365,6 +385,26 @@ def train(opts: TrainOptions, paths: AppPaths, *, resume: bool = False,
         dist.close()
 
 
+def _load_base(store, o: TrainOptions, device: str):
+    """The base model: from the store (name or folder), or the tutorial's towers built from local files."""
+    if not (o.text_tower or o.image_weights):
+        return store.load(o.base, device=device)
+    from photosearch.errors import ModelError
+    from photosearch.model.checkpoint import build_model
+    from photosearch.model.store import builtin_config
+
+    if o.base != "tutorial":
+        raise TrainingError("--text-tower / --image-weights build the 'tutorial' base; use --base tutorial")
+    cfg = builtin_config("tutorial")
+    if o.text_tower:
+        if not Path(o.text_tower).expanduser().is_dir():
+            raise ModelError(f"text tower folder not found: {o.text_tower}")
+        cfg.text.hf_name = str(Path(o.text_tower).expanduser().resolve())
+    if o.image_weights:
+        cfg.image.weights_file = str(Path(o.image_weights).expanduser().resolve())
+    return build_model(cfg, load_pretrained=True).to(device)
+
+
 def _check_options(o: TrainOptions) -> None:
     bad = []
     if o.epochs < 1:
@@ -426,7 +466,7 @@ class _Trainer:
         self.run_dir = run_folder(self.paths, name)
         dev_spec = self.dist.device_spec if self.dist.world > 1 else o.device
         self.device = resolve_device(dev_spec)
-        if self.device.type == "cuda":
+        if self.device.type == "cuda" and self.device.index is not None:
             torch.cuda.set_device(self.device)
 
         yield self.ev("message", message=f"reading captions in {o.data_dir}")
@@ -450,7 +490,7 @@ class _Trainer:
             self._check_resume(run)
 
         yield self.ev("message", message=f"loading base model {o.base}")
-        self.model = store.load(o.base, device=str(self.device))
+        self.model = _load_base(store, o, str(self.device))
         self.base_fingerprint = self.model.config.fingerprint
         self.frozen = o.freeze_encoders
         self.use_amp = bool(o.amp and self.device.type == "cuda")
@@ -533,7 +573,9 @@ class _Trainer:
             from torch.nn.parallel import DistributedDataParallel as DDP
 
             ids = [self.device.index] if self.device.type == "cuda" else None
-            self.net = DDP(trainable, device_ids=ids)
+            # Unused parameters exist (e.g. BERT's pooler: the text tower pools the hidden states itself).
+            self.net = DDP(trainable, device_ids=ids, find_unused_parameters=not self.frozen,
+                           broadcast_buffers=not self.frozen)
 
     def _restore(self, run: dict) -> None:
         import torch
@@ -619,7 +661,7 @@ class _Trainer:
         texts, owner = captions_of(items)
         img_parts, txt_parts, done, t0 = [], [], 0, time.monotonic()
         with torch.inference_mode():
-            for pixels, _ in loader:
+            for pixels, _ in _clean_errors(loader):
                 self._check_cancel()
                 pixels = pixels.to(self.device)
                 if self.device.type == "cuda":
@@ -747,6 +789,7 @@ class _Trainer:
             self.optimizer.zero_grad(set_to_none=True)
             t_last = time.monotonic()
             bi = first
+            source = _clean_errors(source)
             for batch in source:
                 if self.cancel.is_set():
                     cancelled = True
