@@ -192,7 +192,7 @@ class SettingsDialog(QDialog):
 
     def selected_model(self) -> str | None:
         it = self.model_list.currentItem()
-        return it.data(Qt.ItemDataRole.UserRole) if it is not None else None
+        return (it.data(Qt.ItemDataRole.UserRole) or None) if it is not None and self.models else None
 
     def clear_cache(self) -> None:
         n = self.thumbs.clear_cache() if self.thumbs is not None else 0

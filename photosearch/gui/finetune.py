@@ -139,7 +139,7 @@ class FineTuneDialog(QDialog):
         form = QFormLayout(hp)
         self.base = QComboBox()
         self.base.setEditable(True)  # a checkpoint folder path works too
-        self.base.addItem("starter")
+        self.base.addItem("starter", "starter")
         form.addRow("Base model", self.base)
         self.name_edit = QLineEdit(f"flickr8k-{datetime.now():%Y%m%d-%H%M}")
         form.addRow("New model name", self.name_edit)

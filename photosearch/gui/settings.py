@@ -31,15 +31,19 @@ class Settings:
         paths.config.mkdir(parents=True, exist_ok=True)
         self.file = Path(paths.config) / "PhotoSearch.ini"
         self.q = QSettings(str(self.file), QSettings.Format.IniFormat)
-        if _to_int(self.q.value("version"), 0) != SETTINGS_VERSION:
+        if _to_int(self._raw("version"), 0) != SETTINGS_VERSION:
             self.q.setValue("version", SETTINGS_VERSION)
 
     def sync(self) -> None:
         self.q.sync()
 
     # -- simple typed values ------------------------------------------------------------------
+    def _raw(self, key: str):
+        # contains() first: PySide6 6.12 (Python 3.11) loses a reference to None for each missing-key value().
+        return self.q.value(key) if self.q.contains(key) else None
+
     def _get(self, key: str, default):
-        v = self.q.value(key)
+        v = self._raw(key)
         return default if v is None or v == "" else v
 
     @property
@@ -91,7 +95,7 @@ class Settings:
 
     @property
     def folders(self) -> list[str]:
-        v = self.q.value("folders")
+        v = self._raw("folders")
         if v is None or v == "":
             return []
         return [str(x) for x in (v if isinstance(v, list) else [v])]
@@ -101,7 +105,7 @@ class Settings:
         self.q.setValue("folders", list(v))
 
     def _bytes(self, key: str) -> QByteArray | None:
-        v = self.q.value(key)
+        v = self._raw(key)
         return v if isinstance(v, QByteArray) and not v.isEmpty() else None
 
     @property

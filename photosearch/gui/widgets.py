@@ -12,7 +12,6 @@ from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QHBoxLayo
                                QPushButton, QSizePolicy, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout,
                                QWidget)
 
-from photosearch.gui.models import PathRole, ScoreRole
 from photosearch.imageio import is_image_name
 
 
@@ -117,7 +116,9 @@ class ThumbDelegate(QStyledItemDelegate):
             p.setBrush(c)
             p.drawRoundedRect(QRectF(r), 8, 8)
         box = QRect(r.x() + self.PAD - 2, r.y() + self.PAD - 2, self.size, self.size)
-        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        model = index.model()
+        path = model.path_at(index)
+        pm = model.thumbnail(path) if path else None
         if isinstance(pm, QPixmap) and not pm.isNull():
             s = pm.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, s.width(), s.height())
@@ -135,11 +136,11 @@ class ThumbDelegate(QStyledItemDelegate):
             p.drawRoundedRect(QRectF(box.adjusted(8, 8, -8, -8)), 6, 6)
         text_rect = QRect(r.x() + 4, box.bottom() + 4, r.width() - 8, option.fontMetrics.height())
         p.setPen(pal.color(QPalette.ColorRole.HighlightedText if False else QPalette.ColorRole.Text))
-        name = option.fontMetrics.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "",
+        name = option.fontMetrics.elidedText(os.path.basename(path or ""),
                                              Qt.TextElideMode.ElideMiddle, text_rect.width())
         p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
         if hover:
-            score = index.data(ScoreRole)
+            score = model.score_at(index)
             if score is not None:
                 f = QFont(option.font)
                 f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
@@ -205,7 +206,8 @@ class ResultsView(QListView):
 
     def selected_paths(self) -> list[str]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes()) if self.selectionModel() else []
-        return [self.model().index(r, 0).data(PathRole) for r in rows]
+        m = self.model()
+        return [p for p in (m.path_at(m.index(r, 0)) for r in rows) if p]
 
 
 class ImageView(QWidget):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDockWidget, QFi
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from photosearch import APP_NAME
-from photosearch.gui.models import PathRole, ResultsModel, ScoreRole
+from photosearch.gui.models import ResultsModel
 from photosearch.gui.resources import app_icon
 from photosearch.gui.theme import icon
 from photosearch.gui.settings import THUMB_MAX, THUMB_MIN, Settings
@@ -198,7 +198,7 @@ class MainWindow(QMainWindow):
         self.view = ResultsView(self.settings.thumb_size)
         self.view.setModel(self.results)
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
-        self.view.activated.connect(lambda idx: self.open_path(idx.data(PathRole)))
+        self.view.activated.connect(lambda idx: self.open_path(self.results.path_at(idx)))
         self.view.spacePressed.connect(self.toggle_preview)
         self.view.zoomRequested.connect(lambda d: self.zoom.setValue(self.zoom.value() + 16 * d))
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -292,7 +292,7 @@ class MainWindow(QMainWindow):
         muted(ftitle)
         lay.addWidget(ftitle)
         self.folder_filter = QComboBox()
-        self.folder_filter.addItem("All folders", None)
+        self.folder_filter.addItem("All folders", "")  # "" not None: see ResultsModel.path_at
         self.folder_filter.currentIndexChanged.connect(lambda _i: self._filters_changed())
         lay.addWidget(self.folder_filter)
         today = QDate.currentDate()
@@ -340,7 +340,7 @@ class MainWindow(QMainWindow):
         self._act(filem, "&Add folder…", self.choose_folder, QKeySequence.StandardKey.Open)
         self._act(filem, "&Update index", lambda: self.start_indexing(), "Ctrl+R")
         filem.addSeparator()
-        self._act(filem, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        self._act(filem, "&Settings…", self.open_settings, "Ctrl+,")
         filem.addSeparator()
         self._act(filem, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         viewm = menu.addMenu("&View")
@@ -630,7 +630,7 @@ class MainWindow(QMainWindow):
         query = self.current_query() or None
         # The cut-off applies to typed queries; "more like this" always shows its nearest photos.
         cut = self.settings.min_score if query and not self.like_path and self.settings.min_score > 0 else None
-        return SearchRequest(query=query, like=self.like_path, folder=self.folder_filter.currentData(),
+        return SearchRequest(query=query, like=self.like_path, folder=self.folder_filter.currentData() or None,
                              after=after, before=before, min_score=cut)
 
     def run_search(self, keep_selection: bool = False) -> None:
@@ -689,7 +689,7 @@ class MainWindow(QMainWindow):
         if req.query != (self.current_query() or None) or req.like != self.like_path:
             return  # the user has typed on since
         keep = getattr(self, "_keep_selection", False)
-        selected = self.view.currentIndex().data(PathRole) if keep else None
+        selected = self.results.path_at(self.view.currentIndex()) if keep else None
         scroll = self.view.verticalScrollBar().value() if keep else 0
         self.last_outcome = outcome
         self.results.set_hits(outcome.hits, outcome.infos)
@@ -712,12 +712,12 @@ class MainWindow(QMainWindow):
 
     # ==== selection, preview and result actions ===================================================
     def _on_current_changed(self, cur: QModelIndex, _prev=None) -> None:
-        path = cur.data(PathRole) if cur.isValid() else None
+        path = self.results.path_at(cur)
         if path is None:
             self.preview.show_path(None)
             return
         info = self.results.infos.get(path)
-        self.preview.show_path(path, cur.data(ScoreRole), info, self.results.pixmaps.get(path))
+        self.preview.show_path(path, self.results.score_at(cur), info, self.results.pixmaps.get(path))
         self.thumbs.request(path, PREVIEW_PIXELS)
         if info is None:
             task = Task(_library_job(self.library_path, "info", path), "info")
@@ -736,8 +736,8 @@ class MainWindow(QMainWindow):
             self.preview.set_image(path, QPixmap.fromImage(image) if not image.isNull() else None)
 
     def _on_selected(self, fn) -> None:
-        paths = self.view.selected_paths() or ([self.view.currentIndex().data(PathRole)]
-                                               if self.view.currentIndex().isValid() else [])
+        cur = self.results.path_at(self.view.currentIndex())
+        paths = self.view.selected_paths() or ([cur] if cur else [])
         if paths and paths[0]:
             fn(paths[0])
 
