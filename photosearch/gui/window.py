@@ -513,6 +513,8 @@ class MainWindow(QMainWindow):
             t.pause()
             self.pause_btn.setText("Resume")
             self.index_label.setText(self.index_label.text().split(" — ")[0] + " — paused")
+            if self.current_query() or self.like_path:
+                self.run_search(keep_selection=True)  # show everything indexed up to the pause
 
     def cancel_indexing(self) -> None:
         if self.index_task is not None and not self.index_task.done:

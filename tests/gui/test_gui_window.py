@@ -156,6 +156,38 @@ def test_cancel_indexing_keeps_finished_work(qtbot, make_window, tiny_loaded, tm
     assert win.count_label.text() == f"{ev.report.indexed} photos"
 
 
+def test_results_arrive_while_indexing_and_pause_holds_it(qtbot, make_window, tiny_loaded, tmp_path):
+    from PIL import Image
+
+    d = tmp_path / "live"
+    d.mkdir()
+    for i in range(300):
+        Image.new("RGB", (64, 48), (i % 255, (3 * i) % 255, 90)).save(d / f"l{i:03d}.png")
+    win = make_window(tiny_loaded)
+    win.settings.batch_size = 4
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a photo")  # typed before anything is indexed
+    assert win.results.total() == 0
+
+    paused_once = []
+
+    def pause_early(ev):
+        if ev.phase == "embed" and ev.indexed >= 8 and not paused_once:
+            paused_once.append(ev.indexed)
+            qtbot.mouseClick(win.pause_btn, Qt.MouseButton.LeftButton)
+
+    win.add_folder(str(d))
+    win.index_task.progress.connect(pause_early)
+    qtbot.waitUntil(lambda: win.index_task is not None and win.index_task.paused, timeout=WAIT)
+    # the search re-runs by itself and shows what is indexed so far, while indexing is held
+    qtbot.waitUntil(lambda: win.results.total() >= 8, timeout=WAIT)
+    assert win.indexing() and win.results.total() < 300
+    assert win.stack.currentWidget() is win.view and win.pause_btn.text() == "Resume"
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        qtbot.mouseClick(win.pause_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.results.total() == 300, timeout=WAIT)
+
+
 def test_errors_surface_in_the_ui(qtbot, make_window, tiny_loaded, tmp_path):
     win = make_window(tiny_loaded)
     assert not win.add_folder(str(tmp_path / "does-not-exist"))
