@@ -27,7 +27,7 @@ from photosearch.gui.theme import icon
 from photosearch.gui.settings import THUMB_MAX, THUMB_MIN, Settings
 from photosearch.gui.widgets import (Banner, EmptyState, PreviewPane, ResultsView, SearchBox, dropped_paths,
                                      human_duration, muted)
-from photosearch.gui.workers import (PREVIEW_PIXELS, SearchRequest, SearchService, Task, TaskRunner,
+from photosearch.gui.workers import (PREVIEW_PIXELS, QUERY_ERROR, SearchRequest, SearchService, Task, TaskRunner,
                                      ThumbnailLoader)
 from photosearch.imageio import is_image_name
 from photosearch.paths import AppPaths
@@ -708,7 +708,14 @@ class MainWindow(QMainWindow):
         self.searchFinished.emit(outcome)
 
     def _on_search_failed(self, _rid: int, msg: str) -> None:
-        if self.model is not None:
+        if msg.startswith(QUERY_ERROR):
+            self.results.clear()
+            self.last_outcome = None
+            self._update_state()
+            self.results_label.setText(f"⚠ {msg[len(QUERY_ERROR):]}")
+            self.empty.set_state("query-error", "Finish the query", msg[len(QUERY_ERROR):] + "\n\nCombine "
+                                 "ideas with + and -, e.g. “snow + mountains - people”.", self.windowIcon())
+        elif self.model is not None:
             self.show_error(f"Search failed: {msg}")
         self.searchFailed.emit(msg)
 
@@ -755,8 +762,10 @@ class MainWindow(QMainWindow):
             return
         if sys.platform == "darwin":
             ok = QProcess.startDetached("open", ["-R", path])
+            ok = ok[0] if isinstance(ok, tuple) else ok
         elif sys.platform.startswith("win"):
             ok = QProcess.startDetached("explorer", ["/select,", os.path.normpath(path)])
+            ok = ok[0] if isinstance(ok, tuple) else ok
         else:
             # The FreeDesktop file-manager interface selects the file; plain folder opening is the fallback.
             ok = QProcess.startDetached("dbus-send", [

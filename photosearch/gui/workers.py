@@ -245,6 +245,9 @@ class ThumbnailLoader(QObject):
 
 
 # -- search ---------------------------------------------------------------------------------------
+QUERY_ERROR = "query: "  # prefix of SearchService.failed messages about the query text itself
+
+
 @dataclass
 class SearchRequest:
     query: str | None = None  # text, with the library's "a + b - c" arithmetic
@@ -327,7 +330,9 @@ class SearchService(QThread):
                             infos[h.path] = info
                 except Exception as e:  # noqa: BLE001 - reported to the UI
                     log.debug("search failed", exc_info=True)
-                    self.failed.emit(req.id, error_text(e))
+                    # A half-typed query ("2*") is not an error worth a banner: tagged for a quiet note.
+                    kind = QUERY_ERROR if type(e).__name__ == "QueryError" else ""
+                    self.failed.emit(req.id, kind + error_text(e))
                     continue
                 self.results.emit(SearchOutcome(req, hits, infos, time.perf_counter() - t0))
         finally:

@@ -200,6 +200,20 @@ def test_errors_surface_in_the_ui(qtbot, make_window, tiny_loaded, tmp_path):
     assert win2.empty.key in ("no-model", "no-folders")
 
 
+def test_a_half_typed_query_is_a_quiet_note_not_a_banner(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.add_folder(str(small_photos))
+    with qtbot.waitSignal(win.searchFailed, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "2*")
+    assert win.results_label.text().startswith("⚠")
+    assert win.empty.key == "query-error"
+    assert not win.banner.isVisible()
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, " red")
+    assert win.results.total() == 8
+
+
 def test_corrupt_library_is_reported_not_fatal(qtbot, make_window, tiny_loaded, tmp_path):
     bad = tmp_path / "library.db"
     bad.write_bytes(b"this is not a database" * 100)
