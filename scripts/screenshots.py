@@ -83,7 +83,6 @@ def main() -> int:
 
 
 def run(out: Path, store_home: Path, work: Path, args) -> int:
-    from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
     from helpers import real_photos
@@ -96,8 +95,7 @@ def run(out: Path, store_home: Path, work: Path, args) -> int:
 
     app = make_app([])
     app.setStyle("Fusion")
-    hints = app.styleHints()
-    hints.setColorScheme(Qt.ColorScheme.Light)
+    apply_scheme(app, "light")
     paths = app_paths().ensure()
     photos = work / "Pictures"
     real_photos(photos)
@@ -155,9 +153,8 @@ def run(out: Path, store_home: Path, work: Path, args) -> int:
             from photosearch.gui.finetune import FineTuneDialog
 
             data = make_shapes_dataset(work / "shapes", n_images=120, size=96)
-            ModelStore(paths).load("starter", device="cpu") if False else None
-            # The dialog trains from the starter in the screenshot home's store (linked, not rebuilt).
-            (paths.models).mkdir(parents=True, exist_ok=True)
+            # The dialog trains from the starter copied from the screenshot store (not rebuilt).
+            paths.models.mkdir(parents=True, exist_ok=True)
             src = app_paths(store_home).models / "starter"
             if not (paths.models / "starter").exists():
                 shutil.copytree(src, paths.models / "starter")

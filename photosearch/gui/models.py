@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import os
 
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QPixmap
 
 from photosearch.gui.workers import THUMB_PIXELS, ThumbnailLoader
