@@ -45,11 +45,12 @@ def _train_job(opts_kwargs: dict, paths: AppPaths, resume: bool):
     return job
 
 
-def _download_job(dest: Path):
+def _download_job(dest: Path, urls: dict):
     def job(task: Task):
         from photosearch.train import download_flickr8k
 
-        return str(download_flickr8k(dest, progress=lambda d, t: task.report((d, t)), cancel=task.cancel_event))
+        return str(download_flickr8k(dest, progress=lambda d, t: task.report((d, t)), cancel=task.cancel_event,
+                                     **urls))
     return job
 
 
@@ -86,11 +87,14 @@ class FineTuneDialog(QDialog):
     useModel = Signal(str)
     trainingFinished = Signal(object)  # TrainResult, or None on failure
     trainingFailed = Signal(str)
+    downloaded = Signal(str)  # the ready data folder
 
-    def __init__(self, parent: QWidget | None, paths: AppPaths, settings: Settings | None = None):
+    def __init__(self, parent: QWidget | None, paths: AppPaths, settings: Settings | None = None,
+                 download_urls: dict | None = None):
         super().__init__(parent)
         self.setWindowTitle("Fine-tune on Flickr8k — PhotoSearch")
         self.paths = paths
+        self.download_urls = dict(download_urls or {})  # images_url/captions_url overrides (mirrors, tests)
         self.settings = settings
         self.runner = TaskRunner(1, self)
         self.task: Task | None = None
@@ -270,7 +274,7 @@ class FineTuneDialog(QDialog):
         self.start_btn.setEnabled(False)
         self.cancel_btn.setEnabled(True)
         self.status.setText(f"Downloading Flickr8k into {dest}…")
-        t = Task(_download_job(dest), "download")
+        t = Task(_download_job(dest, self.download_urls), "download")
         t.progress.connect(self._on_download_progress)
         t.succeeded.connect(self._on_downloaded)
         t.failed.connect(self._on_failed)
@@ -288,6 +292,7 @@ class FineTuneDialog(QDialog):
 
     def _on_downloaded(self, path: str) -> None:
         self.data_edit.setText(path)
+        self.downloaded.emit(path)
         self.status.setText("Flickr8k is ready. Press Start to fine-tune.")
 
     # -- training -------------------------------------------------------------------------------

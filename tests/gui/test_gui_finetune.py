@@ -27,13 +27,13 @@ def tiny_base(tmp_path):
     return "tinybase"
 
 
-def make_dialog(qtbot, win=None):
+def make_dialog(qtbot, win=None, **kw):
     from photosearch.gui.finetune import FineTuneDialog
     from photosearch.gui.settings import Settings
     from photosearch.paths import app_paths
 
     paths = app_paths().ensure()
-    dlg = FineTuneDialog(win, paths, Settings(paths))
+    dlg = FineTuneDialog(win, paths, Settings(paths), **kw)
     qtbot.addWidget(dlg)
     dlg.show()
     return dlg
@@ -120,3 +120,44 @@ def test_training_errors_show_in_the_dialog(qtbot, tmp_path):
     with qtbot.waitSignal(dlg.trainingFailed, timeout=5_000):
         dlg.start()
     assert "Flickr8k" in dlg.status.text()
+
+
+def test_download_shows_progress_and_fills_in_the_folder(qtbot, tmp_path):
+    import functools
+    import threading
+    import zipfile
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from photosearch.train import load_captions
+    from photosearch.train.synthetic import make_shapes_dataset
+
+    src = make_shapes_dataset(tmp_path / "src", n_images=12, size=48)
+    site = tmp_path / "site"
+    site.mkdir()
+    with zipfile.ZipFile(site / "Flickr8k_Dataset.zip", "w") as zf:
+        for p in sorted((src / "Flicker8k_Dataset").iterdir()):
+            zf.write(p, f"Flicker8k_Dataset/{p.name}")
+    (site / "dataset_flickr8k.json").write_bytes((src / "dataset_flickr8k.json").read_bytes())
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}"
+        dlg = make_dialog(qtbot, download_urls={"images_url": url + "/Flickr8k_Dataset.zip",
+                                                "captions_url": url + "/dataset_flickr8k.json"})
+        seen = []
+        with qtbot.waitSignal(dlg.downloaded, timeout=WAIT) as blocker:
+            qtbot.mouseClick(dlg.download_btn, Qt.MouseButton.LeftButton)
+            dlg.task.progress.connect(seen.append)
+        path = blocker.args[0]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert dlg.data_edit.text() == path
+    assert len(load_captions(path).images) == 12
+    assert seen and seen[-1][0] == seen[-1][1] == (site / "Flickr8k_Dataset.zip").stat().st_size
+    assert "MB" in dlg.rate.text()
