@@ -96,6 +96,11 @@ class SettingsDialog(QDialog):
         self.min_score.setToolTip("Typed searches hide photos scoring below this; the right value depends on "
                                   "the model")
         form.addRow("Minimum score", self.min_score)
+        self.theme = QComboBox()
+        for key, label in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
+            self.theme.addItem(label, key)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        form.addRow("Appearance", self.theme)
         ml.addLayout(form)
         lay.addWidget(mbox)
 
@@ -207,6 +212,14 @@ class SettingsDialog(QDialog):
 
     def accept_and_close(self) -> None:
         self.settings.batch_size = self.batch.value()
+        theme = self.theme.currentData()
+        if theme != self.settings.theme:
+            from PySide6.QtWidgets import QApplication
+
+            from photosearch.gui.theme import apply_theme
+
+            self.settings.theme = theme
+            apply_theme(QApplication.instance(), theme)  # "system" takes effect at the next start
         changed_cut = abs(self.min_score.value() - self.settings.min_score) > 1e-9
         self.settings.min_score = self.min_score.value()
         if changed_cut:

@@ -90,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"photosearch: error: cannot create the data folders: {e}", file=sys.stderr)
         return 1
     settings = Settings(paths)
+    from photosearch.gui.theme import apply_theme
+
+    apply_theme(app, settings.theme)
     if args.device:
         settings.device = args.device
     win = MainWindow(paths, settings, model_name=args.model, library_path=args.library)

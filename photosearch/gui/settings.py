@@ -14,6 +14,7 @@ from photosearch.paths import AppPaths
 SETTINGS_VERSION = 1
 THUMB_MIN, THUMB_MAX, THUMB_DEFAULT = 96, 320, 160
 DEFAULT_MIN_SCORE = 0.3
+THEMES = ("system", "light", "dark")
 
 
 def _to_int(v, default: int) -> int:
@@ -71,6 +72,16 @@ class Settings:
     @batch_size.setter
     def batch_size(self, v: int) -> None:
         self.q.setValue("batch_size", int(v))
+
+    @property
+    def theme(self) -> str:
+        """"system" follows the desktop; "light"/"dark" force a palette (Fusion style)."""
+        v = str(self._get("theme", "system"))
+        return v if v in THEMES else "system"
+
+    @theme.setter
+    def theme(self, v: str) -> None:
+        self.q.setValue("theme", v if v in THEMES else "system")
 
     @property
     def min_score(self) -> float:

@@ -44,3 +44,11 @@ def apply_scheme(app, scheme: str) -> None:
     hints.setColorScheme(Qt.ColorScheme.Dark if scheme == "dark" else Qt.ColorScheme.Light)
     if app.style().name().lower() == "fusion":
         app.setPalette(dark_palette() if scheme == "dark" else app.style().standardPalette())
+
+
+def apply_theme(app, theme: str) -> None:
+    """Apply a Settings.theme value; "system" leaves the platform's choice alone."""
+    if theme in ("light", "dark"):
+        if app.style().name().lower() != "fusion":
+            app.setStyle("Fusion")
+        apply_scheme(app, theme)

@@ -132,11 +132,21 @@ def test_settings_dialog_lists_models_with_tags_and_clears_the_cache(qtbot, tmp_
     assert not (paths.thumbnails / "ab" / "x.jpg").exists()
     assert "cleared (1 files)" in dlg.cache_label.text()
     dlg.batch.setValue(8)
+    dlg.theme.setCurrentIndex(dlg.theme.findData("dark"))
     dlg.model_list.setCurrentRow(texts.index(next(t for t in texts if t.startswith("tutorial"))))
     with qtbot.waitSignal(dlg.modelChosen) as blocker:
         dlg.accept_and_close()
     assert blocker.args == ["tutorial"]
     assert settings.batch_size == 8
+    assert settings.theme == "dark"
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QApplication
+
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
+    from photosearch.gui.theme import apply_theme
+
+    apply_theme(QApplication.instance(), "light")
+    assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 180
     loader.shutdown()
 
 
