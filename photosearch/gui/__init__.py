@@ -3,3 +3,7 @@
 Start-up discipline: nothing here imports torch/timm/transformers at module import time; the model loads in
 a worker thread after the window is on screen (see :mod:`photosearch.gui.launcher`).
 """
+
+from photosearch.gui.compat import guard_none_refcount as _guard
+
+_guard()  # before any widget exists; see compat.py

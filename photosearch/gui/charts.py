@@ -11,8 +11,8 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 SERIES_COLORS = ("#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#14b8a6")
 
 
-def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
-    """Round tick values covering [lo, hi] (the 1-2-5 rule)."""
+def nice_ticks(lo: float, hi: float, n: int = 5, integer: bool = False) -> list[float]:
+    """Round tick values covering [lo, hi] (the 1-2-5 rule); ``integer`` keeps steps whole (epochs, steps)."""
     if not math.isfinite(lo) or not math.isfinite(hi):
         return [0.0, 1.0]
     if hi - lo < 1e-12:
@@ -20,6 +20,8 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     raw = (hi - lo) / max(1, n)
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
+    if integer:
+        step = max(1, math.ceil(step))
     start = math.floor(lo / step) * step
     ticks, v = [], start
     while v <= hi + step * 0.5 and len(ticks) < 50:
@@ -109,7 +111,7 @@ class LineChart(QWidget):
                 lab = f"{t:g}" if abs(t) >= 0.01 or t == 0 else f"{t:.1e}"
                 p.drawText(QRectF(0, py - fm.height() / 2, left - 6, fm.height()),
                            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, lab)
-        for t in nice_ticks(x0, x1, 6):
+        for t in nice_ticks(x0, x1, 6, integer=all(float(x).is_integer() for x in xs)):
             if x0 - 1e-9 <= t <= x1 + 1e-9:
                 px = to_px(t, y0).x()
                 p.setPen(soft)
@@ -135,8 +137,8 @@ class LineChart(QWidget):
                 p.setBrush(color)
                 for pt in series:
                     p.drawEllipse(to_px(*pt), 3, 3)
-        lx = plot.right() - 8
-        ly = plot.top() + 4
+        lx = plot.right()
+        ly = 4  # the legend shares the title's line, clear of the data
         for name in reversed(list(self.series)):
             w = fm.horizontalAdvance(name)
             lx -= w + 22

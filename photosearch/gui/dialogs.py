@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from photosearch.gui.settings import Settings
@@ -53,6 +53,7 @@ class SettingsDialog(QDialog):
     addFolderRequested = Signal()
     removeFolderRequested = Signal(str)
     cacheCleared = Signal()
+    searchSettingsChanged = Signal()
 
     def __init__(self, parent: QWidget | None, paths: AppPaths, settings: Settings, current_model: str | None = None,
                  thumbs=None, folders: list[str] | None = None):
@@ -86,6 +87,20 @@ class SettingsDialog(QDialog):
         self.batch.setValue(settings.batch_size)
         self.batch.setToolTip("Photos per batch while indexing; larger is faster on a GPU, uses more memory")
         form.addRow("Batch size", self.batch)
+        self.min_score = QDoubleSpinBox()
+        self.min_score.setRange(0.0, 1.0)
+        self.min_score.setSingleStep(0.05)
+        self.min_score.setDecimals(2)
+        self.min_score.setValue(settings.min_score)
+        self.min_score.setSpecialValueText("off (show everything)")
+        self.min_score.setToolTip("Typed searches hide photos scoring below this; the right value depends on "
+                                  "the model")
+        form.addRow("Minimum score", self.min_score)
+        self.theme = QComboBox()
+        for key, label in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
+            self.theme.addItem(label, key)
+        self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
+        form.addRow("Appearance", self.theme)
         ml.addLayout(form)
         lay.addWidget(mbox)
 
@@ -182,7 +197,7 @@ class SettingsDialog(QDialog):
 
     def selected_model(self) -> str | None:
         it = self.model_list.currentItem()
-        return it.data(Qt.ItemDataRole.UserRole) if it is not None else None
+        return (it.data(Qt.ItemDataRole.UserRole) or None) if it is not None and self.models else None
 
     def clear_cache(self) -> None:
         n = self.thumbs.clear_cache() if self.thumbs is not None else 0
@@ -197,6 +212,18 @@ class SettingsDialog(QDialog):
 
     def accept_and_close(self) -> None:
         self.settings.batch_size = self.batch.value()
+        theme = self.theme.currentData()
+        if theme != self.settings.theme:
+            from PySide6.QtWidgets import QApplication
+
+            from photosearch.gui.theme import apply_theme
+
+            self.settings.theme = theme
+            apply_theme(QApplication.instance(), theme)  # "system" takes effect at the next start
+        changed_cut = abs(self.min_score.value() - self.settings.min_score) > 1e-9
+        self.settings.min_score = self.min_score.value()
+        if changed_cut:
+            self.searchSettingsChanged.emit()
         dev = self.device.currentData()
         device_changed = dev != self.settings.device
         self.settings.device = dev

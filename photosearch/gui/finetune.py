@@ -28,15 +28,29 @@ def _train_job(opts_kwargs: dict, paths: AppPaths, resume: bool):
     def job(task: Task):
         from photosearch.train import TrainOptions, train
 
-        yield from train(TrainOptions(**opts_kwargs), paths, resume=resume, cancel=task.cancel_event)
+        opts = TrainOptions(**opts_kwargs)
+        if resume:
+            # A resumed run must keep what decides its samples (batch size, seed, base...): take the stored
+            # options and apply only the changes a resume allows (more epochs, another device, LRs).
+            from photosearch.train import load_run_options
+            from photosearch.train.trainer import RESUMABLE_CHANGES
+
+            stored = load_run_options(paths, opts.name)
+            if stored is not None:
+                d = stored.to_dict()
+                d.update({k: v for k, v in opts_kwargs.items() if k in RESUMABLE_CHANGES})
+                d["name"] = opts.name
+                opts = TrainOptions.from_dict(d)
+        yield from train(opts, paths, resume=resume, cancel=task.cancel_event)
     return job
 
 
-def _download_job(dest: Path):
+def _download_job(dest: Path, urls: dict):
     def job(task: Task):
         from photosearch.train import download_flickr8k
 
-        return str(download_flickr8k(dest, progress=lambda d, t: task.report((d, t)), cancel=task.cancel_event))
+        return str(download_flickr8k(dest, progress=lambda d, t: task.report((d, t)), cancel=task.cancel_event,
+                                     **urls))
     return job
 
 
@@ -73,11 +87,14 @@ class FineTuneDialog(QDialog):
     useModel = Signal(str)
     trainingFinished = Signal(object)  # TrainResult, or None on failure
     trainingFailed = Signal(str)
+    downloaded = Signal(str)  # the ready data folder
 
-    def __init__(self, parent: QWidget | None, paths: AppPaths, settings: Settings | None = None):
+    def __init__(self, parent: QWidget | None, paths: AppPaths, settings: Settings | None = None,
+                 download_urls: dict | None = None):
         super().__init__(parent)
         self.setWindowTitle("Fine-tune on Flickr8k — PhotoSearch")
         self.paths = paths
+        self.download_urls = dict(download_urls or {})  # images_url/captions_url overrides (mirrors, tests)
         self.settings = settings
         self.runner = TaskRunner(1, self)
         self.task: Task | None = None
@@ -126,7 +143,7 @@ class FineTuneDialog(QDialog):
         form = QFormLayout(hp)
         self.base = QComboBox()
         self.base.setEditable(True)  # a checkpoint folder path works too
-        self.base.addItem("starter")
+        self.base.addItem("starter", "starter")
         form.addRow("Base model", self.base)
         self.name_edit = QLineEdit(f"flickr8k-{datetime.now():%Y%m%d-%H%M}")
         form.addRow("New model name", self.name_edit)
@@ -211,9 +228,10 @@ class FineTuneDialog(QDialog):
         self.table.setHorizontalHeaderLabels(["Recall", "Before", "After", "Change"])
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.table.setMaximumHeight(230)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 8)
+        self.table.setFixedHeight((self.fontMetrics().height() + 8) * 6 + self.fontMetrics().height() + 14)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        lay.addWidget(self.table, 2)
+        lay.addWidget(self.table)
         urow = QHBoxLayout()
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
@@ -256,7 +274,7 @@ class FineTuneDialog(QDialog):
         self.start_btn.setEnabled(False)
         self.cancel_btn.setEnabled(True)
         self.status.setText(f"Downloading Flickr8k into {dest}…")
-        t = Task(_download_job(dest), "download")
+        t = Task(_download_job(dest, self.download_urls), "download")
         t.progress.connect(self._on_download_progress)
         t.succeeded.connect(self._on_downloaded)
         t.failed.connect(self._on_failed)
@@ -274,6 +292,7 @@ class FineTuneDialog(QDialog):
 
     def _on_downloaded(self, path: str) -> None:
         self.data_edit.setText(path)
+        self.downloaded.emit(path)
         self.status.setText("Flickr8k is ready. Press Start to fine-tune.")
 
     # -- training -------------------------------------------------------------------------------

@@ -54,6 +54,8 @@ class _Probe:
                 if ev.type() == QEvent.Type.Paint and "first_paint_s" not in probe.out:
                     probe.out["first_paint_s"] = round(time.time() - _T0, 3)
                     probe.out["first_paint_epoch"] = time.time()
+                    probe.out["heavy_modules_at_paint"] = sorted(
+                        m for m in ("torch", "timm", "transformers") if m in sys.modules)
                     if probe.mode == "paint":
                         QTimer.singleShot(0, probe.finish)
                 return False
@@ -66,13 +68,9 @@ class _Probe:
 
     def _ready(self):
         self.out["model_ready_s"] = round(time.time() - _T0, 3)
-        self.out["heavy_modules_at_paint"] = self.out.get("heavy_modules_at_paint")
         self.finish()
 
     def finish(self):
-        if "heavy_modules_at_paint" not in self.out:
-            self.out["heavy_modules_at_paint"] = sorted(m for m in ("torch", "timm", "transformers")
-                                                        if m in sys.modules)
         print(json.dumps(self.out), flush=True)
         self.win.close()
         self.app.quit()
@@ -92,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"photosearch: error: cannot create the data folders: {e}", file=sys.stderr)
         return 1
     settings = Settings(paths)
+    from photosearch.gui.theme import apply_theme
+
+    apply_theme(app, settings.theme)
     if args.device:
         settings.device = args.device
     win = MainWindow(paths, settings, model_name=args.model, library_path=args.library)

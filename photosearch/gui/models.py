@@ -5,7 +5,7 @@ from __future__ import annotations
 import collections
 import os
 
-from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, QPersistentModelIndex, Qt, QUrl, Signal
+from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QPixmap
 
 from photosearch.gui.workers import THUMB_PIXELS, ThumbnailLoader
@@ -74,6 +74,19 @@ class ResultsModel(QAbstractListModel):
 
     def hit(self, row: int):
         return self._all[row] if 0 <= row < self._shown else None
+
+    def path_at(self, index) -> str | None:
+        """The path of a row, read straight from Python.
+
+        GUI code uses this instead of ``index.data(PathRole)``: PySide6 6.12 under Python 3.11 drops a
+        reference to None each time an empty QVariant becomes None, and thousands of paints would crash.
+        """
+        h = self.hit(index.row()) if index is not None and index.isValid() else None
+        return h.path if h is not None else None
+
+    def score_at(self, index) -> float | None:
+        h = self.hit(index.row()) if index is not None and index.isValid() else None
+        return float(h.score) if h is not None else None
 
     def paths(self) -> list[str]:
         return [h.path for h in self._all[:self._shown]]
@@ -148,7 +161,7 @@ class ResultsModel(QAbstractListModel):
 
     def mimeData(self, indexes) -> QMimeData:
         md = QMimeData()
-        paths = [self.data(i, PathRole) for i in indexes if i.isValid()]
+        paths = [self.path_at(i) for i in indexes if i.isValid()]
         md.setUrls([QUrl.fromLocalFile(p) for p in paths if p])
         md.setText("\n".join(p for p in paths if p))
         return md

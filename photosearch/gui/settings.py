@@ -13,6 +13,8 @@ from photosearch.paths import AppPaths
 
 SETTINGS_VERSION = 1
 THUMB_MIN, THUMB_MAX, THUMB_DEFAULT = 96, 320, 160
+DEFAULT_MIN_SCORE = 0.3
+THEMES = ("system", "light", "dark")
 
 
 def _to_int(v, default: int) -> int:
@@ -30,15 +32,19 @@ class Settings:
         paths.config.mkdir(parents=True, exist_ok=True)
         self.file = Path(paths.config) / "PhotoSearch.ini"
         self.q = QSettings(str(self.file), QSettings.Format.IniFormat)
-        if _to_int(self.q.value("version"), 0) != SETTINGS_VERSION:
+        if _to_int(self._raw("version"), 0) != SETTINGS_VERSION:
             self.q.setValue("version", SETTINGS_VERSION)
 
     def sync(self) -> None:
         self.q.sync()
 
     # -- simple typed values ------------------------------------------------------------------
+    def _raw(self, key: str):
+        # contains() first: PySide6 6.12 (Python 3.11) loses a reference to None for each missing-key value().
+        return self.q.value(key) if self.q.contains(key) else None
+
     def _get(self, key: str, default):
-        v = self.q.value(key)
+        v = self._raw(key)
         return default if v is None or v == "" else v
 
     @property
@@ -68,6 +74,29 @@ class Settings:
         self.q.setValue("batch_size", int(v))
 
     @property
+    def theme(self) -> str:
+        """"system" follows the desktop; "light"/"dark" force a palette (Fusion style)."""
+        v = str(self._get("theme", "system"))
+        return v if v in THEMES else "system"
+
+    @theme.setter
+    def theme(self, v: str) -> None:
+        self.q.setValue("theme", v if v in THEMES else "system")
+
+    @property
+    def min_score(self) -> float:
+        """Cut-off for typed queries: weaker matches are hidden (0 shows everything). Model dependent: for
+        the starter, relevant photos score ~0.4-0.7 and unrelated ones ~0.25-0.35."""
+        try:
+            return min(1.0, max(0.0, float(self._get("min_score", DEFAULT_MIN_SCORE))))
+        except (TypeError, ValueError):
+            return DEFAULT_MIN_SCORE
+
+    @min_score.setter
+    def min_score(self, v: float) -> None:
+        self.q.setValue("min_score", float(v))
+
+    @property
     def thumb_size(self) -> int:
         return min(THUMB_MAX, max(THUMB_MIN, _to_int(self._get("thumb_size", THUMB_DEFAULT), THUMB_DEFAULT)))
 
@@ -77,7 +106,7 @@ class Settings:
 
     @property
     def folders(self) -> list[str]:
-        v = self.q.value("folders")
+        v = self._raw("folders")
         if v is None or v == "":
             return []
         return [str(x) for x in (v if isinstance(v, list) else [v])]
@@ -87,7 +116,7 @@ class Settings:
         self.q.setValue("folders", list(v))
 
     def _bytes(self, key: str) -> QByteArray | None:
-        v = self.q.value(key)
+        v = self._raw(key)
         return v if isinstance(v, QByteArray) and not v.isEmpty() else None
 
     @property

@@ -6,13 +6,12 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QRect, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QListView,
                                QPushButton, QSizePolicy, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout,
                                QWidget)
 
-from photosearch.gui.models import PathRole, ScoreRole
 from photosearch.imageio import is_image_name
 
 
@@ -40,11 +39,8 @@ def human_duration(s: float | None) -> str:
 
 
 def muted(widget: QWidget) -> None:
-    pal = widget.palette()
-    c = pal.color(QPalette.ColorRole.WindowText)
-    c.setAlpha(150)
-    pal.setColor(QPalette.ColorRole.WindowText, c)
-    widget.setPalette(pal)
+    """Secondary text: the palette's placeholder colour, so light and dark palettes both work."""
+    widget.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
 
 class SearchBox(QLineEdit):
@@ -60,8 +56,9 @@ class SearchBox(QLineEdit):
         f = self.font()
         f.setPointSizeF(f.pointSizeF() * 1.15)
         self.setFont(f)
-        icon = self.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView)
-        self.addAction(icon, QLineEdit.ActionPosition.LeadingPosition)
+        from photosearch.gui.theme import icon
+
+        self.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.setAcceptDrops(True)
 
     def _image(self, mime) -> str | None:
@@ -119,7 +116,9 @@ class ThumbDelegate(QStyledItemDelegate):
             p.setBrush(c)
             p.drawRoundedRect(QRectF(r), 8, 8)
         box = QRect(r.x() + self.PAD - 2, r.y() + self.PAD - 2, self.size, self.size)
-        pm = index.data(Qt.ItemDataRole.DecorationRole)
+        model = index.model()
+        path = model.path_at(index)
+        pm = model.thumbnail(path) if path else None
         if isinstance(pm, QPixmap) and not pm.isNull():
             s = pm.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, s.width(), s.height())
@@ -137,11 +136,11 @@ class ThumbDelegate(QStyledItemDelegate):
             p.drawRoundedRect(QRectF(box.adjusted(8, 8, -8, -8)), 6, 6)
         text_rect = QRect(r.x() + 4, box.bottom() + 4, r.width() - 8, option.fontMetrics.height())
         p.setPen(pal.color(QPalette.ColorRole.HighlightedText if False else QPalette.ColorRole.Text))
-        name = option.fontMetrics.elidedText(index.data(Qt.ItemDataRole.DisplayRole) or "",
+        name = option.fontMetrics.elidedText(os.path.basename(path or ""),
                                              Qt.TextElideMode.ElideMiddle, text_rect.width())
         p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
         if hover:
-            score = index.data(ScoreRole)
+            score = model.score_at(index)
             if score is not None:
                 f = QFont(option.font)
                 f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
@@ -207,7 +206,8 @@ class ResultsView(QListView):
 
     def selected_paths(self) -> list[str]:
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes()) if self.selectionModel() else []
-        return [self.model().index(r, 0).data(PathRole) for r in rows]
+        m = self.model()
+        return [p for p in (m.path_at(m.index(r, 0)) for r in rows) if p]
 
 
 class ImageView(QWidget):
@@ -300,7 +300,9 @@ class PreviewPane(QWidget):
         for b in (self.open_btn, self.reveal_btn, self.copy_btn):
             row1.addWidget(b)
         lay.addLayout(row1)
-        self.like_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_FileDialogContentsView), "More like this")
+        from photosearch.gui.theme import icon
+
+        self.like_btn = QPushButton(icon("search"), "More like this")
         lay.addWidget(self.like_btn)
         self.open_btn.clicked.connect(lambda: self.path and self.openRequested.emit(self.path))
         self.reveal_btn.clicked.connect(lambda: self.path and self.revealRequested.emit(self.path))

@@ -21,12 +21,13 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QDockWidget, QFi
                                QTreeWidgetItem, QVBoxLayout, QWidget)
 
 from photosearch import APP_NAME
-from photosearch.gui.models import PathRole, ResultsModel, ScoreRole
+from photosearch.gui.models import ResultsModel
 from photosearch.gui.resources import app_icon
+from photosearch.gui.theme import icon
 from photosearch.gui.settings import THUMB_MAX, THUMB_MIN, Settings
 from photosearch.gui.widgets import (Banner, EmptyState, PreviewPane, ResultsView, SearchBox, dropped_paths,
                                      human_duration, muted)
-from photosearch.gui.workers import (PREVIEW_PIXELS, SearchRequest, SearchService, Task, TaskRunner,
+from photosearch.gui.workers import (PREVIEW_PIXELS, QUERY_ERROR, SearchRequest, SearchService, Task, TaskRunner,
                                      ThumbnailLoader)
 from photosearch.imageio import is_image_name
 from photosearch.paths import AppPaths
@@ -152,7 +153,7 @@ class MainWindow(QMainWindow):
         self.like_chip.hide()
         header.addWidget(self.like_chip)
         zoom_icon = QLabel()
-        zoom_icon.setPixmap(st.standardIcon(QStyle.StandardPixmap.SP_FileDialogListView).pixmap(16, 16))
+        zoom_icon.setPixmap(icon("zoom").pixmap(16, 16))
         header.addWidget(zoom_icon)
         self.zoom = QSlider(Qt.Orientation.Horizontal)
         self.zoom.setRange(THUMB_MIN, THUMB_MAX)
@@ -163,13 +164,14 @@ class MainWindow(QMainWindow):
         self.zoom.valueChanged.connect(self.set_thumb_size)
         header.addWidget(self.zoom)
         self.settings_btn = QToolButton()
-        self.settings_btn.setIcon(st.standardIcon(QStyle.StandardPixmap.SP_FileDialogDetailedView))
+        self.settings_btn.setIcon(icon("settings"))
         self.settings_btn.setText("Settings")
         self.settings_btn.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.settings_btn.clicked.connect(self.open_settings)
         header.addWidget(self.settings_btn)
         self.finetune_btn = QToolButton()
-        self.finetune_btn.setIcon(st.standardIcon(QStyle.StandardPixmap.SP_BrowserReload))
+        self.finetune_btn.setIcon(icon("finetune"))
+        self.finetune_btn.setToolTip("Fine-tune a model on Flickr8k")
         self.finetune_btn.setText("Fine-tune")
         self.finetune_btn.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.finetune_btn.clicked.connect(self.open_finetune)
@@ -196,7 +198,7 @@ class MainWindow(QMainWindow):
         self.view = ResultsView(self.settings.thumb_size)
         self.view.setModel(self.results)
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
-        self.view.activated.connect(lambda idx: self.open_path(idx.data(PathRole)))
+        self.view.activated.connect(lambda idx: self.open_path(self.results.path_at(idx)))
         self.view.spacePressed.connect(self.toggle_preview)
         self.view.zoomRequested.connect(lambda d: self.zoom.setValue(self.zoom.value() + 16 * d))
         self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
@@ -239,6 +241,8 @@ class MainWindow(QMainWindow):
         self.model_busy.setTextVisible(False)
         self.model_label = QLabel()
         self.count_label = QLabel()
+        self.count_label.setContentsMargins(8, 0, 8, 0)
+        self.model_label.setContentsMargins(4, 0, 8, 0)
         self.skipped_btn = QToolButton()
         self.skipped_btn.setAutoRaise(True)
         self.skipped_btn.clicked.connect(lambda: self.skipped_dock.setVisible(not self.skipped_dock.isVisible()))
@@ -288,7 +292,7 @@ class MainWindow(QMainWindow):
         muted(ftitle)
         lay.addWidget(ftitle)
         self.folder_filter = QComboBox()
-        self.folder_filter.addItem("All folders", None)
+        self.folder_filter.addItem("All folders", "")  # "" not None: see ResultsModel.path_at
         self.folder_filter.currentIndexChanged.connect(lambda _i: self._filters_changed())
         lay.addWidget(self.folder_filter)
         today = QDate.currentDate()
@@ -336,7 +340,7 @@ class MainWindow(QMainWindow):
         self._act(filem, "&Add folder…", self.choose_folder, QKeySequence.StandardKey.Open)
         self._act(filem, "&Update index", lambda: self.start_indexing(), "Ctrl+R")
         filem.addSeparator()
-        self._act(filem, "&Settings…", self.open_settings, QKeySequence.StandardKey.Preferences)
+        self._act(filem, "&Settings…", self.open_settings, "Ctrl+,")
         filem.addSeparator()
         self._act(filem, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         viewm = menu.addMenu("&View")
@@ -509,6 +513,8 @@ class MainWindow(QMainWindow):
             t.pause()
             self.pause_btn.setText("Resume")
             self.index_label.setText(self.index_label.text().split(" — ")[0] + " — paused")
+            if self.current_query() or self.like_path:
+                self.run_search(keep_selection=True)  # show everything indexed up to the pause
 
     def cancel_indexing(self) -> None:
         if self.index_task is not None and not self.index_task.done:
@@ -623,8 +629,11 @@ class MainWindow(QMainWindow):
     def _request(self) -> SearchRequest:
         after = self.after_date.date().toString("yyyy-MM-dd") if self.after_check.isChecked() else None
         before = self.before_date.date().addDays(1).toString("yyyy-MM-dd") if self.before_check.isChecked() else None
-        return SearchRequest(query=self.current_query() or None, like=self.like_path,
-                             folder=self.folder_filter.currentData(), after=after, before=before)
+        query = self.current_query() or None
+        # The cut-off applies to typed queries; "more like this" always shows its nearest photos.
+        cut = self.settings.min_score if query and not self.like_path and self.settings.min_score > 0 else None
+        return SearchRequest(query=query, like=self.like_path, folder=self.folder_filter.currentData() or None,
+                             after=after, before=before, min_score=cut)
 
     def run_search(self, keep_selection: bool = False) -> None:
         self._debounce.stop()
@@ -682,7 +691,7 @@ class MainWindow(QMainWindow):
         if req.query != (self.current_query() or None) or req.like != self.like_path:
             return  # the user has typed on since
         keep = getattr(self, "_keep_selection", False)
-        selected = self.view.currentIndex().data(PathRole) if keep else None
+        selected = self.results.path_at(self.view.currentIndex()) if keep else None
         scroll = self.view.verticalScrollBar().value() if keep else 0
         self.last_outcome = outcome
         self.results.set_hits(outcome.hits, outcome.infos)
@@ -699,18 +708,25 @@ class MainWindow(QMainWindow):
         self.searchFinished.emit(outcome)
 
     def _on_search_failed(self, _rid: int, msg: str) -> None:
-        if self.model is not None:
+        if msg.startswith(QUERY_ERROR):
+            self.results.clear()
+            self.last_outcome = None
+            self._update_state()
+            self.results_label.setText(f"⚠ {msg[len(QUERY_ERROR):]}")
+            self.empty.set_state("query-error", "Finish the query", msg[len(QUERY_ERROR):] + "\n\nCombine "
+                                 "ideas with + and -, e.g. “snow + mountains - people”.", self.windowIcon())
+        elif self.model is not None:
             self.show_error(f"Search failed: {msg}")
         self.searchFailed.emit(msg)
 
     # ==== selection, preview and result actions ===================================================
     def _on_current_changed(self, cur: QModelIndex, _prev=None) -> None:
-        path = cur.data(PathRole) if cur.isValid() else None
+        path = self.results.path_at(cur)
         if path is None:
             self.preview.show_path(None)
             return
         info = self.results.infos.get(path)
-        self.preview.show_path(path, cur.data(ScoreRole), info, self.results.pixmaps.get(path))
+        self.preview.show_path(path, self.results.score_at(cur), info, self.results.pixmaps.get(path))
         self.thumbs.request(path, PREVIEW_PIXELS)
         if info is None:
             task = Task(_library_job(self.library_path, "info", path), "info")
@@ -729,8 +745,8 @@ class MainWindow(QMainWindow):
             self.preview.set_image(path, QPixmap.fromImage(image) if not image.isNull() else None)
 
     def _on_selected(self, fn) -> None:
-        paths = self.view.selected_paths() or ([self.view.currentIndex().data(PathRole)]
-                                               if self.view.currentIndex().isValid() else [])
+        cur = self.results.path_at(self.view.currentIndex())
+        paths = self.view.selected_paths() or ([cur] if cur else [])
         if paths and paths[0]:
             fn(paths[0])
 
@@ -746,8 +762,10 @@ class MainWindow(QMainWindow):
             return
         if sys.platform == "darwin":
             ok = QProcess.startDetached("open", ["-R", path])
+            ok = ok[0] if isinstance(ok, tuple) else ok
         elif sys.platform.startswith("win"):
             ok = QProcess.startDetached("explorer", ["/select,", os.path.normpath(path)])
+            ok = ok[0] if isinstance(ok, tuple) else ok
         else:
             # The FreeDesktop file-manager interface selects the file; plain folder opening is the fallback.
             ok = QProcess.startDetached("dbus-send", [
@@ -836,9 +854,10 @@ class MainWindow(QMainWindow):
                                      icon)
             else:
                 self.empty.set_state("no-results", "No photos match well enough",
-                                     f"Nothing scored above the cut-off for “{self.current_query() or 'this photo'}”"
-                                     f" among {photos:,} photos. Try other words, describe what is in the picture, "
-                                     f"or remove filters.", st.standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation),
+                                     f"Nothing scored above the cut-off ({self.settings.min_score:.2f}) for "
+                                     f"“{self.current_query() or 'this photo'}” among {photos:,} photos. Try other "
+                                     f"words, describe what is in the picture, remove filters, or lower the "
+                                     f"minimum score in Settings.", st.standardIcon(QStyle.StandardPixmap.SP_MessageBoxInformation),
                                      "Clear search")
         elif querying:
             self.empty.set_state("searching", "Searching…", "", icon)
@@ -863,6 +882,7 @@ class MainWindow(QMainWindow):
         dlg.addFolderRequested.connect(self.choose_folder)
         dlg.removeFolderRequested.connect(self.remove_folder)
         dlg.cacheCleared.connect(self.results.pixmaps.clear)
+        dlg.searchSettingsChanged.connect(self._filters_changed)
         dlg.show()
         self._settings_dialog = dlg
 

@@ -83,6 +83,7 @@ class Task(QObject):
 
     # -- body, in a pool thread -----------------------------------------------------------------
     def run(self) -> None:
+        ok, out = True, None
         try:
             out = self.fn(self)
             if hasattr(out, "__next__"):
@@ -94,16 +95,16 @@ class Task(QObject):
                     while not self._resume.wait(0.2):
                         pass
                 out = last
-            self.succeeded.emit(out)
         except BaseException as e:  # noqa: BLE001 - a worker must report, never take the app down
-            if not isinstance(e, Exception):
-                log.error("task %s: %r", self.name, e)
-            else:
-                log.debug("task %s failed", self.name, exc_info=True)
-            self.failed.emit(error_text(e))
-        finally:
-            self.done = True
-            self.finished.emit()
+            log.debug("task %s failed", self.name, exc_info=True)
+            ok, out = False, error_text(e)
+        # ``done`` is set before the result signals: a slot reacting to them may start the next job at once.
+        self.done = True
+        if ok:
+            self.succeeded.emit(out)
+        else:
+            self.failed.emit(out)
+        self.finished.emit()
 
 
 class TaskRunner(QObject):
@@ -244,6 +245,9 @@ class ThumbnailLoader(QObject):
 
 
 # -- search ---------------------------------------------------------------------------------------
+QUERY_ERROR = "query: "  # prefix of SearchService.failed messages about the query text itself
+
+
 @dataclass
 class SearchRequest:
     query: str | None = None  # text, with the library's "a + b - c" arithmetic
@@ -326,7 +330,9 @@ class SearchService(QThread):
                             infos[h.path] = info
                 except Exception as e:  # noqa: BLE001 - reported to the UI
                     log.debug("search failed", exc_info=True)
-                    self.failed.emit(req.id, error_text(e))
+                    # A half-typed query ("2*") is not an error worth a banner: tagged for a quiet note.
+                    kind = QUERY_ERROR if type(e).__name__ == "QueryError" else ""
+                    self.failed.emit(req.id, kind + error_text(e))
                     continue
                 self.results.emit(SearchOutcome(req, hits, infos, time.perf_counter() - t0))
         finally:

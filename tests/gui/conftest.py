@@ -57,7 +57,12 @@ def make_window(qtbot):
 
     def make(model=None, **kw):
         paths = app_paths().ensure()
-        win = MainWindow(paths, Settings(paths), model=model, model_name=kw.pop("model_name", "test-model"),
+        settings = Settings(paths)
+        if "min_score" in kw:
+            settings.min_score = kw.pop("min_score")
+        elif model is not None and model.config.name == "tiny":
+            settings.min_score = 0.0  # random weights: no meaningful cut-off, show every photo
+        win = MainWindow(paths, settings, model=model, model_name=kw.pop("model_name", "test-model"),
                          autoload=kw.pop("autoload", False), **kw)
         qtbot.addWidget(win)
         win.show()

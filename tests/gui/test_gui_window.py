@@ -63,6 +63,17 @@ def test_add_folder_indexes_lists_skips_and_searches(qtbot, make_window, tiny_lo
     assert win.results.rowCount() == 0
 
 
+def test_no_results_above_the_cut_off_says_so(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded, min_score=0.999)
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.add_folder(str(small_photos))
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
+        qtbot.keyClicks(win.search_box, "a red circle")
+    assert blocker.args[0].hits == []
+    assert win.stack.currentWidget() is win.empty
+    assert win.empty.key == "no-results" and "cut-off (1.00)" in win.empty.body.text()
+
+
 def test_more_like_this_puts_the_example_first(qtbot, make_window, tiny_loaded, small_photos):
     win = make_window(tiny_loaded)
     with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
@@ -87,6 +98,25 @@ def test_dropping_an_image_on_the_search_box_searches_by_example(qtbot, make_win
         win.search_box.dropEvent(ev)
     assert win.like_path == example
     assert win.results.paths()[0] == example
+
+
+def test_folder_filter_limits_results_to_that_folder(qtbot, make_window, tiny_loaded, small_photos, tmp_path):
+    from PIL import Image
+
+    other = tmp_path / "other"
+    other.mkdir()
+    for i in range(3):
+        Image.new("RGB", (80, 60), (40 * i, 200, 90)).save(other / f"o{i}.png")
+    win = make_window(tiny_loaded)
+    for d in (small_photos, other):
+        with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+            win.add_folder(str(d))
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "green")
+    assert len(win.results.paths()) == 11
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        win.folder_filter.setCurrentIndex(win.folder_filter.findData(str(other.resolve())))
+    assert sorted(os.path.basename(p) for p in win.results.paths()) == ["o0.png", "o1.png", "o2.png"]
 
 
 def test_dropping_a_folder_on_the_window_adds_it(qtbot, make_window, tiny_loaded, small_photos):
@@ -126,6 +156,38 @@ def test_cancel_indexing_keeps_finished_work(qtbot, make_window, tiny_loaded, tm
     assert win.count_label.text() == f"{ev.report.indexed} photos"
 
 
+def test_results_arrive_while_indexing_and_pause_holds_it(qtbot, make_window, tiny_loaded, tmp_path):
+    from PIL import Image
+
+    d = tmp_path / "live"
+    d.mkdir()
+    for i in range(300):
+        Image.new("RGB", (64, 48), (i % 255, (3 * i) % 255, 90)).save(d / f"l{i:03d}.png")
+    win = make_window(tiny_loaded)
+    win.settings.batch_size = 4
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a photo")  # typed before anything is indexed
+    assert win.results.total() == 0
+
+    paused_once = []
+
+    def pause_early(ev):
+        if ev.phase == "embed" and ev.indexed >= 8 and not paused_once:
+            paused_once.append(ev.indexed)
+            qtbot.mouseClick(win.pause_btn, Qt.MouseButton.LeftButton)
+
+    win.add_folder(str(d))
+    win.index_task.progress.connect(pause_early)
+    qtbot.waitUntil(lambda: win.index_task is not None and win.index_task.paused, timeout=WAIT)
+    # the search re-runs by itself and shows what is indexed so far, while indexing is held
+    qtbot.waitUntil(lambda: win.results.total() >= 8, timeout=WAIT)
+    assert win.indexing() and win.results.total() < 300
+    assert win.stack.currentWidget() is win.view and win.pause_btn.text() == "Resume"
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        qtbot.mouseClick(win.pause_btn, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.results.total() == 300, timeout=WAIT)
+
+
 def test_errors_surface_in_the_ui(qtbot, make_window, tiny_loaded, tmp_path):
     win = make_window(tiny_loaded)
     assert not win.add_folder(str(tmp_path / "does-not-exist"))
@@ -136,6 +198,20 @@ def test_errors_surface_in_the_ui(qtbot, make_window, tiny_loaded, tmp_path):
         win2.load_model()
     assert "no-such-model" in win2.banner.text()
     assert win2.empty.key in ("no-model", "no-folders")
+
+
+def test_a_half_typed_query_is_a_quiet_note_not_a_banner(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.add_folder(str(small_photos))
+    with qtbot.waitSignal(win.searchFailed, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "2*")
+    assert win.results_label.text().startswith("⚠")
+    assert win.empty.key == "query-error"
+    assert not win.banner.isVisible()
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, " red")
+    assert win.results.total() == 8
 
 
 def test_corrupt_library_is_reported_not_fatal(qtbot, make_window, tiny_loaded, tmp_path):
@@ -173,5 +249,16 @@ def test_typed_query_puts_the_right_real_photo_first(qtbot, make_window, starter
     assert os.path.basename(first) == "coffee.jpg"
     # keyboard: Down moves from the search box into the grid, Space toggles the preview
     qtbot.keyClick(win.search_box, Qt.Key.Key_Down)
-    assert win.view.hasFocus() or win.view.currentIndex().row() == 0
+    assert win.view.hasFocus() and win.view.currentIndex().row() == 0
     assert win.preview.path == first
+    qtbot.keyClick(win.view, Qt.Key.Key_Space)
+    assert not win.preview.isVisible()
+    qtbot.keyClick(win.view, Qt.Key.Key_Space)
+    assert win.preview.isVisible()
+    # Nothing in these photos is a dog on a beach: the default cut-off leaves an explaining empty state.
+    win.focus_search()
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a dog on the beach")
+        qtbot.keyClick(win.search_box, Qt.Key.Key_Return)
+    assert win.results.rowCount() == 0
+    assert win.empty.key == "no-results"

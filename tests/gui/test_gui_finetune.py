@@ -1,0 +1,163 @@
+"""The fine-tuning dialog runs a tiny real training to completion; the new model is used by the window."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+pytestmark = pytest.mark.gui
+WAIT = 180_000
+
+
+@pytest.fixture
+def shapes(tmp_path):
+    from photosearch.train.synthetic import make_shapes_dataset
+
+    return make_shapes_dataset(tmp_path / "shapes", n_images=40, size=64)
+
+
+@pytest.fixture
+def tiny_base(tmp_path):
+    from helpers import tiny_model
+
+    from photosearch.model.store import ModelStore
+    from photosearch.paths import app_paths
+
+    ModelStore(app_paths().ensure()).save(tiny_model(tmp_path), "tinybase")
+    return "tinybase"
+
+
+def make_dialog(qtbot, win=None, **kw):
+    from photosearch.gui.finetune import FineTuneDialog
+    from photosearch.gui.settings import Settings
+    from photosearch.paths import app_paths
+
+    paths = app_paths().ensure()
+    dlg = FineTuneDialog(win, paths, Settings(paths), **kw)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    return dlg
+
+
+def test_tiny_training_runs_to_completion_and_the_window_switches_to_it(qtbot, make_window, tiny_loaded,
+                                                                        small_photos, shapes, tiny_base):
+    from photosearch.model.store import ModelStore
+
+    win = make_window(tiny_loaded)
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.add_folder(str(small_photos))
+    dlg = make_dialog(qtbot, win)
+    dlg.useModel.connect(win.use_model)
+    qtbot.waitUntil(lambda: dlg.base.findData(tiny_base) >= 0, timeout=WAIT)
+    assert dlg.epochs.value() == 4 and dlg.head_lr.value() == pytest.approx(1e-3)  # the tutorial's defaults
+    dlg.base.setCurrentIndex(dlg.base.findData(tiny_base))
+    dlg.data_edit.setText(str(shapes))
+    dlg.name_edit.setText("tiny-ft")
+    dlg.epochs.setValue(2)
+    dlg.batch.setValue(8)
+    with qtbot.waitSignal(dlg.trainingFinished, timeout=WAIT) as blocker:
+        dlg.start(num_workers=0, warmup_steps=1)
+        assert dlg.running() and not dlg.start_btn.isEnabled()
+    res = blocker.args[0]
+    assert res is not None and not res.cancelled and res.model == "tiny-ft"
+    assert "tiny-ft" in ModelStore(win.paths).installed()
+    assert len(dlg.loss_chart.points("loss")) >= 2
+    assert [x for x, _ in dlg.recall_chart.points("R@1")] == [0, 1, 2]  # zero-shot, then each epoch
+    assert dlg.table.rowCount() == 6
+    assert dlg.table.item(0, 1).text().endswith("%") and dlg.table.item(0, 2).text().endswith("%")
+    assert dlg.use_btn.isEnabled()
+
+    # "Use this model": the window loads it and indexes only what it lacks (here: every photo).
+    with qtbot.waitSignal(win.modelReady, timeout=WAIT) as ready:
+        qtbot.mouseClick(dlg.use_btn, Qt.MouseButton.LeftButton)
+    assert ready.args == ["tiny-ft"]
+    qtbot.waitUntil(lambda: win.model_name == "tiny-ft", timeout=WAIT)
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT) as idx:
+        pass
+    ev = idx.args[0]
+    assert ev.report.indexed == 8
+    assert win.settings.model == "tiny-ft"
+    assert ModelStore(win.paths).active() == "tiny-ft"
+
+
+def test_cancel_then_resume_finishes_the_run(qtbot, shapes, tiny_base):
+    dlg = make_dialog(qtbot)
+    qtbot.waitUntil(lambda: dlg.base.findData(tiny_base) >= 0, timeout=WAIT)
+    dlg.base.setCurrentIndex(dlg.base.findData(tiny_base))
+    dlg.data_edit.setText(str(shapes))
+    dlg.name_edit.setText("tiny-resume")
+    dlg.epochs.setValue(2)
+    dlg.batch.setValue(8)
+    steps = []
+
+    def on_event(ev):
+        if ev.kind == "step":
+            steps.append(ev.step)
+            dlg.cancel()
+
+    with qtbot.waitSignal(dlg.trainingFinished, timeout=WAIT) as blocker:
+        dlg.start(num_workers=0, warmup_steps=1, zero_shot=False)
+        dlg.task.progress.connect(on_event)
+    res = blocker.args[0]
+    assert res.cancelled and steps
+    assert dlg.resume_btn.isEnabled()
+    with qtbot.waitSignal(dlg.trainingFinished, timeout=WAIT) as blocker:
+        qtbot.mouseClick(dlg.resume_btn, Qt.MouseButton.LeftButton)
+    res2 = blocker.args[0]
+    assert not res2.cancelled and res2.model == "tiny-resume" and res2.epochs == 2
+    assert min(x for x, _ in dlg.loss_chart.points("loss")) > min(steps)  # continued, not restarted
+
+
+def test_training_errors_show_in_the_dialog(qtbot, tmp_path):
+    dlg = make_dialog(qtbot)
+    dlg.data_edit.setText(str(tmp_path / "no-such-folder"))
+    with qtbot.waitSignal(dlg.trainingFailed, timeout=WAIT) as blocker:
+        dlg.start(num_workers=0)
+    assert blocker.args[0]
+    assert dlg.status.text().startswith("⚠")
+    qtbot.waitUntil(lambda: dlg.start_btn.isEnabled(), timeout=WAIT)
+    dlg.data_edit.setText("")
+    with qtbot.waitSignal(dlg.trainingFailed, timeout=5_000):
+        dlg.start()
+    assert "Flickr8k" in dlg.status.text()
+
+
+def test_download_shows_progress_and_fills_in_the_folder(qtbot, tmp_path):
+    import functools
+    import threading
+    import zipfile
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from photosearch.train import load_captions
+    from photosearch.train.synthetic import make_shapes_dataset
+
+    src = make_shapes_dataset(tmp_path / "src", n_images=12, size=48)
+    site = tmp_path / "site"
+    site.mkdir()
+    with zipfile.ZipFile(site / "Flickr8k_Dataset.zip", "w") as zf:
+        for p in sorted((src / "Flicker8k_Dataset").iterdir()):
+            zf.write(p, f"Flicker8k_Dataset/{p.name}")
+    (site / "dataset_flickr8k.json").write_bytes((src / "dataset_flickr8k.json").read_bytes())
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(site)))
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{srv.server_address[1]}"
+        dlg = make_dialog(qtbot, download_urls={"images_url": url + "/Flickr8k_Dataset.zip",
+                                                "captions_url": url + "/dataset_flickr8k.json"})
+        seen = []
+        with qtbot.waitSignal(dlg.downloaded, timeout=WAIT) as blocker:
+            qtbot.mouseClick(dlg.download_btn, Qt.MouseButton.LeftButton)
+            dlg.task.progress.connect(seen.append)
+        path = blocker.args[0]
+    finally:
+        srv.shutdown()
+        srv.server_close()
+    assert dlg.data_edit.text() == path
+    assert len(load_captions(path).images) == 12
+    assert seen and seen[-1][0] == seen[-1][1] == (site / "Flickr8k_Dataset.zip").stat().st_size
+    assert "MB" in dlg.rate.text()
