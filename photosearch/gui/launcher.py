@@ -76,6 +76,17 @@ class _Probe:
         self.app.quit()
 
 
+def _show_crash(app, path, summary: str) -> None:
+    """Tell the user an unexpected error happened and where its report is (may be called from any thread:
+    the message box is queued onto the GUI thread)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QMessageBox
+
+    QTimer.singleShot(0, app, lambda: QMessageBox.critical(
+        None, "PhotoSearch: unexpected error",
+        f"{summary}\n\nA crash report was saved to:\n{path}\n\nPlease attach it to a bug report."))
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parse(argv)
@@ -89,6 +100,10 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as e:
         print(f"photosearch: error: cannot create the data folders: {e}", file=sys.stderr)
         return 1
+    from photosearch.logs import install_excepthook, setup_logging
+
+    setup_logging()
+    install_excepthook(show=lambda path, summary: _show_crash(app, path, summary))
     settings = Settings(paths)
     from photosearch.gui.theme import apply_theme
 

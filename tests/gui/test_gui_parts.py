@@ -196,3 +196,38 @@ def test_void_calls_cannot_exhaust_none(qapp):
         o.ping.emit(i)
     assert sys.getrefcount(None) > 0 and sys.getrefcount(True) > 0
     assert guard_none_refcount() in (True, False)
+
+
+def test_a_crash_in_a_worker_thread_shows_where_the_report_is(qtbot, qapp, home):
+    """The launcher's crash hook: a report is written under the log folder and a message box names it."""
+    import threading
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QMessageBox
+
+    from photosearch.gui.launcher import _show_crash
+    from photosearch.logs import crash_reports, install_excepthook, uninstall_excepthook
+
+    seen: list[str] = []
+
+    def close_box():
+        boxes = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible()]
+        if not boxes:
+            QTimer.singleShot(50, close_box)
+            return
+        seen.append(boxes[0].text())
+        boxes[0].accept()
+
+    install_excepthook(show=lambda path, summary: _show_crash(qapp, path, summary))
+    try:
+        QTimer.singleShot(50, close_box)
+        t = threading.Thread(target=lambda: 1 / 0, name="worker")
+        t.start()
+        t.join()
+        qtbot.waitUntil(lambda: bool(seen), timeout=10_000)
+    finally:
+        uninstall_excepthook()
+    reports = crash_reports()
+    assert reports and reports[-1].parent == home / "logs"
+    assert "ZeroDivisionError" in reports[-1].read_text()
+    assert str(reports[-1]) in seen[0] and "ZeroDivisionError" in seen[0]

@@ -255,10 +255,10 @@ def test_typed_query_puts_the_right_real_photo_first(qtbot, make_window, starter
     assert not win.preview.isVisible()
     qtbot.keyClick(win.view, Qt.Key.Key_Space)
     assert win.preview.isVisible()
-    # Nothing in these photos is a dog on a beach: the default cut-off leaves an explaining empty state.
+    # Nothing in these photos is a snowy mountain: the default cut-off leaves an explaining empty state.
     win.focus_search()
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
-        qtbot.keyClicks(win.search_box, "a dog on the beach")
+        qtbot.keyClicks(win.search_box, "a snowy mountain")
         qtbot.keyClick(win.search_box, Qt.Key.Key_Return)
     assert win.results.rowCount() == 0
     assert win.empty.key == "no-results"
