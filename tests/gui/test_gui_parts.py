@@ -198,6 +198,7 @@ def test_void_calls_cannot_exhaust_none(qapp):
     assert guard_none_refcount() in (True, False)
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the crash is the point
 def test_a_crash_in_a_worker_thread_shows_where_the_report_is(qtbot, qapp, home):
     """The launcher's crash hook: a report is written under the log folder and a message box names it."""
     import threading
