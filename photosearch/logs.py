@@ -117,14 +117,16 @@ def setup_logging(console: bool = False, level: int | str = logging.INFO, *, max
 
 
 def adopt_library_loggers() -> None:
-    """transformers gives its logger its own stderr handler and turns propagation off: its warnings would
-    skip our log file and clutter the command line. Route them through the root logger instead. Called by
+    """transformers and huggingface_hub give their loggers their own stderr handlers (transformers also turns
+    propagation off): their warnings, e.g. a retry line per failed download attempt, would skip our log file
+    and break the command line's one-line errors. Route them through the root logger instead. Called by
     setup_logging and again once transformers is imported (it re-applies its defaults lazily)."""
-    lg = logging.getLogger("transformers")
-    lg.propagate = True
-    for h in list(lg.handlers):
-        if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler):
-            lg.removeHandler(h)
+    for name in ("transformers", "huggingface_hub"):
+        lg = logging.getLogger(name)
+        lg.propagate = True
+        for h in list(lg.handlers):
+            if isinstance(h, logging.StreamHandler) and not isinstance(h, logging.FileHandler):
+                lg.removeHandler(h)
     if "transformers" in sys.modules:
         try:
             from transformers.utils import logging as hf_logging

@@ -166,3 +166,18 @@ def test_threads_log_with_their_names(home):
     for h in _ours(logging.getLogger()):
         h.flush()
     assert "embedder] photosearch.w: from a worker" in path.read_text()
+
+
+def test_hub_and_transformers_warnings_go_to_the_log_not_the_terminal(home, capfd):
+    import huggingface_hub  # noqa: F401 - installs its own stderr handler on import
+    import transformers  # noqa: F401
+
+    path = setup_logging()
+    logging.getLogger("huggingface_hub.utils._http").warning("retrying a download")
+    logging.getLogger("transformers.modeling_utils").warning("a transformers note")
+    for h in _ours(logging.getLogger()):
+        h.flush()
+    text = path.read_text(encoding="utf-8")
+    assert "retrying a download" in text and "a transformers note" in text
+    err = capfd.readouterr().err  # fd level: their handlers hold the real stderr
+    assert "retrying a download" not in err and "a transformers note" not in err
