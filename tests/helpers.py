@@ -27,6 +27,27 @@ def tiny_text_folder(dest: Path, hidden: int = 32, layers: int = 2) -> Path:
     return dest
 
 
+def tiny_clip_folder(dest: Path, words=("a", "dog", "cat")) -> Path:
+    """A tiny random transformers CLIP saved as a folder (family hf_clip), with a whole-word BPE tokenizer
+    over ``words`` (anything else maps to the end token)."""
+    import torch
+    from transformers import CLIPConfig, CLIPModel, CLIPTokenizerFast
+
+    cfg = CLIPConfig(text_config=dict(vocab_size=1000, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                      num_attention_heads=2, max_position_embeddings=32),
+                     vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                                        num_attention_heads=2, image_size=32, patch_size=8),
+                     projection_dim=24)
+    torch.manual_seed(0)
+    CLIPModel(cfg).save_pretrained(str(dest))
+    vocab = {t: i for i, t in enumerate(["<|startoftext|>", "<|endoftext|>"] + [w + "</w>" for w in words])}
+    (dest / "vocab.json").write_text(json.dumps(vocab))
+    (dest / "merges.txt").write_text("#version: 0.2\n")
+    CLIPTokenizerFast(vocab_file=str(dest / "vocab.json"), merges_file=str(dest / "merges.txt"),
+                      unk_token="<|endoftext|>").save_pretrained(str(dest))
+    return dest
+
+
 def tiny_config(tmp: Path, name: str = "tiny", embed_dim: int = 16, pooling: str = "mean"):
     from photosearch.model.config import ImageTowerConfig, ModelConfig, PreprocessConfig, TextTowerConfig
 

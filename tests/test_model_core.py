@@ -10,6 +10,8 @@ from photosearch.errors import ModelError, PhotoSearchError, UnsafeCheckpointErr
 from photosearch.model.checkpoint import load_checkpoint, save_checkpoint
 from photosearch.model.loss import ClipLoss
 
+from helpers import tiny_clip_folder
+
 
 def test_embeddings_are_l2_normalised(tiny):
     pixels = torch.randn(3, 3, 64, 64)
@@ -154,34 +156,13 @@ def test_cls_and_mean_pooling_differ(tmp_path):
     assert not torch.allclose(a.text_encoder(**tok), b.text_encoder(**tok))
 
 
-def make_tiny_clip_folder(src):
-    """A tiny random CLIP saved as a transformers folder, with a tokenizer built from a tiny BPE vocab."""
-    import json
-
-    from transformers import CLIPConfig, CLIPModel, CLIPTokenizerFast
-
-    cfg = CLIPConfig(text_config=dict(vocab_size=1000, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                      num_attention_heads=2, max_position_embeddings=32),
-                     vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                        num_attention_heads=2, image_size=32, patch_size=8),
-                     projection_dim=24)
-    torch.manual_seed(0)
-    CLIPModel(cfg).save_pretrained(str(src))
-    vocab = {t: i for i, t in enumerate(["<|startoftext|>", "<|endoftext|>", "a</w>", "dog</w>", "cat</w>",
-                                          "d", "o", "g</w>", "c", "a", "t</w>"])}
-    (src / "vocab.json").write_text(json.dumps(vocab))
-    (src / "merges.txt").write_text("#version: 0.2\n")
-    CLIPTokenizerFast(vocab_file=str(src / "vocab.json"), merges_file=str(src / "merges.txt")).save_pretrained(str(src))
-    return src
-
-
 def test_hf_clip_family_loads_from_a_local_folder(tmp_path):
     from transformers import CLIPModel
 
     from photosearch.model.checkpoint import build_model
     from photosearch.model.config import FAMILY_HF_CLIP, ModelConfig
 
-    src = make_tiny_clip_folder(tmp_path / "tiny-clip")
+    src = tiny_clip_folder(tmp_path / "tiny-clip")
     model = build_model(ModelConfig(name="tinyclip", family=FAMILY_HF_CLIP, hf_clip_name=str(src))).eval()
     assert model.embed_dim == 24 and model.config.preprocess.input_size == 32
     t = model.embed_texts(["a dog", "a cat"])
@@ -233,7 +214,7 @@ def test_hub_model_downloads_through_the_real_code_from_a_local_hub(tmp_path):
     from helpers import cli_env
     from hubserver import HubServer
 
-    src = make_tiny_clip_folder(tmp_path / "tiny-clip")
+    src = tiny_clip_folder(tmp_path / "tiny-clip")
     env = cli_env(tmp_path / "home")
     env.update(HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="0")
     cmd = [sys.executable, "-m", "photosearch", "embed-text", "a dog", "--model", "clip-vit-b32", "--json"]

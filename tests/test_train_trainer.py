@@ -165,26 +165,13 @@ def test_bad_options_names_and_resume_mismatch(small_shapes, tiny_base, paths):
 
 
 def tiny_clip(tmp_path):
-    """A tiny random transformers CLIP (family hf_clip) in the store's format."""
-    from transformers import CLIPConfig, CLIPModel, CLIPTokenizerFast
-
+    """A tiny random transformers CLIP (family hf_clip) whose tokenizer knows the shapes' words."""
+    from helpers import tiny_clip_folder
     from photosearch.model.checkpoint import build_model
     from photosearch.model.config import FAMILY_HF_CLIP, ModelConfig
 
-    cfg = CLIPConfig(text_config=dict(vocab_size=1000, hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                      num_attention_heads=2, max_position_embeddings=32),
-                     vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=1,
-                                        num_attention_heads=2, image_size=32, patch_size=8),
-                     projection_dim=24)
-    src = tmp_path / "tiny-clip"
-    torch.manual_seed(0)
-    CLIPModel(cfg).save_pretrained(str(src))
     words = ["red", "green", "blue", "yellow", "circle", "square", "triangle", "top", "bottom"]
-    vocab = {t: i for i, t in enumerate(["<|startoftext|>", "<|endoftext|>"] + [w + "</w>" for w in words])}
-    (src / "vocab.json").write_text(json.dumps(vocab))
-    (src / "merges.txt").write_text("#version: 0.2\n")
-    CLIPTokenizerFast(vocab_file=str(src / "vocab.json"), merges_file=str(src / "merges.txt"),
-                      unk_token="<|endoftext|>").save_pretrained(str(src))
+    src = tiny_clip_folder(tmp_path / "tiny-clip", words)
     return build_model(ModelConfig(name="tinyclip", family=FAMILY_HF_CLIP, hf_clip_name=str(src))).eval()
 
 
