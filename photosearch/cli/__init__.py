@@ -36,6 +36,11 @@ class Context:
 
         return ModelStore(self.paths)
 
+    def load_model(self):
+        """The model named by ``--model`` (default: the active one) on ``--device``, with build notes."""
+        return self.model_store().load(getattr(self.args, "model", None), device=getattr(self.args, "device", "auto"),
+                                       progress=self.info)
+
     def emit(self, obj: Any, human: Callable[[Any], str] | None = None) -> None:
         if self.json:
             print(json.dumps(obj, ensure_ascii=False))
@@ -46,6 +51,14 @@ class Context:
         """Progress and notes go to stderr, so --json stdout stays clean."""
         if not getattr(self.args, "quiet", False):
             print(msg, file=sys.stderr, flush=True)
+
+
+def format_duration(s: float | None) -> str:
+    """Seconds as M:SS or H:MM:SS for progress lines; "--:--" when unknown."""
+    if s is None or s != s or s == float("inf"):
+        return "--:--"
+    s = int(s)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
 
 
 def build_parser() -> argparse.ArgumentParser:

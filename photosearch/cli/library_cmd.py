@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
-from photosearch.cli import add_json
+from photosearch.cli import add_json, format_duration
 
 
 def register(sub) -> None:
@@ -63,17 +63,6 @@ def _open(ctx, create: bool = True):
     return Library.open(ctx.library, create=create)
 
 
-def _load_model(ctx):
-    return ctx.model_store().load(ctx.args.model, device=ctx.args.device, progress=ctx.info)
-
-
-def _fmt_time(s: float | None) -> str:
-    if s is None or s != s or s == float("inf"):
-        return "--:--"
-    s = int(s)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
-
-
 class ProgressBar:
     """One line on stderr, redrawn at most ~10 times a second: bar, counts, rate and ETA."""
 
@@ -93,7 +82,7 @@ class ProgressBar:
             frac = ev.done / ev.total if ev.total else 1.0
             fill = int(frac * self.width)
             line = (f"[{'#' * fill}{'.' * (self.width - fill)}] {ev.done}/{ev.total} "
-                    f"{ev.rate:.1f} img/s  ETA {_fmt_time(ev.eta)}")
+                    f"{ev.rate:.1f} img/s  ETA {format_duration(ev.eta)}")
         else:
             self._clear()
             return
@@ -112,7 +101,7 @@ class ProgressBar:
 def cmd_index(ctx) -> int:
     import threading
 
-    model = _load_model(ctx)
+    model = ctx.load_model()
     quiet = ctx.json or getattr(ctx.args, "quiet", False)
     cancel = threading.Event()
     with _open(ctx) as lib:
@@ -143,7 +132,7 @@ def cmd_search(ctx) -> int:
     if not (a.query and a.query.strip()) and not a.like:
         raise SystemExit(_usage_error("search needs a QUERY, --like IMAGE, or both"))
     with _open(ctx, create=False) as lib:
-        model = _load_model(ctx)
+        model = ctx.load_model()
         mid = model.config.model_id
         if not lib.models().get(mid):
             if not ctx.json:

@@ -43,16 +43,12 @@ def cmd_models(ctx) -> int:
     return 0
 
 
-def _load(ctx):
-    return ctx.model_store().load(ctx.args.model, device=ctx.args.device, progress=ctx.info)
-
-
 def _rows(inputs, emb):
     return [{"input": i, "embedding": [round(float(x), 7) for x in v]} for i, v in zip(inputs, emb.tolist())]
 
 
 def cmd_embed_text(ctx) -> int:
-    model = _load(ctx)
+    model = ctx.load_model()
     rows = _rows(ctx.args.texts, model.embed_texts(ctx.args.texts))
     ctx.emit(rows, lambda rs: "\n".join(f"{r['input']}: [{', '.join(f'{x:.4f}' for x in r['embedding'][:6])}, ...]"
                                        for r in rs))
@@ -65,7 +61,7 @@ def cmd_embed_image(ctx) -> int:
     from photosearch.errors import PhotoSearchError
     from photosearch.imageio import ImageSkip, load_image
 
-    model = _load(ctx)
+    model = ctx.load_model()
     paths = [str(Path(f).expanduser().resolve()) for f in ctx.args.files]
     images = []
     for p in paths:

@@ -7,7 +7,7 @@ import os
 import sys
 import time
 
-from photosearch.cli import add_json
+from photosearch.cli import add_json, format_duration
 
 
 def register(sub) -> None:
@@ -93,13 +93,6 @@ def build_options(ctx):
     return opts
 
 
-def _fmt_eta(s: float | None) -> str:
-    if s is None or s != s:
-        return "?"
-    s = int(s)
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
-
-
 def _recalls(m: dict) -> str:
     t, i = m["text_to_image"], m["image_to_text"]
     return (f"text->image R@1/5/10 {t['R@1']:.1f}/{t['R@5']:.1f}/{t['R@10']:.1f}  "
@@ -139,7 +132,7 @@ def cmd_train(ctx) -> int:
                 last_print = now
                 line = (f"epoch {ev.epoch}/{ev.total_epochs}  step {ev.step}/{ev.total_steps}  "
                         f"loss {ev.loss:.4f}  lr {ev.lr:.2e}  {ev.images_per_second:.1f} img/s  "
-                        f"ETA {_fmt_eta(ev.eta)}")
+                        f"ETA {format_duration(ev.eta)}")
                 if tty:
                     print("\r\033[K" + line, end="", file=sys.stderr, flush=True)
                 else:
@@ -182,7 +175,7 @@ def cmd_eval(ctx) -> int:
 
     a = ctx.args
     load_captions(a.data, a.captions)  # a bad data set fails before a model is loaded (seconds, not minutes)
-    model = ctx.model_store().load(a.model, device=a.device, progress=ctx.info)
+    model = ctx.load_model()
     tty = sys.stderr.isatty() and not a.quiet
 
     def progress(done, total):
