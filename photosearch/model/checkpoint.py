@@ -6,19 +6,16 @@ state dicts that load with ``torch.load(weights_only=True)``; anything else is r
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
 import pickle
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from photosearch.errors import ModelError, UnsafeCheckpointError
+from photosearch.fsutil import atomic_folder, file_sha256
 from photosearch.model.config import FAMILY_DUAL, FAMILY_HF_CLIP, ModelConfig
 
 CONFIG_FILE = "config.json"
@@ -42,14 +39,6 @@ def safe_torch_load(path: Path) -> dict[str, torch.Tensor]:
     return obj
 
 
-def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while b := f.read(chunk):
-            h.update(b)
-    return h.hexdigest()
-
-
 def save_checkpoint(model, folder: str | os.PathLike, record: dict[str, Any] | None = None) -> Path:
     """Write atomically: a temporary sibling folder is renamed over ``folder`` only when complete.
 
@@ -67,28 +56,6 @@ def save_checkpoint(model, folder: str | os.PathLike, record: dict[str, Any] | N
         if record is not None:
             (tmp / "training.json").write_text(json.dumps(record, indent=2))
     return folder
-
-
-@contextlib.contextmanager
-def atomic_folder(folder: Path):
-    """Yield a temporary sibling folder to fill; it replaces ``folder`` only if the block completes, so a
-    crash or a full disk mid-write leaves the previous folder (or none) in place, never a half-written one."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        yield tmp
-        if folder.exists():
-            old = folder.with_name(f".{folder.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            folder.rename(old)
-            tmp.rename(folder)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(folder)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _dedupe_shared(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -20,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from typing import Callable
 
 from photosearch.errors import Cancelled, DownloadError
+from photosearch.fsutil import file_sha256
 
 # The tutorial's addresses. Override with arguments / CLI flags, or these environment variables (mirrors).
 IMAGES_URL = os.environ.get("PHOTOSEARCH_FLICKR8K_IMAGES_URL",
@@ -94,7 +94,7 @@ def fetch(url: str, dest: Path, *, sha256: str | None = None, progress: Progress
         raise DownloadError(f"download of {dest.name} is incomplete: {done:,} of {total:,} bytes arrived; run "
                             f"again to resume")
     if sha256:
-        got = _sha256(part)
+        got = file_sha256(part)
         if got.lower() != sha256.lower():
             part.unlink()
             raise DownloadError(f"{dest.name} failed its checksum (sha256 {got[:12]}..., expected "
@@ -115,14 +115,6 @@ def _range_total(header: str | None) -> int | None:
         tail = header.rsplit("/", 1)[1].strip()
         return int(tail) if tail.isdigit() else None
     return None
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while b := f.read(1 << 20):
-            h.update(b)
-    return h.hexdigest()
 
 
 def safe_members(zf: zipfile.ZipFile, dest: Path) -> list[zipfile.ZipInfo]:

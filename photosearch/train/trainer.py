@@ -251,7 +251,8 @@ def _write_state(folder: Path, model, extra: dict, run: dict) -> None:
     import torch
     from safetensors.torch import save_file
 
-    from photosearch.model.checkpoint import _dedupe_shared, atomic_folder
+    from photosearch.fsutil import atomic_folder
+    from photosearch.model.checkpoint import _dedupe_shared
 
     with atomic_folder(folder) as tmp:
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
