@@ -43,10 +43,6 @@ class AppPaths:
     def downloads(self) -> Path:
         return self.cache / "downloads"
 
-    @property
-    def settings_file(self) -> Path:
-        return self.config / "settings.json"
-
     def ensure(self) -> "AppPaths":
         for p in (self.data, self.cache, self.config, self.logs, self.models):
             p.mkdir(parents=True, exist_ok=True)

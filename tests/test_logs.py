@@ -181,3 +181,4 @@ def test_hub_and_transformers_warnings_go_to_the_log_not_the_terminal(home, capf
     assert "retrying a download" in text and "a transformers note" in text
     err = capfd.readouterr().err  # fd level: their handlers hold the real stderr
     assert "retrying a download" not in err and "a transformers note" not in err
+

@@ -53,14 +53,6 @@ class Context:
             print(msg, file=sys.stderr, flush=True)
 
 
-def format_duration(s: float | None) -> str:
-    """Seconds as M:SS or H:MM:SS for progress lines; "--:--" when unknown."""
-    if s is None or s != s or s == float("inf"):
-        return "--:--"
-    s = int(s)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60:02d}:{s % 60:02d}"
-
-
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="photosearch", description="Find photos in your folders from a sentence.")
     p.add_argument("--version", action="version", version=f"photosearch {__version__}")

@@ -7,7 +7,8 @@ import os
 import sys
 import time
 
-from photosearch.cli import add_json, format_duration
+from photosearch.cli import add_json
+from photosearch.humanize import format_duration
 
 
 def register(sub) -> None:

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpin
                                QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from photosearch.gui.settings import Settings
-from photosearch.gui.widgets import human_size, muted
+from photosearch.gui.widgets import muted
+from photosearch.humanize import format_size
 from photosearch.gui.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
 
@@ -193,7 +194,7 @@ class SettingsDialog(QDialog):
         self.device.setCurrentIndex(max(0, i))
 
     def _on_cache_size(self, n: int) -> None:
-        self.cache_label.setText(f"Thumbnail cache: {human_size(n)}")
+        self.cache_label.setText(f"Thumbnail cache: {format_size(n)}")
 
     def selected_model(self) -> str | None:
         it = self.model_list.currentItem()

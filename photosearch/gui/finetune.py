@@ -15,7 +15,8 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QF
 from photosearch.gui.charts import LineChart
 from photosearch.gui.dialogs import _list_models
 from photosearch.gui.settings import Settings
-from photosearch.gui.widgets import human_duration, muted
+from photosearch.gui.widgets import muted
+from photosearch.humanize import format_duration
 from photosearch.gui.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
 
@@ -363,7 +364,7 @@ class FineTuneDialog(QDialog):
             if ev.images_per_second:
                 parts.append(f"{ev.images_per_second:.1f} images/s")
             if ev.eta is not None:
-                parts.append(f"about {human_duration(ev.eta)} left")
+                parts.append(f"about {format_duration(ev.eta)} left")
             self.rate.setText(" · ".join(parts))
         elif kind == "eval" and ev.metrics:
             t2i = ev.metrics.get("text_to_image", {})
@@ -389,10 +390,10 @@ class FineTuneDialog(QDialog):
         self._fill_table()
         secs = time.monotonic() - self._t0
         if res.cancelled:
-            self.status.setText(f"Cancelled after {human_duration(secs)}. Resume continues from the last checkpoint.")
+            self.status.setText(f"Cancelled after {format_duration(secs)}. Resume continues from the last checkpoint.")
             self.resume_btn.setEnabled(True)
         else:
-            self.status.setText(f"Finished in {human_duration(secs)}: model “{res.model}” saved "
+            self.status.setText(f"Finished in {format_duration(secs)}: model “{res.model}” saved "
                                 f"(best epoch {res.best_epoch}).")
             self.progress.setValue(self.progress.maximum())
         self.result_label.setText(f"Model “{res.model}” — {res.path}")

@@ -12,30 +12,12 @@ from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QHBoxLayo
                                QPushButton, QSizePolicy, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout,
                                QWidget)
 
+from photosearch.humanize import format_size
 from photosearch.imageio import is_image_name
 
 
 def dropped_paths(mime) -> list[str]:
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()] if mime.hasUrls() else []
-
-
-def human_size(n: int | None) -> str:
-    if not n and n != 0:
-        return "—"
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return str(n)
-
-
-def human_duration(s: float | None) -> str:
-    if s is None or s != s or s < 0:
-        return "—"
-    s = int(round(s))
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
 def muted(widget: QWidget) -> None:
@@ -334,7 +316,7 @@ class PreviewPane(QWidget):
         w, h = info.get("width"), info.get("height")
         self.fields["Dimensions"].setText(f"{w} × {h}" if w and h else "—")
         self.fields["Taken"].setText(_nice_date(info.get("taken_at")) or "—")
-        self.fields["File size"].setText(human_size(info.get("size")) if info.get("size") is not None else "—")
+        self.fields["File size"].setText(format_size(info.get("size")) if info.get("size") is not None else "—")
         mt = info.get("mtime")
         self.fields["Modified"].setText(_nice_date(mt) or "—")
 

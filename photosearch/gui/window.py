@@ -26,7 +26,8 @@ from photosearch.gui.resources import app_icon
 from photosearch.gui.theme import icon
 from photosearch.gui.settings import THUMB_MAX, THUMB_MIN, Settings
 from photosearch.gui.widgets import (Banner, EmptyState, PreviewPane, ResultsView, SearchBox, dropped_paths,
-                                     human_duration, muted)
+                                     muted)
+from photosearch.humanize import format_duration
 from photosearch.gui.workers import (PREVIEW_PIXELS, QUERY_ERROR, SearchRequest, SearchService, Task, TaskRunner,
                                      ThumbnailLoader)
 from photosearch.imageio import is_image_name
@@ -536,7 +537,7 @@ class MainWindow(QMainWindow):
             self.index_progress.setRange(0, max(1, ev.total))
             self.index_progress.setValue(ev.done)
             rate = f"{ev.rate:.1f} photos/s" if ev.rate else ""
-            eta = f"about {human_duration(ev.eta)} left" if ev.eta is not None else ""
+            eta = f"about {format_duration(ev.eta)} left" if ev.eta is not None else ""
             parts = [f"Indexing {ev.done:,} of {ev.total:,}", rate, eta]
             text = " · ".join(p for p in parts if p)
             self.index_label.setText(text + (" — paused" if self.index_task.paused else ""))
@@ -553,7 +554,7 @@ class MainWindow(QMainWindow):
         rep = getattr(ev, "report", None)
         if rep is not None:
             msg = (f"Indexing cancelled: {rep.indexed:,} photos indexed, the rest next time" if rep.cancelled
-                   else f"Indexed {rep.indexed:,} new photos in {human_duration(rep.seconds)}"
+                   else f"Indexed {rep.indexed:,} new photos in {format_duration(rep.seconds)}"
                    + (f", {len(rep.skipped)} skipped" if rep.skipped else ""))
             self.statusBar().showMessage(msg, 8000)
             for s in rep.skipped or []:
