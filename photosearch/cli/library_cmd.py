@@ -24,7 +24,11 @@ def register(sub) -> None:
     p.add_argument("query", nargs="?", metavar="QUERY", help='words; "cat + snow - indoor" adds and subtracts')
     p.add_argument("--like", metavar="IMAGE", help="an example image (in the library or any file)")
     p.add_argument("--top", type=_positive, default=20, metavar="K")
-    p.add_argument("--min-score", type=float, default=None, metavar="S", help="drop matches scoring below S")
+    p.add_argument("--min-score", type=float, default=None, metavar="S",
+                   help="a fixed cut instead of the per-query one: drop matches scoring below S")
+    p.add_argument("--only-relevant", action="store_true", help="only the good matches (the per-query cut)")
+    p.add_argument("--more", nargs="+", action="extend", default=[], metavar="FILE", help="photos to find more like (feedback)")
+    p.add_argument("--less", nargs="+", action="extend", default=[], metavar="FILE", help="photos to find less like (feedback)")
     p.add_argument("--folder", metavar="DIR", help="only photos under DIR")
     p.add_argument("--after", metavar="DATE", help="taken on or after DATE (YYYY-MM-DD)")
     p.add_argument("--before", metavar="DATE", help="taken on or before DATE (YYYY-MM-DD)")
@@ -127,11 +131,9 @@ def cmd_index(ctx) -> int:
 
 
 def cmd_search(ctx) -> int:
-    from photosearch.errors import PhotoSearchError
-
     a = ctx.args
-    if not (a.query and a.query.strip()) and not a.like:
-        raise SystemExit(_usage_error("search needs a QUERY, --like IMAGE, or both"))
+    if not (a.query and a.query.strip()) and not a.like and not a.more:
+        raise SystemExit(_usage_error("search needs a QUERY, --like IMAGE or --more FILE"))
     with _open(ctx, create=False) as lib:
         model = ctx.load_model()
         mid = model.config.model_id
@@ -140,15 +142,25 @@ def cmd_search(ctx) -> int:
                 ctx.info(f"no photos are indexed with model {mid!r} yet; run `photosearch index`")
             hits = []
         else:
-            try:
-                hits = lib.search(model, a.query, like=a.like, top_k=a.top, min_score=a.min_score,
-                                  folder=a.folder, after=a.after, before=a.before, types=a.types)
-            except PhotoSearchError:
-                raise
-    rows = [{"path": h.path, "score": h.score} for h in hits]
-    ctx.emit(rows, lambda rs: "\n".join(f"{r['score']:.3f}  {r['path']}" for r in rs) if rs
-             else "nothing relevant found")
+            hits = lib.search(model, a.query, like=a.like, top_k=a.top, min_score=a.min_score, folder=a.folder,
+                              after=a.after, before=a.before, types=a.types, more=a.more, less=a.less,
+                              only_relevant=a.only_relevant)
+    rows = [{"path": h.path, "score": h.score, "relevant": h.relevant} for h in hits]
+    ctx.emit(rows, _human_hits)
     return 0
+
+
+def _human_hits(rows: list[dict]) -> str:
+    """Good matches, then the weaker ones under a divider; or says that nothing clearly matches."""
+    if not rows:
+        return "nothing relevant found"
+    good = [r for r in rows if r["relevant"]]
+    lines = [] if good else ["nothing clearly matches; closest photos:"]
+    for i, r in enumerate(rows):
+        if good and not r["relevant"] and (i == 0 or rows[i - 1]["relevant"]):
+            lines.append("-- other results (weaker) --")
+        lines.append(f"{r['score']:.3f}  {r['path']}")
+    return "\n".join(lines)
 
 
 def _usage_error(msg: str) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 
 from photosearch.errors import LibraryError
 from photosearch.library import db as _db
+from photosearch.library import feedback, relevance
 from photosearch.library.index import IndexEvent, IndexReport
 from photosearch.library.scan import norm_folder, under
 from photosearch.library.search import (QueryError, SearchHit, combine, folder_range, parse_date, parse_query,
@@ -180,11 +181,18 @@ class Library:
 
     def search(self, model, query: str | None = None, *, like: str | Path | None = None, top_k: int = 50,
                min_score: float | None = None, folder: str | None = None, after: str | None = None,
-               before: str | None = None, types: list[str] | None = None) -> list[SearchHit]:
-        """Best first. ``query`` supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an
-        example image (a library photo or any file); ``min_score`` drops weak matches so a search can find
-        nothing relevant."""
-        q = self.query_vector(model, query, like)
+               before: str | None = None, types: list[str] | None = None, more=(), less=(),
+               only_relevant: bool = False) -> list[SearchHit]:
+        """Best first, each hit marked ``relevant`` by the per-query cut (library/relevance.py). ``query``
+        supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an example image (a library
+        photo or any file); ``more``/``less`` are photos marked more-like / less-like (library/feedback.py);
+        ``min_score`` overrides the cut with a fixed score and drops what is below it; ``only_relevant``
+        keeps the good matches only."""
+        typed = bool(query and query.strip()) or like is not None
+        q = self.query_vector(model, query, like) if typed or not more else None
+        kind = relevance.query_kind(bool(query and query.strip()), like is not None or bool(more))
+        more_v = [self._image_vector(model, p) for p in more]
+        less_v = [self._image_vector(model, p) for p in less]
         after_s = parse_date(after) if after else None
         before_s = parse_date(before, end=True) if before else None
         formats = parse_types(types)
@@ -199,8 +207,15 @@ class Library:
                                                            (lo, hi))), dtype=np.int64)
             m = np.isin(vi.ids[:len(vi)], inside)
             mask = m if mask is None else mask & m
+        all_scores = vi.scores(q) if q is not None else None
+        if more_v or less_v:
+            all_scores = feedback.adjust(all_scores, [vi.scores(v) for v in more_v], [vi.scores(v) for v in less_v])
+        # The cut comes from the whole library's scores, never just the filtered ones.
+        threshold = min_score if min_score is not None else relevance.cut(
+            all_scores, relevance.load_calibration(model).rule(kind), kind).threshold
         # Ask for a few more than top_k: rows deleted since the matrix was loaded are dropped below.
-        ids, scores = vi.top_k(q, top_k + 8, mask, min_score)
+        ids, scores = vi.top_k(q if q is not None else more_v[0], top_k + 8, mask, min_score if min_score is not None
+                               else threshold if only_relevant else None, scores=all_scores)
         paths: dict[int, str] = {}
         id_list = [int(i) for i in ids]
         for i in range(0, len(id_list), 900):
@@ -208,8 +223,8 @@ class Library:
             paths.update(self._read(f"SELECT id, path FROM photos WHERE id IN ({', '.join('?' * len(chunk))})",
                                     chunk))
         # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
-        hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6)) for i, s in zip(id_list, scores)
-                if i in paths]
+        hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6), bool(s >= threshold))
+                for i, s in zip(id_list, scores) if i in paths]
         return hits[:top_k]
 
     # -- information -------------------------------------------------------------------------------------

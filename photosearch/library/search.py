@@ -23,6 +23,7 @@ from photosearch.errors import PhotoSearchError
 class SearchHit:
     path: str
     score: float  # cosine similarity between the query and the photo, -1..1
+    relevant: bool = True  # a good match by the per-query cut (library/relevance.py) or --min-score
 
 
 class QueryError(PhotoSearchError):
@@ -173,13 +174,17 @@ class VectorIndex:
             mask = m if mask is None else mask & m
         return mask
 
+    def scores(self, q: np.ndarray) -> np.ndarray:
+        """Cosine scores of every row (unfiltered), in row order."""
+        return self.matrix[:self._n] @ q.astype(np.float32)
+
     def top_k(self, q: np.ndarray, k: int, mask: np.ndarray | None = None,
-              min_score: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, scores) best first."""
+              min_score: float | None = None, scores: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) best first. ``scores``: this query's :meth:`scores`, if already computed."""
         n = self._n
         if n == 0 or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        scores = self.matrix[:n] @ q.astype(np.float32)
+        scores = self.scores(q) if scores is None else scores
         if mask is not None:
             scores = np.where(mask, scores, -np.inf)
         k = min(k, n)
