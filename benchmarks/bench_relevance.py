@@ -250,7 +250,7 @@ def feedback_figures(h: Half, beta: float, gamma: float) -> dict:
         worst = next(int(j) for j in order if j not in r)  # the top non-relevant hit
         s1 = feedback.adjust(s, [], [h.V @ h.V[worst]], beta, gamma)
         rr1.append(1.0 / min(ranks_of(s1, r)))
-        s1[worst] = -np.inf  # the app also moves a photo marked less-like below the rest
+        s1 = feedback.drop_marked(s1, [h.V @ h.V[worst]])  # as the app does: the marked photo leaves
         rr1d.append(1.0 / min(ranks_of(s1, r)))
         if len(r) >= 2:
             best = min(r, key=lambda j: ranks_of(s, [j])[0])
@@ -303,8 +303,10 @@ def main() -> int:
         text_rule, tuned["text"] = tune(tn.S, tn.relevant, "text")
         Si, reli, ex = image_queries(tn)
         image_rule, tuned["image"] = tune(Si, reli, "image", exclude=ex)
+        from photosearch.model.store import STARTER_BUILD
+
         cal = Calibration(rules={"text": text_rule, "image": image_rule, "mixed": replace(text_rule)},
-                          model=model.config.model_id, source=f"benchmarks/bench_relevance.py on {es.name}, "
+                          model=model.config.model_id, build=STARTER_BUILD if model.config.name == "starter" else 0, source=f"benchmarks/bench_relevance.py on {es.name}, "
                                                               f"tuning half, {args.distractors} distractors")
 
     if args.feedback_grid:

@@ -47,3 +47,14 @@ def adjust(scores: np.ndarray | None, more=(), less=(), beta: float = BETA, gamm
     if less:
         out -= gamma * spread * np.mean([_standout(x) for x in less], axis=0)
     return out
+
+
+def drop_marked(scores: np.ndarray, less=()) -> np.ndarray:
+    """The less-like photos themselves (and identical copies: the same vector) leave the results: the
+    person has said they are not what they look for. Their look-alikes only sink (:func:`adjust`)."""
+    if not len(less):
+        return scores
+    out = np.array(scores, dtype=np.float32, copy=True)
+    for sims in less:
+        out[np.asarray(sims) >= 0.9995] = -np.inf
+    return out

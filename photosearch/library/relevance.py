@@ -65,6 +65,7 @@ class Calibration:
     rules: dict[str, CutRule] = field(default_factory=lambda: {k: CutRule(**asdict(v))
                                                                for k, v in DEFAULT_RULES.items()})
     model: str = ""  # the model id it was measured for
+    build: int = 0  # built-in starter: the STARTER_BUILD it was measured on (its weights are rebuilt locally)
     source: str = "default"  # "default" or what it was measured on
     measured: dict = field(default_factory=dict)  # the figures measured with it (for the record)
 
@@ -72,14 +73,15 @@ class Calibration:
         return self.rules.get(kind) or self.rules.get("text") or CutRule()
 
     def to_dict(self) -> dict:
-        return {"version": CALIBRATION_VERSION, "model": self.model, "source": self.source,
+        return {"version": CALIBRATION_VERSION, "model": self.model, "build": self.build, "source": self.source,
                 "rules": {k: asdict(v) for k, v in self.rules.items()}, "measured": self.measured}
 
     @classmethod
     def from_dict(cls, d: dict) -> "Calibration":
         if int(d.get("version", 0)) > CALIBRATION_VERSION:
             raise ValueError(f"calibration version {d.get('version')} is newer than this app's")
-        cal = cls(model=str(d.get("model", "")), source=str(d.get("source", "")), measured=d.get("measured") or {})
+        cal = cls(model=str(d.get("model", "")), build=int(d.get("build") or 0), source=str(d.get("source", "")),
+                  measured=d.get("measured") or {})
         for k, v in (d.get("rules") or {}).items():
             if k in KINDS and isinstance(v, dict):
                 cal.rules[k] = CutRule.from_dict(v)
@@ -113,9 +115,8 @@ def load_calibration(model) -> Calibration:
         except (OSError, ValueError, TypeError, AttributeError) as e:
             log.warning("ignoring calibration %s: %s", path, e)
             continue
-        # A packaged calibration fits only the build it was measured on (same name, same weights).
-        if path.parent.name == "calibrations" and c.model and c.model != model.config.model_id:
-            log.info("packaged calibration %s is for %s, not %s", path, c.model, model.config.model_id)
+        if path.parent.name == "calibrations" and not _fits_builtin(c, model):
+            log.info("packaged calibration %s does not fit %s", path, model.config.model_id)
             continue
         cal = c
         break
@@ -125,6 +126,16 @@ def load_calibration(model) -> Calibration:
     except AttributeError:
         pass
     return cal
+
+
+def _fits_builtin(cal: Calibration, model) -> bool:
+    """A packaged calibration fits the same weights, or the built-in starter of the same build (its weights
+    are built on each machine, so their fingerprint may differ in the last bits)."""
+    if cal.model == model.config.model_id:
+        return True
+    from photosearch.model.store import STARTER_BUILD
+
+    return model.config.name == "starter" and cal.build == STARTER_BUILD
 
 
 def forget_calibration(model) -> None:

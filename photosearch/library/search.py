@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -24,6 +24,8 @@ class SearchHit:
     path: str
     score: float  # cosine similarity between the query and the photo, -1..1
     relevant: bool = True  # a good match by the per-query cut (library/relevance.py) or --min-score
+    date: str | None = None  # ISO date taken, else the file's modification time
+    copies: list[str] = field(default_factory=list)  # other paths with the same content (library/browse.py)
 
 
 class QueryError(PhotoSearchError):
@@ -158,9 +160,9 @@ class VectorIndex:
         self._n = need
 
     def filter_mask(self, after: str | None = None, before: str | None = None,
-                    formats: list[str] | None = None) -> np.ndarray | None:
+                    formats: list[str] | None = None, include_undated: bool = False) -> np.ndarray | None:
         """Rows whose date taken is in [after, before) and whose format is one of ``formats``; photos with
-        no known date never match a date filter."""
+        no known date match a date filter only with ``include_undated``."""
         n = self._n
         mask = None
         if after:
@@ -168,6 +170,8 @@ class VectorIndex:
         if before:
             m = self.taken[:n] < np.datetime64(before)
             mask = m if mask is None else mask & m
+        if mask is not None and include_undated:
+            mask |= np.isnat(self.taken[:n])
         if formats:
             codes = [self.format_codes[f] for f in formats if f in self.format_codes]
             m = np.isin(self.formats[:n], codes)
