@@ -629,7 +629,7 @@ class MainWindow(QMainWindow):
 
     def _request(self) -> SearchRequest:
         after = self.after_date.date().toString("yyyy-MM-dd") if self.after_check.isChecked() else None
-        before = self.before_date.date().addDays(1).toString("yyyy-MM-dd") if self.before_check.isChecked() else None
+        before = self.before_date.date().toString("yyyy-MM-dd") if self.before_check.isChecked() else None
         query = self.current_query() or None
         # The cut-off applies to typed queries; "more like this" always shows its nearest photos.
         cut = self.settings.min_score if query and not self.like_path and self.settings.min_score > 0 else None
