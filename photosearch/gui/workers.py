@@ -108,6 +108,8 @@ class Task(QObject):
 
 
 class TaskRunner(QObject):
+    """A thread pool for Tasks that keeps them alive until they finish and can cancel and join them all."""
+
     def __init__(self, threads: int, parent: QObject | None = None):
         super().__init__(parent)
         self.pool = QThreadPool(self)
@@ -245,23 +247,26 @@ class ThumbnailLoader(QObject):
 
 
 # -- search ---------------------------------------------------------------------------------------
-QUERY_ERROR = "query: "  # prefix of SearchService.failed messages about the query text itself
-
-
 @dataclass
 class SearchRequest:
+    """One search the window asked for: what to find, and how to show the answer. ``id`` is set by
+    :meth:`SearchService.submit`; answers and failures carry the request back."""
+
     query: str | None = None  # text, with the library's "a + b - c" arithmetic
     like: str | None = None  # an example image path (query by example)
     folder: str | None = None
-    after: str | None = None  # ISO dates
+    after: str | None = None  # ISO dates, both days included
     before: str | None = None
     top_k: int = 1000
     min_score: float | None = None
+    keep_selection: bool = False  # a refresh of the same search (indexing went on): keep selection and scroll
     id: int = 0
 
 
 @dataclass
 class SearchOutcome:
+    """The answer to a :class:`SearchRequest`."""
+
     request: SearchRequest
     hits: list  # SearchHit, best first
     infos: dict = field(default_factory=dict)  # path -> library photo_info dict
@@ -272,7 +277,7 @@ class SearchService(QThread):
     """The one reader thread: owns a Library connection, runs only the newest pending request."""
 
     results = Signal(object)  # SearchOutcome
-    failed = Signal(int, str)  # request id, message
+    failed = Signal(object, object)  # the SearchRequest, the exception (QueryError: the text itself is wrong)
 
     def __init__(self, library_path: Path, parent: QObject | None = None):
         super().__init__(parent)
@@ -312,7 +317,9 @@ class SearchService(QThread):
                     return
                 model = self._model
                 if model is None:
-                    self.failed.emit(req.id, "the search model is still loading")
+                    from photosearch.errors import ModelError
+
+                    self.failed.emit(req, ModelError("the search model is not loaded yet"))
                     continue
                 t0 = time.perf_counter()
                 try:
@@ -328,11 +335,9 @@ class SearchService(QThread):
                         info = lib.photo_info(h.path)
                         if info:
                             infos[h.path] = info
-                except Exception as e:  # noqa: BLE001 - reported to the UI
+                except Exception as e:  # noqa: BLE001 - reported to the UI, which decides how loud
                     log.debug("search failed", exc_info=True)
-                    # A half-typed query ("2*") is not an error worth a banner: tagged for a quiet note.
-                    kind = QUERY_ERROR if type(e).__name__ == "QueryError" else ""
-                    self.failed.emit(req.id, kind + error_text(e))
+                    self.failed.emit(req, e)
                     continue
                 self.results.emit(SearchOutcome(req, hits, infos, time.perf_counter() - t0))
         finally:

@@ -31,7 +31,7 @@ def _names(win) -> list[str]:
 
 def test_taken_after_and_before_include_their_day_and_no_other(qtbot, make_window, tiny_loaded, dated_photos):
     win = make_window(tiny_loaded)
-    side = win
+    side = win.sidebar
     with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
         win.add_folder(str(dated_photos))
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
