@@ -20,12 +20,12 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QProgressBar, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
 from photosearch.gui import desktop
 from photosearch.gui.indexing import Indexer, IndexingBar
+from photosearch.gui.menus import build_menus
 from photosearch.gui.jobs import remove_folder_job, status_job
 from photosearch.gui.modelhost import ModelHost
 from photosearch.gui.models import ResultsModel
@@ -37,6 +37,7 @@ from photosearch.gui.settings import THUMB_MAX, THUMB_MIN, Settings
 from photosearch.gui.sidebar import FolderSidebar
 from photosearch.gui.skipped import SkippedPanel
 from photosearch.gui.states import Situation, empty_state
+from photosearch.gui.statusline import StatusLine
 from photosearch.gui.widgets import Banner, dropped_paths
 from photosearch.gui.workers import SearchRequest, SearchService, Task, TaskRunner, ThumbnailLoader, error_text
 from photosearch.humanize import format_duration
@@ -99,9 +100,7 @@ class MainWindow(QMainWindow):
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.index_bar = IndexingBar(self.indexer)
         self.skipped_panel = SkippedPanel(self)
-        self.count_label = QLabel()
-        self.model_busy = QProgressBar()
-        self.model_label = QLabel()
+        self.status_line = StatusLine([self.skipped_panel.button])
         # Names the tests and scripts use for the parts' main controls.
         self.results_label = self.results_pane.label
         self.stack = self.results_pane.stack
@@ -114,10 +113,11 @@ class MainWindow(QMainWindow):
         self.pause_btn = self.index_bar.pause_btn
         self.cancel_btn = self.index_bar.cancel_btn
         self.skipped_btn = self.skipped_panel.button
+        self.count_label = self.status_line.count_label
 
         self._lay_out()
         self._wire()
-        self._build_menus()
+        build_menus(self)
         self._restore()
         if model is not None:
             self.set_model(model, self.models.name or model.config.name)
@@ -144,15 +144,7 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.index_bar)
         self.setCentralWidget(central)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.skipped_panel)
-
-        self.model_busy.setRange(0, 0)
-        self.model_busy.setFixedSize(70, 10)
-        self.model_busy.setTextVisible(False)
-        self.count_label.setContentsMargins(8, 0, 8, 0)
-        self.model_label.setContentsMargins(4, 0, 8, 0)
-        sb = self.statusBar()
-        for w in (self.skipped_btn, self.count_label, self.model_busy, self.model_label):
-            sb.addPermanentWidget(w)
+        self.setStatusBar(self.status_line)
 
     def _wire(self) -> None:
         bar = self.search_bar
@@ -189,42 +181,6 @@ class MainWindow(QMainWindow):
         self.indexer.pausedChanged.connect(self._on_index_paused)
         self.indexer.failed.connect(lambda msg: self.show_error(f"Indexing stopped: {msg}"))
         self.indexer.finished.connect(self._on_index_finished)
-
-    def _build_menus(self) -> None:
-        menu = self.menuBar()
-        filem = menu.addMenu("&File")
-        self._act(filem, "&Add folder…", self.choose_folder, QKeySequence.StandardKey.Open)
-        self._act(filem, "&Update index", lambda: self.start_indexing(), "Ctrl+R")
-        filem.addSeparator()
-        self._act(filem, "&Settings…", self.open_settings, "Ctrl+,")
-        filem.addSeparator()
-        self._act(filem, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        viewm = menu.addMenu("&View")
-        self._act(viewm, "Zoom &in", lambda: self.zoom.setValue(self.zoom.value() + 32), "Ctrl+=")
-        self._act(viewm, "Zoom &out", lambda: self.zoom.setValue(self.zoom.value() - 32), "Ctrl+-")
-        self._act(viewm, "&Preview pane", self.toggle_preview, None)
-        viewm.addAction(self.skipped_panel.toggleViewAction())
-        toolsm = menu.addMenu("&Tools")
-        self._act(toolsm, "&Fine-tune on Flickr8k…", self.open_finetune, None)
-        helpm = menu.addMenu("&Help")
-        self._act(helpm, "&About PhotoSearch", self._about, None)
-        for key in ("Ctrl+F", "Ctrl+L"):
-            QShortcut(QKeySequence(key), self, activated=self.focus_search)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.clear_search)
-        # Result actions: the grid's context menu, and the preview pane's buttons.
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        for text, fn in (("Open", self.open_path), ("Show in folder", self.reveal_path),
-                         ("Copy path", self.copy_path), ("More like this", self.search_like)):
-            a = QAction(text, self.view)
-            a.triggered.connect(lambda _c=False, fn=fn: self._on_selected(fn))
-            self.view.addAction(a)
-
-    def _act(self, menu, text, fn, shortcut) -> QAction:
-        a = menu.addAction(text)
-        a.triggered.connect(lambda _c=False: fn())
-        if shortcut is not None:
-            a.setShortcut(QKeySequence(shortcut))
-        return a
 
     def _restore(self) -> None:
         if self.settings.geometry is not None:
@@ -268,15 +224,12 @@ class MainWindow(QMainWindow):
         self.load_model(name)
 
     def _on_model_loading(self, name: str) -> None:
-        self.model_busy.show()
-        self.model_label.setText(f"Loading model {name}…".replace("  ", " "))
+        self.status_line.model_loading(name)
         self._update_state()
 
     def _on_model_ready(self, name: str) -> None:
         self.search_service.set_model(self.model)
-        self.model_busy.hide()
-        dev = self.models.device_type()
-        self.model_label.setText(f"Model: {name}" + (f" ({dev})" if dev else ""))
+        self.status_line.model_ready(name, self.models.device_type())
         self.modelReady.emit(name)
         if self.indexer.pending is not None or self.settings.folders:
             self.start_indexing()
@@ -285,8 +238,7 @@ class MainWindow(QMainWindow):
         self._update_state()
 
     def _on_model_failed(self, name: str, msg: str) -> None:
-        self.model_busy.hide()
-        self.model_label.setText("No model")
+        self.status_line.model_failed()
         self.show_error(f"Could not load the model {name}: {msg}")
         self.modelFailed.emit(msg)
         self._update_state()
@@ -383,8 +335,7 @@ class MainWindow(QMainWindow):
         if st.get("folders") is not None:
             self.settings.folders = self.folders()
         self.skipped_panel.add_all(st.get("skipped", []))
-        n = st.get("photos")
-        self.count_label.setText(f"{n:,} photos" if isinstance(n, int) else "")
+        self.status_line.set_photos(st.get("photos"))
         self.libraryStatus.emit(st)
         self._update_state()
 
@@ -463,7 +414,8 @@ class MainWindow(QMainWindow):
         self.preview.show_result(path, self.results.score_at(cur), self.results.infos.get(path),
                                  self.results.pixmaps.get(path))
 
-    def _on_selected(self, fn) -> None:
+    def on_selected_result(self, fn) -> None:
+        """Call ``fn`` with the first selected result (or the current one)."""
         cur = self.results_pane.current_path()
         paths = self.view.selected_paths() or ([cur] if cur else [])
         if paths and paths[0]:
@@ -564,7 +516,7 @@ class MainWindow(QMainWindow):
         self._dialogs[kind] = dlg
         dlg.show()
 
-    def _about(self) -> None:
+    def show_about(self) -> None:
         from photosearch import __version__
 
         self.banner.show_message(f"PhotoSearch {__version__} — find photos in your own folders from a typed "
