@@ -542,8 +542,8 @@ class MainWindow(QMainWindow):
         self.search_bar.stop()
         self.indexer.cancel()
         self.thumbs.shutdown()
-        self.search_service.stop()
+        searches_ended = self.search_service.stop(self.reader_wait_ms)
         self.writer.shutdown()
-        self.clean_shutdown = self.readers.shutdown(self.reader_wait_ms)
+        self.clean_shutdown = self.readers.shutdown(self.reader_wait_ms) and searches_ended
         return self.clean_shutdown
 

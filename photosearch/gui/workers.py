@@ -115,8 +115,14 @@ class TaskRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
         self._tasks: set[Task] = set()
+        self._closed = False
 
     def submit(self, task: Task) -> Task:
+        """Run ``task`` on the pool; after :meth:`shutdown` it is cancelled and never runs (a result that
+        arrives after the window closed must not start new work)."""
+        if self._closed:
+            task.cancel()
+            return task
         self._tasks.add(task)
         task.finished.connect(lambda t=task: self._tasks.discard(t))
         self.pool.start(task.run)
@@ -126,7 +132,9 @@ class TaskRunner(QObject):
         return any(not t.done for t in self._tasks)
 
     def shutdown(self, timeout_ms: int = -1) -> bool:
-        """Cancel everything and wait for the threads (a torch import in flight cannot be interrupted)."""
+        """Refuse new tasks, cancel everything and wait for the threads up to ``timeout_ms`` (-1: as long as
+        it takes; a torch import in flight cannot be interrupted). Returns whether they all stopped."""
+        self._closed = True
         for t in list(self._tasks):
             t.cancel()
         return self.pool.waitForDone(timeout_ms)
@@ -285,11 +293,16 @@ class SearchService(QThread):
         self._queue: queue.Queue = queue.Queue()
         self._model = None
         self._next_id = 0
+        self._closed = False
 
     def set_model(self, model) -> None:
         self._model = model
 
     def submit(self, req: SearchRequest) -> int:
+        """Queue ``req`` (only the newest queued request runs) and return its id; after :meth:`stop` nothing
+        runs and the id is 0."""
+        if self._closed:
+            return 0
         self._next_id += 1
         req.id = self._next_id
         self._queue.put(req)
@@ -297,9 +310,12 @@ class SearchService(QThread):
             self.start()
         return req.id
 
-    def stop(self) -> None:
+    def stop(self, timeout_ms: int = -1) -> bool:
+        """Stop for good: the running search finishes, queued ones are dropped, and the thread is joined
+        for up to ``timeout_ms`` (-1: as long as it takes). Returns whether the thread has ended."""
+        self._closed = True
         self._queue.put(None)
-        self.wait()
+        return self.wait() if timeout_ms < 0 else self.wait(timeout_ms)
 
     def run(self) -> None:
         lib = None
