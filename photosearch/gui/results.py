@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+from PySide6.QtCore import QItemSelectionModel
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QLabel, QStackedWidget, QStyle, QVBoxLayout, QWidget
 
@@ -79,7 +80,11 @@ class ResultsPane(QWidget):
 
     def focus_grid(self) -> None:
         """Move the keyboard into the grid, on the first result when none is current."""
-        if self.results.rowCount():
-            self.view.setFocus()
-            if not self.view.currentIndex().isValid():
-                self.view.setCurrentIndex(self.results.index(0))
+        if not self.results.rowCount():
+            return
+        cur = self.view.currentIndex()
+        # Select it too: focusing the view makes the first row current without selecting it, and the
+        # delegate highlights selected rows only.
+        self.view.selectionModel().setCurrentIndex(cur if cur.isValid() else self.results.index(0),
+                                                   QItemSelectionModel.SelectionFlag.ClearAndSelect)
+        self.view.setFocus()

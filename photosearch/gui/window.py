@@ -392,6 +392,8 @@ class MainWindow(QMainWindow):
             return  # a newer search was asked for since
         self.last_outcome = outcome
         self.results_pane.show_outcome(outcome)
+        if self.results_pane.current_path() is None:
+            self.preview.show_path(None)  # a new answer: the old photo and its score are gone
         self._update_state()
         self.searchFinished.emit(outcome)
 
@@ -401,6 +403,7 @@ class MainWindow(QMainWindow):
         if _is_query_error(exc):  # a half-typed query ("2*") is a quiet note, not a banner
             self.last_outcome = None
             self.results_pane.show_query_error(str(exc))
+            self.preview.show_path(None)
         elif self.model is not None:
             self.show_error(f"Search failed: {error_text(exc)}")
         self.searchFailed.emit(exc)

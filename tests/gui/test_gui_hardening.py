@@ -47,3 +47,37 @@ def test_closing_while_indexing_and_searching_joins_every_thread(qtbot, make_win
     assert not win.search_service.isRunning()
     for pool in (win.readers.pool, win.writer.pool, win.thumbs.pool):
         assert pool.activeThreadCount() == 0
+
+
+def _index(qtbot, win, folder):
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.add_folder(str(folder))
+
+
+def test_down_highlights_at_once_and_new_searches_reset_the_preview(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, small_photos)
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a red circle")
+    win.search_box.setFocus()
+    qtbot.keyClick(win.search_box, Qt.Key.Key_Down)
+    cur = win.view.currentIndex()
+    assert win.view.hasFocus() and cur.row() == 0
+    assert win.view.selectionModel().isSelected(cur)  # highlighted without pressing an arrow
+    first = win.results.paths()[0]
+    assert win.preview.path == first
+    qtbot.keyClick(win.view, Qt.Key.Key_Right)
+    second = win.results.paths()[1]
+    assert win.preview.path == second
+    # "More like this": a new search, so the preview no longer shows the old photo and its old score
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.mouseClick(win.preview.like_btn, Qt.MouseButton.LeftButton)
+    assert win.like_path == second
+    assert win.preview.path is None and win.preview.fields["Score"].text() == "—"
+    # a typed search after selecting again: the same
+    win.view.setCurrentIndex(win.results.index(2))
+    assert win.preview.path == win.results.paths()[2]
+    win.search_box.setFocus()
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "green")
+    assert win.preview.path is None
