@@ -260,16 +260,26 @@ class Banner(QFrame):
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
         lay.addWidget(close)
+        self.kind = ""
+        self.topic = ""
         self.hide()
 
-    def show_message(self, text: str, kind: str = "error") -> None:
+    def show_message(self, text: str, kind: str = "error", topic: str = "") -> None:
+        """Show ``text``; ``topic`` names what it is about, so that :meth:`clear` can take it back when that
+        is settled (e.g. "model" once a model works)."""
         bg, fg, border = {"error": ("#fde8e8", "#7f1d1d", "#f5b5b5"),
                           "info": ("#e6f0ff", "#1e3a8a", "#b6ccf5")}.get(kind, ("#eee", "#222", "#ccc"))
         self.setStyleSheet(f"QFrame#banner {{ background: {bg}; border: 1px solid {border}; border-radius: 6px; }}"
                            f" QFrame#banner QLabel, QFrame#banner QToolButton {{ color: {fg}; }}")
         self.kind = kind
+        self.topic = topic
         self.label.setText(text)
         self.show()
+
+    def clear(self, topic: str) -> None:
+        """Hide the message if it is about ``topic``."""
+        if self.topic == topic:
+            self.hide()
 
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
         self.clean_shutdown = True
         self._search_id: int | None = None  # the request whose answer the grid waits for
         self._searched_once = False
+        self._chosen_model: str | None = None  # a model the user chose, saved as the choice once it loads
         self._last_live_refresh = 0.0
         self._dialogs: dict[str, QWidget] = {}  # the Settings and Fine-tune dialogs, closed with the window
 
@@ -202,24 +203,20 @@ class MainWindow(QMainWindow):
         return self.models.name
 
     def load_model(self, name: str | None = None, device: str | None = None) -> None:
-        """Load (or switch to) a model in the background; search and indexing wait for it."""
-        self.search_service.set_model(None)
+        """Load (or switch to) a model in the background; the model in use stays until it is ready, search
+        and indexing wait for it when there is none."""
         self.models.load(name, device or self.settings.device)
 
     def set_model(self, model, name: str) -> None:
         self.models.set(model, name)
 
     def use_model(self, name: str) -> None:
-        """Switch models: load it, then index in the background only what it lacks."""
+        """Switch models: load it, then index in the background only what it lacks. It becomes the saved
+        choice once it has loaded; until then (and if it cannot load) the model in use stays."""
         if name == self.model_name and self.model is not None:
+            self.banner.clear("model")  # back to the working model: an earlier failure no longer matters
             return
-        self.settings.model = name
-        try:
-            from photosearch.model.store import ModelStore
-
-            ModelStore(self.paths).set_active(name)
-        except Exception as e:  # noqa: BLE001 - a name the store does not know still loads by path
-            log.debug("set_active(%s): %s", name, e)
+        self._chosen_model = name
         self.indexer.cancel()
         self.load_model(name)
 
@@ -228,6 +225,16 @@ class MainWindow(QMainWindow):
         self._update_state()
 
     def _on_model_ready(self, name: str) -> None:
+        if name == self._chosen_model:
+            self._chosen_model = None
+            self.settings.model = name
+            try:
+                from photosearch.model.store import ModelStore
+
+                ModelStore(self.paths).set_active(name)
+            except Exception as e:  # noqa: BLE001 - a name the store does not know still loads by path
+                log.debug("set_active(%s): %s", name, e)
+        self.banner.clear("model")
         self.search_service.set_model(self.model)
         self.status_line.model_ready(name, self.models.device_type())
         self.modelReady.emit(name)
@@ -238,8 +245,15 @@ class MainWindow(QMainWindow):
         self._update_state()
 
     def _on_model_failed(self, name: str, msg: str) -> None:
-        self.status_line.model_failed()
-        self.show_error(f"Could not load the model {name}: {msg}")
+        self._chosen_model = None
+        if self.model is not None:  # a switch failed: the working model stays, and so does its index
+            self.status_line.model_ready(self.model_name or "", self.models.device_type())
+            self.show_error(f"Could not load the model {name}: {msg}. Still using {self.model_name}.", "model")
+            if self.folders():
+                self.start_indexing()
+        else:
+            self.status_line.model_failed()
+            self.show_error(f"Could not load the model {name}: {msg}", "model")
         self.modelFailed.emit(msg)
         self._update_state()
 
@@ -460,9 +474,10 @@ class MainWindow(QMainWindow):
         e.acceptProposedAction()
 
     # ==== state, messages, dialogs ================================================================
-    def show_error(self, msg: str) -> None:
+    def show_error(self, msg: str, topic: str = "") -> None:
+        """A dismissable message in the window (``topic``: see :meth:`Banner.show_message`)."""
         log.warning("%s", msg)
-        self.banner.show_message(msg, "error")
+        self.banner.show_message(msg, "error", topic)
 
     def set_thumb_size(self, size: int) -> None:
         size = max(THUMB_MIN, min(THUMB_MAX, int(size)))

@@ -81,3 +81,24 @@ def test_down_highlights_at_once_and_new_searches_reset_the_preview(qtbot, make_
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
         qtbot.keyClicks(win.search_box, "green")
     assert win.preview.path is None
+
+
+def test_a_model_that_cannot_load_offline_leaves_the_working_one(qtbot, make_window, tiny_loaded, small_photos):
+    from photosearch.model.store import ModelStore
+
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, small_photos)
+    active_before = ModelStore(win.paths).active()
+    with qtbot.waitSignal(win.modelFailed, timeout=WAIT):
+        win.use_model("clip-vit-b32")  # needs a download; tests are offline (HF_HUB_OFFLINE=1)
+    assert win.model is tiny_loaded and win.model_name == "test-model"
+    assert "clip-vit-b32" in win.banner.text() and "test-model" in win.banner.text()
+    assert win.settings.model != "clip-vit-b32" and ModelStore(win.paths).active() == active_before
+    assert win.empty.key != "no-model"
+    qtbot.waitUntil(lambda: win.empty.key == "ready", timeout=WAIT)  # (indexing for it resumes and ends)
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a red circle")
+    assert win.results.total() == 8
+    # choosing the working model again (as the Settings dialog does) clears the message
+    win.use_model("test-model")
+    assert not win.banner.isVisible()
