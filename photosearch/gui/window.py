@@ -308,14 +308,18 @@ class MainWindow(QMainWindow):
     def _on_index_event(self, ev) -> None:
         self.skipped_panel.add_all(ev.new_skips)
         now = time.monotonic()
-        if ev.phase == "embed" and self.search_bar.active() and now - self._last_live_refresh > LIVE_REFRESH_S:
+        if ev.phase == "embed" and now - self._last_live_refresh > LIVE_REFRESH_S:
             self._last_live_refresh = now
-            self.run_search(keep_selection=True)
+            self.refresh_status()  # the photo count grows as photos are committed
+            if self.search_bar.active():
+                self.run_search(keep_selection=True)
         self._update_state()
 
     def _on_index_paused(self, paused: bool) -> None:
-        if paused and self.search_bar.active():
-            self.run_search(keep_selection=True)  # show everything indexed up to the pause
+        if paused:
+            self.refresh_status()
+            if self.search_bar.active():
+                self.run_search(keep_selection=True)  # show everything indexed up to the pause
 
     def _on_index_finished(self, ev) -> None:
         rep = getattr(ev, "report", None)
@@ -346,6 +350,7 @@ class MainWindow(QMainWindow):
         st = self.library_status = dict(st or {})
         for f in st.get("folders", []):
             self.sidebar.add_folder(f)
+        self.sidebar.set_photo_folders(st.get("photo_folders", []))
         if st.get("folders") is not None:
             self.settings.folders = self.folders()
         self.skipped_panel.add_all(st.get("skipped", []))

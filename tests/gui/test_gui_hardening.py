@@ -102,3 +102,52 @@ def test_a_model_that_cannot_load_offline_leaves_the_working_one(qtbot, make_win
     # choosing the working model again (as the Settings dialog does) clears the message
     win.use_model("test-model")
     assert not win.banner.isVisible()
+
+
+def test_the_folder_filter_offers_sub_folders(qtbot, make_window, tiny_loaded, tmp_path):
+    from PIL import Image
+
+    root = tmp_path / "trips"
+    for sub, n in (("2023/summer", 2), ("2023/winter", 1), ("2024", 3)):
+        (root / sub).mkdir(parents=True)
+        for i in range(n):
+            Image.new("RGB", (64, 48), (30 * i, 120, 200)).save(root / sub / f"p{i}.png")
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, root)
+    r = str(root.resolve())
+    offered = lambda: [win.folder_filter.itemData(i) for i in range(win.folder_filter.count())]  # noqa: E731
+    qtbot.waitUntil(lambda: len(offered()) == 6, timeout=WAIT)
+    assert offered() == ["", r, f"{r}/2023", f"{r}/2023/summer", f"{r}/2023/winter", f"{r}/2024"]
+    assert win.folder_filter.itemText(3).strip() == "summer"
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a photo")
+    assert win.results.total() == 6
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        win.folder_filter.setCurrentIndex(win.folder_filter.findData(f"{r}/2023"))
+    assert sorted(p[len(r) + 1:] for p in win.results.paths()) == ["2023/summer/p0.png", "2023/summer/p1.png",
+                                                                  "2023/winter/p0.png"]
+
+
+def test_the_photo_count_grows_while_indexing(qtbot, make_window, tiny_loaded, many_photos):
+    win = make_window(tiny_loaded)
+    win.settings.batch_size = 4
+    held = []
+
+    def pause_early(ev):
+        if ev.phase == "embed" and ev.indexed >= 12 and not held:
+            held.append(ev.indexed)
+            win.indexer.toggle_pause()
+
+    win.add_folder(str(many_photos))
+    win.index_task.progress.connect(pause_early)
+    qtbot.waitUntil(lambda: bool(held), timeout=WAIT)
+
+    def counted() -> int:
+        text = win.count_label.text().split()
+        return int(text[0].replace(",", "")) if text else 0
+
+    qtbot.waitUntil(lambda: counted() >= 12, timeout=20_000)
+    assert win.indexing() and counted() < 160
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.indexer.toggle_pause()
+    qtbot.waitUntil(lambda: counted() == 160, timeout=WAIT)
