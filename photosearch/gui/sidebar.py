@@ -46,7 +46,7 @@ class FolderSidebar(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumWidth(190)
+        self.setMinimumWidth(150)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 4, 0)
         lay.setSpacing(6)
@@ -95,10 +95,9 @@ class FolderSidebar(QWidget):
             chk.toggled.connect(de.setEnabled)
             chk.toggled.connect(lambda _v: self.filtersChanged.emit())
             de.dateChanged.connect(lambda _d: self.filtersChanged.emit())
-            r = QHBoxLayout()
-            r.addWidget(chk)
-            r.addWidget(de, 1)
-            lay.addLayout(r)
+            # The date under its check box: both keep their whole text in a narrow sidebar.
+            lay.addWidget(chk)
+            lay.addWidget(de)
         lay.addStretch(1)
 
     # -- folders ------------------------------------------------------------------------------

@@ -67,6 +67,9 @@ class SearchBox(QLineEdit):
             super().dropEvent(e)
 
 
+MIN_FIT_THUMB = 48  # thumbnails shrink down to this when the grid is narrower than one of them
+
+
 class ThumbDelegate(QStyledItemDelegate):
     """Paints a square-fit thumbnail with its file name; the score shows as a badge on hover."""
 
@@ -158,16 +161,31 @@ class ResultsView(QListView):
         self.setBatchSize(300)
         self.setMouseTracking(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # Never sideways: a grid narrower than one thumbnail shrinks the thumbnails instead (_fit).
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.thumb_size = thumb_size  # the size asked for; delegate.size is what fits
         self.delegate = ThumbDelegate(thumb_size, self)
         self.setItemDelegate(self.delegate)
         self.set_thumb_size(thumb_size)
 
     def set_thumb_size(self, size: int) -> None:
+        self.thumb_size = size
+        self._fit(force=True)
+
+    def _fit(self, force: bool = False) -> None:
+        room = self.viewport().width() - 2 * ThumbDelegate.PAD - 4
+        size = max(MIN_FIT_THUMB, min(self.thumb_size, room))
+        if size == self.delegate.size and not force:
+            return
         self.delegate.size = size
         fm = self.fontMetrics()
         self.setGridSize(QSize(size + 2 * ThumbDelegate.PAD + 4, size + 2 * ThumbDelegate.PAD + fm.height() + 8))
         self.verticalScrollBar().setSingleStep(max(16, size // 5))
         self.doItemsLayout()
+
+    def resizeEvent(self, e) -> None:
+        super().resizeEvent(e)
+        self._fit()
 
     def keyPressEvent(self, e: QKeyEvent) -> None:
         if e.key() == Qt.Key.Key_Space and not e.modifiers():

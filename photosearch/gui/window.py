@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QStyle, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
 from photosearch.gui import desktop
@@ -38,7 +38,7 @@ from photosearch.gui.sidebar import FolderSidebar
 from photosearch.gui.skipped import SkippedPanel
 from photosearch.gui.states import Situation, empty_state
 from photosearch.gui.statusline import StatusLine
-from photosearch.gui.widgets import Banner, dropped_paths
+from photosearch.gui.widgets import Banner, ThumbDelegate, dropped_paths
 from photosearch.gui.workers import SearchRequest, SearchService, Task, TaskRunner, ThumbnailLoader, error_text
 from photosearch.humanize import format_duration
 from photosearch.imageio import is_image_name
@@ -136,10 +136,10 @@ class MainWindow(QMainWindow):
         outer.setSpacing(6)
         outer.addWidget(self.search_bar)
         outer.addWidget(self.banner)
-        self.splitter.setChildrenCollapsible(False)
         for i, w in enumerate((self.sidebar, self.results_pane, self.preview)):
             self.splitter.addWidget(w)
             self.splitter.setStretchFactor(i, 1 if w is self.results_pane else 0)
+            self.splitter.setCollapsible(i, w is not self.results_pane)  # side panels fold away when dragged
         self.splitter.setSizes([230, 760, 330])
         outer.addWidget(self.splitter, 1)
         outer.addWidget(self.index_bar)
@@ -445,6 +445,34 @@ class MainWindow(QMainWindow):
 
     def toggle_preview(self) -> None:
         self.preview.setVisible(not self.preview.isVisible())
+
+    def toggle_sidebar(self) -> None:
+        self.sidebar.setVisible(not self.sidebar.isVisible())
+
+    def resizeEvent(self, e) -> None:
+        super().resizeEvent(e)
+        self._fit_panels()
+
+    def _fit_panels(self) -> None:
+        """In a small window, narrow the side panels (down to their minimums, the preview first) so that the
+        grid keeps two columns of thumbnails; widening the window gives the room to the grid."""
+        sizes = self.splitter.sizes()
+        if len(sizes) != 3 or not sum(sizes):
+            return
+        cell = self.view.thumb_size + 2 * ThumbDelegate.PAD + 4
+        want = 2 * cell + self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 4
+        deficit = want - sizes[1]
+        for i in (2, 0):
+            w = self.splitter.widget(i)
+            if deficit <= 0 or not w.isVisible() or not sizes[i]:
+                continue
+            give = min(deficit, sizes[i] - max(w.minimumWidth(), w.minimumSizeHint().width()))
+            if give > 0:
+                sizes[i] -= give
+                sizes[1] += give
+                deficit -= give
+        if sizes != self.splitter.sizes():
+            self.splitter.setSizes(sizes)
 
     def open_path(self, path: str | None) -> None:
         if path and not desktop.open_path(path):

@@ -188,3 +188,49 @@ def test_unticked_check_boxes_show_in_the_dark_palette(qtbot, qapp):
     print("indicator contrast: dark", dark, "light", light)
     assert dark >= 40  # Fusion alone: about 10, invisible; light Fusion: about 50
     assert light >= 40
+
+
+def _cut_controls(win) -> list[str]:
+    """Buttons and check boxes narrower than their text needs (shown cut, as "Show in folc")."""
+    from PySide6.QtWidgets import QAbstractButton
+
+    return [f"{b.text()!r} {b.width()} < {b.sizeHint().width()}"
+            for part in (win.sidebar, win.preview) for b in part.findChildren(QAbstractButton)
+            if b.isVisible() and b.text() and b.width() < b.sizeHint().width()]
+
+
+@pytest.mark.parametrize("size", [(900, 600), (800, 500)])
+def test_small_windows_keep_a_usable_grid_and_whole_labels(qtbot, make_window, tiny_loaded, small_photos, size):
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, small_photos)
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a red circle")
+    win.view.setCurrentIndex(win.results.index(0))
+    win.resize(*size)
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == size, timeout=5_000)
+    _deliver_posted_events()
+    assert win.preview.isVisible() and win.sidebar.isVisible()
+    view = win.view
+    assert view.viewport().width() >= 2 * view.gridSize().width()  # at least two columns of thumbnails
+    assert view.horizontalScrollBar().maximum() == 0
+    assert _cut_controls(win) == []
+
+
+def test_side_panels_collapse_and_the_grid_never_scrolls_sideways(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, small_photos)
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a red circle")
+    win.resize(900, 600)
+    assert win.splitter.isCollapsible(0) and win.splitter.isCollapsible(2) and not win.splitter.isCollapsible(1)
+    win.toggle_sidebar()
+    assert not win.sidebar.isVisible()
+    win.toggle_sidebar()
+    assert win.sidebar.isVisible()
+    # squeezed narrower than one thumbnail: the thumbnails shrink instead of a horizontal scrollbar
+    win.zoom.setValue(320)
+    total = sum(win.splitter.sizes())
+    win.splitter.setSizes([total - 400, 150, 250])
+    _deliver_posted_events()
+    assert win.view.horizontalScrollBar().maximum() == 0
+    assert win.view.gridSize().width() <= win.view.viewport().width()
