@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QStyle, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
 from photosearch.gui import desktop
@@ -32,26 +32,21 @@ from photosearch.gui.models import ResultsModel
 from photosearch.gui.preview import PreviewPane
 from photosearch.gui.resources import app_icon
 from photosearch.gui.results import ResultsPane
+from photosearch.gui.search import Searcher, is_query_error
 from photosearch.gui.searchbar import SearchBar
 from photosearch.gui.settings import THUMB_MAX, THUMB_MIN, Settings
 from photosearch.gui.sidebar import FolderSidebar
 from photosearch.gui.skipped import SkippedPanel
 from photosearch.gui.states import Situation, empty_state
 from photosearch.gui.statusline import StatusLine
-from photosearch.gui.widgets import Banner, ThumbDelegate, dropped_paths
-from photosearch.gui.workers import SearchRequest, SearchService, Task, TaskRunner, ThumbnailLoader, error_text
+from photosearch.gui.widgets import Banner, PanelSplitter, ThumbDelegate, dropped_paths
+from photosearch.gui.workers import Task, TaskRunner, ThumbnailLoader, error_text
 from photosearch.humanize import format_duration
 from photosearch.imageio import is_image_name
 from photosearch.paths import AppPaths
 
 log = logging.getLogger(__name__)
 LIVE_REFRESH_S = 1.5  # while indexing, re-run the current search at most this often
-
-
-def _is_query_error(e: BaseException) -> bool:
-    from photosearch.library.search import QueryError
-
-    return isinstance(e, QueryError)
 
 
 class MainWindow(QMainWindow):
@@ -71,11 +66,8 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings(paths)
         self.library_path = Path(library_path) if library_path else paths.library_db
         self.library_status: dict = {}  # the library's last status (photos, folders, skipped)
-        self.last_outcome = None  # the answer shown now (None: no search, or it failed)
         self.reader_wait_ms = -1  # the launcher lowers it: see shutdown()
         self.clean_shutdown = True
-        self._search_id: int | None = None  # the request whose answer the grid waits for
-        self._searched_once = False
         self._chosen_model: str | None = None  # a model the user chose, saved as the choice once it loads
         self._last_live_refresh = 0.0
         self._dialogs: dict[str, QWidget] = {}  # the Settings and Fine-tune dialogs, closed with the window
@@ -86,7 +78,6 @@ class MainWindow(QMainWindow):
         self.readers = TaskRunner(2, self)
         self.writer = TaskRunner(1, self)  # every library write goes through this one thread
         self.thumbs = ThumbnailLoader(paths.thumbnails, threads=2, parent=self)
-        self.search_service = SearchService(self.library_path, self)
         self.results = ResultsModel(self.thumbs, self)
         self.models = ModelHost(paths, self.readers, self)
         self.models.name = model_name or self.settings.model
@@ -98,10 +89,12 @@ class MainWindow(QMainWindow):
         self.sidebar = FolderSidebar()
         self.results_pane = ResultsPane(self.results, self.settings.thumb_size, self.windowIcon())
         self.preview = PreviewPane(self.thumbs, self.readers, self.library_path)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = PanelSplitter(self._grid_min_width)
         self.index_bar = IndexingBar(self.indexer)
         self.skipped_panel = SkippedPanel(self)
         self.status_line = StatusLine([self.skipped_panel.button])
+        self.searcher = Searcher(self.library_path, self.search_bar, self.sidebar, self.settings,
+                                 self.results_pane, self)
         # Names the tests and scripts use for the parts' main controls.
         self.results_label = self.results_pane.label
         self.stack = self.results_pane.stack
@@ -115,6 +108,7 @@ class MainWindow(QMainWindow):
         self.cancel_btn = self.index_bar.cancel_btn
         self.skipped_btn = self.skipped_panel.button
         self.count_label = self.status_line.count_label
+        self.search_service = self.searcher.service
 
         self._lay_out()
         self._wire()
@@ -136,10 +130,7 @@ class MainWindow(QMainWindow):
         outer.setSpacing(6)
         outer.addWidget(self.search_bar)
         outer.addWidget(self.banner)
-        for i, w in enumerate((self.sidebar, self.results_pane, self.preview)):
-            self.splitter.addWidget(w)
-            self.splitter.setStretchFactor(i, 1 if w is self.results_pane else 0)
-            self.splitter.setCollapsible(i, w is not self.results_pane)  # side panels fold away when dragged
+        self.splitter.add_panels(self.sidebar, self.results_pane, self.preview)
         self.splitter.setSizes([230, 760, 330])
         outer.addWidget(self.splitter, 1)
         outer.addWidget(self.index_bar)
@@ -161,8 +152,9 @@ class MainWindow(QMainWindow):
         side.removeRequested.connect(self.remove_folder)
         side.reindexRequested.connect(lambda: self.start_indexing())
         side.filtersChanged.connect(self.search_bar.schedule)
-        self.search_service.results.connect(self._on_search_results)
-        self.search_service.failed.connect(self._on_search_failed)
+        self.searcher.answered.connect(self._on_answer)
+        self.searcher.failed.connect(self._on_search_failed)
+        self.searcher.cleared.connect(lambda: self.preview.show_path(None))
         self.empty.actionTriggered.connect(self._on_empty_action)
         self.view.selectionModel().currentChanged.connect(self._on_current_changed)
         self.view.activated.connect(lambda idx: self.open_path(self.results.path_at(idx)))
@@ -235,7 +227,7 @@ class MainWindow(QMainWindow):
             except Exception as e:  # noqa: BLE001 - a name the store does not know still loads by path
                 log.debug("set_active(%s): %s", name, e)
         self.banner.clear("model")
-        self.search_service.set_model(self.model)
+        self.searcher.set_model(self.model)
         self.status_line.model_ready(name, self.models.device_type())
         self.modelReady.emit(name)
         if self.indexer.pending is not None or self.settings.folders:
@@ -363,39 +355,23 @@ class MainWindow(QMainWindow):
     def like_path(self) -> str | None:
         return self.search_bar.like_path
 
+    @property
+    def last_outcome(self):
+        return self.searcher.last_outcome
+
     def current_query(self) -> str:
         return self.search_bar.query()
 
-    def _request(self, keep_selection: bool) -> SearchRequest:
-        f = self.sidebar.filters()
-        query = self.current_query() or None
-        # The cut-off applies to typed queries; "more like this" always shows its nearest photos.
-        cut = self.settings.min_score if query and not self.like_path and self.settings.min_score > 0 else None
-        return SearchRequest(query=query, like=self.like_path, folder=f.folder, after=f.after, before=f.before,
-                             min_score=cut, keep_selection=keep_selection)
-
     def run_search(self, keep_selection: bool = False) -> None:
-        self.search_bar.stop()
-        if not self.search_bar.active():
-            self._search_id = None
-            self.results.clear()
-            self.last_outcome = None
-            self.preview.show_path(None)
-            self._update_state()
-            return
-        if self.model is None:
-            self._update_state()  # the search runs when the model is ready
-            return
-        self._searched_once = True
-        self._search_id = self.search_service.submit(self._request(keep_selection))
+        self.searcher.run(keep_selection)
+        self._update_state()
 
     def search_like(self, path: str) -> None:
         """Query by example: photos that look like ``path`` (any image file, in the library or not)."""
-        if not path:
-            return
-        self.search_bar.search_box.clear()
-        self.search_bar.set_like(path, self.results.pixmaps.get(path))
-        self.run_search()
+        if path:
+            self.search_box.clear()
+            self.search_bar.set_like(path, self.results.pixmaps.get(path))
+            self.run_search()
 
     def clear_search(self) -> None:
         self.search_bar.clear()
@@ -405,23 +381,14 @@ class MainWindow(QMainWindow):
     def focus_search(self) -> None:
         self.search_bar.focus()
 
-    def _on_search_results(self, outcome) -> None:
-        req = outcome.request
-        if req.id != self._search_id:
-            return  # a newer search was asked for since
-        self.last_outcome = outcome
-        self.results_pane.show_outcome(outcome)
+    def _on_answer(self, outcome) -> None:
         if self.results_pane.current_path() is None:
             self.preview.show_path(None)  # a new answer: the old photo and its score are gone
         self._update_state()
         self.searchFinished.emit(outcome)
 
-    def _on_search_failed(self, req: SearchRequest, exc: BaseException) -> None:
-        if req.id != self._search_id:
-            return
-        if _is_query_error(exc):  # a half-typed query ("2*") is a quiet note, not a banner
-            self.last_outcome = None
-            self.results_pane.show_query_error(str(exc))
+    def _on_search_failed(self, exc: BaseException) -> None:
+        if is_query_error(exc):  # shown as a quiet note in the results pane
             self.preview.show_path(None)
         elif self.model is not None:
             self.show_error(f"Search failed: {error_text(exc)}")
@@ -449,30 +416,10 @@ class MainWindow(QMainWindow):
     def toggle_sidebar(self) -> None:
         self.sidebar.setVisible(not self.sidebar.isVisible())
 
-    def resizeEvent(self, e) -> None:
-        super().resizeEvent(e)
-        self._fit_panels()
-
-    def _fit_panels(self) -> None:
-        """In a small window, narrow the side panels (down to their minimums, the preview first) so that the
-        grid keeps two columns of thumbnails; widening the window gives the room to the grid."""
-        sizes = self.splitter.sizes()
-        if len(sizes) != 3 or not sum(sizes):
-            return
-        cell = self.view.thumb_size + 2 * ThumbDelegate.PAD + 4
-        want = 2 * cell + self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 4
-        deficit = want - sizes[1]
-        for i in (2, 0):
-            w = self.splitter.widget(i)
-            if deficit <= 0 or not w.isVisible() or not sizes[i]:
-                continue
-            give = min(deficit, sizes[i] - max(w.minimumWidth(), w.minimumSizeHint().width()))
-            if give > 0:
-                sizes[i] -= give
-                sizes[1] += give
-                deficit -= give
-        if sizes != self.splitter.sizes():
-            self.splitter.setSizes(sizes)
+    def _grid_min_width(self) -> int:
+        """Room for two columns of thumbnails at the chosen size, and the scroll bar."""
+        cell = self.results_pane.view.thumb_size + 2 * ThumbDelegate.PAD + 4
+        return 2 * cell + self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 4
 
     def open_path(self, path: str | None) -> None:
         if path and not desktop.open_path(path):
@@ -530,7 +477,7 @@ class MainWindow(QMainWindow):
         return Situation(
             folders=len(self.folders()), photos=photos, model_ready=self.model is not None,
             model_loading=self.models.is_loading, query=self.current_query(), like=self.like_path,
-            searched=self._searched_once, outcome=self.last_outcome is not None, results=self.results.total(),
+            searched=self.searcher.searched_once, outcome=self.last_outcome is not None, results=self.results.total(),
             indexing=self.indexing() or (self.indexer.pending is not None and not photos),
             index_done=ev.done if embedding else None, index_total=ev.total if embedding else None,
             min_score=self.settings.min_score)
@@ -593,7 +540,7 @@ class MainWindow(QMainWindow):
         self.search_bar.stop()
         self.indexer.cancel()
         self.thumbs.shutdown()
-        searches_ended = self.search_service.stop(self.reader_wait_ms)
+        searches_ended = self.searcher.stop(self.reader_wait_ms)
         self.writer.shutdown()
         self.clean_shutdown = self.readers.shutdown(self.reader_wait_ms) and searches_ended
         return self.clean_shutdown
