@@ -12,6 +12,7 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from photosearch.gui.jobs import load_model_job
+from photosearch.gui.settings import Settings
 from photosearch.gui.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
 
@@ -26,10 +27,12 @@ class ModelHost(QObject):
     ready = Signal(str)  # the model called name is in use
     failed = Signal(str, str)  # the name that failed, one line for the user (``name`` is still in use, if any)
 
-    def __init__(self, paths: AppPaths, readers: TaskRunner, parent: QObject | None = None):
+    def __init__(self, paths: AppPaths, readers: TaskRunner, settings: Settings, parent: QObject | None = None):
         super().__init__(parent)
         self.paths = paths
         self.readers = readers
+        self.settings = settings
+        self._chosen: str | None = None  # a model the user chose: saved as the choice once it has loaded
         self.model = None
         self.name: str | None = None
         self.is_loading = False
@@ -57,14 +60,33 @@ class ModelHost(QObject):
         self.loading.emit(target or "")
         self.readers.submit(task)
 
+    def choose(self, name: str) -> None:
+        """The user picked ``name``: load it, and make it the saved choice (settings and the store's active
+        model) only once it works."""
+        self._chosen = name
+        self.load(name, self.settings.device)
+
+    def _remember_choice(self, name: str) -> None:
+        self._chosen = None
+        self.settings.model = name
+        try:
+            from photosearch.model.store import ModelStore
+
+            ModelStore(self.paths).set_active(name)
+        except Exception as e:  # noqa: BLE001 - a name the store does not know still loads by path
+            log.debug("set_active(%s): %s", name, e)
+
     def _on_loaded(self, out, task: Task) -> None:
         if task is self._task:
             name, model = out
+            if name == self._chosen:
+                self._remember_choice(name)
             self.set(model, name)
 
     def _on_failed(self, name: str | None, msg: str, task: Task) -> None:
         if task is self._task:
             self._task = None
+            self._chosen = None
             self.is_loading = False
             if self.model is None:
                 self.name = name  # nothing in use: remember what was asked for (Settings shows it)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QStyle, QVBoxLayout, QWi
 
 from photosearch import APP_NAME
 from photosearch.gui import desktop
-from photosearch.gui.indexing import Indexer, IndexingBar
+from photosearch.gui.indexing import Indexer, IndexingBar, index_summary
 from photosearch.gui.menus import build_menus
 from photosearch.gui.jobs import remove_folder_job, status_job
 from photosearch.gui.modelhost import ModelHost
@@ -41,12 +40,10 @@ from photosearch.gui.states import Situation, empty_state
 from photosearch.gui.statusline import StatusLine
 from photosearch.gui.widgets import Banner, PanelSplitter, ThumbDelegate, dropped_paths
 from photosearch.gui.workers import Task, TaskRunner, ThumbnailLoader, error_text
-from photosearch.humanize import format_duration
 from photosearch.imageio import is_image_name
 from photosearch.paths import AppPaths
 
 log = logging.getLogger(__name__)
-LIVE_REFRESH_S = 1.5  # while indexing, re-run the current search at most this often
 
 
 class MainWindow(QMainWindow):
@@ -68,8 +65,6 @@ class MainWindow(QMainWindow):
         self.library_status: dict = {}  # the library's last status (photos, folders, skipped)
         self.reader_wait_ms = -1  # the launcher lowers it: see shutdown()
         self.clean_shutdown = True
-        self._chosen_model: str | None = None  # a model the user chose, saved as the choice once it loads
-        self._last_live_refresh = 0.0
         self._dialogs: dict[str, QWidget] = {}  # the Settings and Fine-tune dialogs, closed with the window
 
         self.setWindowTitle(APP_NAME)
@@ -79,7 +74,7 @@ class MainWindow(QMainWindow):
         self.writer = TaskRunner(1, self)  # every library write goes through this one thread
         self.thumbs = ThumbnailLoader(paths.thumbnails, threads=2, parent=self)
         self.results = ResultsModel(self.thumbs, self)
-        self.models = ModelHost(paths, self.readers, self)
+        self.models = ModelHost(paths, self.readers, self.settings, self)
         self.models.name = model_name or self.settings.model
         self.indexer = Indexer(self.writer, self.library_path, self)
 
@@ -171,7 +166,7 @@ class MainWindow(QMainWindow):
         self.models.failed.connect(self._on_model_failed)
         self.indexer.started.connect(self._update_state)
         self.indexer.progress.connect(self._on_index_event)
-        self.indexer.pausedChanged.connect(self._on_index_paused)
+        self.indexer.grew.connect(self._on_library_grew)
         self.indexer.failed.connect(lambda msg: self.show_error(f"Indexing stopped: {msg}"))
         self.indexer.finished.connect(self._on_index_finished)
 
@@ -208,24 +203,14 @@ class MainWindow(QMainWindow):
         if name == self.model_name and self.model is not None:
             self.banner.clear("model")  # back to the working model: an earlier failure no longer matters
             return
-        self._chosen_model = name
         self.indexer.cancel()
-        self.load_model(name)
+        self.models.choose(name)
 
     def _on_model_loading(self, name: str) -> None:
         self.status_line.model_loading(name)
         self._update_state()
 
     def _on_model_ready(self, name: str) -> None:
-        if name == self._chosen_model:
-            self._chosen_model = None
-            self.settings.model = name
-            try:
-                from photosearch.model.store import ModelStore
-
-                ModelStore(self.paths).set_active(name)
-            except Exception as e:  # noqa: BLE001 - a name the store does not know still loads by path
-                log.debug("set_active(%s): %s", name, e)
         self.banner.clear("model")
         self.searcher.set_model(self.model)
         self.status_line.model_ready(name, self.models.device_type())
@@ -237,7 +222,6 @@ class MainWindow(QMainWindow):
         self._update_state()
 
     def _on_model_failed(self, name: str, msg: str) -> None:
-        self._chosen_model = None
         if self.model is not None:  # a switch failed: the working model stays, and so does its index
             self.status_line.model_ready(self.model_name or "", self.models.device_type())
             self.show_error(f"Could not load the model {name}: {msg}. Still using {self.model_name}.", "model")
@@ -299,27 +283,17 @@ class MainWindow(QMainWindow):
 
     def _on_index_event(self, ev) -> None:
         self.skipped_panel.add_all(ev.new_skips)
-        now = time.monotonic()
-        if ev.phase == "embed" and now - self._last_live_refresh > LIVE_REFRESH_S:
-            self._last_live_refresh = now
-            self.refresh_status()  # the photo count grows as photos are committed
-            if self.search_bar.active():
-                self.run_search(keep_selection=True)
         self._update_state()
 
-    def _on_index_paused(self, paused: bool) -> None:
-        if paused:
-            self.refresh_status()
-            if self.search_bar.active():
-                self.run_search(keep_selection=True)  # show everything indexed up to the pause
+    def _on_library_grew(self) -> None:
+        self.refresh_status()  # the photo count
+        if self.search_bar.active():
+            self.run_search(keep_selection=True)  # results appear as photos are indexed
 
     def _on_index_finished(self, ev) -> None:
         rep = getattr(ev, "report", None)
         if rep is not None:
-            msg = (f"Indexing cancelled: {rep.indexed:,} photos indexed, the rest next time" if rep.cancelled
-                   else f"Indexed {rep.indexed:,} new photos in {format_duration(rep.seconds)}"
-                   + (f", {len(rep.skipped)} skipped" if rep.skipped else ""))
-            self.statusBar().showMessage(msg, 8000)
+            self.statusBar().showMessage(index_summary(rep), 8000)
             self.skipped_panel.add_all(rep.skipped)
         self.indexingFinished.emit(ev)
         self.refresh_status()
