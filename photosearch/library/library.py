@@ -113,6 +113,21 @@ class Library:
     def folders(self) -> list[str]:
         return [r[0] for r in self._read("SELECT path FROM folders ORDER BY path")]
 
+    def photo_folders(self) -> list[str]:
+        """The library folders and every folder under them that holds indexed photos (with the folders in
+        between), sorted: what a folder filter can offer."""
+        roots = self.folders()
+        # rtrim(path, <its characters other than the separator>) leaves the parent folder and a separator.
+        parents = self._read("SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM photos", (os.sep,))
+        found = set(roots)
+        for (parent,) in parents:
+            d = parent.rstrip(os.sep) or os.sep
+            root = next((r for r in roots if under(d, r)), None)
+            while root is not None and d not in found:
+                found.add(d)
+                d = os.path.dirname(d)
+        return sorted(found)
+
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
               cancel: threading.Event | None = None) -> Iterator[IndexEvent]:
