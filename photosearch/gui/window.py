@@ -138,6 +138,9 @@ class MainWindow(QMainWindow):
         bar.searchRequested.connect(self.run_search)
         bar.likeRequested.connect(self.search_like)
         bar.clearRequested.connect(self.clear_search)
+        bar.feedbackRemoved.connect(self.remove_feedback)
+        self.view.feedbackRequested.connect(self.add_feedback)
+        self.results_pane.sortChanged.connect(self.set_sort)
         bar.intoResults.connect(self.results_pane.focus_grid)
         bar.zoomChanged.connect(self.set_thumb_size)
         bar.settingsRequested.connect(self.open_settings)
@@ -217,8 +220,7 @@ class MainWindow(QMainWindow):
         self.modelReady.emit(name)
         if self.indexer.pending is not None or self.settings.folders:
             self.start_indexing()
-        if self.search_bar.active():
-            self.run_search()
+        self.run_search()  # the query, or the library newest first when the box is empty
         self._update_state()
 
     def _on_model_failed(self, name: str, msg: str) -> None:
@@ -260,7 +262,7 @@ class MainWindow(QMainWindow):
         task = Task(remove_folder_job(self.library_path, path), "remove-folder")
         task.failed.connect(self.show_error)
         task.succeeded.connect(self._apply_status)
-        task.succeeded.connect(lambda _st: self.run_search() if self.search_bar.active() else None)
+        task.succeeded.connect(lambda _st: self.run_search())
         self.writer.submit(task)
         self._update_state()
 
@@ -287,8 +289,7 @@ class MainWindow(QMainWindow):
 
     def _on_library_grew(self) -> None:
         self.refresh_status()  # the photo count
-        if self.search_bar.active():
-            self.run_search(keep_selection=True)  # results appear as photos are indexed
+        self.run_search(keep_selection=True)  # results (or the library) appear as photos are indexed
 
     def _on_index_finished(self, ev) -> None:
         rep = getattr(ev, "report", None)
@@ -297,7 +298,7 @@ class MainWindow(QMainWindow):
             self.skipped_panel.add_all(rep.skipped)
         self.indexingFinished.emit(ev)
         self.refresh_status()
-        if ev is not None and self.search_bar.active():
+        if ev is not None:
             self.run_search(keep_selection=True)
         if ev is not None and self.indexer.pending is not None:
             QTimer.singleShot(0, lambda: self.start_indexing(self.indexer.pending))
@@ -347,8 +348,22 @@ class MainWindow(QMainWindow):
             self.search_bar.set_like(path, self.results.pixmaps.get(path))
             self.run_search()
 
+    def add_feedback(self, path: str, sign: int) -> None:
+        """More like this photo (+1) or less like it (-1): the ranking refines at once around the query."""
+        self.searcher.add_feedback(path, sign)
+        self.run_search()
+
+    def remove_feedback(self, path: str) -> None:
+        self.searcher.remove_feedback(path)
+        self.run_search()
+
+    def set_sort(self, sort: str) -> None:
+        self.searcher.sort = sort
+        self.run_search()
+
     def clear_search(self) -> None:
         self.search_bar.clear()
+        self.searcher.clear_feedback()
         self.run_search()
         self.focus_search()
 
@@ -454,7 +469,8 @@ class MainWindow(QMainWindow):
             searched=self.searcher.searched_once, outcome=self.last_outcome is not None, results=self.results.total(),
             indexing=self.indexing() or (self.indexer.pending is not None and not photos),
             index_done=ev.done if embedding else None, index_total=ev.total if embedding else None,
-            min_score=self.settings.min_score)
+            min_score=self.settings.min_score, feedback=bool(self.searcher.more or self.searcher.less),
+            note=(self.last_outcome.note or "") if self.last_outcome is not None else "")
 
     def _update_state(self) -> None:
         """Show the grid, or the empty state that says what to do next."""
