@@ -51,6 +51,7 @@ class ResultsModel(QAbstractListModel):
         self._all: list = []  # every hit of the current search
         self._shown = 0  # rows exposed to views so far
         self._row_of: dict[str, int] = {}
+        self._photos = 0
         self.infos: dict[str, dict] = {}
         self.loader = loader
         self.pixmaps = PixmapCache()
@@ -64,6 +65,7 @@ class ResultsModel(QAbstractListModel):
         self._all = list(hits)
         self._shown = min(BATCH, len(self._all))
         self._row_of = {h.path: i for i, h in enumerate(self._all) if h.path is not None}
+        self._photos = len(self._row_of)
         self.infos = dict(infos or {})
         self.endResetModel()
 
@@ -71,7 +73,8 @@ class ResultsModel(QAbstractListModel):
         self.set_hits([])
 
     def total(self) -> int:
-        return len(self._all)
+        """Photos in the current search (marker tiles not counted)."""
+        return self._photos
 
     def hit(self, row: int):
         return self._all[row] if 0 <= row < self._shown else None
