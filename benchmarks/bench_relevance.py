@@ -48,14 +48,35 @@ class EvalSet:
 
 
 def load_eval_set(out: Path) -> EvalSet:
-    """The project's evaluation set (benchmarks/evalset.py, issue 11) when present, else a small dev set."""
+    """The project's evaluation set (benchmarks/evalset.py, issue 11) when its photos are installed, else a
+    small dev set of tests/helpers.py's photos."""
     try:
-        import evalset  # noqa: F401  (benchmarks/evalset.py)
+        import evalset as ev  # benchmarks/evalset.py
     except ImportError:
-        evalset = None
-    if evalset is not None and hasattr(evalset, "relevance_view"):
-        return EvalSet(**evalset.relevance_view(out))
-    return dev_set(out)
+        return dev_set(out)
+    full = ev.assemble(out)
+    if not full.photos:
+        return dev_set(out)
+    ids = sorted(full.photos)
+    pos = {i: k for k, i in enumerate(ids)}
+    queries = []
+    for half in ("tune", "test"):
+        for q in full.split(half).queries:
+            queries.append({"text": q["text"], "relevant": [pos[i] for i in q["relevant"]],
+                            "category": q["category"], "split": half})
+    return EvalSet([full.photos[i] for i in ids], [full.half[i] for i in ids], queries,
+                   f"evaluation set ({full.summary()})")
+
+
+def distractor_images(out: Path, n: int) -> list:
+    """Featureless images (benchmarks/evalset.py's, else this file's own)."""
+    from PIL import Image
+
+    try:
+        import evalset as ev
+    except ImportError:
+        return distractors(n)
+    return [Image.open(p).convert("RGB") for p in ev.distractors(out / "distractors", n)]
 
 
 _DEV_GROUPS = {  # generic multi-answer queries over tests/helpers.py's photos (file stem -> in this set)
@@ -272,7 +293,7 @@ def main() -> int:
     ap.add_argument("--model", default="starter", help="model name or checkpoint folder (default: starter)")
     ap.add_argument("--calibrate", metavar="MODEL", help="tune on the tuning half and write MODEL's calibration")
     ap.add_argument("--packaged", action="store_true", help="with --calibrate starter: also write the shipped copy")
-    ap.add_argument("--distractors", type=int, default=60, help="featureless images added to each half")
+    ap.add_argument("--distractors", type=int, default=100, help="featureless images added to each half")
     ap.add_argument("--feedback-grid", action="store_true", help="print feedback figures for a grid of beta, gamma")
     ap.add_argument("--out", help="folder for the evaluation photos (default: a temp dir)")
     args = ap.parse_args()
@@ -291,7 +312,8 @@ def main() -> int:
     t0 = time.perf_counter()
     side = int(model.config.preprocess.input_size / max(model.config.preprocess.crop_pct, 1e-3)) + 1
     img_vecs = model.embed_pil([load_image(p, side)[0] for p in es.photos]).numpy()
-    dis_vecs = model.embed_pil(distractors(args.distractors)).numpy() if args.distractors else np.zeros((0, 1))
+    dis_vecs = (model.embed_pil(distractor_images(out, args.distractors)).numpy() if args.distractors
+                else np.zeros((0, img_vecs.shape[1]), np.float32))
     embed_s = time.perf_counter() - t0
     halves = {h: make_half(es, h, img_vecs, dis_vecs, model) for h in ("tune", "test")}
 

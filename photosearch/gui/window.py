@@ -391,6 +391,8 @@ class MainWindow(QMainWindow):
             return
         self.preview.show_result(path, self.results.score_at(cur), self.results.infos.get(path),
                                  self.results.pixmaps.get(path))
+        hit = self.results.hit(cur.row())
+        self.preview.why.show_for(self.model, self.current_query() or None, path, getattr(hit, "copies", None))
 
     def on_selected_result(self, fn) -> None:
         """Call ``fn`` with the first selected result (or the current one)."""

@@ -124,3 +124,22 @@ def test_a_filter_that_empties_the_search_is_named(qtbot, make_window, tiny_load
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
         win.sidebar.undated_check.setChecked(True)
     assert blocker.args[0].request.include_undated and blocker.args[0].hits  # the undated photos come back
+
+
+def test_the_preview_explains_a_hit_with_a_heat_map_toggle(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, small_photos)
+    _search(qtbot, win, "a red circle")
+    win.view.setCurrentIndex(win.results.index(0))
+    why = win.preview.why
+    assert why.heatmap_check.isEnabled()
+    qtbot.waitUntil(lambda: why.explanation is not None, timeout=WAIT)
+    assert why.explanation.concepts == []  # the tiny model has no classifier to name concepts
+    assert win.preview.image.overlay is None
+    why.heatmap_check.setChecked(True)
+    qtbot.waitUntil(lambda: win.preview.image.overlay is not None, timeout=WAIT)
+    assert len(win.preview.image.overlay) == 6
+    why.heatmap_check.setChecked(False)
+    assert win.preview.image.overlay is None
+    win.view.setCurrentIndex(win.results.index(1))  # another photo: no stale overlay or explanation
+    assert win.preview.image.overlay is None and why.path == win.results.path_at(win.results.index(1))
