@@ -185,3 +185,178 @@ def test_bad_file_is_retried_when_the_model_changes(tmp_path, tiny):
         other = tiny_model(tmp_path, seed=1, name="tiny-other")
         assert other.config.model_id != tiny.config.model_id
         assert len(lib.run_index(other).skipped) == 1  # another model: tried again
+
+
+def test_foreign_sqlite_files_are_refused_unchanged(tmp_path):
+    """#10.6: a foreign file with a `meta` table was switched to WAL before being refused; an empty SQLite
+    file with another program's application_id became a library."""
+    from photosearch.errors import LibraryError
+
+    with_meta = tmp_path / "other.db"
+    c = sqlite3.connect(with_meta)
+    c.execute("CREATE TABLE meta (key TEXT, value TEXT)")
+    c.execute("INSERT INTO meta VALUES ('app', 'someone-else')")
+    c.commit()
+    c.close()
+    app_only = tmp_path / "app.db"
+    c = sqlite3.connect(app_only)
+    c.execute("PRAGMA application_id = 1234")
+    c.execute("PRAGMA user_version = 1")  # writes the header
+    c.commit()
+    c.close()
+    for f in (with_meta, app_only):
+        before = f.read_bytes()
+        with pytest.raises(LibraryError, match="another program"):
+            Library.open(f)
+        assert f.read_bytes() == before
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(f.name)) == [f.name]
+
+
+def test_library_path_that_is_not_a_regular_file(tmp_path):
+    """#10.6: `--library /dev/null` created /dev/null-journal."""
+    from photosearch.errors import LibraryError
+
+    fifo = tmp_path / "pipe.db"
+    os.mkfifo(fifo)
+    with pytest.raises(LibraryError, match="not a regular file"):
+        Library.open(fifo)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe.db"]
+    if os.path.exists("/dev/null"):
+        with pytest.raises(LibraryError, match="not a regular file"):
+            Library.open("/dev/null")
+        assert not os.path.exists("/dev/null-journal") and not os.path.exists("/dev/null-wal")
+
+
+def test_our_library_is_marked_with_an_application_id(tmp_path):
+    from photosearch.library.db import APPLICATION_ID
+
+    with _lib(tmp_path):
+        pass
+    head = (tmp_path / "lib.db").read_bytes()[:100]
+    assert int.from_bytes(head[68:72], "big") == APPLICATION_ID
+
+
+def test_large_panorama_within_the_documented_limit_is_decoded(tmp_path):
+    """#10.9: Pillow's 89.5 MP default refused a 108 MP panorama although 200 MP is documented."""
+    from PIL import Image
+
+    from photosearch.imageio import MAX_PIXELS, load_image
+
+    p = tmp_path / "pano.png"
+    Image.new("1", (12000, 9000), 1).save(p)  # 108 MP, a few kB on disk
+    img, meta = load_image(p, min_side=224)
+    assert (meta.width, meta.height) == (12000, 9000) and MAX_PIXELS == 200_000_000
+    assert min(img.size) >= 224 and max(img.size) < 12000  # decoded, then shrunk at once
+
+
+def test_batch_size_is_bounded_by_memory():
+    """#10.8: --batch-size 100000 peaked at 8.9 GB."""
+    from photosearch.library.index import MAX_BATCH, bounded_batch_size
+
+    assert bounded_batch_size(32, 224, available=8 * 1024**3) == 32
+    assert bounded_batch_size(100_000, 224, available=64 * 1024**3) == MAX_BATCH
+    one = 3 * 224 * 224 * 4
+    assert bounded_batch_size(100_000, 224, available=1024**3) == 1024**3 // 4 // (3 * one)
+    assert bounded_batch_size(100_000, 224, available=0) == 1
+
+
+def test_end_of_time_date_filter_is_not_an_overflow(tmp_path, tiny):
+    """#10.10: `--before 9999-12-31` raised OverflowError."""
+    root = tmp_path / "pics"
+    root.mkdir()
+    write_jpeg(root / "a.jpg", 1, exif_date="2020:01:01 00:00:00")
+    with _lib(tmp_path) as lib:
+        lib.run_index(tiny, [root])
+        assert len(lib.search(tiny, "x", before="9999-12-31")) == 1
+        assert len(lib.search(tiny, "x", after="9999-12-31")) == 0
+
+
+def test_like_file_that_never_existed_or_is_a_fifo(tmp_path, tiny):
+    """#10.7 and #10.10: `--like FIFO` hung forever; a missing file was 'vanished during indexing'."""
+    import threading
+
+    from photosearch.library.search import QueryError
+
+    root = tmp_path / "pics"
+    root.mkdir()
+    write_jpeg(root / "a.jpg", 1)
+    fifo = tmp_path / "fifo.jpg"
+    os.mkfifo(fifo)
+    with _lib(tmp_path) as lib:
+        lib.run_index(tiny, [root])
+        with pytest.raises(QueryError, match="no such file"):
+            lib.search(tiny, like=tmp_path / "never.jpg")
+        out = {}
+
+        def attempt():
+            try:
+                lib.search(tiny, like=fifo)
+            except QueryError as e:
+                out["error"] = str(e)
+
+        t = threading.Thread(target=attempt, daemon=True)
+        t.start()
+        t.join(20)
+        if t.is_alive():  # unblock the open() so the thread ends
+            with open(fifo, "wb"):
+                pass
+            t.join(5)
+            pytest.fail("search --like on a FIFO blocked")
+        assert "not a regular file" in out["error"]
+
+
+def test_read_only_library_is_searched_without_writing(tmp_path, tmp_path_factory, tiny):
+    """#10.11: a library on a read-only mount could not even be searched. A folder and file the process may
+    not write stand in for the mount (as root: run as ``nobody`` meanwhile, as permissions do not stop root)."""
+    import shutil
+
+    root = tmp_path / "pics"
+    root.mkdir()
+    write_jpeg(root / "a.jpg", 1)
+    base = _shared_tree(tmp_path_factory)
+    try:
+        libdir = base / "libdir"
+        libdir.mkdir()
+        with Library.open(libdir / "lib.db") as lib:
+            lib.run_index(tiny, [root])
+        assert sorted(p.name for p in libdir.iterdir()) == ["lib.db"]  # closed cleanly: no -wal/-shm
+        before = (libdir / "lib.db").read_bytes()
+        (libdir / "lib.db").chmod(0o444)
+        libdir.chmod(0o555)
+        as_root = os.geteuid() == 0
+        try:
+            if as_root:
+                os.setegid(65534)
+                os.seteuid(65534)
+            with Library.open(libdir / "lib.db", read_only=True) as lib:
+                assert [h.path for h in lib.search(tiny, "x")] == [str(root / "a.jpg")]
+                assert lib.status()["photos"] == 1
+        finally:
+            if as_root:
+                os.seteuid(0)
+                os.setegid(0)
+        assert sorted(p.name for p in libdir.iterdir()) == ["lib.db"]  # nothing created beside it
+        assert (libdir / "lib.db").read_bytes() == before
+    finally:
+        for p in (base / "libdir", base / "libdir" / "lib.db"):
+            if p.exists():
+                p.chmod(0o755)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_second_indexer_gets_a_clear_message(tmp_path, tiny):
+    """#10.12: two indexers on one library each embedded every photo."""
+    from photosearch.errors import LibraryError
+
+    root = tmp_path / "pics"
+    root.mkdir()
+    for i in range(4):
+        write_jpeg(root / f"p{i}.jpg", i)
+    with _lib(tmp_path) as a, _lib(tmp_path) as b:
+        first = a.index(tiny, [root], batch_size=1, workers=1)
+        next(first)
+        with pytest.raises(LibraryError, match="another PhotoSearch is indexing"):
+            b.run_index(tiny)
+        rest = list(first)
+        assert rest[-1].report.indexed == 4
+        assert b.run_index(tiny).unchanged == 4  # the lock is gone with the first run
