@@ -38,12 +38,24 @@ class Context:
 
     def load_model(self):
         """The model named by ``--model`` (default: the active one) on ``--device``, with build notes."""
-        return self.model_store().load(getattr(self.args, "model", None), device=getattr(self.args, "device", "auto"),
-                                       progress=self.info)
+        from photosearch.errors import ModelError
+
+        name = getattr(self.args, "model", None)
+        try:
+            return self.model_store().load(name, device=getattr(self.args, "device", "auto"), progress=self.info)
+        except (RuntimeError, TypeError, ValueError, KeyError, AttributeError) as e:
+            # A model folder whose config cannot build a model (input_size 0, a wrong type...): one line.
+            raise ModelError(f"the model {name or '(active)'} could not be built from its configuration: "
+                             f"{e}") from e
 
     def emit(self, obj: Any, human: Callable[[Any], str] | None = None) -> None:
         if self.json:
-            print(json.dumps(obj, ensure_ascii=False))
+            text = json.dumps(obj, ensure_ascii=False)
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # a file name that is not UTF-8: \udcXX escapes, which json.loads
+                text = json.dumps(obj)  # and os.fsencode turn back into the real name
+            print(text)
         else:
             print(human(obj) if human else json.dumps(obj, indent=2, ensure_ascii=False))
 
@@ -89,6 +101,9 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 0
         return gui_main([])
+    for stream in (sys.stdout, sys.stderr):  # file names that are not UTF-8 print as their own bytes
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape")
     try:
         from photosearch.logs import setup_logging
     except ImportError:
@@ -111,5 +126,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - the contract is one line, not a traceback
         if args.debug or os.environ.get("PHOTOSEARCH_DEBUG"):
             raise
-        print(f"photosearch: error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
+        detail = str(e).strip().splitlines()[0] if str(e).strip() else "no details"
+        print(f"photosearch: error: unexpected failure: {detail} (run with --debug for details)", file=sys.stderr)
         return 1
