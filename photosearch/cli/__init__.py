@@ -38,8 +38,15 @@ class Context:
 
     def load_model(self):
         """The model named by ``--model`` (default: the active one) on ``--device``, with build notes."""
-        return self.model_store().load(getattr(self.args, "model", None), device=getattr(self.args, "device", "auto"),
-                                       progress=self.info)
+        model = self.model_store().load(getattr(self.args, "model", None),
+                                        device=getattr(self.args, "device", "auto"), progress=self.info)
+        backend = getattr(self.args, "backend", None)
+        if backend:
+            from photosearch.model.onnx_backend import attach_backend
+
+            # No progress line: stderr carries only errors for one-shot commands (the export is logged).
+            attach_backend(model, backend, self.paths.cache / "onnx")
+        return model
 
     def emit(self, obj: Any, human: Callable[[Any], str] | None = None) -> None:
         if self.json:
@@ -76,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output only")
+
+
+def add_backend(p: argparse.ArgumentParser) -> None:
+    """``--backend auto|torch|onnx`` (default: $PHOTOSEARCH_BACKEND or auto), see model/onnx_backend.py."""
+    p.add_argument("--backend", choices=("auto", "torch", "onnx"),
+                   default=os.environ.get("PHOTOSEARCH_BACKEND") or "auto",
+                   help="CPU runtime for the encoders: auto picks ONNX Runtime for images where it measures "
+                        "faster; torch is the reference (default: auto)")
 
 
 def main(argv: list[str] | None = None) -> int:
