@@ -17,8 +17,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QStyle, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
 from photosearch.gui import desktop
@@ -36,7 +36,7 @@ from photosearch.gui.sidebar import FolderSidebar
 from photosearch.gui.skipped import SkippedPanel
 from photosearch.gui.states import Situation, empty_state
 from photosearch.gui.statusline import StatusLine
-from photosearch.gui.widgets import Banner, PanelSplitter, ThumbDelegate, dropped_folders_and_images
+from photosearch.gui.widgets import Banner, PanelSplitter, dropped_folders_and_images
 from photosearch.gui.workers import Task, TaskRunner, ThumbnailLoader, error_text
 from photosearch.paths import AppPaths
 
@@ -81,7 +81,7 @@ class MainWindow(QMainWindow):
         self.sidebar = FolderSidebar(self.library_path, self.settings, self.readers, self.writer)
         self.results_pane = ResultsPane(self.results, self.settings.thumb_size, self.windowIcon())
         self.preview = PreviewPane(self.thumbs, self.readers, self.library_path)
-        self.splitter = PanelSplitter(self._grid_min_width)
+        self.splitter = PanelSplitter(self.results_pane.grid_min_width)
         self.index_bar = IndexingBar(self.indexer)
         self.skipped_panel = SkippedPanel(self)
         self.status_line = StatusLine([self.skipped_panel.button])
@@ -150,7 +150,7 @@ class MainWindow(QMainWindow):
         self.searcher.failed.connect(self._on_search_failed)
         self.searcher.cleared.connect(lambda: self.preview.show_path(None))
         self.empty.actionTriggered.connect(self._on_empty_action)
-        self.view.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.preview.follow(self.view, self.results)
         self.view.activated.connect(lambda idx: self.open_path(self.results.path_at(idx)))
         self.view.spacePressed.connect(self.toggle_preview)
         self.view.zoomRequested.connect(lambda d: self.zoom.setValue(self.zoom.value() + 16 * d))
@@ -158,7 +158,6 @@ class MainWindow(QMainWindow):
         self.preview.revealRequested.connect(self.reveal_path)
         self.preview.copyRequested.connect(self.copy_path)
         self.preview.moreLikeRequested.connect(self.search_like)
-        self.preview.infoLoaded.connect(self.results.set_info)
         self.status_line.follow(self.models)
         self.models.loading.connect(self._update_state)
         self.models.ready.connect(self._on_model_ready)
@@ -346,14 +345,6 @@ class MainWindow(QMainWindow):
         self.searchFailed.emit(exc)
 
     # ==== selection, preview and result actions ===================================================
-    def _on_current_changed(self, cur: QModelIndex, _prev=None) -> None:
-        path = self.results.path_at(cur)
-        if path is None:
-            self.preview.show_path(None)
-            return
-        self.preview.show_result(path, self.results.score_at(cur), self.results.infos.get(path),
-                                 self.results.pixmaps.get(path))
-
     def on_selected_result(self, fn) -> None:
         """Call ``fn`` with the first selected result (or the current one)."""
         cur = self.results_pane.current_path()
@@ -366,11 +357,6 @@ class MainWindow(QMainWindow):
 
     def toggle_sidebar(self) -> None:
         self.sidebar.setVisible(not self.sidebar.isVisible())
-
-    def _grid_min_width(self) -> int:
-        """Room for two columns of thumbnails at the chosen size, and the scroll bar."""
-        cell = self.results_pane.view.thumb_size + 2 * ThumbDelegate.PAD + 4
-        return 2 * cell + self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 4
 
     def open_path(self, path: str | None) -> None:
         if path and not desktop.open_path(path):
