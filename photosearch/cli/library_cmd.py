@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import sys
-import time
 
-from photosearch.cli import add_json
-from photosearch.humanize import format_duration
+from photosearch.cli import add_backend, add_json
 
 
 def register(sub) -> None:
@@ -17,6 +15,7 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--batch-size", type=_positive, default=32, metavar="N")
     p.add_argument("--workers", type=_positive, default=None, metavar="N", help="decoding threads")
+    add_backend(p)
     add_json(p)
     p.set_defaults(handler=cmd_index)
 
@@ -73,39 +72,51 @@ def _open(ctx, create: bool = True):
     return Library.open(ctx.library, create=create)
 
 
-class ProgressBar:
-    """One line on stderr, redrawn at most ~10 times a second: bar, counts, rate and ETA."""
+def _open_to_read(ctx, create: bool = True):
+    """Search and status only read: an existing library is opened read-only (a read-only mount works);
+    one in an older format is opened for writing once, to bring it up to date."""
+    from photosearch.errors import LibraryError
+    from photosearch.library import Library
 
-    def __init__(self, stream=sys.stderr, width: int = 28):
-        self.stream, self.width, self._last, self._shown = stream, width, 0.0, False
+    if not ctx.library.exists():
+        return Library.open(ctx.library, create=create)
+    try:
+        return Library.open(ctx.library, read_only=True)
+    except LibraryError as e:
+        if "library format" not in str(e):
+            raise
+        return Library.open(ctx.library)
+
+
+class IndexProgress:
+    """Index events as a tqdm bar on stderr (counts, rate, ETA); skipped files printed above it.
+
+    On a terminal the bar is redrawn in place and cleared at the end; elsewhere (a log file, a pipe) it writes
+    a line at most every 10 s and keeps the last one."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.bar = None
 
     def __call__(self, ev) -> None:
-        now = time.monotonic()
-        for s in ev.new_skips:
-            self._clear()
-            print(f"skipped {s['path']}: {s['reason']}", file=self.stream)
-        if ev.phase == "scan":
-            line = "scanning folders..." if not ev.total else f"{ev.total} photos to index"
-        elif ev.phase == "embed":
-            if now - self._last < 0.1 and ev.done < ev.total:
-                return
-            frac = ev.done / ev.total if ev.total else 1.0
-            fill = int(frac * self.width)
-            line = (f"[{'#' * fill}{'.' * (self.width - fill)}] {ev.done}/{ev.total} "
-                    f"{ev.rate:.1f} img/s  ETA {format_duration(ev.eta)}")
-        else:
-            self._clear()
-            return
-        self._last = now
-        self.stream.write("\r" + line.ljust(70))
-        self.stream.flush()
-        self._shown = True
+        from tqdm import tqdm
 
-    def _clear(self) -> None:
-        if self._shown:
-            self.stream.write("\r" + " " * 70 + "\r")
-            self.stream.flush()
-            self._shown = False
+        for s in ev.new_skips:
+            tqdm.write(f"skipped {s['path']}: {s['reason']}", file=self.stream)
+        if ev.phase == "scan" and ev.total and self.bar is None:
+            self.bar = tqdm(total=ev.total, file=self.stream, unit="img", leave=not self.tty, dynamic_ncols=True,
+                            mininterval=0.1 if self.tty else 10.0,
+                            bar_format="{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {rate_fmt}  ETA {remaining}")
+        elif ev.phase == "embed" and self.bar is not None:
+            self.bar.update(ev.done - self.bar.n)
+        elif ev.phase == "done":
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def cmd_index(ctx) -> int:
@@ -115,20 +126,22 @@ def cmd_index(ctx) -> int:
     quiet = ctx.json or getattr(ctx.args, "quiet", False)
     cancel = threading.Event()
     with _open(ctx) as lib:
-        bar = None if quiet else ProgressBar()
+        bar = None if quiet else IndexProgress()
         try:
             report = lib.run_index(model, ctx.args.paths or None, on_event=bar, batch_size=ctx.args.batch_size,
                                    workers=ctx.args.workers, cancel=cancel)
         finally:
             if bar is not None:
-                bar._clear()
+                bar.close()
     d = report.to_dict()
 
     def human(r):
         lines = [f"indexed {r['indexed']}, unchanged {r['unchanged']}, moved {r['moved']}, removed {r['removed']}, "
                  f"skipped {len(r['skipped'])} in {r['seconds']:.1f} s ({r['images_per_second']:.1f} img/s)"]
         for f in r["missing_folders"]:
-            lines.append(f"folder not found (its photos are kept): {f}")
+            lines.append(f"folder not found or offline (its photos are kept): {f}")
+        for f in r.get("unreadable_folders", []):
+            lines.append(f"folder could not be read (its photos are kept): {f}")
         return "\n".join(lines)
 
     ctx.emit(d, human)
@@ -137,7 +150,7 @@ def cmd_index(ctx) -> int:
 
 def cmd_search(ctx) -> int:
     a = ctx.args
-    with _open(ctx, create=False) as lib:
+    with _open_to_read(ctx, create=False) as lib:
         model = ctx.load_model()
         mid = model.config.model_id
         note = None
@@ -190,14 +203,16 @@ def _usage_error(msg: str) -> int:
 
 
 def cmd_status(ctx) -> int:
-    with _open(ctx) as lib:
+    with _open_to_read(ctx) as lib:
         st = lib.status()
+        offline = lib.offline_folders()
 
     def human(s):
         lines = [f"library: {s['library']}", f"photos: {s['photos']}"]
         lines += [f"  {n} with model {m}" for m, n in s["models"].items()]
         lines.append("folders:" if s["folders"] else "folders: none (add one with `photosearch folders add PATH`)")
-        lines += [f"  {f}{'  (not found)' if f in s['missing_folders'] else ''}" for f in s["folders"]]
+        off = offline
+        lines += [f"  {f}{f'  ({off[f]})' if f in off else ''}" for f in s["folders"]]
         if s["skipped"]:
             lines.append(f"skipped files: {len(s['skipped'])}")
             lines += [f"  {x['path']}: {x['reason']}" for x in s["skipped"]]

@@ -101,6 +101,7 @@ class PreviewPane(QWidget):
         super().__init__(parent)
         self.path: str | None = None
         self.thumbs, self.readers, self.library_path = thumbs, readers, library_path
+        self.explain_context = None  # () -> (model, typed query or None): what "why this photo" explains
         if thumbs is not None:
             thumbs.loaded.connect(self._on_image_loaded)
         lay = QVBoxLayout(self)
@@ -171,6 +172,19 @@ class PreviewPane(QWidget):
         self.fields["Score"].setText(f"{score:.3f}" if score is not None else "—")
         self.set_info(info)
         self.image.set_pixmap(pixmap, "Loading…")
+
+    def follow(self, view, results) -> None:
+        """Show whichever result becomes current in ``view`` (a grid over the ResultsModel ``results``)."""
+        def on_current(cur, _prev=None) -> None:
+            path = results.path_at(cur)
+            if path is None:
+                self.show_path(None)
+            else:
+                self.show_result(path, results.score_at(cur), results.infos.get(path), results.pixmaps.get(path))
+                model, query = self.explain_context() if self.explain_context else (None, None)
+                self.why.show_for(model, query, path, getattr(results.hit(cur.row()), "copies", None))
+        view.selectionModel().currentChanged.connect(on_current)
+        self.infoLoaded.connect(results.set_info)
 
     def show_result(self, path: str | None, score: float | None = None, info: dict | None = None,
                     pixmap: QPixmap | None = None) -> None:

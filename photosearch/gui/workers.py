@@ -360,11 +360,8 @@ class SearchService(QThread):
                     note = (lib.why_empty(model, req.folder, req.after, req.before,
                                           include_undated=req.include_undated)
                             if not hits and (req.folder or req.after or req.before) else None)
-                    infos = {}
-                    for h in hits[:200]:  # details for the first screens; the rest load on selection
-                        info = lib.photo_info(h.path)
-                        if info:
-                            infos[h.path] = info
+                    # details for the first screens, in one query; the rest load on selection
+                    infos = lib.photo_infos([h.path for h in hits[:200]])
                 except Exception as e:  # noqa: BLE001 - reported to the UI, which decides how loud
                     log.debug("search failed", exc_info=True)
                     self.failed.emit(req, e)
