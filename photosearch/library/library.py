@@ -115,10 +115,8 @@ class Library:
         """The library folders and every folder under them that holds indexed photos (with the folders in
         between), sorted: what a folder filter can offer."""
         roots = self.folders()
-        # rtrim(path, <its characters other than the separator>) leaves the parent folder and a separator.
-        parents = self._read("SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM photos", (os.sep,))
         found = set(roots)
-        for (parent,) in parents:
+        for parent in self._read(sql.photo_parent_folders, os.sep):
             d = parent.rstrip(os.sep) or os.sep
             root = next((r for r in roots if under(d, r)), None)
             while root is not None and d not in found:

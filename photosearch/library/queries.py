@@ -52,6 +52,12 @@ def delete_folder(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("DELETE FROM folders WHERE path = ?", (path,))
 
 
+def photo_parent_folders(conn: sqlite3.Connection, sep: str) -> list[str]:
+    """Each folder that directly holds photos, once, ending in ``sep``."""
+    # rtrim(path, <its characters other than sep>) strips the file name and leaves the folder and a sep.
+    return [r[0] for r in conn.execute("SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM photos", (sep,))]
+
+
 # -- photos -----------------------------------------------------------------------------------------------
 def photos_by_path(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
     """Every photo row (id, path, folder, size, mtime_ns, hash) by path: what the planner compares a scan to."""
