@@ -42,11 +42,18 @@ class Context:
 
         name = getattr(self.args, "model", None)
         try:
-            return self.model_store().load(name, device=getattr(self.args, "device", "auto"), progress=self.info)
+            model = self.model_store().load(name, device=getattr(self.args, "device", "auto"), progress=self.info)
         except (RuntimeError, TypeError, ValueError, KeyError, AttributeError) as e:
             # A model folder whose config cannot build a model (input_size 0, a wrong type...): one line.
             raise ModelError(f"the model {name or '(active)'} could not be built from its configuration: "
                              f"{e}") from e
+        backend = getattr(self.args, "backend", None)
+        if backend:
+            from photosearch.model.onnx_backend import attach_backend
+
+            # No progress line: stderr carries only errors for one-shot commands (the export is logged).
+            attach_backend(model, backend, self.paths.cache / "onnx")
+        return model
 
     def emit(self, obj: Any, human: Callable[[Any], str] | None = None) -> None:
         if self.json:
@@ -88,6 +95,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output only")
+
+
+def add_backend(p: argparse.ArgumentParser) -> None:
+    """``--backend auto|torch|onnx`` (default: $PHOTOSEARCH_BACKEND or auto), see model/onnx_backend.py."""
+    p.add_argument("--backend", choices=("auto", "torch", "onnx"),
+                   default=os.environ.get("PHOTOSEARCH_BACKEND") or "auto",
+                   help="CPU runtime for the encoders: auto picks ONNX Runtime for images where it measures "
+                        "faster; torch is the reference (default: auto)")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from photosearch.cli import add_json
+from photosearch.cli import add_backend, add_json
 
 
 def register(sub) -> None:
@@ -15,6 +15,7 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--batch-size", type=_positive, default=32, metavar="N")
     p.add_argument("--workers", type=_positive, default=None, metavar="N", help="decoding threads")
+    add_backend(p)
     add_json(p)
     p.set_defaults(handler=cmd_index)
 

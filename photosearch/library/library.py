@@ -112,6 +112,18 @@ class Library:
     def folders(self) -> list[str]:
         return self._read(sql.folder_paths)
 
+    def photo_folders(self) -> list[str]:
+        """The library folders and every folder under them that holds indexed photos (with the folders in
+        between), sorted: what a folder filter can offer."""
+        roots = self.folders()
+        found = set(roots)
+        for d in self._read(sql.photo_parent_folders):
+            root = next((r for r in roots if under(d, r)), None)
+            while root is not None and d not in found:
+                found.add(d)
+                d = os.path.dirname(d)
+        return sorted(found)
+
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
               cancel: threading.Event | None = None) -> Iterator[IndexEvent]:

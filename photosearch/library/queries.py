@@ -8,6 +8,7 @@ opened, so one embedding batch stays one transaction. Nothing here catches error
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from typing import Iterable
@@ -58,6 +59,13 @@ def photos_per_model(conn: sqlite3.Connection) -> dict[str, int]:
 # -- folders ----------------------------------------------------------------------------------------------
 def folder_paths(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT path FROM folders ORDER BY path")]
+
+
+def photo_parent_folders(conn: sqlite3.Connection) -> list[str]:
+    """The distinct folders that directly hold indexed photos."""
+    # rtrim(path, <its characters other than the separator>) leaves the parent folder and a separator.
+    rows = conn.execute("SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM photos", (os.sep,))
+    return [r[0].rstrip(os.sep) or os.sep for r in rows]
 
 
 def add_folder(conn: sqlite3.Connection, path: str) -> None:
