@@ -360,3 +360,4 @@ def test_second_indexer_gets_a_clear_message(tmp_path, tiny):
         rest = list(first)
         assert rest[-1].report.indexed == 4
         assert b.run_index(tiny).unchanged == 4  # the lock is gone with the first run
+
