@@ -124,7 +124,10 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         pass
     else:
-        setup_logging(console=False)
+        try:
+            setup_logging(console=False)
+        except OSError:  # no room for a log file (full disk): the command still runs and reports its error
+            pass
     try:
         return int(args.handler(Context(args)) or 0)
     except KeyboardInterrupt:

@@ -61,14 +61,15 @@ def cmd_embed_image(ctx) -> int:
     from pathlib import Path
 
     from photosearch.errors import PhotoSearchError
-    from photosearch.imageio import ImageSkip, load_image
+    from photosearch.imageio import ImageSkip, decode_min_side, load_image
 
     model = ctx.load_model()
+    pre = model.config.preprocess
     paths = [str(Path(f).expanduser().resolve()) for f in ctx.args.files]
     images = []
     for p in paths:
         try:
-            images.append(load_image(p, model.config.preprocess.input_size)[0])
+            images.append(load_image(p, decode_min_side(pre.input_size, pre.crop_pct))[0])
         except ImageSkip as e:
             raise PhotoSearchError(f"{p}: {e.reason}") from None
     rows = _rows(paths, model.embed_pil(images))

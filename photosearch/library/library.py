@@ -133,14 +133,22 @@ class Library:
 
         if batch_size < 1:
             raise LibraryError("batch size must be at least 1")
-        targets = [self.add_folder(f) for f in folders] if folders else self.folders()
-        if not targets:
-            raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
-        try:
-            yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
-                                  workers=workers, cancel=cancel)
-        except sqlite3.DatabaseError as e:
-            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+        pre = model.config.preprocess
+        if not (int(pre.input_size) >= 1 and float(pre.crop_pct) > 0):
+            from photosearch.errors import ModelError
+
+            raise ModelError(f"the model {model.config.model_id!r} has an unusable configuration: input size "
+                             f"{pre.input_size}, crop {pre.crop_pct}; fix its config.json or choose another model")
+        batch_size = _index.bounded_batch_size(batch_size, int(pre.input_size))
+        with _db.IndexLock(self.path):
+            targets = [self.add_folder(f) for f in folders] if folders else self.folders()
+            if not targets:
+                raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
+            try:
+                yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
+                                      workers=workers, cancel=cancel)
+            except sqlite3.DatabaseError as e:
+                raise LibraryError(_db._error_text(self.path, e)) from None
 
     def run_index(self, model, folders=None, *, on_event: Callable[[IndexEvent], None] | None = None,
                   **kw) -> IndexReport:
