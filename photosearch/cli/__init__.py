@@ -37,9 +37,16 @@ class Context:
         return ModelStore(self.paths)
 
     def load_model(self):
-        """The model named by ``--model`` (default: the active one) on ``--device``, with build notes."""
-        return self.model_store().load(getattr(self.args, "model", None), device=getattr(self.args, "device", "auto"),
-                                       progress=self.info)
+        """The model named by ``--model`` (default: the active one, or the last one that worked when it
+        fails to load, with a note saying why) on ``--device``, with build notes."""
+        store, device = self.model_store(), getattr(self.args, "device", "auto")
+        name = getattr(self.args, "model", None)
+        if name:
+            return store.load(name, device=device, progress=self.info)
+        loaded = store.load_active(device=device, progress=self.info)
+        if loaded.fallback_reason:
+            self.info(f"note: {loaded.fallback_reason}")
+        return loaded.model
 
     def emit(self, obj: Any, human: Callable[[Any], str] | None = None) -> None:
         if self.json:
