@@ -147,3 +147,34 @@ def test_download_refuses_early_without_disk_space_or_network(tmp_path, home, on
     assert time.monotonic() - t < 10
     with pytest.raises(ModelError, match="not downloaded from the hub"):
         list(download_model(store, "starter"))
+
+
+@pytest.mark.parametrize("family", ["siglip", "align"])
+@pytest.mark.parametrize("freeze", [False, True])
+def test_non_clip_families_fine_tune(family, freeze, tmp_path, home):
+    """A tiny fine-tuning run from SigLIP (sigmoid family, heads inside its towers) and ALIGN (EfficientNet
+    image tower with BatchNorm): it trains, saves, and the saved model is the trained one."""
+    from photosearch.model.config import FAMILY_HF_CLIP, ModelConfig
+    from photosearch.model.factory import build_model
+    from photosearch.train import TrainOptions, train_to_end
+    from photosearch.train.synthetic import make_shapes_dataset
+    from photosearch.train.trainer import weights_digest
+
+    shapes = make_shapes_dataset(tmp_path / "shapes", n_images=24)
+    paths = app_paths(home).ensure()
+    src = build(family, tmp_path / family)
+    model = build_model(ModelConfig(name=family, family=FAMILY_HF_CLIP, hf_clip_name=str(src))).eval()
+    base = str(ModelStore(paths).save(model, f"base-{family}"))
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    res = train_to_end(TrainOptions(str(shapes), base=base, name=f"ft-{family}", epochs=1, batch_size=8,
+                                    num_workers=0, freeze_encoders=freeze, zero_shot=False, head_lr=1e-2,
+                                    image_lr=1e-3, text_lr=1e-3), paths)
+    tuned = ModelStore(paths).load(f"ft-{family}", device="cpu")
+    assert weights_digest(tuned) == res.weights_digest and tuned.model_type == model.model_type
+    after = tuned.state_dict()
+    changed = {k for k in after if not torch.equal(before[k], after[k])}
+    groups = tuned.param_groups()
+    names = {id(p): n for n, p in tuned.named_parameters()}
+    towers = {names[id(p)] for p in groups["image_encoder"] + groups["text_encoder"]}
+    assert changed - towers  # the heads (or the temperature) learnt
+    assert bool(changed & towers) == (not freeze)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 WORDS = ("a an the of on in with and photo picture dog cat cup coffee saucer rocket moon space astronaut "
-         "flower pink temple woman uniform coins stars galaxies brick wall red blue green").split()
+         "flower pink temple woman uniform coins stars galaxies brick wall red blue green yellow circle square triangle top bottom left right").split()
 PAD_ID = 1  # <s>=0 <pad>=1 </s>=2 <unk>=3, as RoBERTa numbers them
 SIGLIP_TEXT_LEN = 16  # SigLIP pads every caption to this fixed length (64 in the released models)
 FAMILIES = ("clip", "siglip", "siglip2", "chinese_clip", "altclip", "align")
