@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -94,6 +95,12 @@ def to_rgb(img: Image.Image) -> Image.Image:
         bg = Image.new("RGBA", img.size, (255, 255, 255, 255))
         return Image.alpha_composite(bg, img).convert("RGB")
     return img.convert("RGB")
+
+
+def decode_min_side(input_size: int, crop_pct: float) -> int:
+    """The short side a photo must keep when decoded for a model that resizes to ``input_size / crop_pct`` and
+    centre-crops ``input_size``: decoding smaller would upscale."""
+    return int(math.ceil(input_size / max(crop_pct, 1e-3)))
 
 
 def load_image(path: str | os.PathLike, min_side: int | None = 224,

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import sys
-import time
 
 from photosearch.cli import add_json
-from photosearch.humanize import format_duration
 
 
 def register(sub) -> None:
@@ -64,39 +62,35 @@ def _open(ctx, create: bool = True):
     return Library.open(ctx.library, create=create)
 
 
-class ProgressBar:
-    """One line on stderr, redrawn at most ~10 times a second: bar, counts, rate and ETA."""
+class IndexProgress:
+    """Index events as a tqdm bar on stderr (counts, rate, ETA); skipped files printed above it.
 
-    def __init__(self, stream=sys.stderr, width: int = 28):
-        self.stream, self.width, self._last, self._shown = stream, width, 0.0, False
+    On a terminal the bar is redrawn in place and cleared at the end; elsewhere (a log file, a pipe) it writes
+    a line at most every 10 s and keeps the last one."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.bar = None
 
     def __call__(self, ev) -> None:
-        now = time.monotonic()
-        for s in ev.new_skips:
-            self._clear()
-            print(f"skipped {s['path']}: {s['reason']}", file=self.stream)
-        if ev.phase == "scan":
-            line = "scanning folders..." if not ev.total else f"{ev.total} photos to index"
-        elif ev.phase == "embed":
-            if now - self._last < 0.1 and ev.done < ev.total:
-                return
-            frac = ev.done / ev.total if ev.total else 1.0
-            fill = int(frac * self.width)
-            line = (f"[{'#' * fill}{'.' * (self.width - fill)}] {ev.done}/{ev.total} "
-                    f"{ev.rate:.1f} img/s  ETA {format_duration(ev.eta)}")
-        else:
-            self._clear()
-            return
-        self._last = now
-        self.stream.write("\r" + line.ljust(70))
-        self.stream.flush()
-        self._shown = True
+        from tqdm import tqdm
 
-    def _clear(self) -> None:
-        if self._shown:
-            self.stream.write("\r" + " " * 70 + "\r")
-            self.stream.flush()
-            self._shown = False
+        for s in ev.new_skips:
+            tqdm.write(f"skipped {s['path']}: {s['reason']}", file=self.stream)
+        if ev.phase == "scan" and ev.total and self.bar is None:
+            self.bar = tqdm(total=ev.total, file=self.stream, unit="img", leave=not self.tty, dynamic_ncols=True,
+                            mininterval=0.1 if self.tty else 10.0,
+                            bar_format="{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {rate_fmt}  ETA {remaining}")
+        elif ev.phase == "embed" and self.bar is not None:
+            self.bar.update(ev.done - self.bar.n)
+        elif ev.phase == "done":
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def cmd_index(ctx) -> int:
@@ -106,13 +100,13 @@ def cmd_index(ctx) -> int:
     quiet = ctx.json or getattr(ctx.args, "quiet", False)
     cancel = threading.Event()
     with _open(ctx) as lib:
-        bar = None if quiet else ProgressBar()
+        bar = None if quiet else IndexProgress()
         try:
             report = lib.run_index(model, ctx.args.paths or None, on_event=bar, batch_size=ctx.args.batch_size,
                                    workers=ctx.args.workers, cancel=cancel)
         finally:
             if bar is not None:
-                bar._clear()
+                bar.close()
     d = report.to_dict()
 
     def human(r):

@@ -19,29 +19,20 @@ from photosearch.gui.widgets import muted
 from photosearch.humanize import format_duration
 from photosearch.gui.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
+from photosearch.train.options import TrainOptions
 
-# The tutorial's defaults (mirrors photosearch.train.TrainOptions; read from it when it imports cheaply).
-DEFAULTS = dict(epochs=4, batch_size=32, head_lr=1e-3, image_lr=1e-4, text_lr=1e-5, weight_decay=1e-3)
 KS = ("R@1", "R@5", "R@10")
 
 
 def _train_job(opts_kwargs: dict, paths: AppPaths, resume: bool):
     def job(task: Task):
-        from photosearch.train import TrainOptions, train
+        from photosearch.train import train
 
-        opts = TrainOptions(**opts_kwargs)
-        if resume:
-            # A resumed run must keep what decides its samples (batch size, seed, base...): take the stored
-            # options and apply only the changes a resume allows (more epochs, another device, LRs).
-            from photosearch.train import load_run_options
-            from photosearch.train.trainer import RESUMABLE_CHANGES
+        from photosearch.train import load_run_options, merge_options
 
-            stored = load_run_options(paths, opts.name)
-            if stored is not None:
-                d = stored.to_dict()
-                d.update({k: v for k, v in opts_kwargs.items() if k in RESUMABLE_CHANGES})
-                d["name"] = opts.name
-                opts = TrainOptions.from_dict(d)
+        # On resume the stored run's options fill in, by the same rule as the command line.
+        stored = load_run_options(paths, opts_kwargs.get("name")) if resume else None
+        opts = merge_options(stored, opts_kwargs)
         yield from train(opts, paths, resume=resume, cancel=task.cancel_event)
     return job
 
@@ -148,15 +139,7 @@ class FineTuneDialog(QDialog):
         form.addRow("Base model", self.base)
         self.name_edit = QLineEdit(f"flickr8k-{datetime.now():%Y%m%d-%H%M}")
         form.addRow("New model name", self.name_edit)
-        d = DEFAULTS
-        try:
-            import dataclasses
-
-            from photosearch.train import TrainOptions
-
-            d = {f.name: f.default for f in dataclasses.fields(TrainOptions) if f.name in DEFAULTS}
-        except Exception:  # noqa: BLE001 - fall back to the mirrored defaults
-            pass
+        d = TrainOptions.defaults()
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 100)
         self.epochs.setValue(int(d["epochs"]))

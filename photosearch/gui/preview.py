@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QGridLayout, QLabel, QPushButton, QSizePolicy, QStyle, QVBoxLayout, QWidget
 
 from photosearch.gui.jobs import photo_info_job
 from photosearch.gui.theme import icon
@@ -28,7 +28,7 @@ class ImageView(QWidget):
         super().__init__(parent)
         self._pm: QPixmap | None = None
         self._hint = ""
-        self.setMinimumSize(200, 160)
+        self.setMinimumSize(160, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
     def set_pixmap(self, pm: QPixmap | None, hint: str = "") -> None:
@@ -109,15 +109,15 @@ class PreviewPane(QWidget):
             form.addRow(name, lab)
         lay.addLayout(form)
         st = self.style()
-        row1 = QHBoxLayout()
         self.open_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton), "Open")
         self.reveal_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon), "Show in folder")
         self.copy_btn = QPushButton("Copy path")
-        for b in (self.open_btn, self.reveal_btn, self.copy_btn):
-            row1.addWidget(b)
-        lay.addLayout(row1)
         self.like_btn = QPushButton(icon("search"), "More like this")
-        lay.addWidget(self.like_btn)
+        # Two by two: the pane stays narrow enough for small windows without cutting a label.
+        buttons = QGridLayout()
+        for i, b in enumerate((self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn)):
+            buttons.addWidget(b, i // 2, i % 2)
+        lay.addLayout(buttons)
         self.open_btn.clicked.connect(lambda: self.path and self.openRequested.emit(self.path))
         self.reveal_btn.clicked.connect(lambda: self.path and self.revealRequested.emit(self.path))
         self.copy_btn.clicked.connect(lambda: self.path and self.copyRequested.emit(self.path))

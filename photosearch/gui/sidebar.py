@@ -46,7 +46,7 @@ class FolderSidebar(QWidget):
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumWidth(190)
+        self.setMinimumWidth(150)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 4, 0)
         lay.setSpacing(6)
@@ -76,7 +76,9 @@ class FolderSidebar(QWidget):
 
         lay.addWidget(_section_title("FILTERS"))
         self.folder_filter = QComboBox()
+        self.folder_filter.setToolTip("Only photos in this folder (sub-folders included)")
         self.folder_filter.addItem("All folders", "")  # "" not None: see ResultsModel.path_at
+        self._photo_folders: list[str] = []  # folders holding photos, from the library (see set_photo_folders)
         self.folder_filter.currentIndexChanged.connect(lambda _i: self.filtersChanged.emit())
         lay.addWidget(self.folder_filter)
         today = QDate.currentDate()
@@ -93,10 +95,9 @@ class FolderSidebar(QWidget):
             chk.toggled.connect(de.setEnabled)
             chk.toggled.connect(lambda _v: self.filtersChanged.emit())
             de.dateChanged.connect(lambda _d: self.filtersChanged.emit())
-            r = QHBoxLayout()
-            r.addWidget(chk)
-            r.addWidget(de, 1)
-            lay.addLayout(r)
+            # The date under its check box: both keep their whole text in a narrow sidebar.
+            lay.addWidget(chk)
+            lay.addWidget(de)
         lay.addStretch(1)
 
     # -- folders ------------------------------------------------------------------------------
@@ -112,7 +113,7 @@ class FolderSidebar(QWidget):
         item.setData(Qt.ItemDataRole.UserRole, path)
         item.setToolTip(path)
         self.folder_list.addItem(item)
-        self.folder_filter.addItem(name, path)
+        self._rebuild_filter()
         return True
 
     def remove_folder(self, path: str) -> None:
@@ -120,9 +121,36 @@ class FolderSidebar(QWidget):
             if self.folder_list.item(i).data(Qt.ItemDataRole.UserRole) == path:
                 self.folder_list.takeItem(i)
                 break
-        i = self.folder_filter.findData(path)
-        if i > 0:
-            self.folder_filter.removeItem(i)
+        self._rebuild_filter()
+
+    def set_photo_folders(self, folders: list[str]) -> None:
+        """Offer these folders (the library's folders with photos, sub-folders included) as filters."""
+        if sorted(folders) != self._photo_folders:
+            self._photo_folders = sorted(folders)
+            self._rebuild_filter()
+
+    def _rebuild_filter(self) -> None:
+        """All folders, then each library folder followed by its sub-folders, indented; the choice is kept
+        while its folder is still offered."""
+        chosen = self.folder_filter.currentData() or ""
+        roots = sorted(self.folders())
+        self.folder_filter.blockSignals(True)
+        self.folder_filter.clear()
+        self.folder_filter.addItem("All folders", "")  # "" not None: see ResultsModel.path_at
+        for root in roots:
+            self.folder_filter.addItem(os.path.basename(root) or root, root)
+            self.folder_filter.setItemData(self.folder_filter.count() - 1, root, Qt.ItemDataRole.ToolTipRole)
+            for sub in self._photo_folders:
+                if sub != root and sub.startswith(root.rstrip(os.sep) + os.sep):
+                    depth = os.path.relpath(sub, root).count(os.sep) + 1
+                    self.folder_filter.addItem("    " * depth + os.path.basename(sub), sub)
+                    self.folder_filter.setItemData(self.folder_filter.count() - 1, sub,
+                                                   Qt.ItemDataRole.ToolTipRole)
+        i = self.folder_filter.findData(chosen)
+        self.folder_filter.setCurrentIndex(max(0, i))
+        self.folder_filter.blockSignals(False)
+        if i < 0:
+            self.filtersChanged.emit()  # the chosen folder went away: the search widens
 
     def _remove_selected(self) -> None:
         item = self.folder_list.currentItem()

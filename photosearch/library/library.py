@@ -6,7 +6,6 @@ import contextlib
 import os
 import sqlite3
 import threading
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Iterator
@@ -15,6 +14,7 @@ import numpy as np
 
 from photosearch.errors import LibraryError
 from photosearch.library import db as _db
+from photosearch.library import queries as sql
 from photosearch.library.index import IndexEvent, IndexReport
 from photosearch.library.scan import norm_folder, under
 from photosearch.library.search import (QueryError, SearchHit, combine, folder_range, parse_date, parse_query,
@@ -73,9 +73,10 @@ class Library:
             raise LibraryError("the library is closed")
         return self._conn
 
-    def _read(self, sql: str, args=()) -> list:
+    def _read(self, query, *args):
+        """``query(conn, *args)`` from :mod:`queries`, a damaged file reported as :class:`LibraryError`."""
         try:
-            return self.conn.execute(sql, args).fetchall()
+            return query(self.conn, *args)
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
 
@@ -86,7 +87,7 @@ class Library:
             raise LibraryError(f"not a folder: {p}")
         try:
             with _db.Tx(self.conn):
-                self.conn.execute("INSERT OR IGNORE INTO folders VALUES (?, ?)", (p, time.time()))
+                sql.add_folder(self.conn, p)
         except sqlite3.Error as e:
             raise LibraryError(f"could not write to the library: {e}") from None
         return p
@@ -98,19 +99,32 @@ class Library:
         if p not in folders:
             raise LibraryError(f"not a library folder: {p}")
         others = [f for f in folders if f != p]
-        rows = self._read("SELECT id, path FROM photos WHERE folder = ? OR substr(path, 1, ?) = ?",
-                          (p, len(p) + 1, p.rstrip(os.sep) + os.sep))
-        drop = [(i,) for i, fp in rows if not any(under(fp, o) for o in others)]
+        rows = self._read(sql.photos_under, p, os.sep)
+        drop = [r["id"] for r in rows if not any(under(r["path"], o) for o in others)]
         try:
             with _db.Tx(self.conn):
-                self.conn.executemany("DELETE FROM photos WHERE id = ?", drop)
-                self.conn.execute("DELETE FROM skipped WHERE folder = ?", (p,))
-                self.conn.execute("DELETE FROM folders WHERE path = ?", (p,))
+                sql.delete_photos(self.conn, drop)
+                sql.delete_folder(self.conn, p)
         except sqlite3.Error as e:
             raise LibraryError(f"could not write to the library: {e}") from None
 
     def folders(self) -> list[str]:
-        return [r[0] for r in self._read("SELECT path FROM folders ORDER BY path")]
+        return self._read(sql.folder_paths)
+
+    def photo_folders(self) -> list[str]:
+        """The library folders and every folder under them that holds indexed photos (with the folders in
+        between), sorted: what a folder filter can offer."""
+        roots = self.folders()
+        # rtrim(path, <its characters other than the separator>) leaves the parent folder and a separator.
+        parents = self._read("SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM photos", (os.sep,))
+        found = set(roots)
+        for (parent,) in parents:
+            d = parent.rstrip(os.sep) or os.sep
+            root = next((r for r in roots if under(d, r)), None)
+            while root is not None and d not in found:
+                found.add(d)
+                d = os.path.dirname(d)
+        return sorted(found)
 
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
@@ -158,15 +172,14 @@ class Library:
     def _image_vector(self, model, like) -> np.ndarray:
         p = str(Path(like).expanduser().resolve())
         for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(like))), p)):
-            row = self._read("SELECT e.vector FROM embeddings e JOIN photos p ON p.id = e.photo_id "
-                             "WHERE p.path = ? AND e.model_id = ?", (cand, model.config.model_id))
-            if row:
-                return np.frombuffer(row[0][0], dtype="<f2").astype(np.float32)
-        from photosearch.imageio import ImageSkip, load_image
+            vec = self._read(sql.vector_of, cand, model.config.model_id)
+            if vec is not None:
+                return np.frombuffer(vec, dtype=sql.VECTOR_DTYPE).astype(np.float32)
+        from photosearch.imageio import ImageSkip, decode_min_side, load_image
 
+        pre = model.config.preprocess
         try:
-            img, _ = load_image(p, min_side=int(model.config.preprocess.input_size
-                                                / max(model.config.preprocess.crop_pct, 1e-3)) + 1)
+            img, _ = load_image(p, min_side=decode_min_side(pre.input_size, pre.crop_pct))
         except ImageSkip as e:
             raise QueryError(f"{like}: {e.reason}") from None
         return model.embed_pil([img]).numpy()[0].astype(np.float32)
@@ -195,18 +208,13 @@ class Library:
         mask = vi.filter_mask(after_s, before_s, formats)
         if folder:
             lo, hi = folder_range(folder)
-            inside = np.fromiter((r[0] for r in self._read("SELECT id FROM photos WHERE path >= ? AND path < ?",
-                                                           (lo, hi))), dtype=np.int64)
+            inside = np.asarray(self._read(sql.photo_ids_in_range, lo, hi), dtype=np.int64)
             m = np.isin(vi.ids[:len(vi)], inside)
             mask = m if mask is None else mask & m
         # Ask for a few more than top_k: rows deleted since the matrix was loaded are dropped below.
         ids, scores = vi.top_k(q, top_k + 8, mask, min_score)
-        paths: dict[int, str] = {}
         id_list = [int(i) for i in ids]
-        for i in range(0, len(id_list), 900):
-            chunk = id_list[i:i + 900]
-            paths.update(self._read(f"SELECT id, path FROM photos WHERE id IN ({', '.join('?' * len(chunk))})",
-                                    chunk))
+        paths = self._read(sql.paths_of, id_list)
         # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
         hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6)) for i, s in zip(id_list, scores)
                 if i in paths]
@@ -214,19 +222,15 @@ class Library:
 
     # -- information -------------------------------------------------------------------------------------
     def skipped(self) -> list[dict]:
-        return [{"path": p, "reason": r} for p, r in self._read("SELECT path, reason FROM skipped ORDER BY path")]
+        return [{"path": r["path"], "reason": r["reason"]} for r in self._read(sql.skip_list)]
 
     def models(self) -> dict[str, int]:
-        rows = self._read("SELECT m.model_id, (SELECT count(*) FROM embeddings e WHERE e.model_id = m.model_id) "
-                          "FROM models m ORDER BY m.model_id")
-        return {m: n for m, n in rows}
+        """model id -> photos with a vector of it."""
+        return self._read(sql.photos_per_model)
 
     def status(self) -> dict:
         folders = self.folders()
-        try:
-            photos = _db.database(self.conn)["photos"].count
-        except sqlite3.DatabaseError as e:
-            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+        photos = self._read(sql.count_photos)
         return {
             "library": str(self.path),
             "photos": photos,
@@ -237,11 +241,13 @@ class Library:
         }
 
     def photo_info(self, path) -> dict | None:
+        """What the library knows about one photo (None when it is not in the library)."""
         p = os.path.abspath(os.path.expanduser(str(path)))
-        rows = self._read("SELECT path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at "
-                          "FROM photos WHERE path = ?", (p,))
-        if not rows:
-            return None
-        r = rows[0]
-        return {"path": r[0], "width": r[1], "height": r[2], "taken_at": r[3], "size": r[4],
-                "mtime": r[5] / 1e9, "format": r[6], "folder": r[7], "indexed_at": r[8]}
+        return self.photo_infos([p]).get(p)
+
+    def photo_infos(self, paths: list[str]) -> dict[str, dict]:
+        """:meth:`photo_info` of many photos (search hits) in one query; paths not in the library are left out."""
+        rows = self._read(sql.photos_at, [str(p) for p in paths])
+        return {p: {"path": r["path"], "width": r["width"], "height": r["height"], "taken_at": r["taken_at"],
+                    "size": r["size"], "mtime": r["mtime_ns"] / 1e9, "format": r["format"], "folder": r["folder"],
+                    "indexed_at": r["indexed_at"]} for p, r in rows.items()}

@@ -59,10 +59,6 @@ class WalkResult:
     errors: int  # sub-folders that could not be listed
 
 
-def _inside(real: str, roots: list[str]) -> bool:
-    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
-
-
 def walk_folders(folders: list[str], all_roots: list[str] | None = None) -> WalkResult:
     """Image files under ``folders``: hidden and system folders skipped, symlinks followed only while they
     stay inside the library folders (``all_roots``), each real folder visited once (no symlink loops)."""
@@ -99,7 +95,7 @@ def walk_folders(folders: list[str], all_roots: list[str] | None = None) -> Walk
                         if e.is_dir():  # follows links
                             if name.lower() in SYSTEM_DIRS:
                                 continue
-                            if is_link and not _inside(os.path.realpath(e.path), real_roots):
+                            if is_link and not _under_any(os.path.realpath(e.path), real_roots):
                                 continue
                             s = e.stat()
                             key = (s.st_dev, s.st_ino)
@@ -108,7 +104,7 @@ def walk_folders(folders: list[str], all_roots: list[str] | None = None) -> Walk
                             visited.add(key)
                             stack.append(e.path)
                         elif is_image_name(name) and e.is_file():
-                            if is_link and not _inside(os.path.realpath(e.path), real_roots):
+                            if is_link and not _under_any(os.path.realpath(e.path), real_roots):
                                 continue
                             if e.path in files:
                                 continue
@@ -127,7 +123,12 @@ def norm_folder(path: str | os.PathLike) -> str:
 
 
 def under(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or inside it (by name: no file system access)."""
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _under_any(path: str, folders: list[str]) -> bool:
+    return any(under(path, f) for f in folders)
 
 
 def as_path(p) -> Path:

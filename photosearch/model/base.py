@@ -35,9 +35,55 @@ class EmbeddingModel(nn.Module):
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
-    def param_groups(self) -> dict[str, list[nn.Parameter]]:
-        """Parameters by role, for per-group learning rates: image_encoder, text_encoder, heads."""
+    def towers(self) -> tuple[nn.Module, nn.Module]:
+        """(image tower, text tower): the pretrained encoders whose pooled features the heads project."""
         raise NotImplementedError
+
+    def heads(self) -> tuple[nn.Module, nn.Module]:
+        """(image head, text head): modules mapping tower features into the shared space."""
+        raise NotImplementedError
+
+    def image_tower_features(self, pixels: torch.Tensor) -> torch.Tensor:  # (B, 3, H, W) -> (B, F_img)
+        raise NotImplementedError
+
+    def text_tower_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError  # (B, T) -> (B, F_txt)
+
+    # -- training support (works for any family through the methods above) ------------------------
+    def project_image(self, tower_features: torch.Tensor) -> torch.Tensor:
+        """Image head outputs (unnormalised) from cached :meth:`image_tower_features`."""
+        return self.heads()[0](tower_features)
+
+    def project_text(self, tower_features: torch.Tensor) -> torch.Tensor:
+        """Text head outputs (unnormalised) from cached :meth:`text_tower_features`."""
+        return self.heads()[1](tower_features)
+
+    def param_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Parameters by role, for per-group learning rates: image_encoder, text_encoder, heads (with the
+        temperature)."""
+        image, text = self.towers()
+        ihead, thead = self.heads()
+        return {"image_encoder": list(image.parameters()), "text_encoder": list(text.parameters()),
+                "heads": list(ihead.parameters()) + list(thead.parameters()) + [self.logit_scale]}
+
+    def lock_towers(self) -> None:
+        """Freeze both towers, as open_clip's ``lock_image_tower``: no gradients, and they stay in eval mode
+        (BatchNorm statistics and dropout as in the base model) even when the model is put in train mode."""
+        for tower in self.towers():
+            tower.requires_grad_(False)
+        self._towers_locked = True
+        self.train(self.training)
+
+    @property
+    def towers_locked(self) -> bool:
+        return getattr(self, "_towers_locked", False)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.towers_locked:
+            for tower in self.towers():
+                tower.eval()
+        return self
 
     # -- shared ---------------------------------------------------------------------------------
     @property

@@ -164,10 +164,15 @@ class HFClip(EmbeddingModel):
         return self.clip.vision_model, self.clip.text_model
 
     def heads(self) -> tuple[nn.Module, nn.Module]:
-        """The projections after the towers (SigLIP's heads are inside its towers: identity here)."""
-        image = getattr(self.clip, "visual_projection", None) or self._no_head
-        text = getattr(self.clip, "text_projection", None) or self._no_head
-        return image, text
+        """The projections after the pooled tower outputs. CLIP-likes have both; ALIGN projects only the
+        text; SigLIP's text head is the last layer of its text tower, and its image head (attention pooling)
+        works on the whole sequence, so it stays in the image tower (identity here)."""
+        c = self.clip
+        image = getattr(c, "visual_projection", None)
+        text = getattr(c, "text_projection", None)
+        if text is None and self.model_type == "siglip":
+            text = c.text_model.head
+        return (image if image is not None else self._no_head), (text if text is not None else self._no_head)
 
     def image_tower_features(self, pixels: torch.Tensor) -> torch.Tensor:
         return self._head_input(self.heads()[0], lambda: self.image_features(pixels))
@@ -189,11 +194,18 @@ class HFClip(EmbeddingModel):
         return seen[0]
 
     def param_groups(self) -> dict[str, list[nn.Parameter]]:
-        image, text = self.towers()
-        tower_ids = {id(p) for p in image.parameters()} | {id(p) for p in text.parameters()}
+        """Towers, and everything else (heads, the family's own scale/bias, our temperature) as heads; a head
+        that sits inside a tower (SigLIP's text head) counts as a head only."""
+        head_ids = {id(p) for h in self.heads() for p in h.parameters()}
+        image, text = ([p for p in t.parameters() if id(p) not in head_ids] for t in self.towers())
+        tower_ids = {id(p) for p in image + text}
         rest = [p for p in self.clip.parameters() if id(p) not in tower_ids]
-        return {"image_encoder": list(image.parameters()), "text_encoder": list(text.parameters()),
-                "heads": rest + [self.logit_scale]}
+        return {"image_encoder": image, "text_encoder": text, "heads": rest + [self.logit_scale]}
+
+    def lock_towers(self) -> None:
+        super().lock_towers()
+        for head in self.heads():  # a head inside a tower keeps learning
+            head.requires_grad_(True)
 
     def save_aux(self, folder: Path) -> None:
         hf = folder / "hf"
