@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from photosearch.cli import add_json
+from photosearch.cli import add_backend, add_json
 
 
 def register(sub) -> None:
@@ -15,6 +15,7 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--batch-size", type=_positive, default=32, metavar="N")
     p.add_argument("--workers", type=_positive, default=None, metavar="N", help="decoding threads")
+    add_backend(p)
     add_json(p)
     p.set_defaults(handler=cmd_index)
 
@@ -60,6 +61,22 @@ def _open(ctx, create: bool = True):
     from photosearch.library import Library
 
     return Library.open(ctx.library, create=create)
+
+
+def _open_to_read(ctx, create: bool = True):
+    """Search and status only read: an existing library is opened read-only (a read-only mount works);
+    one in an older format is opened for writing once, to bring it up to date."""
+    from photosearch.errors import LibraryError
+    from photosearch.library import Library
+
+    if not ctx.library.exists():
+        return Library.open(ctx.library, create=create)
+    try:
+        return Library.open(ctx.library, read_only=True)
+    except LibraryError as e:
+        if "library format" not in str(e):
+            raise
+        return Library.open(ctx.library)
 
 
 class IndexProgress:
@@ -113,7 +130,9 @@ def cmd_index(ctx) -> int:
         lines = [f"indexed {r['indexed']}, unchanged {r['unchanged']}, moved {r['moved']}, removed {r['removed']}, "
                  f"skipped {len(r['skipped'])} in {r['seconds']:.1f} s ({r['images_per_second']:.1f} img/s)"]
         for f in r["missing_folders"]:
-            lines.append(f"folder not found (its photos are kept): {f}")
+            lines.append(f"folder not found or offline (its photos are kept): {f}")
+        for f in r.get("unreadable_folders", []):
+            lines.append(f"folder could not be read (its photos are kept): {f}")
         return "\n".join(lines)
 
     ctx.emit(d, human)
@@ -126,7 +145,7 @@ def cmd_search(ctx) -> int:
     a = ctx.args
     if not (a.query and a.query.strip()) and not a.like:
         raise SystemExit(_usage_error("search needs a QUERY, --like IMAGE, or both"))
-    with _open(ctx, create=False) as lib:
+    with _open_to_read(ctx, create=False) as lib:
         model = ctx.load_model()
         mid = model.config.model_id
         if not lib.models().get(mid):
@@ -151,14 +170,16 @@ def _usage_error(msg: str) -> int:
 
 
 def cmd_status(ctx) -> int:
-    with _open(ctx) as lib:
+    with _open_to_read(ctx) as lib:
         st = lib.status()
+        offline = lib.offline_folders()
 
     def human(s):
         lines = [f"library: {s['library']}", f"photos: {s['photos']}"]
         lines += [f"  {n} with model {m}" for m, n in s["models"].items()]
         lines.append("folders:" if s["folders"] else "folders: none (add one with `photosearch folders add PATH`)")
-        lines += [f"  {f}{'  (not found)' if f in s['missing_folders'] else ''}" for f in s["folders"]]
+        off = offline
+        lines += [f"  {f}{f'  ({off[f]})' if f in off else ''}" for f in s["folders"]]
         if s["skipped"]:
             lines.append(f"skipped files: {len(s['skipped'])}")
             lines += [f"  {x['path']}: {x['reason']}" for x in s["skipped"]]

@@ -143,6 +143,17 @@ class PreviewPane(QWidget):
         self.set_info(info)
         self.image.set_pixmap(pixmap, "Loading…")
 
+    def follow(self, view, results) -> None:
+        """Show whichever result becomes current in ``view`` (a grid over the ResultsModel ``results``)."""
+        def on_current(cur, _prev=None) -> None:
+            path = results.path_at(cur)
+            if path is None:
+                self.show_path(None)
+            else:
+                self.show_result(path, results.score_at(cur), results.infos.get(path), results.pixmaps.get(path))
+        view.selectionModel().currentChanged.connect(on_current)
+        self.infoLoaded.connect(results.set_info)
+
     def show_result(self, path: str | None, score: float | None = None, info: dict | None = None,
                     pixmap: QPixmap | None = None) -> None:
         """Show a result at once (with what the caller has), then fetch the large image and any missing

@@ -18,6 +18,13 @@ def dropped_paths(mime) -> list[str]:
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()] if mime.hasUrls() else []
 
 
+def dropped_folders_and_images(mime) -> tuple[list[str], list[str]]:
+    """The folders and the image files among the dropped paths (anything else is ignored)."""
+    paths = dropped_paths(mime)
+    return ([p for p in paths if os.path.isdir(p)],
+            [p for p in paths if os.path.isfile(p) and is_image_name(p)])
+
+
 def muted(widget: QWidget) -> None:
     """Secondary text: the palette's placeholder colour, so light and dark palettes both work."""
     widget.setForegroundRole(QPalette.ColorRole.PlaceholderText)

@@ -15,17 +15,15 @@ first paint.
 from __future__ import annotations
 
 import logging
-import os
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QStyle, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
 from photosearch.gui import desktop
 from photosearch.gui.indexing import Indexer, IndexingBar, index_summary
 from photosearch.gui.menus import build_menus
-from photosearch.gui.jobs import remove_folder_job, status_job
 from photosearch.gui.modelhost import ModelHost
 from photosearch.gui.models import ResultsModel
 from photosearch.gui.preview import PreviewPane
@@ -38,9 +36,8 @@ from photosearch.gui.sidebar import FolderSidebar
 from photosearch.gui.skipped import SkippedPanel
 from photosearch.gui.states import Situation, empty_state
 from photosearch.gui.statusline import StatusLine
-from photosearch.gui.widgets import Banner, PanelSplitter, ThumbDelegate, dropped_paths
+from photosearch.gui.widgets import Banner, PanelSplitter, dropped_folders_and_images
 from photosearch.gui.workers import Task, TaskRunner, ThumbnailLoader, error_text
-from photosearch.imageio import is_image_name
 from photosearch.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -81,10 +78,10 @@ class MainWindow(QMainWindow):
         # -- the parts ---------------------------------------------------------------------------
         self.search_bar = SearchBar(self.settings.thumb_size)
         self.banner = Banner()
-        self.sidebar = FolderSidebar()
+        self.sidebar = FolderSidebar(self.library_path, self.settings, self.readers, self.writer)
         self.results_pane = ResultsPane(self.results, self.settings.thumb_size, self.windowIcon())
         self.preview = PreviewPane(self.thumbs, self.readers, self.library_path)
-        self.splitter = PanelSplitter(self._grid_min_width)
+        self.splitter = PanelSplitter(self.results_pane.grid_min_width)
         self.index_bar = IndexingBar(self.indexer)
         self.skipped_panel = SkippedPanel(self)
         self.status_line = StatusLine([self.skipped_panel.button])
@@ -147,11 +144,13 @@ class MainWindow(QMainWindow):
         side.removeRequested.connect(self.remove_folder)
         side.reindexRequested.connect(lambda: self.start_indexing())
         side.filtersChanged.connect(self.search_bar.schedule)
+        side.statusLoaded.connect(self._on_status)
+        side.failed.connect(self.show_error)
         self.searcher.answered.connect(self._on_answer)
         self.searcher.failed.connect(self._on_search_failed)
         self.searcher.cleared.connect(lambda: self.preview.show_path(None))
         self.empty.actionTriggered.connect(self._on_empty_action)
-        self.view.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.preview.follow(self.view, self.results)
         self.view.activated.connect(lambda idx: self.open_path(self.results.path_at(idx)))
         self.view.spacePressed.connect(self.toggle_preview)
         self.view.zoomRequested.connect(lambda d: self.zoom.setValue(self.zoom.value() + 16 * d))
@@ -159,9 +158,8 @@ class MainWindow(QMainWindow):
         self.preview.revealRequested.connect(self.reveal_path)
         self.preview.copyRequested.connect(self.copy_path)
         self.preview.moreLikeRequested.connect(self.search_like)
-        self.preview.infoLoaded.connect(self.results.set_info)
-        self.models.loading.connect(self._on_model_loading)
-        self.models.progress.connect(lambda msg: self.statusBar().showMessage(str(msg), 4000))
+        self.status_line.follow(self.models)
+        self.models.loading.connect(self._update_state)
         self.models.ready.connect(self._on_model_ready)
         self.models.failed.connect(self._on_model_failed)
         self.indexer.started.connect(self._update_state)
@@ -206,14 +204,9 @@ class MainWindow(QMainWindow):
         self.indexer.cancel()
         self.models.choose(name)
 
-    def _on_model_loading(self, name: str) -> None:
-        self.status_line.model_loading(name)
-        self._update_state()
-
     def _on_model_ready(self, name: str) -> None:
         self.banner.clear("model")
         self.searcher.set_model(self.model)
-        self.status_line.model_ready(name, self.models.device_type())
         self.modelReady.emit(name)
         if self.indexer.pending is not None or self.settings.folders:
             self.start_indexing()
@@ -223,12 +216,10 @@ class MainWindow(QMainWindow):
 
     def _on_model_failed(self, name: str, msg: str) -> None:
         if self.model is not None:  # a switch failed: the working model stays, and so does its index
-            self.status_line.model_ready(self.model_name or "", self.models.device_type())
             self.show_error(f"Could not load the model {name}: {msg}. Still using {self.model_name}.", "model")
             if self.folders():
                 self.start_indexing()
         else:
-            self.status_line.model_failed()
             self.show_error(f"Could not load the model {name}: {msg}", "model")
         self.modelFailed.emit(msg)
         self._update_state()
@@ -243,25 +234,15 @@ class MainWindow(QMainWindow):
             self.add_folder(d)
 
     def add_folder(self, path: str) -> bool:
-        p = Path(path).expanduser()
-        if not p.is_dir():
-            self.show_error(f"Not a folder: {path}")
-            return False
-        p = str(p.resolve())
-        if self.sidebar.add_folder(p):
-            self.settings.folders = self.folders()
-        self.start_indexing([p])
-        return True
+        """Add a folder to the library and index it; False (and a message) when it is not a folder."""
+        p = self.sidebar.add(path)
+        if p is not None:
+            self.start_indexing([p])
+        return p is not None
 
     def remove_folder(self, path: str) -> None:
-        self.sidebar.remove_folder(path)
-        self.settings.folders = self.folders()
         self.indexer.cancel()
-        task = Task(remove_folder_job(self.library_path, path), "remove-folder")
-        task.failed.connect(self.show_error)
-        task.succeeded.connect(self._apply_status)
-        task.succeeded.connect(lambda _st: self.run_search() if self.search_bar.active() else None)
-        self.writer.submit(task)
+        self.sidebar.remove(path)  # the search re-runs when the library says it is done (_on_status)
         self._update_state()
 
     def start_indexing(self, add: list[str] | None = None) -> None:
@@ -307,21 +288,16 @@ class MainWindow(QMainWindow):
         return self.skipped_panel.skipped()
 
     def refresh_status(self) -> None:
-        task = Task(status_job(self.library_path), "status")
-        task.succeeded.connect(self._apply_status)
-        task.failed.connect(lambda msg: self.show_error(f"Cannot open the library: {msg}"))
-        self.readers.submit(task)
+        self.sidebar.refresh()
 
-    def _apply_status(self, st: dict) -> None:
-        st = self.library_status = dict(st or {})
-        for f in st.get("folders", []):
-            self.sidebar.add_folder(f)
-        self.sidebar.set_photo_folders(st.get("photo_folders", []))
-        if st.get("folders") is not None:
-            self.settings.folders = self.folders()
+    def _on_status(self, st: dict) -> None:
+        removed = set(self.library_status.get("folders", [])) - set(st.get("folders", []))
+        self.library_status = st
         self.skipped_panel.add_all(st.get("skipped", []))
         self.status_line.set_photos(st.get("photos"))
         self.libraryStatus.emit(st)
+        if removed and self.search_bar.active():
+            self.run_search()  # the removed folder's photos are gone from the results
         self._update_state()
 
     # ==== search ==================================================================================
@@ -369,14 +345,6 @@ class MainWindow(QMainWindow):
         self.searchFailed.emit(exc)
 
     # ==== selection, preview and result actions ===================================================
-    def _on_current_changed(self, cur: QModelIndex, _prev=None) -> None:
-        path = self.results.path_at(cur)
-        if path is None:
-            self.preview.show_path(None)
-            return
-        self.preview.show_result(path, self.results.score_at(cur), self.results.infos.get(path),
-                                 self.results.pixmaps.get(path))
-
     def on_selected_result(self, fn) -> None:
         """Call ``fn`` with the first selected result (or the current one)."""
         cur = self.results_pane.current_path()
@@ -389,11 +357,6 @@ class MainWindow(QMainWindow):
 
     def toggle_sidebar(self) -> None:
         self.sidebar.setVisible(not self.sidebar.isVisible())
-
-    def _grid_min_width(self) -> int:
-        """Room for two columns of thumbnails at the chosen size, and the scroll bar."""
-        cell = self.results_pane.view.thumb_size + 2 * ThumbDelegate.PAD + 4
-        return 2 * cell + self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 4
 
     def open_path(self, path: str | None) -> None:
         if path and not desktop.open_path(path):
@@ -410,19 +373,16 @@ class MainWindow(QMainWindow):
 
     # ==== drag and drop onto the window ===========================================================
     def dragEnterEvent(self, e) -> None:
-        paths = dropped_paths(e.mimeData())
-        if any(os.path.isdir(p) or (os.path.isfile(p) and is_image_name(p)) for p in paths):
+        if any(dropped_folders_and_images(e.mimeData())):
             e.acceptProposedAction()
 
     def dragMoveEvent(self, e) -> None:
         self.dragEnterEvent(e)
 
     def dropEvent(self, e) -> None:
-        paths = dropped_paths(e.mimeData())
-        dirs = [p for p in paths if os.path.isdir(p)]
+        dirs, images = dropped_folders_and_images(e.mimeData())
         for d in dirs:
             self.add_folder(d)
-        images = [p for p in paths if os.path.isfile(p) and is_image_name(p)]
         if not dirs and images:
             self.search_like(images[0])
         e.acceptProposedAction()

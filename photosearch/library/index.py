@@ -50,7 +50,8 @@ class IndexReport:
     seconds: float
     images_per_second: float
     cancelled: bool = False
-    missing_folders: list[str] = field(default_factory=list)  # not there (unmounted?): their photos were kept
+    missing_folders: list[str] = field(default_factory=list)  # not there or offline (unmounted?): photos kept
+    unreadable_folders: list[str] = field(default_factory=list)  # could not be listed: their photos were kept
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -74,6 +75,10 @@ class _Ready:
     hash: str | None = None
     meta: object = None
     skip: str | None = None
+    file_fault: bool = True  # the skip is the file's own fault (see queries.put_skip)
+
+
+VANISHED = "vanished: the file was removed during indexing"
 
 
 def default_workers() -> int:
@@ -82,24 +87,31 @@ def default_workers() -> int:
 
 def _prepare(job: _Job, min_side: int, transform) -> _Ready:
     """Runs in a worker thread: never raises, a failure is a skip reason."""
-    from photosearch.imageio import ImageSkip, load_image
+    from photosearch.imageio import ImageMissing, ImageSkip, load_image
 
     try:
-        h = job.hash or content_hash(job.path)
         img, meta = load_image(job.path, min_side=min_side)
-        return _Ready(job, transform(img), h, meta)
+        h = job.hash or content_hash(job.path)
+    except ImageMissing:
+        return _Ready(job, skip=VANISHED, file_fault=False)
     except ImageSkip as e:
-        return _Ready(job, skip=e.reason)
+        return _Ready(job, skip=e.reason, file_fault=e.file_fault)
     except FileNotFoundError:
-        return _Ready(job, skip="vanished: the file was removed during indexing")
+        return _Ready(job, skip=VANISHED, file_fault=False)
     except PermissionError:
-        return _Ready(job, skip="unreadable: permission denied")
+        return _Ready(job, skip="unreadable: permission denied", file_fault=False)
     except OSError as e:
-        return _Ready(job, skip=f"unreadable: {e.strerror or e}")
+        return _Ready(job, skip=f"unreadable: {e.strerror or e}", file_fault=False)
     except MemoryError:
-        return _Ready(job, skip="too large to decode in memory")
+        return _Ready(job, skip="too large to decode in memory", file_fault=False)
     except Exception as e:  # noqa: BLE001 - a hostile file must never stop the run
-        return _Ready(job, skip=f"damaged: {type(e).__name__}: {e}")
+        return _Ready(job, skip=f"damaged: {e}")
+    try:
+        return _Ready(job, transform(img), h, meta)
+    except MemoryError:
+        return _Ready(job, skip="too large to prepare in memory", file_fault=False)
+    except Exception as e:  # noqa: BLE001 - the file decoded: the model's preprocessing failed, not the file
+        return _Ready(job, skip=f"the model could not prepare it: {e}", file_fault=False)
 
 
 def _ensure_model(conn: sqlite3.Connection, model_id: str, dim: int) -> None:
@@ -125,9 +137,24 @@ class Plan:
     walk: WalkResult
 
 
+def offline_folders(conn: sqlite3.Connection, folders: list[str]) -> dict[str, str]:
+    """Library folders that are there but offline (unmounted drive, empty mount point): folder -> why."""
+    from photosearch.library.scan import folder_offline
+
+    devices = sql.folder_devices(conn)
+    with_photos = sql.folders_with_photos(conn)
+    out = {}
+    for f in folders:
+        why = folder_offline(f, devices.get(f), f in with_photos)
+        if why is not None:
+            out[f] = why
+    return out
+
+
 def plan(conn: sqlite3.Connection, model_id: str, folders: list[str], all_folders: list[str]) -> Plan:
-    """Scan the folders and compare with the database: new, changed, moved, deleted and unchanged files."""
-    walk = walk_folders(folders, all_folders)
+    """Scan the folders and compare with the database: new, changed, moved, deleted and unchanged files.
+    Photos under folders that are offline or could not be listed are kept, whatever the scan found."""
+    walk = walk_folders(folders, all_folders, offline_folders(conn, folders))
     present = set(folders) - set(walk.missing_folders)
     photos = sql.photos_by_path(conn)
     with_vec = sql.photo_ids_with_vector(conn, model_id)
@@ -153,16 +180,19 @@ def plan(conn: sqlite3.Connection, model_id: str, folders: list[str], all_folder
                                  hash=row["hash"]))
             continue
         s = skips.get(path)
-        if s is not None and (s["size"], s["mtime_ns"]) == (f.size, f.mtime_ns):
-            continue  # known bad file, unchanged: not retried
+        if (s is not None and s["file_fault"] and (s["model_id"] in (None, model_id))
+                and (s["size"], s["mtime_ns"]) == (f.size, f.mtime_ns)):
+            continue  # known bad file, unchanged, same model: not retried
         new.append(_Job(path, f.folder, f.size, f.mtime_ns, photo_id=None, content_changed=True))
 
     # Rows of present folders that were not found: deleted, or moved (found again by hash below).
-    gone = {p: r for p, r in photos.items() if r["folder"] in present and p not in walk.files}
+    gone = {p: r for p, r in photos.items() if r["folder"] in present and p not in walk.files
+            and not walk.kept(p)}
     new, moves = _find_moves(new, gone, with_vec)
     jobs.extend(new)
     jobs.sort(key=lambda j: j.path)
-    stale_skips = [p for p, s in skips.items() if s["folder"] in present and p not in walk.files]
+    stale_skips = [p for p, s in skips.items() if s["folder"] in present and p not in walk.files
+                   and not walk.kept(p)]
     return Plan(jobs=jobs, unchanged=unchanged, moves=moves, touches=touches, gone=[r["id"] for r in gone.values()],
                 stale_skips=stale_skips, walk=walk)
 
@@ -208,6 +238,7 @@ def apply_plan(conn: sqlite3.Connection, p: Plan) -> None:
             sql.touch_photos(conn, p.touches)
             sql.delete_photos(conn, p.gone)
             sql.delete_skips(conn, p.stale_skips)
+            sql.set_folder_devices(conn, p.walk.devices)
     except sqlite3.Error as e:
         raise LibraryError(f"could not update the library: {e}") from None
 
@@ -316,17 +347,22 @@ def run(conn: sqlite3.Connection, model, folders: list[str], all_folders: list[s
     report = IndexReport(indexed=prog.indexed, unchanged=p.unchanged, moved=len(p.moves), removed=len(p.gone),
                          skipped=prog.skips, seconds=round(seconds, 3),
                          images_per_second=round(prog.indexed / seconds, 2) if seconds > 0 else 0.0,
-                         cancelled=cancelled, missing_folders=list(p.walk.missing_folders))
+                         cancelled=cancelled, missing_folders=list(p.walk.missing_folders),
+                         unreadable_folders=list(p.walk.unreadable_folders))
     yield prog.event("done", None, report)
 
 
 def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: np.ndarray | None,
             failed: list[_Ready]) -> None:
-    """One transaction: the batch's photo rows, their vectors and the skips."""
+    """One transaction: the batch's photo rows, their vectors and the skips. Files of a folder removed from
+    the library since the run started are dropped (checked inside the transaction: no orphans)."""
     now = time.time()
     try:
         with Tx(conn):
+            current = set(sql.folder_paths(conn))
             for i, r in enumerate(batch):
+                if r.job.folder not in current:
+                    continue
                 j, m = r.job, r.meta
                 if j.photo_id is not None and j.content_changed:
                     sql.delete_vectors(conn, j.photo_id)  # every model's vectors are stale
@@ -337,12 +373,43 @@ def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: 
                 sql.delete_skips(conn, [j.path])
             for r in failed:
                 j = r.job
+                if j.folder not in current:
+                    continue
                 # A photo that turned bad (or vanished) must not keep answering searches with old vectors.
                 sql.delete_photo_at(conn, j.path)
-                if r.skip.startswith("vanished"):
+                if r.skip == VANISHED:
                     sql.delete_skips(conn, [j.path])
                 else:
                     sql.put_skip(conn, path=j.path, folder=j.folder, size=j.size, mtime_ns=j.mtime_ns,
-                               reason=r.skip, at=now)
+                               reason=r.skip, at=now, file_fault=r.file_fault, model_id=model_id)
     except sqlite3.Error as e:
         raise LibraryError(f"could not write to the library: {e}") from None
+
+
+MAX_BATCH = 1024
+
+
+def bounded_batch_size(requested: int, input_size: int, available: int | None = None) -> int:
+    """``requested``, lowered so the decoded tensors in flight (about three batches of float32
+    ``3 x input_size^2``, see :func:`embed`) take at most a quarter of the available memory, and at most
+    ``MAX_BATCH``: an oversized ``--batch-size`` slows nothing down by being cut, but could exhaust memory."""
+    if available is None:
+        available = available_memory()
+    per_image = 3 * input_size * input_size * 4
+    fit = max(1, available // 4 // (3 * per_image))
+    return max(1, min(requested, MAX_BATCH, fit))
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (Linux: MemAvailable; elsewhere free pages; 4 GB when unknown)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 4 * 1024**3

@@ -52,9 +52,10 @@ class Library:
         self._text_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
     @classmethod
-    def open(cls, path: str | Path, create: bool = True) -> "Library":
+    def open(cls, path: str | Path, create: bool = True, read_only: bool = False) -> "Library":
+        """``read_only``: for search and status only; works on a read-only mount and writes nothing."""
         path = Path(path).expanduser()
-        return cls(_db.connect(path, create=create), path)
+        return cls(_db.connect(path, create=create, read_only=read_only), path)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -115,11 +116,8 @@ class Library:
         """The library folders and every folder under them that holds indexed photos (with the folders in
         between), sorted: what a folder filter can offer."""
         roots = self.folders()
-        # rtrim(path, <its characters other than the separator>) leaves the parent folder and a separator.
-        parents = self._read("SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM photos", (os.sep,))
         found = set(roots)
-        for (parent,) in parents:
-            d = parent.rstrip(os.sep) or os.sep
+        for d in self._read(sql.photo_parent_folders):
             root = next((r for r in roots if under(d, r)), None)
             while root is not None and d not in found:
                 found.add(d)
@@ -135,14 +133,16 @@ class Library:
 
         if batch_size < 1:
             raise LibraryError("batch size must be at least 1")
-        targets = [self.add_folder(f) for f in folders] if folders else self.folders()
-        if not targets:
-            raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
-        try:
-            yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
-                                  workers=workers, cancel=cancel)
-        except sqlite3.DatabaseError as e:
-            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+        batch_size = _index.bounded_batch_size(batch_size, int(model.config.preprocess.input_size))
+        with _db.IndexLock(self.path):
+            targets = [self.add_folder(f) for f in folders] if folders else self.folders()
+            if not targets:
+                raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
+            try:
+                yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
+                                      workers=workers, cancel=cancel)
+            except sqlite3.DatabaseError as e:
+                raise LibraryError(_db._error_text(self.path, e)) from None
 
     def run_index(self, model, folders=None, *, on_event: Callable[[IndexEvent], None] | None = None,
                   **kw) -> IndexReport:
@@ -228,15 +228,23 @@ class Library:
         """model id -> photos with a vector of it."""
         return self._read(sql.photos_per_model)
 
+    def offline_folders(self) -> dict[str, str]:
+        """Library folders whose photos cannot be reached now (not found, drive not mounted): folder -> why.
+        Their photos stay in the library and in search results."""
+        from photosearch.library.index import offline_folders
+
+        return self._read(offline_folders, self.folders())
+
     def status(self) -> dict:
         folders = self.folders()
         photos = self._read(sql.count_photos)
+        offline = self.offline_folders()
         return {
             "library": str(self.path),
             "photos": photos,
             "models": self.models(),
             "folders": folders,
-            "missing_folders": [f for f in folders if not os.path.isdir(f)],
+            "missing_folders": [f for f in folders if f in offline],
             "skipped": self.skipped(),
         }
 

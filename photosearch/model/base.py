@@ -116,6 +116,26 @@ class EmbeddingModel(nn.Module):
     def device(self) -> torch.device:
         return self.logit_scale.device
 
+    # -- other runtimes for inference (photosearch.model.onnx_backend) ------------------------------
+    def set_tower_runners(self, image: Callable | None = None, text: Callable | None = None) -> None:
+        """Run ``image_features`` / ``text_features`` in ``embed_pixels`` / ``embed_texts`` through these
+        callables (e.g. ONNX Runtime sessions of the same weights) instead of torch; None: torch. A runner is
+        dropped as soon as the weights change (a training step), so it never serves stale weights."""
+        self._runners = {"image": image, "text": text}
+        self._runners_version = self._weights_version()
+
+    def _weights_version(self) -> int:
+        return sum(p._version for p in self.parameters())  # bumped by every in-place update
+
+    def _runner(self, tower: str) -> Callable | None:
+        runners = getattr(self, "_runners", None)
+        if not runners or runners.get(tower) is None:
+            return None
+        if self._weights_version() != self._runners_version:
+            self._runners = None
+            return None
+        return runners[tower]
+
     # -- convenience for inference --------------------------------------------------------------
     def eval_transform(self) -> Callable:
         from photosearch.model.preprocess import eval_transform
@@ -133,9 +153,13 @@ class EmbeddingModel(nn.Module):
         from photosearch.device import autocast
 
         self.eval()
+        runner = self._runner("text")
         out = []
         for i in range(0, len(texts), batch_size):
             tok = {k: v.to(self.device) for k, v in self.tokenize(list(texts[i:i + batch_size])).items()}
+            if runner is not None:
+                out.append(F.normalize(runner(tok["input_ids"], tok["attention_mask"]).float(), dim=-1))
+                continue
             with autocast(self.device):
                 out.append(self.encode_text(tok["input_ids"], tok["attention_mask"]).float().cpu())
         return torch.cat(out) if out else torch.zeros(0, self.embed_dim)
@@ -145,6 +169,9 @@ class EmbeddingModel(nn.Module):
         from photosearch.device import autocast
 
         self.eval()
+        runner = self._runner("image")
+        if runner is not None:
+            return F.normalize(runner(pixels).float(), dim=-1)
         if not getattr(self, "_channels_last", False):
             # NHWC convolutions: 1.5x faster for EfficientNet-Lite0 on this 2-core CPU (benchmarks/bench_embed.py),
             # and the usual win on GPUs. Converted once, outside inference mode: parameters converted inside it

@@ -21,6 +21,8 @@ from photosearch.paths import AppPaths
 
 DEFAULT_MODEL = "starter"
 STARTER_BUILD = 1  # bump when starter.py changes what it builds: stored copies are rebuilt
+# What a model folder that cannot load raises: ours, or the builder's on a config it cannot build.
+_LOAD_ERRORS = (ModelError, RuntimeError, TypeError, ValueError, KeyError, AttributeError)
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -175,7 +177,7 @@ class ModelStore:
         name = self.active()
         try:
             model = self.load(name, device=device, progress=progress)
-        except ModelError as e:
+        except _LOAD_ERRORS as e:
             reason = f"{name} could not be loaded ({e})"
             for other in dict.fromkeys([self._active_state().get("last_good"), DEFAULT_MODEL]):
                 if not other or other == name or (other not in BUILTINS and other not in self.installed()):
@@ -183,7 +185,7 @@ class ModelStore:
                 try:
                     return ActiveLoad(self.load(other, device=device, progress=progress), other,
                                       f"{reason}; using {other}")
-                except ModelError:
+                except _LOAD_ERRORS:
                     continue
             raise
         if self._active_state().get("last_good") != name:

@@ -72,7 +72,7 @@ class FeatureCache:
             path = self.cache_dir / f"{self.key(split, items)}.safetensors"
             if self.dist.main and not (path.is_file() and self._load(split, path)):
                 yield note(f"caching encoder features of {len(items)} {split} images (once; later epochs "
-                           f"reuse them)")
+                           f"reuse them)", done=0, total=len(items))
                 yield from self._compute(split, items, path, cancel, note)
             self.dist.barrier()
             if not self.dist.main and not self._load(split, path):
@@ -115,7 +115,7 @@ class FeatureCache:
                 done += len(pixels)
                 rate = done / max(1e-9, time.monotonic() - t0)
                 yield note(f"caching {split} features: {done}/{len(items)} images", images_per_second=rate,
-                           eta=(len(items) - done) / rate)
+                           eta=(len(items) - done) / rate, done=done, total=len(items))
             for s in range(0, len(texts), 256):
                 _check(cancel)
                 tok = {k: v.to(self.device) for k, v in model.tokenize(texts[s:s + 256]).items()}

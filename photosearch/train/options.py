@@ -131,3 +131,9 @@ class TrainEvent:
     metrics: dict | None = None  # eval object on "eval"
     message: str | None = None
     result: TrainResult | None = None
+    # What a "message" is about, for front ends that word it their own way: "data" (reading captions),
+    # "note" (a remark on the data), "model" (loading the base), "resume", "cache" (the one-time feature pass),
+    # "zero_shot" (evaluating the base before training), "eval" (a validation pass in progress)
+    phase: str | None = None
+    done: int | None = None  # images (or images and captions) done in this phase
+    total: int | None = None

@@ -198,3 +198,15 @@ def set_rng_state(st: dict, device) -> None:
     torch.set_rng_state(st["torch"])
     if device.type == "cuda" and "cuda" in st:
         torch.cuda.set_rng_state(st["cuda"], device)
+
+
+def can_resume(paths: AppPaths, name: str | None) -> bool:
+    """Whether a run called ``name`` was interrupted (cancelled, failed) with a state to continue from; a run
+    that finished all its epochs is not (the CLI can still extend it with ``--resume --epochs N``)."""
+    if not name or not (run_folder(paths, name) / STATE_DIR / RUN_FILE).is_file():
+        return False
+    run = read_run(paths, name)
+    try:
+        return run is not None and int(run["epoch"]) <= int(run["options"]["epochs"])
+    except (KeyError, TypeError, ValueError):
+        return False

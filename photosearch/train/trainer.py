@@ -147,7 +147,7 @@ class _Trainer:
         if run is not None:
             check_resume(run, o, self.name, self.data.fingerprint, self.dist.world)
 
-        yield self.ev("message", message=f"loading base model {o.base}")
+        yield self.ev("message", phase="model", message=f"loading base model {o.base}")
         self.model = load_base(self.store, o, str(self.device))
         self.use_amp = bool(o.amp and self.device.type == "cuda")
         if self.device.type == "cuda":
@@ -159,7 +159,7 @@ class _Trainer:
         torch.manual_seed(o.seed + self.dist.rank)
         if run is not None:
             self._restore(run)
-            yield self.ev("message", epoch=self.progress.start_epoch,
+            yield self.ev("message", epoch=self.progress.start_epoch, phase="resume",
                           message=f"resuming {self.name} at epoch {self.progress.start_epoch}, "
                                   f"batch {self.progress.start_batch}")
         try:
@@ -170,10 +170,11 @@ class _Trainer:
                     batch_size=o.eval_batch_size, num_workers=o.num_workers, use_amp=self.use_amp)
                 yield from self.features.prepare([("train", self.train_items), (self.val_split, self.val_items)],
                                                  self.cancel, lambda msg, **kw: self.ev("message", message=msg,
-                                                                                         **kw))
+                                                                                         phase="cache", **kw))
             if not self.progress.history and o.zero_shot:
-                yield self.ev("message", message=f"zero-shot evaluation of {o.base} on {len(self.val_items)} "
-                                                 f"{self.val_split} images")
+                yield self.ev("message", phase="zero_shot", total=len(self.val_items),
+                              message=f"zero-shot evaluation of {o.base} on {len(self.val_items)} "
+                                      f"{self.val_split} images")
                 metrics = yield from self._evaluate()
                 self.progress.history.append({"epoch": 0, "train_loss": None, "val": metrics, "seconds": 0.0,
                                               "lr": None})
@@ -188,10 +189,10 @@ class _Trainer:
         from photosearch.train.data import load_captions
 
         o = self.o
-        yield self.ev("message", message=f"reading captions in {o.data_dir}")
+        yield self.ev("message", phase="data", message=f"reading captions in {o.data_dir}")
         self.data = load_captions(o.data_dir, o.captions)
         for note in self.data.notes:
-            yield self.ev("message", message=note)
+            yield self.ev("message", phase="note", message=note)
         self.train_items = self.data.split("train", o.max_images)
         self.val_split = "val" if self.data.split("val") else "test"
         self.val_items = self.data.split(self.val_split, o.max_images)
@@ -285,7 +286,8 @@ class _Trainer:
                         img, txt, owner = stop.value
                         break
                     self._check_cancel()
-                    yield self.ev("message", message=f"evaluating: {done}/{total} images and captions")
+                    yield self.ev("message", phase="eval", done=done, total=total,
+                                  message=f"evaluating: {done}/{total} images and captions")
             metrics = eval_object(img, txt, owner, self.val_split, model.model_id)
             metrics.pop("model", None)
         metrics = self.dist.broadcast(metrics)
