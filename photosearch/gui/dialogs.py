@@ -59,10 +59,11 @@ class SettingsDialog(QDialog):
         self.min_score.setSingleStep(0.05)
         self.min_score.setDecimals(2)
         self.min_score.setValue(settings.min_score)
-        self.min_score.setSpecialValueText("off (show everything)")
-        self.min_score.setToolTip("Typed searches hide photos scoring below this; the right value depends on "
-                                  "the model")
-        form.addRow("Minimum score", self.min_score)
+        self.min_score.setSpecialValueText("automatic (per search)")
+        self.min_score.setToolTip("Advanced: a fixed score that typed searches must reach, instead of the "
+                                  "automatic per-search cut (good matches, then weaker ones after a divider). "
+                                  "The right value depends on the model.")
+        form.addRow("Minimum score (override)", self.min_score)
         self.theme = QComboBox()
         for key, label in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
             self.theme.addItem(label, key)

@@ -31,6 +31,7 @@ class Filters:
     folder: str | None = None
     after: str | None = None  # taken on or after this day
     before: str | None = None  # taken on or before this day
+    include_undated: bool = False  # date filters keep photos without a date taken
 
 
 def _section_title(text: str) -> QLabel:
@@ -109,6 +110,10 @@ class FolderSidebar(QWidget):
             # The date under its check box: both keep their whole text in a narrow sidebar.
             lay.addWidget(chk)
             lay.addWidget(de)
+        self.undated_check = QCheckBox("Undated too")
+        self.undated_check.setToolTip("Include undated photos: the date filters also keep photos that have no date taken")
+        self.undated_check.toggled.connect(lambda _v: self.filtersChanged.emit())
+        lay.addWidget(self.undated_check)
         lay.addStretch(1)
 
     # -- folders ------------------------------------------------------------------------------
@@ -214,4 +219,4 @@ class FolderSidebar(QWidget):
         return Filters(folder=self.folder_filter.currentData() or None,
                        after=self.after_date.date().toString("yyyy-MM-dd") if self.after_check.isChecked() else None,
                        before=(self.before_date.date().toString("yyyy-MM-dd") if self.before_check.isChecked()
-                               else None))
+                               else None), include_undated=self.undated_check.isChecked())

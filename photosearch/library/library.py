@@ -14,6 +14,7 @@ import numpy as np
 
 from photosearch.errors import LibraryError
 from photosearch.library import db as _db
+from photosearch.library import browse, feedback, relevance
 from photosearch.library import queries as sql
 from photosearch.library.index import IndexEvent, IndexReport
 from photosearch.library.scan import norm_folder, under
@@ -199,11 +200,46 @@ class Library:
 
     def search(self, model, query: str | None = None, *, like: str | Path | None = None, top_k: int = 50,
                min_score: float | None = None, folder: str | None = None, after: str | None = None,
-               before: str | None = None, types: list[str] | None = None) -> list[SearchHit]:
-        """Best first. ``query`` supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an
-        example image (a library photo or any file); ``min_score`` drops weak matches so a search can find
-        nothing relevant."""
-        q = self.query_vector(model, query, like)
+               before: str | None = None, types: list[str] | None = None, more=(), less=(),
+               only_relevant: bool = False, sort: str = "relevance", group_copies: bool = True,
+               include_undated: bool = False) -> list[SearchHit]:
+        """Best first, each hit marked ``relevant`` by the per-query cut (library/relevance.py). ``query``
+        supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an example image (a library
+        photo or any file); ``more``/``less`` are photos marked more-like / less-like (library/feedback.py);
+        ``min_score`` overrides the cut with a fixed score and drops what is below it; ``only_relevant``
+        keeps the good matches only; ``sort="date"`` orders the good matches newest first; identical files
+        are one hit with ``copies`` (library/browse.py). No query at all lists the library newest first."""
+        typed = bool(query and query.strip()) or like is not None
+        vi, mask = self._filtered(model, folder, after, before, types, include_undated)
+        if not typed and not more:
+            allowed = None if mask is None else vi.ids[:len(vi)][mask]
+            return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
+        q = self.query_vector(model, query, like) if typed else None
+        kind = relevance.query_kind(bool(query and query.strip()), like is not None or bool(more))
+        more_v = [self._image_vector(model, p) for p in more]
+        less_v = [self._image_vector(model, p) for p in less]
+        all_scores = vi.scores(q) if q is not None else None
+        less_s = [vi.scores(v) for v in less_v]
+        if more_v or less_v:
+            all_scores = feedback.adjust(all_scores, [vi.scores(v) for v in more_v], less_s)
+        # The cut comes from the whole library's scores, never just the filtered ones.
+        threshold = min_score if min_score is not None else relevance.cut(
+            all_scores, relevance.load_calibration(model).rule(kind), kind).threshold
+        all_scores = feedback.drop_marked(all_scores, less_s)
+        # Ask for more than top_k: copies fold together and rows deleted since the matrix was loaded drop out.
+        ids, scores = vi.top_k(q if q is not None else more_v[0], 2 * top_k + 8, mask,
+                               min_score if min_score is not None else threshold if only_relevant else None,
+                               scores=all_scores)
+        # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
+        try:
+            return browse.make_hits(self.conn, [int(i) for i in ids], scores, threshold, top_k, sort, group_copies)
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+        except ValueError as e:
+            raise QueryError(str(e)) from None
+
+    def _filtered(self, model, folder=None, after=None, before=None, types=None, include_undated=False):
+        """The model's vectors and the mask of rows passing the filters (None: no filter)."""
         after_s = parse_date(after) if after else None
         before_s = parse_date(before, end=True) if before else None
         formats = parse_types(types)
@@ -211,20 +247,35 @@ class Library:
             vi = vectors_for(self.conn, self._key, model.config.model_id, int(model.config.embed_dim))
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
-        mask = vi.filter_mask(after_s, before_s, formats)
+        mask = vi.filter_mask(after_s, before_s, formats, include_undated)
         if folder:
-            lo, hi = folder_range(folder)
-            inside = np.asarray(self._read(sql.photo_ids_in_range, lo, hi), dtype=np.int64)
-            m = np.isin(vi.ids[:len(vi)], inside)
+            m = self._folder_mask(vi, folder)
             mask = m if mask is None else mask & m
-        # Ask for a few more than top_k: rows deleted since the matrix was loaded are dropped below.
-        ids, scores = vi.top_k(q, top_k + 8, mask, min_score)
-        id_list = [int(i) for i in ids]
-        paths = self._read(sql.paths_of, id_list)
-        # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
-        hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6)) for i, s in zip(id_list, scores)
-                if i in paths]
-        return hits[:top_k]
+        return vi, mask
+
+    def _folder_mask(self, vi, folder: str) -> np.ndarray:
+        lo, hi = folder_range(folder)
+        inside = np.asarray(self._read(sql.photo_ids_in_range, lo, hi), dtype=np.int64)
+        return np.isin(vi.ids[:len(vi)], inside)
+
+    def why_empty(self, model, folder: str | None = None, after: str | None = None, before: str | None = None,
+                  types: list[str] | None = None, include_undated: bool = False) -> str | None:
+        """When a search found nothing: which filter did it, in one sentence (None if none explains it)."""
+        vi, _ = self._filtered(model)
+        n = len(vi)
+        counts: dict[str, int] = {}
+        if folder:
+            counts[f"under {folder}"] = int(self._folder_mask(vi, folder).sum())
+        if after:
+            counts[f"taken on or after {after}"] = int(vi.filter_mask(parse_date(after), None, None,
+                                                                      include_undated).sum())
+        if before:
+            counts[f"taken on or before {before}"] = int(vi.filter_mask(None, parse_date(before, end=True), None,
+                                                                        include_undated).sum())
+        if types:
+            counts[f"of type {', '.join(types)}"] = int(vi.filter_mask(None, None, parse_types(types)).sum())
+        undated = int(np.isnat(vi.taken[:n]).sum())
+        return browse.why_empty(n, counts, undated, include_undated)
 
     # -- information -------------------------------------------------------------------------------------
     def skipped(self) -> list[dict]:

@@ -74,6 +74,7 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
             raise ModelError(f"{path} has no {WEIGHTS_FILE}")
         state = safe_torch_load(pickles[0])
     model = build_model(config, load_pretrained=False, folder=path)
+    model.checkpoint_folder = path  # where per-model files live (e.g. the relevance calibration.json)
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ModelError(f"weights in {path} do not fit its config "
