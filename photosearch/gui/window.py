@@ -447,6 +447,7 @@ class MainWindow(QMainWindow):
         dlg = SettingsDialog(self, self.paths, self.settings, current_model=self.model_name, thumbs=self.thumbs,
                              folders=self.folders())
         dlg.modelChosen.connect(self.use_model)
+        dlg.finetuneRequested.connect(self.open_finetune)
         dlg.reindexRequested.connect(lambda: self.start_indexing())
         dlg.addFolderRequested.connect(self.choose_folder)
         dlg.removeFolderRequested.connect(self.remove_folder)
@@ -454,10 +455,12 @@ class MainWindow(QMainWindow):
         dlg.searchSettingsChanged.connect(self.search_bar.schedule)
         self._show_dialog("settings", dlg)
 
-    def open_finetune(self) -> None:
+    def open_finetune(self, base: str | None = None) -> None:
         from photosearch.gui.finetune import FineTuneDialog
 
         dlg = FineTuneDialog(self, self.paths, self.settings)
+        if base:
+            dlg.base.setEditText(base)  # selected once the dialog's model list arrives
         dlg.useModel.connect(self.use_model)
         self._show_dialog("finetune", dlg)
 

@@ -118,7 +118,8 @@ class Library:
         between), sorted: what a folder filter can offer."""
         roots = self.folders()
         found = set(roots)
-        for d in self._read(sql.photo_parent_folders):
+        for parent in self._read(sql.photo_parent_folders, os.sep):
+            d = parent.rstrip(os.sep) or os.sep
             root = next((r for r in roots if under(d, r)), None)
             while root is not None and d not in found:
                 found.add(d)
@@ -134,7 +135,13 @@ class Library:
 
         if batch_size < 1:
             raise LibraryError("batch size must be at least 1")
-        batch_size = _index.bounded_batch_size(batch_size, int(model.config.preprocess.input_size))
+        pre = model.config.preprocess
+        if not (int(pre.input_size) >= 1 and float(pre.crop_pct) > 0):
+            from photosearch.errors import ModelError
+
+            raise ModelError(f"the model {model.config.model_id!r} has an unusable configuration: input size "
+                             f"{pre.input_size}, crop {pre.crop_pct}; fix its config.json or choose another model")
+        batch_size = _index.bounded_batch_size(batch_size, int(pre.input_size))
         with _db.IndexLock(self.path):
             targets = [self.add_folder(f) for f in folders] if folders else self.folders()
             if not targets:

@@ -44,10 +44,6 @@ def save_checkpoint(model, folder: str | os.PathLike, record: dict[str, Any] | N
     return folder
 
 
-# Kept for photosearch.train.trainer until it imports weights.dedupe_shared (the lead fixes it at merge).
-_dedupe_shared = dedupe_shared
-
-
 def read_config(folder: Path) -> ModelConfig:
     cfg_path = folder / CONFIG_FILE
     if not cfg_path.is_file():
