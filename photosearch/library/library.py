@@ -53,9 +53,10 @@ class Library:
         self._text_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
     @classmethod
-    def open(cls, path: str | Path, create: bool = True) -> "Library":
+    def open(cls, path: str | Path, create: bool = True, read_only: bool = False) -> "Library":
+        """``read_only``: for search and status only; works on a read-only mount and writes nothing."""
         path = Path(path).expanduser()
-        return cls(_db.connect(path, create=create), path)
+        return cls(_db.connect(path, create=create, read_only=read_only), path)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -285,15 +286,23 @@ class Library:
         """model id -> photos with a vector of it."""
         return self._read(sql.photos_per_model)
 
+    def offline_folders(self) -> dict[str, str]:
+        """Library folders whose photos cannot be reached now (not found, drive not mounted): folder -> why.
+        Their photos stay in the library and in search results."""
+        from photosearch.library.index import offline_folders
+
+        return self._read(offline_folders, self.folders())
+
     def status(self) -> dict:
         folders = self.folders()
         photos = self._read(sql.count_photos)
+        offline = self.offline_folders()
         return {
             "library": str(self.path),
             "photos": photos,
             "models": self.models(),
             "folders": folders,
-            "missing_folders": [f for f in folders if not os.path.isdir(f)],
+            "missing_folders": [f for f in folders if f in offline],
             "skipped": self.skipped(),
         }
 
