@@ -56,8 +56,9 @@ class FolderState:
 
 @dataclass
 class WatchEvent:
-    """One thing the watcher did: ``kind`` "batch" (an incremental index ran; ``report`` says what changed)
-    or "folders" (a folder's state changed; ``folders`` lists every folder's state)."""
+    """One thing the watcher did: ``kind`` "batch" (an incremental index ran; ``report`` says what changed),
+    "changes" (a batch is ready but ``index=False``: the caller indexes) or "folders" (a folder's state
+    changed; ``folders`` lists every folder's state)."""
 
     kind: str
     folders: list[FolderState] = field(default_factory=list)
@@ -217,11 +218,13 @@ class _Watches:
 def watch(library_path: str | Path, model, folders: list[str] | None = None, *,
           cancel: threading.Event, settle: float = 1.0, max_wait: float = 30.0, poll_interval: float = 30.0,
           force_polling: bool = False, catch_up: bool = True, batch_size: int = 32,
-          tick: float = 0.2) -> Iterator[WatchEvent]:
+          tick: float = 0.2, index: bool = True) -> Iterator[WatchEvent]:
     """Watch ``folders`` (default: every library folder) until ``cancel`` is set, indexing changes in batches.
 
     ``catch_up`` first runs one incremental index, for what changed while nobody watched. Yields a "folders"
     event at the start and whenever a folder's state changes, and a "batch" event after each index run.
+    With ``index=False`` (``model`` may be None) it indexes nothing and yields a "changes" event when a batch
+    is ready instead: the window hands those to its own single library writer.
     """
     from photosearch.library import Library
 
@@ -267,6 +270,10 @@ def watch(library_path: str | Path, model, folders: list[str] | None = None, *,
                 states.pop(gone, None)
             targets = sorted({root for root in batch.values() if root in states and states[root].mode != OFFLINE})
             if not targets:
+                continue
+            if not index:
+                yield WatchEvent("changes", folders=list(states.values()), changed=len(batch),
+                                 waited=time.monotonic() - first)
                 continue
             try:
                 t0 = time.monotonic()
