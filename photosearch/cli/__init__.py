@@ -17,7 +17,8 @@ from photosearch import __version__
 from photosearch.errors import Cancelled, PhotoSearchError
 
 # Modules that add sub-commands; each has register(subparsers).
-COMMAND_MODULES = ("photosearch.cli.models_cmd", "photosearch.cli.library_cmd", "photosearch.cli.train_cmd")
+COMMAND_MODULES = ("photosearch.cli.models_cmd", "photosearch.cli.library_cmd", "photosearch.cli.train_cmd",
+                   "photosearch.cli.text_cmd")
 
 
 class Context:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
@@ -17,11 +18,16 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--batch-size", type=_positive, default=32, metavar="N")
     p.add_argument("--workers", type=_positive, default=None, metavar="N", help="decoding threads")
+    p.add_argument("--text", action=argparse.BooleanOptionalAction, default=None,
+                   help="then read the words in the photos (default: the library's setting, on unless turned "
+                        "off; `photosearch text --disable`)")
     add_json(p)
     p.set_defaults(handler=cmd_index)
 
     p = sub.add_parser("search", help="find photos by a sentence and/or an example image")
-    p.add_argument("query", nargs="?", metavar="QUERY", help='words; "cat + snow - indoor" adds and subtracts')
+    p.add_argument("query", nargs="?", metavar="QUERY", help='words; "cat + snow - indoor" adds and subtracts; '
+                                                             'photos whose text holds the words come first; '
+                                                             'text:"wifi" searches the text only')
     p.add_argument("--like", metavar="IMAGE", help="an example image (in the library or any file)")
     p.add_argument("--top", type=_positive, default=20, metavar="K")
     p.add_argument("--min-score", type=float, default=None, metavar="S", help="drop matches scoring below S")
@@ -77,13 +83,15 @@ class ProgressBar:
             print(f"skipped {s['path']}: {s['reason']}", file=self.stream)
         if ev.phase == "scan":
             line = "scanning folders..." if not ev.total else f"{ev.total} photos to index"
-        elif ev.phase == "embed":
+        elif ev.phase == "text" and not ev.total:
+            return
+        elif ev.phase in ("embed", "text"):
             if now - self._last < 0.1 and ev.done < ev.total:
                 return
             frac = ev.done / ev.total if ev.total else 1.0
             fill = int(frac * self.width)
-            line = (f"[{'#' * fill}{'.' * (self.width - fill)}] {ev.done}/{ev.total} "
-                    f"{ev.rate:.1f} img/s  ETA {format_duration(ev.eta)}")
+            line = (f"{'text ' if ev.phase == 'text' else ''}[{'#' * fill}{'.' * (self.width - fill)}] "
+                    f"{ev.done}/{ev.total} {ev.rate:.1f} img/s  ETA {format_duration(ev.eta)}")
         else:
             self._clear()
             return
@@ -105,21 +113,39 @@ def cmd_index(ctx) -> int:
     model = ctx.load_model()
     quiet = ctx.json or getattr(ctx.args, "quiet", False)
     cancel = threading.Event()
+    text_report = None
     with _open(ctx) as lib:
+        from photosearch.library import textindex
+
+        text = textindex.enabled(lib.conn) if ctx.args.text is None else ctx.args.text
         bar = None if quiet else ProgressBar()
+
+        def on_event(ev):
+            nonlocal text_report
+            if getattr(ev, "text_report", None) is not None:
+                text_report = ev.text_report
+            if bar is not None:
+                bar(ev)
+
         try:
-            report = lib.run_index(model, ctx.args.paths or None, on_event=bar, batch_size=ctx.args.batch_size,
-                                   workers=ctx.args.workers, cancel=cancel)
+            report = lib.run_index(model, ctx.args.paths or None, on_event=on_event, batch_size=ctx.args.batch_size,
+                                   workers=ctx.args.workers, cancel=cancel, text=text)
         finally:
             if bar is not None:
                 bar._clear()
     d = report.to_dict()
+    if text_report is not None:
+        d["text"] = text_report.to_dict()
 
     def human(r):
         lines = [f"indexed {r['indexed']}, unchanged {r['unchanged']}, moved {r['moved']}, removed {r['removed']}, "
                  f"skipped {len(r['skipped'])} in {r['seconds']:.1f} s ({r['images_per_second']:.1f} img/s)"]
         for f in r["missing_folders"]:
             lines.append(f"folder not found (its photos are kept): {f}")
+        if r.get("text"):
+            t = r["text"]
+            lines.append(f"text: read {t['read']} photos, {t['with_text']} with text, in {t['seconds']:.1f} s "
+                         f"({t['images_per_second']:.1f} img/s)")
         return "\n".join(lines)
 
     ctx.emit(d, human)
@@ -145,8 +171,9 @@ def cmd_search(ctx) -> int:
                                   folder=a.folder, after=a.after, before=a.before, types=a.types)
             except PhotoSearchError:
                 raise
-    rows = [{"path": h.path, "score": h.score} for h in hits]
-    ctx.emit(rows, lambda rs: "\n".join(f"{r['score']:.3f}  {r['path']}" for r in rs) if rs
+    rows = [{"path": h.path, "score": h.score, "text_match": h.text_match, "snippet": h.snippet} for h in hits]
+    ctx.emit(rows, lambda rs: "\n".join(f"{r['score']:.3f}  {r['path']}"
+                                         + (f"  [text: {r['snippet']}]" if r["text_match"] else "") for r in rs) if rs
              else "nothing relevant found")
     return 0
 

@@ -114,9 +114,11 @@ class Library:
 
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
-              cancel: threading.Event | None = None) -> Iterator[IndexEvent]:
-        """Generator of progress events; the last has phase "done" and ``.report``. Folders given are added
-        to the library first; without them every library folder is indexed."""
+              cancel: threading.Event | None = None, text: bool = False, ocr=None) -> Iterator[IndexEvent]:
+        """Generator of progress events; the visual pass ends with phase "done" and ``.report``. Folders given
+        are added to the library first; without them every library folder is indexed. ``text=True`` then
+        reads the words in the photos (``ocr``: an :class:`~photosearch.ocr.OcrEngine`), yielding
+        :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done")."""
         from photosearch.library import index as _index
 
         if batch_size < 1:
@@ -129,6 +131,19 @@ class Library:
                                   workers=workers, cancel=cancel)
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+        if text and not (cancel is not None and cancel.is_set()):
+            yield from self.read_text(ocr, cancel=cancel)
+
+    def read_text(self, ocr=None, *, batch_size: int = 8,
+                  cancel: threading.Event | None = None) -> Iterator["TextEvent"]:
+        """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read."""
+        from photosearch.library import textindex
+        from photosearch.ocr import OcrEngine
+
+        try:
+            yield from textindex.run(self.conn, ocr or OcrEngine(), batch_size=batch_size, cancel=cancel)
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
 
     def run_index(self, model, folders=None, *, on_event: Callable[[IndexEvent], None] | None = None,
                   **kw) -> IndexReport:
@@ -136,7 +151,7 @@ class Library:
         for ev in self.index(model, folders, **kw):
             if on_event is not None:
                 on_event(ev)
-            if ev.report is not None:
+            if getattr(ev, "report", None) is not None:
                 report = ev.report
         return report
 
@@ -184,7 +199,13 @@ class Library:
         """Best first. ``query`` supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an
         example image (a library photo or any file); ``min_score`` drops weak matches so a search can find
         nothing relevant."""
-        q = self.query_vector(model, query, like)
+        from photosearch.library import textindex
+
+        tq = textindex.parse_text_query(query) if query and query.strip() else None
+        visual = tq.visual if tq is not None else None
+        q = self.query_vector(model, visual, like) if visual or like is not None else None
+        if q is None and (tq is None or not tq.fts):
+            raise QueryError("empty query: give words, an example image, or both")
         after_s = parse_date(after) if after else None
         before_s = parse_date(before, end=True) if before else None
         formats = parse_types(types)
@@ -200,16 +221,19 @@ class Library:
             m = np.isin(vi.ids[:len(vi)], inside)
             mask = m if mask is None else mask & m
         # Ask for a few more than top_k: rows deleted since the matrix was loaded are dropped below.
-        ids, scores = vi.top_k(q, top_k + 8, mask, min_score)
+        ids, scores = vi.top_k(q, top_k + 8, mask, min_score) if q is not None else (np.zeros(0, np.int64),
+                                                                                      np.zeros(0, np.float32))
+        merged = textindex.lift(self.conn, tq, vi, q, mask, ids, scores, top_k + 8) if tq is not None else \
+            [(int(i), float(s), None) for i, s in zip(ids, scores)]
         paths: dict[int, str] = {}
-        id_list = [int(i) for i in ids]
+        id_list = [i for i, _, _ in merged]
         for i in range(0, len(id_list), 900):
             chunk = id_list[i:i + 900]
             paths.update(self._read(f"SELECT id, path FROM photos WHERE id IN ({', '.join('?' * len(chunk))})",
                                     chunk))
         # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
-        hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6)) for i, s in zip(id_list, scores)
-                if i in paths]
+        hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6), snip is not None, snip)
+                for i, s, snip in merged if i in paths]
         return hits[:top_k]
 
     # -- information -------------------------------------------------------------------------------------

@@ -22,7 +22,9 @@ from photosearch.errors import PhotoSearchError
 @dataclass
 class SearchHit:
     path: str
-    score: float  # cosine similarity between the query and the photo, -1..1
+    score: float  # cosine similarity between the query and the photo, -1..1 (1.0 for a text-only match)
+    text_match: bool = False  # the photo's recognised text holds the query's words (library/textindex.py)
+    snippet: str | None = None  # the matching text, matched words in [brackets]
 
 
 class QueryError(PhotoSearchError):

@@ -1,0 +1,302 @@
+"""Words in photos: the text pass over the library, its storage and the text side of search.
+
+Storage (schema version 2, library/db.py): ``photo_text`` holds one row per photo that was read (its lines
+with boxes and confidence as JSON, the joined text, the content hash and engine it was read with) and the
+FTS5 table ``photo_text_fts`` indexes the text (unicode61, diacritics removed, prefix indexes for 2 and 3
+characters), kept in step by triggers. A photo whose content or engine changed is read again.
+
+The text pass is separate from the visual index: it runs after it (``Library.index(text=True)``), reads
+only photos the visual index already holds, and commits one transaction per batch of photos, so a killed
+run keeps every finished batch and the next run goes on from there.
+
+Search: :func:`parse_text_query` splits a typed query into what the visual model ranks by and an FTS5
+expression; :func:`lift` puts photos whose text matches first and marks them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+import time
+import unicodedata
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Iterator
+
+import numpy as np
+
+from photosearch.errors import LibraryError
+from photosearch.library.db import Tx
+
+SETTING_KEY = "text_pass"  # meta: '1' (default) reads text while indexing, '0' does not
+MAX_TEXT_MATCHES = 1000  # a common word lifts at most this many photos (best BM25 first)
+SNIPPET_MARKS = ("[", "]")  # around matched words in ``SearchHit.snippet``
+
+# Words a sentence-style query carries that say nothing about the text in a photo.
+_STOPWORDS = frozenset("""a an and are as at be by for from has have i in is it its my of on or photo photos
+picture pictures image images the that this to was were with""".split())
+
+
+# -- the setting -----------------------------------------------------------------------------------------
+def enabled(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (SETTING_KEY,)).fetchone()
+    return row is None or row[0] != "0"
+
+
+def set_enabled(conn: sqlite3.Connection, on: bool) -> None:
+    with Tx(conn):
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (SETTING_KEY, "1" if on else "0"))
+
+
+# -- the text pass ---------------------------------------------------------------------------------------
+@dataclass
+class TextReport:
+    read: int  # photos read in this run
+    with_text: int  # of those, photos where some text was found
+    failed: int  # could not be decoded (kept as read, with the reason, until the file changes)
+    remaining: int  # still to read (cancelled)
+    seconds: float
+    images_per_second: float
+    cancelled: bool = False
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class TextEvent:
+    phase: str  # "text" while reading, "text-done" at the end (``text_report`` set)
+    done: int
+    total: int
+    with_text: int
+    rate: float  # photos/s over this run
+    eta: float | None
+    current: str | None
+    text_report: TextReport | None = None
+    new_skips: list = field(default_factory=list)  # IndexEvent-compatible for progress displays
+
+
+def pending(conn: sqlite3.Connection, engine_id: str) -> list[tuple[int, str, str]]:
+    """(photo_id, path, hash) of photos not read yet, changed since, or read with another engine."""
+    return conn.execute("SELECT p.id, p.path, p.hash FROM photos p LEFT JOIN photo_text t ON t.photo_id = p.id "
+                        "WHERE t.photo_id IS NULL OR t.hash != p.hash OR t.engine != ? ORDER BY p.id",
+                        (engine_id,)).fetchall()
+
+
+def _read_one(engine, path: str):
+    """Runs in the decode thread for the image, then OCR on the caller: never raises for a bad file."""
+    from photosearch.imageio import ImageSkip
+    from photosearch.ocr import load_for_ocr
+
+    try:
+        return load_for_ocr(path, engine.settings.max_side), None
+    except ImageSkip as e:
+        return None, e.reason
+    except MemoryError:
+        return None, "too large to decode in memory"
+    except Exception as e:  # noqa: BLE001 - a hostile file must never stop the run
+        return None, f"damaged: {type(e).__name__}: {e}"
+
+
+def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
+        cancel: threading.Event | None = None) -> Iterator[TextEvent]:
+    """Read every pending photo; one transaction per ``batch_size`` photos."""
+    t0 = time.perf_counter()
+    todo = pending(conn, engine.engine_id)
+    total = len(todo)
+    done = with_text = failed = 0
+    yield TextEvent("text", 0, total, 0, 0.0, None, None)
+    rows: list[tuple] = []
+    cancelled = False
+    # One thread decodes the next photo while ONNX Runtime reads the current one.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="photosearch-ocr-decode")
+    try:
+        futs = [pool.submit(_read_one, engine, p) for _, p, _ in todo[:2]]
+        for i, (pid, path, h) in enumerate(todo):
+            if cancel is not None and cancel.is_set():
+                cancelled = True
+                break
+            loaded, err = futs[i].result()
+            futs[i] = None
+            if i + 2 < total:
+                futs.append(pool.submit(_read_one, engine, todo[i + 2][1]))
+            lines = []
+            if loaded is not None:
+                img, scale, _ = loaded
+                try:
+                    lines = engine.read(img)
+                except Exception as e:  # noqa: BLE001 - ONNX Runtime failing on one odd image
+                    err = f"could not be read: {type(e).__name__}: {e}"
+                for ln in lines:
+                    ln.box = [[round(x * scale), round(y * scale)] for x, y in ln.box]
+            failed += err is not None
+            with_text += bool(lines)
+            rows.append((pid, h, engine.engine_id, "\n".join(ln.text for ln in lines),
+                         json.dumps([ln.to_dict() for ln in lines], ensure_ascii=False), err, time.time()))
+            done += 1
+            if len(rows) >= batch_size or done == total:
+                _commit(conn, rows)
+                rows = []
+                el = time.perf_counter() - t0
+                rate = done / el if el > 0 else 0.0
+                yield TextEvent("text", done, total, with_text, rate,
+                                (total - done) / rate if rate > 0 else None, path)
+        if rows:  # cancelled mid-batch: what was read is kept
+            _commit(conn, rows)
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    el = time.perf_counter() - t0
+    report = TextReport(read=done, with_text=with_text, failed=failed, remaining=total - done,
+                        seconds=round(el, 3), images_per_second=round(done / el, 2) if el > 0 else 0.0,
+                        cancelled=cancelled)
+    yield TextEvent("text-done", done, total, with_text, done / el if el > 0 else 0.0, 0.0, None, report)
+
+
+def _commit(conn: sqlite3.Connection, rows: list[tuple]) -> None:
+    try:
+        with Tx(conn):
+            for r in rows:
+                # A photo removed (or re-indexed with new content) meanwhile: skipped, read again next time.
+                conn.execute("INSERT INTO photo_text (photo_id, hash, engine, text, lines, error, read_at) "
+                             "SELECT ?, ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM photos WHERE id = ?) "
+                             "ON CONFLICT(photo_id) DO UPDATE SET hash = excluded.hash, engine = excluded.engine, "
+                             "text = excluded.text, lines = excluded.lines, error = excluded.error, "
+                             "read_at = excluded.read_at", (*r, r[0]))
+    except sqlite3.Error as e:
+        raise LibraryError(f"could not write to the library: {e}") from None
+
+
+def stored_lines(conn: sqlite3.Connection, path: str) -> list[dict] | None:
+    """The lines read in a library photo, or None when it was not read (yet)."""
+    row = conn.execute("SELECT t.lines FROM photo_text t JOIN photos p ON p.id = t.photo_id WHERE p.path = ?",
+                       (path,)).fetchone()
+    return None if row is None else json.loads(row[0])
+
+
+def counts(conn: sqlite3.Connection) -> dict:
+    read, with_text = conn.execute("SELECT count(*), count(NULLIF(text, '')) FROM photo_text").fetchone()
+    return {"read": read, "with_text": with_text}
+
+
+# -- queries ---------------------------------------------------------------------------------------------
+@dataclass
+class TextQuery:
+    visual: str | None  # what the visual model ranks by; None: the query is text only
+    fts: str | None  # FTS5 MATCH expression; None: nothing to look for in the text
+    only: bool  # results must match the text (a text:"..." clause was given)
+    words: list[str] = field(default_factory=list)  # folded words/phrases, for highlighting
+
+
+_TEXT_CLAUSE = re.compile(r'\btext:\s*(?:"([^"]*)"?|(\S+))', re.I)
+_QUOTED = re.compile(r'"([^"]*)"')
+_WORD = re.compile(r"[^\W_]+\*?")  # unicode61 splits on everything that is not a letter or digit
+
+
+def fold(s: str) -> str:
+    """Case and diacritics folded as the FTS tokenizer does ("Café" -> "cafe")."""
+    s = unicodedata.normalize("NFKD", s)
+    return "".join(c for c in s if not unicodedata.combining(c)).casefold()
+
+
+def _fts_terms(text: str, drop_stopwords: bool) -> tuple[list[str], list[str]]:
+    """FTS5 terms (quoted phrases, words, ``word*`` prefixes) and their folded words."""
+    terms, words = [], []
+    for phrase in _QUOTED.findall(text):
+        toks = [t.rstrip("*") for t in _WORD.findall(phrase)]
+        if toks:
+            terms.append('"' + " ".join(toks) + '"')
+            words.append(fold(" ".join(toks)))
+    for tok in _WORD.findall(_QUOTED.sub(" ", text)):
+        star = tok.endswith("*")
+        w = tok.rstrip("*")
+        if not w or (drop_stopwords and not star and fold(w) in _STOPWORDS):
+            continue
+        terms.append(f'"{w}"' + ("*" if star else ""))
+        words.append(fold(w))
+    return terms, words
+
+
+def parse_text_query(query: str) -> TextQuery:
+    """``text:"wifi"`` (or ``text:wifi``) -> text only; ``beach text:sunset`` -> the visual ranking of "beach"
+    among photos whose text says "sunset"; any other query -> visual ranking, photos whose text holds all of
+    its words (stopwords aside; ``"quoted phrases"`` as phrases; ``word*`` as a prefix) lifted."""
+    clauses = [(m.group(1) if m.group(1) is not None else m.group(2)) for m in _TEXT_CLAUSE.finditer(query)]
+    rest = _TEXT_CLAUSE.sub(" ", query).strip()
+    if clauses:
+        terms, words = [], []
+        for c in clauses:
+            t, w = _fts_terms(f'"{c}"' if " " in c.strip() else c, drop_stopwords=False)
+            terms += t
+            words += w
+        visual = rest.replace('"', " ").strip() or None
+        return TextQuery(visual, " AND ".join(terms) or None, True, words)
+    from photosearch.library.search import parse_query
+
+    positive = " ".join(t for w, t in parse_query(rest) if w > 0) if rest else ""
+    terms, words = _fts_terms(positive, drop_stopwords=True)
+    visual = re.sub(r"(?<=[^\W\d_])\*(?=\s|$)", "", _QUOTED.sub(lambda m: m.group(1), rest)).strip() or None
+    return TextQuery(visual, " AND ".join(terms) or None, False, words)
+
+
+def text_matches(conn: sqlite3.Connection, fts: str, limit: int = MAX_TEXT_MATCHES) -> dict[int, str]:
+    """photo_id -> snippet, best BM25 first."""
+    a, b = SNIPPET_MARKS
+    try:
+        rows = conn.execute("SELECT rowid, snippet(photo_text_fts, 0, ?, ?, '…', 12) FROM photo_text_fts "
+                            "WHERE photo_text_fts MATCH ? ORDER BY rank LIMIT ?", (a, b, fts, limit)).fetchall()
+    except sqlite3.OperationalError:  # an expression FTS5 cannot parse finds nothing rather than failing
+        return {}
+    return {int(r[0]): " ".join((r[1] or "").split()) for r in rows}
+
+
+def lift(conn: sqlite3.Connection, tq: TextQuery, vi, q: np.ndarray | None, mask: np.ndarray | None,
+         ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float, str | None]]:
+    """Merge the visual top-K (``ids``, ``scores``) with the photos whose text matches ``tq``: text matches
+    first (by visual score, or by BM25 without a visual query), marked by their snippet, then the rest.
+    ``mask`` (the search's filters over ``vi``'s rows) applies to text matches too. (id, score, snippet)."""
+    visual = [(int(i), float(s), None) for i, s in zip(ids, scores)]
+    if not tq.fts:
+        return visual[:k]
+    matches = text_matches(conn, tq.fts)
+    if not matches:
+        return [] if tq.only else visual[:k]
+    n = len(vi)
+    mids = np.fromiter(matches, dtype=np.int64, count=len(matches))
+    rows = np.flatnonzero(np.isin(vi.ids[:n], mids))
+    if mask is not None:
+        rows = rows[mask[rows]]
+    if q is not None:
+        row_scores = vi.matrix[rows] @ q.astype(np.float32)
+        order = np.argsort(-row_scores, kind="stable")
+        lifted = [(int(vi.ids[rows[j]]), float(row_scores[j]), matches[int(vi.ids[rows[j]])]) for j in order]
+    else:
+        in_vi = set(vi.ids[rows].tolist())
+        allowed = in_vi if mask is not None else None
+        lifted = [(pid, 1.0, snip) for pid, snip in matches.items() if allowed is None or pid in allowed]
+    if tq.only:
+        return lifted[:k]
+    seen = {pid for pid, _, _ in lifted}
+    return (lifted + [h for h in visual if h[0] not in seen])[:k]
+
+
+def highlight_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
+    """(start, end) character spans in ``text`` where a query word (folded, see :func:`fold`) starts a word;
+    for the GUI's highlighting. Folding keeps one character per character for Latin scripts."""
+    if not words or not text:
+        return []
+    folded = []
+    index = []  # folded position -> original position
+    for i, c in enumerate(text):
+        f = fold(c)
+        folded.append(f)
+        index.extend([i] * len(f))
+    ft = "".join(folded)
+    spans = []
+    for w in sorted(set(words), key=len, reverse=True):
+        for m in re.finditer(r"(?<![^\W_])" + re.escape(w), ft):
+            s, e = index[m.start()], index[m.end() - 1] + 1
+            if not any(s < b and a < e for a, b in spans):
+                spans.append((s, e))
+    return sorted(spans)
