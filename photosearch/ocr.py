@@ -75,12 +75,18 @@ def bundled_models() -> dict[str, Path]:
 
 
 class OcrEngine:
-    """``engine.read(pil_image) -> [TextLine]``. Thread use: one ``read`` at a time per engine (a lock)."""
+    """``engine.read(pil_image) -> [TextLine]``. Thread use: any thread; reads run one at a time.
 
-    def __init__(self, settings: OcrSettings | None = None):
+    ``background=True`` (the library's text pass): the models load and run on the engine's own thread at
+    low CPU priority (Linux: nice 19 for that thread and the ONNX Runtime threads it starts), so the text
+    pass takes the CPU only when indexing, searching or the GUI leave it idle (benchmarks/bench_text.py)."""
+
+    def __init__(self, settings: OcrSettings | None = None, *, background: bool = False):
         self.settings = settings or OcrSettings()
+        self.background = background
         self._ocr = None
         self._lock = threading.Lock()
+        self._pool = None
 
     @property
     def engine_id(self) -> str:
@@ -111,7 +117,15 @@ class OcrEngine:
         import numpy as np
 
         with self._lock:
-            out = self._engine()(image)
+            if self.background:
+                if self._pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    self._pool = ThreadPoolExecutor(1, thread_name_prefix="photosearch-ocr",
+                                                    initializer=_lower_thread_priority)
+                out = self._pool.submit(lambda: self._engine()(image)).result()
+            else:
+                out = self._engine()(image)
         if getattr(out, "txts", None) is None or getattr(out, "boxes", None) is None:
             return []
         lines = []
@@ -133,9 +147,25 @@ class OcrEngine:
         return lines
 
     def close(self) -> None:
-        """Release the ONNX sessions (about 100 MB)."""
+        """Release the ONNX sessions (about 100 MB) and the background thread."""
         with self._lock:
             self._ocr = None
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+
+
+def _lower_thread_priority() -> None:
+    """Nice 19 for the calling thread only (Linux keeps a nice value per thread; threads it starts inherit
+    it). Elsewhere ``setpriority`` would lower the whole process, so it is left alone."""
+    import os
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (OSError, AttributeError):
+            pass
 
 
 def load_for_ocr(path, max_side: int):

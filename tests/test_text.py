@@ -75,13 +75,13 @@ def test_parse_text_query():
     q = ti.parse_text_query('text:"wifi password"')
     assert q.only and q.visual is None and q.fts == '"wifi password"'
     q = ti.parse_text_query("text:wifi")
-    assert q.only and q.fts == '"wifi"'
+    assert q.only and q.fts == '"wifi"*'  # words of 4+ letters match as prefixes too
     q = ti.parse_text_query("beach text:sunset")
-    assert q.only and q.visual == "beach" and q.fts == '"sunset"'
+    assert q.only and q.visual == "beach" and q.fts == '"sunset"*'
     q = ti.parse_text_query("the receipt from Rossi's")
-    assert not q.only and q.visual == "the receipt from Rossi's" and q.fts == '"receipt" AND "Rossi" AND "s"'
+    assert not q.only and q.visual == "the receipt from Rossi's" and q.fts == '"receipt"* AND "Rossi"* AND "s"'
     q = ti.parse_text_query('sign "platform 9" tratt*')
-    assert q.fts == '"platform 9" AND "sign" AND "tratt"*' and q.visual == "sign platform 9 tratt"
+    assert q.fts == '"platform 9" AND "sign"* AND "tratt"*' and q.visual == "sign platform 9 tratt"
     q = ti.parse_text_query("2*cat - indoor")
     assert q.fts == '"cat"' and q.visual == "2*cat - indoor"  # negative terms are not looked for in text
     assert ti.parse_text_query("a photo of the").fts is None

@@ -141,7 +141,8 @@ class Library:
         from photosearch.ocr import OcrEngine
 
         try:
-            yield from textindex.run(self.conn, ocr or OcrEngine(), batch_size=batch_size, cancel=cancel)
+            yield from textindex.run(self.conn, ocr or OcrEngine(background=True), batch_size=batch_size,
+                                    cancel=cancel)
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
 

@@ -32,6 +32,7 @@ from photosearch.library.db import Tx
 
 SETTING_KEY = "text_pass"  # meta: '1' (default) reads text while indexing, '0' does not
 MAX_TEXT_MATCHES = 1000  # a common word lifts at most this many photos (best BM25 first)
+PREFIX_FROM = 4  # query words this long match as prefixes too
 SNIPPET_MARKS = ("[", "]")  # around matched words in ``SearchHit.snippet``
 
 # Words a sentence-style query carries that say nothing about the text in a photo.
@@ -213,7 +214,8 @@ def _fts_terms(text: str, drop_stopwords: bool) -> tuple[list[str], list[str]]:
         w = tok.rstrip("*")
         if not w or (drop_stopwords and not star and fold(w) in _STOPWORDS):
             continue
-        terms.append(f'"{w}"' + ("*" if star else ""))
+        # Words of 4+ characters also match as prefixes: "receipt" finds "receipts", "sunflower" "sunflower42".
+        terms.append(f'"{w}"' + ("*" if star or len(w) >= PREFIX_FROM else ""))
         words.append(fold(w))
     return terms, words
 
@@ -221,7 +223,8 @@ def _fts_terms(text: str, drop_stopwords: bool) -> tuple[list[str], list[str]]:
 def parse_text_query(query: str) -> TextQuery:
     """``text:"wifi"`` (or ``text:wifi``) -> text only; ``beach text:sunset`` -> the visual ranking of "beach"
     among photos whose text says "sunset"; any other query -> visual ranking, photos whose text holds all of
-    its words (stopwords aside; ``"quoted phrases"`` as phrases; ``word*`` as a prefix) lifted."""
+    its words (stopwords aside; ``"quoted phrases"`` as phrases; ``word*`` and words of 4+ characters as
+    prefixes) lifted."""
     clauses = [(m.group(1) if m.group(1) is not None else m.group(2)) for m in _TEXT_CLAUSE.finditer(query)]
     rest = _TEXT_CLAUSE.sub(" ", query).strip()
     if clauses:
@@ -240,15 +243,41 @@ def parse_text_query(query: str) -> TextQuery:
     return TextQuery(visual, " AND ".join(terms) or None, False, words)
 
 
+def match_ids(conn: sqlite3.Connection, fts: str, limit: int | None = None) -> list[int]:
+    """Photo ids whose text matches the FTS5 expression ``fts``: with ``limit``, the best ``limit`` by BM25;
+    without, all of them in id order (cheap: no ranking, no text read)."""
+    try:
+        if limit is None:
+            rows = conn.execute("SELECT rowid FROM photo_text_fts WHERE photo_text_fts MATCH ?", (fts,)).fetchall()
+        else:
+            rows = conn.execute("SELECT rowid FROM photo_text_fts WHERE photo_text_fts MATCH ? ORDER BY rank "
+                                "LIMIT ?", (fts, limit)).fetchall()
+    except sqlite3.OperationalError:  # an expression FTS5 cannot parse finds nothing rather than failing
+        return []
+    return [int(r[0]) for r in rows]
+
+
+def snippets(conn: sqlite3.Connection, fts: str, ids: list[int]) -> dict[int, str]:
+    """photo_id -> the matching text around the matched words (in SNIPPET_MARKS), for these ids only."""
+    a, b = SNIPPET_MARKS
+    out: dict[int, str] = {}
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        try:
+            rows = conn.execute(f"SELECT rowid, snippet(photo_text_fts, 0, ?, ?, '…', 12) FROM photo_text_fts "
+                                f"WHERE photo_text_fts MATCH ? AND rowid IN ({', '.join('?' * len(chunk))})",
+                                (a, b, fts, *chunk)).fetchall()
+        except sqlite3.OperationalError:
+            return out
+        out.update((int(r[0]), " ".join((r[1] or "").split())) for r in rows)
+    return out
+
+
 def text_matches(conn: sqlite3.Connection, fts: str, limit: int = MAX_TEXT_MATCHES) -> dict[int, str]:
     """photo_id -> snippet, best BM25 first."""
-    a, b = SNIPPET_MARKS
-    try:
-        rows = conn.execute("SELECT rowid, snippet(photo_text_fts, 0, ?, ?, '…', 12) FROM photo_text_fts "
-                            "WHERE photo_text_fts MATCH ? ORDER BY rank LIMIT ?", (a, b, fts, limit)).fetchall()
-    except sqlite3.OperationalError:  # an expression FTS5 cannot parse finds nothing rather than failing
-        return {}
-    return {int(r[0]): " ".join((r[1] or "").split()) for r in rows}
+    ids = match_ids(conn, fts, limit)
+    snips = snippets(conn, fts, ids)
+    return {i: snips.get(i, "") for i in ids}
 
 
 def lift(conn: sqlite3.Connection, tq: TextQuery, vi, q: np.ndarray | None, mask: np.ndarray | None,
@@ -259,26 +288,30 @@ def lift(conn: sqlite3.Connection, tq: TextQuery, vi, q: np.ndarray | None, mask
     visual = [(int(i), float(s), None) for i, s in zip(ids, scores)]
     if not tq.fts:
         return visual[:k]
-    matches = text_matches(conn, tq.fts)
-    if not matches:
-        return [] if tq.only else visual[:k]
     n = len(vi)
-    mids = np.fromiter(matches, dtype=np.int64, count=len(matches))
-    rows = np.flatnonzero(np.isin(vi.ids[:n], mids))
-    if mask is not None:
-        rows = rows[mask[rows]]
     if q is not None:
+        # Every match takes part (no BM25 cut): the visual score orders them.
+        mids = np.asarray(match_ids(conn, tq.fts), dtype=np.int64)
+        rows = np.flatnonzero(np.isin(vi.ids[:n], mids)) if len(mids) else np.zeros(0, np.int64)
+        if mask is not None:
+            rows = rows[mask[rows]]
         row_scores = vi.matrix[rows] @ q.astype(np.float32)
-        order = np.argsort(-row_scores, kind="stable")
-        lifted = [(int(vi.ids[rows[j]]), float(row_scores[j]), matches[int(vi.ids[rows[j]])]) for j in order]
+        best = np.argsort(-row_scores, kind="stable")[:k]
+        lifted = [(int(vi.ids[rows[j]]), float(row_scores[j])) for j in best]
     else:
-        in_vi = set(vi.ids[rows].tolist())
-        allowed = in_vi if mask is not None else None
-        lifted = [(pid, 1.0, snip) for pid, snip in matches.items() if allowed is None or pid in allowed]
+        ranked = match_ids(conn, tq.fts, MAX_TEXT_MATCHES)
+        if mask is not None:
+            allowed = set(vi.ids[:n][mask].tolist())
+            ranked = [i for i in ranked if i in allowed]
+        lifted = [(i, 1.0) for i in ranked[:k]]
+    if not lifted:
+        return [] if tq.only else visual[:k]
+    snips = snippets(conn, tq.fts, [i for i, _ in lifted])
+    marked = [(i, s, snips.get(i, "")) for i, s in lifted]
     if tq.only:
-        return lifted[:k]
-    seen = {pid for pid, _, _ in lifted}
-    return (lifted + [h for h in visual if h[0] not in seen])[:k]
+        return marked
+    seen = {i for i, _ in lifted}
+    return (marked + [h for h in visual if h[0] not in seen])[:k]
 
 
 def highlight_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
