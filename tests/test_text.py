@@ -140,6 +140,11 @@ def test_text_pass_then_search_lifts_and_marks_text_matches(tmp_path, tiny, engi
         assert lib.search(tiny, "text:tratt*", folder=str(tmp_path / "elsewhere")) == []
         assert lib.search(tiny, "text:nowhere") == []
         assert not any(h.text_match for h in lib.search(tiny, "a photo", top_k=6))
+        # The "has text" filter; the preview's details carry the lines.
+        assert {Path(h.path).name for h in lib.search(tiny, "a photo", has_text=True)} == {"receipt.jpg",
+                                                                                            "station.jpg", "sign.jpg"}
+        info = lib.photo_info(pics / "station.jpg")
+        assert [ln["text"] for ln in info["text_lines"]][:1] == ["Platform 9"]
 
         # Nothing left to read; a changed photo is read again; a removed one leaves the text index.
         assert ti.pending(lib.conn, engine.engine_id) == []

@@ -36,6 +36,7 @@ def register(sub) -> None:
     p.add_argument("--before", metavar="DATE", help="taken on or before DATE (YYYY-MM-DD)")
     p.add_argument("--type", dest="types", action="append", metavar="EXT", help="file type (jpeg, png, ...); "
                                                                                 "repeatable")
+    p.add_argument("--has-text", action="store_true", help="only photos in which text was read")
     p.add_argument("--model", metavar="M")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     add_json(p)
@@ -168,7 +169,8 @@ def cmd_search(ctx) -> int:
         else:
             try:
                 hits = lib.search(model, a.query, like=a.like, top_k=a.top, min_score=a.min_score,
-                                  folder=a.folder, after=a.after, before=a.before, types=a.types)
+                                  folder=a.folder, after=a.after, before=a.before, types=a.types,
+                                  has_text=a.has_text)
             except PhotoSearchError:
                 raise
     rows = [{"path": h.path, "score": h.score, "text_match": h.text_match, "snippet": h.snippet} for h in hits]

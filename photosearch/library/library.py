@@ -196,10 +196,12 @@ class Library:
 
     def search(self, model, query: str | None = None, *, like: str | Path | None = None, top_k: int = 50,
                min_score: float | None = None, folder: str | None = None, after: str | None = None,
-               before: str | None = None, types: list[str] | None = None) -> list[SearchHit]:
+               before: str | None = None, types: list[str] | None = None,
+               has_text: bool = False) -> list[SearchHit]:
         """Best first. ``query`` supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an
         example image (a library photo or any file); ``min_score`` drops weak matches so a search can find
-        nothing relevant."""
+        nothing relevant. Photos whose recognised text holds the query's words come first (``text_match``);
+        ``text:"words"`` searches the text only; ``has_text`` keeps only photos where text was read."""
         from photosearch.library import textindex
 
         tq = textindex.parse_text_query(query) if query and query.strip() else None
@@ -220,6 +222,9 @@ class Library:
             inside = np.fromiter((r[0] for r in self._read("SELECT id FROM photos WHERE path >= ? AND path < ?",
                                                            (lo, hi))), dtype=np.int64)
             m = np.isin(vi.ids[:len(vi)], inside)
+            mask = m if mask is None else mask & m
+        if has_text:
+            m = textindex.has_text_mask(self.conn, vi.ids[:len(vi)])
             mask = m if mask is None else mask & m
         # Ask for a few more than top_k: rows deleted since the matrix was loaded are dropped below.
         ids, scores = vi.top_k(q, top_k + 8, mask, min_score) if q is not None else (np.zeros(0, np.int64),
@@ -268,5 +273,8 @@ class Library:
         if not rows:
             return None
         r = rows[0]
+        from photosearch.library import textindex
+
         return {"path": r[0], "width": r[1], "height": r[2], "taken_at": r[3], "size": r[4],
-                "mtime": r[5] / 1e9, "format": r[6], "folder": r[7], "indexed_at": r[8]}
+                "mtime": r[5] / 1e9, "format": r[6], "folder": r[7], "indexed_at": r[8],
+                "text_lines": textindex.stored_lines(self.conn, r[0])}  # None: not read (yet)

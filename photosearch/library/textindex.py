@@ -176,6 +176,13 @@ def stored_lines(conn: sqlite3.Connection, path: str) -> list[dict] | None:
     return None if row is None else json.loads(row[0])
 
 
+def has_text_mask(conn: sqlite3.Connection, ids: np.ndarray) -> np.ndarray:
+    """For the search's "has text" filter: which of ``ids`` had some text read."""
+    with_text = np.fromiter((r[0] for r in conn.execute("SELECT photo_id FROM photo_text WHERE text != ''")),
+                            dtype=np.int64)
+    return np.isin(ids, with_text)
+
+
 def counts(conn: sqlite3.Connection) -> dict:
     read, with_text = conn.execute("SELECT count(*), count(NULLIF(text, '')) FROM photo_text").fetchone()
     return {"read": read, "with_text": with_text}
