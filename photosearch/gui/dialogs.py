@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
                                QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from photosearch.gui.jobs import devices_job, dir_size_job, list_models_job
 from photosearch.gui.settings import Settings
 from photosearch.gui.widgets import muted
 from photosearch.humanize import format_size
@@ -16,39 +15,15 @@ from photosearch.gui.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
 
 
-def _list_models(paths: AppPaths):
-    def job(_t):
-        from photosearch.model.store import ModelStore
-
-        return [m.to_dict() for m in ModelStore(paths).list()]
-    return job
-
-
-def _devices(_t):
-    from photosearch.device import available_devices
-
-    return available_devices()
-
-
-def _dir_size(path: Path):
-    def job(_t):
-        n = 0
-        if path.is_dir():
-            for p in path.rglob("*"):
-                try:
-                    n += p.stat().st_size if p.is_file() else 0
-                except OSError:
-                    pass
-        return n
-    return job
-
-
 def model_label(m: dict) -> str:
+    """A model's line in the list: its name, whether it works offline, and whether it is the active one."""
     tag = "offline" if m.get("offline_ready") else "needs download"
     return f"{m['name']}   [{tag}]" + ("   ✓ active" if m.get("active") else "")
 
 
 class SettingsDialog(QDialog):
+    """Settings: model, device, batch size, minimum score, appearance, folders, storage, caches."""
+
     modelChosen = Signal(str)
     reindexRequested = Signal()
     addFolderRequested = Signal()
@@ -158,9 +133,9 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
 
-        self._submit(_list_models(paths), self._on_models)
-        self._submit(_devices, self._on_devices)
-        self._submit(_dir_size(paths.thumbnails), self._on_cache_size)
+        self._submit(list_models_job(paths), self._on_models)
+        self._submit(devices_job, self._on_devices)
+        self._submit(dir_size_job(paths.thumbnails), self._on_cache_size)
 
     def _submit(self, fn, on_ok) -> Task:
         t = Task(fn)

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QF
                                QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from photosearch.gui.charts import LineChart
-from photosearch.gui.dialogs import _list_models
+from photosearch.gui.jobs import list_models_job as _list_models
 from photosearch.gui.settings import Settings
 from photosearch.gui.widgets import muted
 from photosearch.humanize import format_duration

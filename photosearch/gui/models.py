@@ -88,6 +88,15 @@ class ResultsModel(QAbstractListModel):
         h = self.hit(index.row()) if index is not None and index.isValid() else None
         return float(h.score) if h is not None else None
 
+    def row_of(self, path: str) -> int | None:
+        """The row showing ``path``, or None when it is not among the rows exposed so far."""
+        row = self._row_of.get(path)
+        return row if row is not None and row < self._shown else None
+
+    def set_info(self, path: str, info: dict) -> None:
+        """Remember library details fetched later for ``path`` (the first screens come with the hits)."""
+        self.infos[path] = info
+
     def paths(self) -> list[str]:
         return [h.path for h in self._all[:self._shown]]
 

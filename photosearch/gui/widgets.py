@@ -1,22 +1,19 @@
-"""Reusable widgets: search box, thumbnail grid (view + delegate), preview pane, empty states, banners."""
+"""Reusable widgets: search box, thumbnail grid (view + delegate), empty states, banners."""
 
 from __future__ import annotations
 
 import os
-from datetime import datetime
-from pathlib import Path
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPainterPath, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QListView,
-                               QPushButton, QSizePolicy, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QLineEdit, QListView, QPushButton,
+                               QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
 
-from photosearch.humanize import format_size
 from photosearch.imageio import is_image_name
 
 
 def dropped_paths(mime) -> list[str]:
+    """Local file paths carried by a drag-and-drop payload."""
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()] if mime.hasUrls() else []
 
 
@@ -190,152 +187,6 @@ class ResultsView(QListView):
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes()) if self.selectionModel() else []
         m = self.model()
         return [p for p in (m.path_at(m.index(r, 0)) for r in rows) if p]
-
-
-class ImageView(QWidget):
-    """Paints one pixmap scaled to fit, centred; a hint text while there is none."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._pm: QPixmap | None = None
-        self._hint = ""
-        self.setMinimumSize(200, 160)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-
-    def set_pixmap(self, pm: QPixmap | None, hint: str = "") -> None:
-        self._pm = pm
-        self._hint = hint
-        self.update()
-
-    def pixmap(self) -> QPixmap | None:
-        return self._pm
-
-    def paintEvent(self, _e) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        r = self.rect().adjusted(4, 4, -4, -4)
-        if self._pm is not None and not self._pm.isNull():
-            s = self._pm.size().scaled(r.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            if s.width() > self._pm.width() * 2:  # never blow small images up beyond 2x
-                s = self._pm.size() * 2
-            t = QRect(0, 0, s.width(), s.height())
-            t.moveCenter(r.center())
-            p.drawPixmap(t, self._pm)
-        else:
-            c = QColor(self.palette().color(QPalette.ColorRole.Mid))
-            c.setAlpha(50)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(c)
-            p.drawRoundedRect(QRectF(r), 10, 10)
-            if self._hint:
-                p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-                p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._hint)
-        p.end()
-
-
-class PreviewPane(QWidget):
-    """A larger image and the details of the selected result, with its actions."""
-
-    openRequested = Signal(str)
-    revealRequested = Signal(str)
-    copyRequested = Signal(str)
-    moreLikeRequested = Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.path: str | None = None
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(10, 10, 10, 10)
-        lay.setSpacing(8)
-        self.image = ImageView()
-        lay.addWidget(self.image, 1)
-        self.title = QLabel()
-        f = self.title.font()
-        f.setBold(True)
-        f.setPointSizeF(f.pointSizeF() * 1.15)
-        self.title.setFont(f)
-        self.title.setWordWrap(True)
-        lay.addWidget(self.title)
-        self.path_label = QLabel()
-        self.path_label.setWordWrap(True)
-        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        muted(self.path_label)
-        lay.addWidget(self.path_label)
-        form = QFormLayout()
-        form.setHorizontalSpacing(12)
-        form.setVerticalSpacing(4)
-        self.fields: dict[str, QLabel] = {}
-        for key in ("Score", "Taken", "Dimensions", "File size", "Modified"):
-            lab = QLabel("—")
-            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.fields[key] = lab
-            name = QLabel(key)
-            muted(name)
-            form.addRow(name, lab)
-        lay.addLayout(form)
-        st = self.style()
-        row1 = QHBoxLayout()
-        self.open_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton), "Open")
-        self.reveal_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon), "Show in folder")
-        self.copy_btn = QPushButton("Copy path")
-        for b in (self.open_btn, self.reveal_btn, self.copy_btn):
-            row1.addWidget(b)
-        lay.addLayout(row1)
-        from photosearch.gui.theme import icon
-
-        self.like_btn = QPushButton(icon("search"), "More like this")
-        lay.addWidget(self.like_btn)
-        self.open_btn.clicked.connect(lambda: self.path and self.openRequested.emit(self.path))
-        self.reveal_btn.clicked.connect(lambda: self.path and self.revealRequested.emit(self.path))
-        self.copy_btn.clicked.connect(lambda: self.path and self.copyRequested.emit(self.path))
-        self.like_btn.clicked.connect(lambda: self.path and self.moreLikeRequested.emit(self.path))
-        self.show_path(None)
-
-    def show_path(self, path: str | None, score: float | None = None, info: dict | None = None,
-                  pixmap: QPixmap | None = None) -> None:
-        self.path = path
-        for b in (self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn):
-            b.setEnabled(path is not None)
-        if path is None:
-            self.title.setText("No photo selected")
-            self.path_label.setText("Select a result to see it larger here. Space toggles this pane.")
-            for lab in self.fields.values():
-                lab.setText("—")
-            self.image.set_pixmap(None, "Preview")
-            return
-        self.title.setText(os.path.basename(path))
-        self.path_label.setText(str(Path(path).parent))
-        self.path_label.setToolTip(path)
-        self.fields["Score"].setText(f"{score:.3f}" if score is not None else "—")
-        self.set_info(info)
-        self.image.set_pixmap(pixmap, "Loading…")
-
-    def set_info(self, info: dict | None) -> None:
-        info = info or {}
-        w, h = info.get("width"), info.get("height")
-        self.fields["Dimensions"].setText(f"{w} × {h}" if w and h else "—")
-        self.fields["Taken"].setText(_nice_date(info.get("taken_at")) or "—")
-        self.fields["File size"].setText(format_size(info.get("size")) if info.get("size") is not None else "—")
-        mt = info.get("mtime")
-        self.fields["Modified"].setText(_nice_date(mt) or "—")
-
-    def set_image(self, path: str, pm: QPixmap | None) -> None:
-        if path == self.path:
-            self.image.set_pixmap(pm, "" if pm else "Cannot show this file")
-
-
-def _nice_date(v) -> str | None:
-    if v is None or v == "":
-        return None
-    try:
-        if isinstance(v, (int, float)):
-            d = datetime.fromtimestamp(float(v))
-        else:
-            d = datetime.fromisoformat(str(v))
-    except (ValueError, OverflowError, OSError):
-        return str(v)
-    return d.strftime("%Y-%m-%d %H:%M")
 
 
 class EmptyState(QWidget):

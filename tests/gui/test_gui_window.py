@@ -152,7 +152,7 @@ def test_cancel_indexing_keeps_finished_work(qtbot, make_window, tiny_loaded, tm
     assert ev.report.indexed < 120
     assert not win.index_bar.isVisible()
     # the library keeps exactly the finished photos (the status refresh after indexing reports them)
-    qtbot.waitUntil(lambda: win._status.get("photos") == ev.report.indexed, timeout=WAIT)
+    qtbot.waitUntil(lambda: win.library_status.get("photos") == ev.report.indexed, timeout=WAIT)
     assert win.count_label.text() == f"{ev.report.indexed} photos"
 
 
@@ -225,7 +225,7 @@ def test_settings_are_remembered(qtbot, make_window, tiny_loaded, small_photos):
     win = make_window(tiny_loaded)
     win.zoom.setValue(224)
     win.resize(700, 560)  # inside the offscreen screen, so restoreGeometry keeps it
-    win._add_folder_item(str(small_photos))
+    win.sidebar.add_folder(str(small_photos))
     win.settings.folders = win.folders()
     win.close()
     win2 = make_window(tiny_loaded)

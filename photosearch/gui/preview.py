@@ -1,0 +1,197 @@
+"""The preview pane: the selected result larger, its details and its actions.
+
+The pane fetches what it shows itself (the large image from the thumbnail loader, the photo's details from
+the library on a reader thread) and asks for actions by signals; the window decides what they do.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStyle, QVBoxLayout, QWidget
+
+from photosearch.gui.jobs import photo_info_job
+from photosearch.gui.theme import icon
+from photosearch.gui.widgets import muted
+from photosearch.gui.workers import PREVIEW_PIXELS, Task, TaskRunner, ThumbnailLoader
+from photosearch.humanize import format_size
+
+
+class ImageView(QWidget):
+    """Paints one pixmap scaled to fit, centred; a hint text while there is none."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._pm: QPixmap | None = None
+        self._hint = ""
+        self.setMinimumSize(200, 160)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_pixmap(self, pm: QPixmap | None, hint: str = "") -> None:
+        self._pm = pm
+        self._hint = hint
+        self.update()
+
+    def pixmap(self) -> QPixmap | None:
+        return self._pm
+
+    def paintEvent(self, _e) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = self.rect().adjusted(4, 4, -4, -4)
+        if self._pm is not None and not self._pm.isNull():
+            s = self._pm.size().scaled(r.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            if s.width() > self._pm.width() * 2:  # never blow small images up beyond 2x
+                s = self._pm.size() * 2
+            t = QRect(0, 0, s.width(), s.height())
+            t.moveCenter(r.center())
+            p.drawPixmap(t, self._pm)
+        else:
+            c = QColor(self.palette().color(QPalette.ColorRole.Mid))
+            c.setAlpha(50)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(c)
+            p.drawRoundedRect(QRectF(r), 10, 10)
+            if self._hint:
+                p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+                p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._hint)
+        p.end()
+
+
+class PreviewPane(QWidget):
+    """A larger image and the details of the selected result, with its actions."""
+
+    openRequested = Signal(str)
+    revealRequested = Signal(str)
+    copyRequested = Signal(str)
+    moreLikeRequested = Signal(str)
+    infoLoaded = Signal(str, dict)  # path, library details fetched for it (the window caches them)
+
+    def __init__(self, thumbs: ThumbnailLoader | None = None, readers: TaskRunner | None = None,
+                 library_path: Path | None = None, parent=None):
+        super().__init__(parent)
+        self.path: str | None = None
+        self.thumbs, self.readers, self.library_path = thumbs, readers, library_path
+        if thumbs is not None:
+            thumbs.loaded.connect(self._on_image_loaded)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(10, 10, 10, 10)
+        lay.setSpacing(8)
+        self.image = ImageView()
+        lay.addWidget(self.image, 1)
+        self.title = QLabel()
+        f = self.title.font()
+        f.setBold(True)
+        f.setPointSizeF(f.pointSizeF() * 1.15)
+        self.title.setFont(f)
+        self.title.setWordWrap(True)
+        lay.addWidget(self.title)
+        self.path_label = QLabel()
+        self.path_label.setWordWrap(True)
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        muted(self.path_label)
+        lay.addWidget(self.path_label)
+        form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(4)
+        self.fields: dict[str, QLabel] = {}
+        for key in ("Score", "Taken", "Dimensions", "File size", "Modified"):
+            lab = QLabel("—")
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[key] = lab
+            name = QLabel(key)
+            muted(name)
+            form.addRow(name, lab)
+        lay.addLayout(form)
+        st = self.style()
+        row1 = QHBoxLayout()
+        self.open_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton), "Open")
+        self.reveal_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon), "Show in folder")
+        self.copy_btn = QPushButton("Copy path")
+        for b in (self.open_btn, self.reveal_btn, self.copy_btn):
+            row1.addWidget(b)
+        lay.addLayout(row1)
+        self.like_btn = QPushButton(icon("search"), "More like this")
+        lay.addWidget(self.like_btn)
+        self.open_btn.clicked.connect(lambda: self.path and self.openRequested.emit(self.path))
+        self.reveal_btn.clicked.connect(lambda: self.path and self.revealRequested.emit(self.path))
+        self.copy_btn.clicked.connect(lambda: self.path and self.copyRequested.emit(self.path))
+        self.like_btn.clicked.connect(lambda: self.path and self.moreLikeRequested.emit(self.path))
+        self.show_path(None)
+
+    def show_path(self, path: str | None, score: float | None = None, info: dict | None = None,
+                  pixmap: QPixmap | None = None) -> None:
+        self.path = path
+        for b in (self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn):
+            b.setEnabled(path is not None)
+        if path is None:
+            self.title.setText("No photo selected")
+            self.path_label.setText("Select a result to see it larger here. Space toggles this pane.")
+            for lab in self.fields.values():
+                lab.setText("—")
+            self.image.set_pixmap(None, "Preview")
+            return
+        self.title.setText(os.path.basename(path))
+        self.path_label.setText(str(Path(path).parent))
+        self.path_label.setToolTip(path)
+        self.fields["Score"].setText(f"{score:.3f}" if score is not None else "—")
+        self.set_info(info)
+        self.image.set_pixmap(pixmap, "Loading…")
+
+    def show_result(self, path: str | None, score: float | None = None, info: dict | None = None,
+                    pixmap: QPixmap | None = None) -> None:
+        """Show a result at once (with what the caller has), then fetch the large image and any missing
+        details in the background."""
+        self.show_path(path, score, info, pixmap)
+        if path is None:
+            return
+        if self.thumbs is not None:
+            self.thumbs.request(path, PREVIEW_PIXELS)
+        if info is None and self.readers is not None and self.library_path is not None:
+            task = Task(photo_info_job(self.library_path, path), "info")
+            task.succeeded.connect(self._on_info)
+            self.readers.submit(task)
+
+    def _on_info(self, out) -> None:
+        path, info = out
+        if info:
+            self.infoLoaded.emit(path, info)
+            if path == self.path:
+                self.set_info(info)
+
+    def _on_image_loaded(self, path: str, size: int, image) -> None:
+        if size == PREVIEW_PIXELS and path == self.path:
+            self.set_image(path, QPixmap.fromImage(image) if not image.isNull() else None)
+
+    def set_info(self, info: dict | None) -> None:
+        info = info or {}
+        w, h = info.get("width"), info.get("height")
+        self.fields["Dimensions"].setText(f"{w} × {h}" if w and h else "—")
+        self.fields["Taken"].setText(_nice_date(info.get("taken_at")) or "—")
+        self.fields["File size"].setText(format_size(info.get("size")) if info.get("size") is not None else "—")
+        mt = info.get("mtime")
+        self.fields["Modified"].setText(_nice_date(mt) or "—")
+
+    def set_image(self, path: str, pm: QPixmap | None) -> None:
+        if path == self.path:
+            self.image.set_pixmap(pm, "" if pm else "Cannot show this file")
+
+
+def _nice_date(v) -> str | None:
+    if v is None or v == "":
+        return None
+    try:
+        if isinstance(v, (int, float)):
+            d = datetime.fromtimestamp(float(v))
+        else:
+            d = datetime.fromisoformat(str(v))
+    except (ValueError, OverflowError, OSError):
+        return str(v)
+    return d.strftime("%Y-%m-%d %H:%M")
+
+
