@@ -31,7 +31,10 @@ class OcrSettings:
     thresh: float = 0.2  # pixel probability that counts as text
     box_thresh: float = 0.45  # mean probability a box needs to be kept
     unclip_ratio: float = 1.4  # how far a box grows around the text it found
-    max_side: int = 1600  # photos are decoded down to this long side (JPEG draft): speed vs tiny print
+    # Photos are decoded down to this long side (JPEG draft). Measured on 12 MP photos with the text at 30% of
+    # the width: 1024 px read 100% of the words at 0.67 s/photo, 1600 px 97.8% at 1.28 s, 2400 px 95.7% at
+    # 2.9 s (the detector's receptive field suits mid-sized text); 1280 keeps a margin for smaller print.
+    max_side: int = 1280
     min_confidence: float = 0.5  # recognised lines below this are dropped
     short_min_confidence: float = 0.8  # ... and lines of 1-2 characters below this (textures read as "7", "l")
     threads: int = 0  # ONNX Runtime threads per model; 0 = its default (all cores)

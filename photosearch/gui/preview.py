@@ -15,6 +15,7 @@ from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStyle, QVBoxLayout, QWidget
 
 from photosearch.gui.jobs import photo_info_job
+from photosearch.gui.textview import TextPanel, paint_text_boxes, query_words
 from photosearch.gui.theme import icon
 from photosearch.gui.widgets import muted
 from photosearch.gui.workers import PREVIEW_PIXELS, Task, TaskRunner, ThumbnailLoader
@@ -30,6 +31,31 @@ class ImageView(QWidget):
         self._hint = ""
         self.setMinimumSize(200, 160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # Text read in the photo: its boxes are drawn over it while the pointer is on the image.
+        self.text_lines: list[dict] = []
+        self.photo_size: tuple[int, int] | None = None  # the original's upright size: the boxes' pixels
+        self.words: list[str] = []
+        self.hovered = False
+        self.boxes_drawn = 0  # by the last paint (tests)
+        self.setMouseTracking(True)
+
+    def set_text(self, lines: list[dict] | None, photo_size: tuple[int, int] | None, words: list[str]) -> None:
+        self.text_lines, self.photo_size, self.words = list(lines or []), photo_size, list(words)
+        if self.text_lines:
+            self.setToolTip("Point at the photo to see where its text was read")
+        else:
+            self.setToolTip("")
+        self.update()
+
+    def enterEvent(self, e) -> None:
+        self.hovered = True
+        self.update()
+        super().enterEvent(e)
+
+    def leaveEvent(self, e) -> None:
+        self.hovered = False
+        self.update()
+        super().leaveEvent(e)
 
     def set_pixmap(self, pm: QPixmap | None, hint: str = "") -> None:
         self._pm = pm
@@ -51,6 +77,9 @@ class ImageView(QWidget):
             t = QRect(0, 0, s.width(), s.height())
             t.moveCenter(r.center())
             p.drawPixmap(t, self._pm)
+            self.boxes_drawn = 0
+            if self.hovered and self.text_lines and self.photo_size:
+                self.boxes_drawn = paint_text_boxes(p, t, *self.photo_size, self.text_lines, self.words)
         else:
             c = QColor(self.palette().color(QPalette.ColorRole.Mid))
             c.setAlpha(50)
@@ -84,6 +113,9 @@ class PreviewPane(QWidget):
         lay.setSpacing(8)
         self.image = ImageView()
         lay.addWidget(self.image, 1)
+        self.words: list[str] = []  # the current query's words, highlighted in the photo's text
+        self.text_panel = TextPanel()
+        lay.addWidget(self.text_panel)
         self.title = QLabel()
         f = self.title.font()
         f.setBold(True)
@@ -176,6 +208,13 @@ class PreviewPane(QWidget):
         self.fields["File size"].setText(format_size(info.get("size")) if info.get("size") is not None else "—")
         mt = info.get("mtime")
         self.fields["Modified"].setText(_nice_date(mt) or "—")
+        lines = info.get("text_lines") or []
+        self.text_panel.set_lines(lines, self.words)
+        self.image.set_text(lines, (w, h) if w and h else None, self.words)
+
+    def set_query(self, query: str | None) -> None:
+        """The query whose words are highlighted in the recognised text of the photos shown next."""
+        self.words = query_words(query)
 
     def set_image(self, path: str, pm: QPixmap | None) -> None:
         if path == self.path:

@@ -24,6 +24,7 @@ class Filters:
     folder: str | None = None
     after: str | None = None  # taken on or after this day
     before: str | None = None  # taken on or before this day
+    has_text: bool = False  # only photos in which text was read
 
 
 def _section_title(text: str) -> QLabel:
@@ -97,6 +98,10 @@ class FolderSidebar(QWidget):
             r.addWidget(chk)
             r.addWidget(de, 1)
             lay.addLayout(r)
+        self.text_check = QCheckBox("Has text")
+        self.text_check.setToolTip("Only photos in which words were read (signs, receipts, screenshots…)")
+        self.text_check.toggled.connect(lambda _v: self.filtersChanged.emit())
+        lay.addWidget(self.text_check)
         lay.addStretch(1)
 
     # -- folders ------------------------------------------------------------------------------
@@ -135,4 +140,5 @@ class FolderSidebar(QWidget):
         return Filters(folder=self.folder_filter.currentData() or None,
                        after=self.after_date.date().toString("yyyy-MM-dd") if self.after_check.isChecked() else None,
                        before=(self.before_date.date().toString("yyyy-MM-dd") if self.before_check.isChecked()
-                               else None))
+                               else None),
+                       has_text=self.text_check.isChecked())

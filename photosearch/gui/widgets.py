@@ -118,6 +118,10 @@ class ThumbDelegate(QStyledItemDelegate):
         name = option.fontMetrics.elidedText(os.path.basename(path or ""),
                                              Qt.TextElideMode.ElideMiddle, text_rect.width())
         p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
+        if model.text_match_at(index):
+            from photosearch.gui.textview import paint_text_badge
+
+            paint_text_badge(p, box, option.font)
         if hover:
             score = model.score_at(index)
             if score is not None:

@@ -38,6 +38,7 @@ from photosearch.gui.sidebar import FolderSidebar
 from photosearch.gui.skipped import SkippedPanel
 from photosearch.gui.states import Situation, empty_state
 from photosearch.gui.statusline import StatusLine
+from photosearch.gui.textpass import TextPass
 from photosearch.gui.widgets import Banner, dropped_paths
 from photosearch.gui.workers import SearchRequest, SearchService, Task, TaskRunner, ThumbnailLoader, error_text
 from photosearch.humanize import format_duration
@@ -90,6 +91,7 @@ class MainWindow(QMainWindow):
         self.models = ModelHost(paths, self.readers, self)
         self.models.name = model_name or self.settings.model
         self.indexer = Indexer(self.writer, self.library_path, self)
+        self.text_pass = TextPass(self.library_path, self)  # reads the words in photos after indexing
 
         # -- the parts ---------------------------------------------------------------------------
         self.search_bar = SearchBar(self.settings.thumb_size)
@@ -181,6 +183,10 @@ class MainWindow(QMainWindow):
         self.indexer.pausedChanged.connect(self._on_index_paused)
         self.indexer.failed.connect(lambda msg: self.show_error(f"Indexing stopped: {msg}"))
         self.indexer.finished.connect(self._on_index_finished)
+        self.indexer.started.connect(self.text_pass.cancel)  # visual indexing first; the text pass resumes after
+        self.text_pass.progress.connect(self._on_text_event)
+        self.text_pass.finished.connect(self._on_text_finished)
+        self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}"))
 
     def _restore(self) -> None:
         if self.settings.geometry is not None:
@@ -317,7 +323,21 @@ class MainWindow(QMainWindow):
             self.run_search(keep_selection=True)
         if ev is not None and self.indexer.pending is not None:
             QTimer.singleShot(0, lambda: self.start_indexing(self.indexer.pending))
+        elif rep is not None and not rep.cancelled:
+            self.text_pass.start()
         self._update_state()
+
+    def _on_text_event(self, ev) -> None:
+        if ev.total and ev.done < ev.total:
+            self.statusBar().showMessage(f"Reading text in photos: {ev.done:,} of {ev.total:,}", 5000)
+
+    def _on_text_finished(self, ev) -> None:
+        rep = getattr(ev, "text_report", None)
+        if rep is not None and rep.read:
+            self.statusBar().showMessage(f"Read text in {rep.read:,} photos ({rep.with_text:,} with text)", 6000)
+            if self.search_bar.active():
+                self.run_search(keep_selection=True)  # text matches can lift photos now
+            self.refresh_status()
 
     def skipped(self) -> dict[str, str]:
         return self.skipped_panel.skipped()
@@ -353,7 +373,7 @@ class MainWindow(QMainWindow):
         # The cut-off applies to typed queries; "more like this" always shows its nearest photos.
         cut = self.settings.min_score if query and not self.like_path and self.settings.min_score > 0 else None
         return SearchRequest(query=query, like=self.like_path, folder=f.folder, after=f.after, before=f.before,
-                             min_score=cut, keep_selection=keep_selection)
+                             min_score=cut, has_text=f.has_text, keep_selection=keep_selection)
 
     def run_search(self, keep_selection: bool = False) -> None:
         self.search_bar.stop()
@@ -391,6 +411,7 @@ class MainWindow(QMainWindow):
         if req.id != self._search_id:
             return  # a newer search was asked for since
         self.last_outcome = outcome
+        self.preview.set_query(req.query)
         self.results_pane.show_outcome(outcome)
         if self.results_pane.current_path() is None:
             self.preview.show_path(None)  # a new answer: the old photo and its score are gone
@@ -499,7 +520,9 @@ class MainWindow(QMainWindow):
         from photosearch.gui.dialogs import SettingsDialog
 
         dlg = SettingsDialog(self, self.paths, self.settings, current_model=self.model_name, thumbs=self.thumbs,
-                             folders=self.folders())
+                             folders=self.folders(),
+                             read_text=(self.library_status.get("text") or {}).get("enabled", True))
+        dlg.readTextChanged.connect(self.set_read_text)
         dlg.modelChosen.connect(self.use_model)
         dlg.reindexRequested.connect(lambda: self.start_indexing())
         dlg.addFolderRequested.connect(self.choose_folder)
@@ -507,6 +530,19 @@ class MainWindow(QMainWindow):
         dlg.cacheCleared.connect(self.results.pixmaps.clear)
         dlg.searchSettingsChanged.connect(self.search_bar.schedule)
         self._show_dialog("settings", dlg)
+
+    def set_read_text(self, on: bool) -> None:
+        """The library's text-pass setting (Settings): saved by the writer; on starts reading, off stops it."""
+        from photosearch.gui.jobs import set_text_pass_job
+
+        if not on:
+            self.text_pass.cancel()
+        task = Task(set_text_pass_job(self.library_path, on), "text-setting")
+        task.failed.connect(self.show_error)
+        task.succeeded.connect(self._apply_status)
+        if on:
+            task.succeeded.connect(lambda _st: None if self.indexing() else self.text_pass.start())
+        self.writer.submit(task)
 
     def open_finetune(self) -> None:
         from photosearch.gui.finetune import FineTuneDialog
@@ -544,6 +580,7 @@ class MainWindow(QMainWindow):
         exits the process instead of waiting for it. Returns whether every thread has stopped."""
         self.search_bar.stop()
         self.indexer.cancel()
+        self.text_pass.shutdown()
         self.thumbs.shutdown()
         searches_ended = self.search_service.stop(self.reader_wait_ms)
         self.writer.shutdown()

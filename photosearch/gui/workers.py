@@ -267,6 +267,7 @@ class SearchRequest:
     before: str | None = None
     top_k: int = 1000
     min_score: float | None = None
+    has_text: bool = False  # only photos in which text was read
     keep_selection: bool = False  # a refresh of the same search (indexing went on): keep selection and scroll
     id: int = 0
 
@@ -345,7 +346,7 @@ class SearchService(QThread):
                         lib = Library.open(self.library_path)
                     hits = lib.search(model, req.query or None, like=req.like, top_k=req.top_k,
                                       min_score=req.min_score, folder=req.folder, after=req.after,
-                                      before=req.before)
+                                      before=req.before, has_text=req.has_text)
                     infos = {}
                     for h in hits[:200]:  # details for the first screens; the rest load on selection
                         info = lib.photo_info(h.path)

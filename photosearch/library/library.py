@@ -264,7 +264,16 @@ class Library:
             "folders": folders,
             "missing_folders": [f for f in folders if not os.path.isdir(f)],
             "skipped": self.skipped(),
+            "text": self._text_status(),
         }
+
+    def _text_status(self) -> dict:
+        from photosearch.library import textindex
+
+        try:
+            return {"enabled": textindex.enabled(self.conn), **textindex.counts(self.conn)}
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
 
     def photo_info(self, path) -> dict | None:
         p = os.path.abspath(os.path.expanduser(str(path)))

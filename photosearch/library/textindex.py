@@ -103,7 +103,7 @@ def _read_one(engine, path: str):
 
 def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
         cancel: threading.Event | None = None) -> Iterator[TextEvent]:
-    """Read every pending photo; one transaction per ``batch_size`` photos."""
+    """Read every pending photo; one transaction per ``batch_size`` photos, an event per photo."""
     t0 = time.perf_counter()
     todo = pending(conn, engine.engine_id)
     total = len(todo)
@@ -140,10 +140,11 @@ def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
             if len(rows) >= batch_size or done == total:
                 _commit(conn, rows)
                 rows = []
-                el = time.perf_counter() - t0
-                rate = done / el if el > 0 else 0.0
-                yield TextEvent("text", done, total, with_text, rate,
-                                (total - done) / rate if rate > 0 else None, path)
+            # An event per photo (a pause or cancel waits for one photo, not a batch); commits per batch.
+            el = time.perf_counter() - t0
+            rate = done / el if el > 0 else 0.0
+            yield TextEvent("text", done, total, with_text, rate, (total - done) / rate if rate > 0 else None,
+                            path)
         if rows:  # cancelled mid-batch: what was read is kept
             _commit(conn, rows)
     finally:
