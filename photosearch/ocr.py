@@ -44,7 +44,8 @@ class OcrSettings:
         import rapidocr
 
         return (f"rapidocr-{getattr(rapidocr, '__version__', '?')}/PP-OCRv6-small/{self.limit_side_len}/"
-                f"{self.thresh}/{self.box_thresh}/{self.unclip_ratio}/{self.max_side}/{self.min_confidence}/{self.short_min_confidence}")
+                f"{self.thresh}/{self.box_thresh}/{self.unclip_ratio}/{self.max_side}/{self.min_confidence}/"
+                f"{self.short_min_confidence}")
 
 
 @dataclass

@@ -192,6 +192,10 @@ def cmd_status(ctx) -> int:
     def human(s):
         lines = [f"library: {s['library']}", f"photos: {s['photos']}"]
         lines += [f"  {n} with model {m}" for m, n in s["models"].items()]
+        t = s.get("text") or {}
+        if t:
+            lines.append(f"text in photos: {'on' if t['enabled'] else 'off'}, {t['read']} read, "
+                         f"{t['with_text']} with text")
         lines.append("folders:" if s["folders"] else "folders: none (add one with `photosearch folders add PATH`)")
         lines += [f"  {f}{'  (not found)' if f in s['missing_folders'] else ''}" for f in s["folders"]]
         if s["skipped"]:

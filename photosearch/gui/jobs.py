@@ -100,9 +100,9 @@ def dir_size_job(path: Path):
     return job
 
 
-def text_job(library_path: Path):
+def text_job(library_path: Path, background: bool = True):
     """The library's text pass (reading the words in photos), when its setting is on: yields TextEvents;
-    returns None at once when it is off."""
+    returns None at once when it is off. ``background``: OCR at low CPU priority."""
     def job(task: Task):
         from photosearch.library import Library
         from photosearch.library import textindex
@@ -111,7 +111,13 @@ def text_job(library_path: Path):
         try:
             if not textindex.enabled(lib.conn):
                 return None
-            yield from lib.read_text(cancel=task.cancel_event)
+            from photosearch.ocr import OcrEngine
+
+            engine = OcrEngine(background=background)
+            try:
+                yield from lib.read_text(engine, cancel=task.cancel_event)
+            finally:
+                engine.close()
         finally:
             lib.close()
     return job

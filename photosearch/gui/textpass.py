@@ -4,17 +4,20 @@ It runs on its own worker thread (its own library connection: SQLite serialises 
 commits with the writer's), at low CPU priority (the OCR engine's threads are niced), and gives way to
 visual indexing: starting an indexing run cancels it (what was read is kept) and the next run's end starts
 it again, so new photos become searchable by their look first. The library's setting decides whether it
-runs at all (``photosearch text --enable/--disable``, the Settings dialog).
+runs at all (``photosearch text --enable/--disable``, the Settings dialog). It starts a moment after an
+indexing run ends (``START_DELAY_MS``): right then the user is searching and thumbnails are being made.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from photosearch.gui.jobs import text_job
 from photosearch.gui.workers import Task, TaskRunner
+
+START_DELAY_MS = 2000
 
 
 class TextPass(QObject):
@@ -30,15 +33,26 @@ class TextPass(QObject):
         self.runner = TaskRunner(1, self)
         self.task: Task | None = None
         self.last_event = None
+        # Low CPU priority (nice 19 OCR threads, see photosearch.ocr). Tests on a shared machine turn it off:
+        # there, a niced pass waits behind every other process.
+        self.background = True
+        self._closed = False
+        self._timer = QTimer(self, singleShot=True, interval=START_DELAY_MS)
+        self._timer.timeout.connect(self.start)
 
     def running(self) -> bool:
         return self.task is not None and not self.task.done
 
+    def schedule(self) -> None:
+        """Start after ``START_DELAY_MS`` (restarts the wait when called again)."""
+        self._timer.start()
+
     def start(self) -> bool:
         """Read what is not read yet (no-op while running)."""
-        if self.running():
+        self._timer.stop()
+        if self.running() or self._closed:
             return False
-        task = Task(text_job(self.library_path), "text")
+        task = Task(text_job(self.library_path, self.background), "text")
         task.progress.connect(lambda ev, t=task: self._on_event(ev, t))
         task.succeeded.connect(lambda ev, t=task: self._on_done(ev, t))
         task.failed.connect(lambda msg, t=task: self._on_failed(msg, t))
@@ -47,10 +61,12 @@ class TextPass(QObject):
         return True
 
     def cancel(self) -> None:
+        self._timer.stop()
         if self.task is not None:
             self.task.cancel()
 
     def shutdown(self) -> None:
+        self._closed = True
         self.cancel()
         self.runner.shutdown()
 

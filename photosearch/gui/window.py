@@ -324,7 +324,7 @@ class MainWindow(QMainWindow):
         if ev is not None and self.indexer.pending is not None:
             QTimer.singleShot(0, lambda: self.start_indexing(self.indexer.pending))
         elif rep is not None and not rep.cancelled:
-            self.text_pass.start()
+            self.text_pass.schedule()
         self._update_state()
 
     def _on_text_event(self, ev) -> None:

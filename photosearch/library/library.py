@@ -136,13 +136,14 @@ class Library:
 
     def read_text(self, ocr=None, *, batch_size: int = 8,
                   cancel: threading.Event | None = None) -> Iterator["TextEvent"]:
-        """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read."""
+        """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read.
+        The default engine runs at normal priority (the command line waits for it); the app passes one with
+        ``background=True``."""
         from photosearch.library import textindex
         from photosearch.ocr import OcrEngine
 
         try:
-            yield from textindex.run(self.conn, ocr or OcrEngine(background=True), batch_size=batch_size,
-                                    cancel=cancel)
+            yield from textindex.run(self.conn, ocr or OcrEngine(), batch_size=batch_size, cancel=cancel)
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
 
