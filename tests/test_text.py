@@ -266,13 +266,13 @@ def test_cli_text_and_search_json(tmp_path, home, tiny):
     assert "text" not in json.loads(r.stdout)  # the library's setting is off
 
 
-def test_a_version_1_library_gains_the_text_tables(tmp_path):
+def test_a_library_from_before_text_gains_the_text_tables(tmp_path):
     from photosearch.library import db as _db
 
     conn = _db.connect(tmp_path / "old.db")
     for stmt in ("DROP TRIGGER photo_text_ai", "DROP TRIGGER photo_text_ad", "DROP TRIGGER photo_text_au",
                  "DROP TABLE photo_text_fts", "DROP TABLE photo_text",
-                 "UPDATE meta SET value = '1' WHERE key = 'schema_version'"):
+                 f"UPDATE meta SET value = '{_db.SCHEMA_VERSION - 1}' WHERE key = 'schema_version'"):
         conn.execute(stmt)
     conn.close()
     with Library.open(tmp_path / "old.db") as lib:  # upgraded in place

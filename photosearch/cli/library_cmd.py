@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 
-from photosearch.cli import add_json
-from photosearch.humanize import format_duration
+from photosearch.cli import add_backend, add_json
 
 
 def register(sub) -> None:
@@ -21,6 +19,7 @@ def register(sub) -> None:
     p.add_argument("--text", action=argparse.BooleanOptionalAction, default=None,
                    help="then read the words in the photos (default: the library's setting, on unless turned "
                         "off; `photosearch text --disable`)")
+    add_backend(p)
     add_json(p)
     p.set_defaults(handler=cmd_index)
 
@@ -71,41 +70,60 @@ def _open(ctx, create: bool = True):
     return Library.open(ctx.library, create=create)
 
 
-class ProgressBar:
-    """One line on stderr, redrawn at most ~10 times a second: bar, counts, rate and ETA."""
+def _open_to_read(ctx, create: bool = True):
+    """Search and status only read: an existing library is opened read-only (a read-only mount works);
+    one in an older format is opened for writing once, to bring it up to date."""
+    from photosearch.errors import LibraryError
+    from photosearch.library import Library
 
-    def __init__(self, stream=sys.stderr, width: int = 28):
-        self.stream, self.width, self._last, self._shown = stream, width, 0.0, False
+    if not ctx.library.exists():
+        return Library.open(ctx.library, create=create)
+    try:
+        return Library.open(ctx.library, read_only=True)
+    except LibraryError as e:
+        if "library format" not in str(e):
+            raise
+        return Library.open(ctx.library)
+
+
+class IndexProgress:
+    """Index events as a tqdm bar on stderr (counts, rate, ETA); skipped files printed above it.
+
+    On a terminal the bar is redrawn in place and cleared at the end; elsewhere (a log file, a pipe) it writes
+    a line at most every 10 s and keeps the last one."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.bar = None
 
     def __call__(self, ev) -> None:
-        now = time.monotonic()
-        for s in ev.new_skips:
-            self._clear()
-            print(f"skipped {s['path']}: {s['reason']}", file=self.stream)
-        if ev.phase == "scan":
-            line = "scanning folders..." if not ev.total else f"{ev.total} photos to index"
-        elif ev.phase == "text" and not ev.total:
-            return
-        elif ev.phase in ("embed", "text"):
-            if now - self._last < 0.1 and ev.done < ev.total:
-                return
-            frac = ev.done / ev.total if ev.total else 1.0
-            fill = int(frac * self.width)
-            line = (f"{'text ' if ev.phase == 'text' else ''}[{'#' * fill}{'.' * (self.width - fill)}] "
-                    f"{ev.done}/{ev.total} {ev.rate:.1f} img/s  ETA {format_duration(ev.eta)}")
-        else:
-            self._clear()
-            return
-        self._last = now
-        self.stream.write("\r" + line.ljust(70))
-        self.stream.flush()
-        self._shown = True
+        from tqdm import tqdm
 
-    def _clear(self) -> None:
-        if self._shown:
-            self.stream.write("\r" + " " * 70 + "\r")
-            self.stream.flush()
-            self._shown = False
+        for s in ev.new_skips:
+            tqdm.write(f"skipped {s['path']}: {s['reason']}", file=self.stream)
+        if ev.phase == "scan" and ev.total and self.bar is None:
+            self.bar = tqdm(total=ev.total, file=self.stream, unit="img", leave=not self.tty, dynamic_ncols=True,
+                            mininterval=0.1 if self.tty else 10.0,
+                            bar_format="{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {rate_fmt}  ETA {remaining}")
+        elif ev.phase == "embed" and self.bar is not None:
+            self.bar.update(ev.done - self.bar.n)
+        elif ev.phase == "done":
+            self.close()
+        elif ev.phase == "text" and ev.total:  # the text pass after the visual one
+            if self.bar is None:
+                self.bar = tqdm(total=ev.total, file=self.stream, unit="img", leave=not self.tty,
+                                dynamic_ncols=True, mininterval=0.1 if self.tty else 10.0, desc="text",
+                                bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {rate_fmt}  "
+                                           "ETA {remaining}")
+            self.bar.update(ev.done - self.bar.n)
+        elif ev.phase == "text-done":
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def cmd_index(ctx) -> int:
@@ -119,7 +137,7 @@ def cmd_index(ctx) -> int:
         from photosearch.library import textindex
 
         text = textindex.enabled(lib.conn) if ctx.args.text is None else ctx.args.text
-        bar = None if quiet else ProgressBar()
+        bar = None if quiet else IndexProgress()
 
         def on_event(ev):
             nonlocal text_report
@@ -133,7 +151,7 @@ def cmd_index(ctx) -> int:
                                    workers=ctx.args.workers, cancel=cancel, text=text)
         finally:
             if bar is not None:
-                bar._clear()
+                bar.close()
     d = report.to_dict()
     if text_report is not None:
         d["text"] = text_report.to_dict()
@@ -142,7 +160,9 @@ def cmd_index(ctx) -> int:
         lines = [f"indexed {r['indexed']}, unchanged {r['unchanged']}, moved {r['moved']}, removed {r['removed']}, "
                  f"skipped {len(r['skipped'])} in {r['seconds']:.1f} s ({r['images_per_second']:.1f} img/s)"]
         for f in r["missing_folders"]:
-            lines.append(f"folder not found (its photos are kept): {f}")
+            lines.append(f"folder not found or offline (its photos are kept): {f}")
+        for f in r.get("unreadable_folders", []):
+            lines.append(f"folder could not be read (its photos are kept): {f}")
         if r.get("text"):
             t = r["text"]
             lines.append(f"text: read {t['read']} photos, {t['with_text']} with text, in {t['seconds']:.1f} s "
@@ -159,7 +179,7 @@ def cmd_search(ctx) -> int:
     a = ctx.args
     if not (a.query and a.query.strip()) and not a.like:
         raise SystemExit(_usage_error("search needs a QUERY, --like IMAGE, or both"))
-    with _open(ctx, create=False) as lib:
+    with _open_to_read(ctx, create=False) as lib:
         model = ctx.load_model()
         mid = model.config.model_id
         if not lib.models().get(mid):
@@ -186,8 +206,9 @@ def _usage_error(msg: str) -> int:
 
 
 def cmd_status(ctx) -> int:
-    with _open(ctx) as lib:
+    with _open_to_read(ctx) as lib:
         st = lib.status()
+        offline = lib.offline_folders()
 
     def human(s):
         lines = [f"library: {s['library']}", f"photos: {s['photos']}"]
@@ -197,7 +218,8 @@ def cmd_status(ctx) -> int:
             lines.append(f"text in photos: {'on' if t['enabled'] else 'off'}, {t['read']} read, "
                          f"{t['with_text']} with text")
         lines.append("folders:" if s["folders"] else "folders: none (add one with `photosearch folders add PATH`)")
-        lines += [f"  {f}{'  (not found)' if f in s['missing_folders'] else ''}" for f in s["folders"]]
+        off = offline
+        lines += [f"  {f}{f'  ({off[f]})' if f in off else ''}" for f in s["folders"]]
         if s["skipped"]:
             lines.append(f"skipped files: {len(s['skipped'])}")
             lines += [f"  {x['path']}: {x['reason']}" for x in s["skipped"]]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from photosearch.cli import add_json
+from photosearch.cli import add_backend, add_json
 
 
 def register(sub) -> None:
@@ -15,6 +15,7 @@ def register(sub) -> None:
     p.add_argument("texts", nargs="+", metavar="TEXT")
     p.add_argument("--model", metavar="M", help="model name or checkpoint folder (default: the active model)")
     p.add_argument("--device", default="auto")
+    add_backend(p)
     add_json(p)
     p.set_defaults(handler=cmd_embed_text)
 
@@ -22,6 +23,7 @@ def register(sub) -> None:
     p.add_argument("files", nargs="+", metavar="FILE")
     p.add_argument("--model", metavar="M")
     p.add_argument("--device", default="auto")
+    add_backend(p)
     add_json(p)
     p.set_defaults(handler=cmd_embed_image)
 

@@ -6,6 +6,7 @@ Folders asked for while a run is going (or before the model is ready) wait in ``
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -15,12 +16,23 @@ from photosearch.gui.jobs import index_job
 from photosearch.gui.workers import Task, TaskRunner
 from photosearch.humanize import format_duration
 
+LIVE_REFRESH_S = 1.5  # while indexing, the window refreshes counts and the current search at most this often
+
+
+def index_summary(report) -> str:
+    """One line about a finished (or cancelled) run, for the status bar."""
+    if report.cancelled:
+        return f"Indexing cancelled: {report.indexed:,} photos indexed, the rest next time"
+    return (f"Indexed {report.indexed:,} new photos in {format_duration(report.seconds)}"
+            + (f", {len(report.skipped)} skipped" if report.skipped else ""))
+
 
 class Indexer(QObject):
     """Owns the indexing task: start, pause/resume, cancel, and the last progress event."""
 
     started = Signal()
     progress = Signal(object)  # IndexEvent
+    grew = Signal()  # more photos are in the library: at most every LIVE_REFRESH_S while embedding, and on pause
     pausedChanged = Signal(bool)
     finished = Signal(object)  # the final IndexEvent (report set), or None when the run failed
     failed = Signal(str)  # one line for the user (finished(None) follows)
@@ -32,6 +44,7 @@ class Indexer(QObject):
         self.task: Task | None = None
         self.last_event = None  # the newest IndexEvent of the current (or last) run
         self.pending: list[str] | None = None  # folders to add at the next run; [] means "update all"
+        self._last_grew = 0.0
 
     def running(self) -> bool:
         return self.task is not None and not self.task.done
@@ -65,6 +78,8 @@ class Indexer(QObject):
         else:
             self.task.pause()
         self.pausedChanged.emit(self.task.paused)
+        if self.task.paused:
+            self.grew.emit()  # show everything indexed up to the pause
 
     def cancel(self) -> None:
         """Stop the run at the next batch; finished photos are kept."""
@@ -75,6 +90,10 @@ class Indexer(QObject):
         if task is self.task:
             self.last_event = ev
             self.progress.emit(ev)
+            now = time.monotonic()
+            if ev.phase == "embed" and now - self._last_grew > LIVE_REFRESH_S:
+                self._last_grew = now
+                self.grew.emit()
 
     def _on_done(self, ev, task: Task) -> None:
         if task is self.task:

@@ -40,12 +40,12 @@ def index_job(library_path: Path, model, add: list[str], batch_size: int):
 
 
 def status_job(library_path: Path):
-    """The library's status dict (photos, folders, skipped files)."""
+    """The library's status dict (photos, folders, skipped files) and ``photo_folders`` (sub-folders too)."""
     def job(_task: Task):
         from photosearch.library import Library
 
         with Library.open(library_path) as lib:
-            return lib.status()
+            return dict(lib.status(), photo_folders=lib.photo_folders())
     return job
 
 
@@ -56,7 +56,7 @@ def remove_folder_job(library_path: Path, folder: str):
 
         with Library.open(library_path) as lib:
             lib.remove_folder(folder)
-            return lib.status()
+            return dict(lib.status(), photo_folders=lib.photo_folders())
     return job
 
 

@@ -32,6 +32,7 @@ def build_menus(win: "MainWindow") -> None:
     viewm = bar.addMenu("&View")
     _act(viewm, "Zoom &in", lambda: win.zoom.setValue(win.zoom.value() + 32), "Ctrl+=")
     _act(viewm, "Zoom &out", lambda: win.zoom.setValue(win.zoom.value() - 32), "Ctrl+-")
+    _act(viewm, "&Folders and filters", win.toggle_sidebar, "Ctrl+B")
     _act(viewm, "&Preview pane", win.toggle_preview)
     viewm.addAction(win.skipped_panel.toggleViewAction())
     toolsm = bar.addMenu("&Tools")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QFormLayout, QGridLayout, QLabel, QPushButton, QSizePolicy, QStyle, QVBoxLayout, QWidget
 
 from photosearch.gui.jobs import photo_info_job
 from photosearch.gui.textview import TextPanel, paint_text_boxes, query_words
@@ -29,7 +29,7 @@ class ImageView(QWidget):
         super().__init__(parent)
         self._pm: QPixmap | None = None
         self._hint = ""
-        self.setMinimumSize(200, 160)
+        self.setMinimumSize(160, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         # Text read in the photo: its boxes are drawn over it while the pointer is on the image.
         self.text_lines: list[dict] = []
@@ -141,15 +141,15 @@ class PreviewPane(QWidget):
             form.addRow(name, lab)
         lay.addLayout(form)
         st = self.style()
-        row1 = QHBoxLayout()
         self.open_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton), "Open")
         self.reveal_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon), "Show in folder")
         self.copy_btn = QPushButton("Copy path")
-        for b in (self.open_btn, self.reveal_btn, self.copy_btn):
-            row1.addWidget(b)
-        lay.addLayout(row1)
         self.like_btn = QPushButton(icon("search"), "More like this")
-        lay.addWidget(self.like_btn)
+        # Two by two: the pane stays narrow enough for small windows without cutting a label.
+        buttons = QGridLayout()
+        for i, b in enumerate((self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn)):
+            buttons.addWidget(b, i // 2, i % 2)
+        lay.addLayout(buttons)
         self.open_btn.clicked.connect(lambda: self.path and self.openRequested.emit(self.path))
         self.reveal_btn.clicked.connect(lambda: self.path and self.revealRequested.emit(self.path))
         self.copy_btn.clicked.connect(lambda: self.path and self.copyRequested.emit(self.path))
@@ -174,6 +174,17 @@ class PreviewPane(QWidget):
         self.fields["Score"].setText(f"{score:.3f}" if score is not None else "—")
         self.set_info(info)
         self.image.set_pixmap(pixmap, "Loading…")
+
+    def follow(self, view, results) -> None:
+        """Show whichever result becomes current in ``view`` (a grid over the ResultsModel ``results``)."""
+        def on_current(cur, _prev=None) -> None:
+            path = results.path_at(cur)
+            if path is None:
+                self.show_path(None)
+            else:
+                self.show_result(path, results.score_at(cur), results.infos.get(path), results.pixmaps.get(path))
+        view.selectionModel().currentChanged.connect(on_current)
+        self.infoLoaded.connect(results.set_info)
 
     def show_result(self, path: str | None, score: float | None = None, info: dict | None = None,
                     pixmap: QPixmap | None = None) -> None:
@@ -213,8 +224,11 @@ class PreviewPane(QWidget):
         self.image.set_text(lines, (w, h) if w and h else None, self.words)
 
     def set_query(self, query: str | None) -> None:
-        """The query whose words are highlighted in the recognised text of the photos shown next."""
+        """The query whose words are highlighted in the recognised text (of the photo shown and the next)."""
         self.words = query_words(query)
+        if self.text_panel.lines:
+            self.text_panel.set_lines(self.text_panel.lines, self.words)
+            self.image.set_text(self.image.text_lines, self.image.photo_size, self.words)
 
     def set_image(self, path: str, pm: QPixmap | None) -> None:
         if path == self.path:

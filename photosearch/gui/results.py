@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QLabel, QStackedWidget, QStyle, QVBoxLayout, QWidg
 
 from photosearch.gui.models import ResultsModel
 from photosearch.gui.states import EmptyText
-from photosearch.gui.widgets import EmptyState, ResultsView, muted
+from photosearch.gui.widgets import EmptyState, ResultsView, ThumbDelegate, muted
 
 
 class ResultsPane(QWidget):
@@ -37,6 +37,11 @@ class ResultsPane(QWidget):
         self.stack.addWidget(self.empty)
         self.stack.addWidget(self.view)
         lay.addWidget(self.stack, 1)
+
+    def grid_min_width(self, columns: int = 2) -> int:
+        """Room for ``columns`` thumbnails at the chosen size, and the scroll bar."""
+        cell = self.view.thumb_size + 2 * ThumbDelegate.PAD + 4
+        return columns * cell + self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent) + 4
 
     def current_path(self) -> str | None:
         return self.results.path_at(self.view.currentIndex())

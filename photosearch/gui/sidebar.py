@@ -1,19 +1,26 @@
 """The folder sidebar: the library's folders (add, remove, update the index) and the search filters.
 
-It owns its widgets and says what the user asked for by signals; the window does the work. ``filters()``
-gives the current filter choice as a plain value for the search request.
+It keeps the folder list in step with the library: adding checks the folder, removing runs on the library's
+writer thread, and ``refresh()`` reads the library's status (photo count, folders, sub-folders with photos,
+skipped files) on a reader thread and hands it on by ``statusLoaded``. What the user asks for that is not
+its own job (indexing, a file dialog) goes out by signals. ``filters()`` gives the current filter choice as
+a plain value for the search request.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QFrame, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QStyle, QVBoxLayout, QWidget)
 
+from photosearch.gui.jobs import remove_folder_job, status_job
+from photosearch.gui.settings import Settings
 from photosearch.gui.widgets import muted
+from photosearch.gui.workers import Task, TaskRunner
 
 
 @dataclass(frozen=True)
@@ -40,14 +47,18 @@ def _section_title(text: str) -> QLabel:
 class FolderSidebar(QWidget):
     """Folders list with Add/Remove/Update index, and the filters (folder, taken after/before)."""
 
-    addRequested = Signal()
-    removeRequested = Signal(str)  # folder path
+    addRequested = Signal()  # the Add button: the window asks for a folder
+    removeRequested = Signal(str)  # the Remove button, with the selected folder
     reindexRequested = Signal()
     filtersChanged = Signal()
+    statusLoaded = Signal(dict)  # the library's status (also after a folder was removed)
+    failed = Signal(str)  # one line for the user
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, library_path: Path | None = None, settings: Settings | None = None,
+                 readers: TaskRunner | None = None, writer: TaskRunner | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setMinimumWidth(190)
+        self.library_path, self.settings, self.readers, self.writer = library_path, settings, readers, writer
+        self.setMinimumWidth(150)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 4, 0)
         lay.setSpacing(6)
@@ -77,7 +88,9 @@ class FolderSidebar(QWidget):
 
         lay.addWidget(_section_title("FILTERS"))
         self.folder_filter = QComboBox()
+        self.folder_filter.setToolTip("Only photos in this folder (sub-folders included)")
         self.folder_filter.addItem("All folders", "")  # "" not None: see ResultsModel.path_at
+        self._photo_folders: list[str] = []  # folders holding photos, from the library (see set_photo_folders)
         self.folder_filter.currentIndexChanged.connect(lambda _i: self.filtersChanged.emit())
         lay.addWidget(self.folder_filter)
         today = QDate.currentDate()
@@ -94,10 +107,9 @@ class FolderSidebar(QWidget):
             chk.toggled.connect(de.setEnabled)
             chk.toggled.connect(lambda _v: self.filtersChanged.emit())
             de.dateChanged.connect(lambda _d: self.filtersChanged.emit())
-            r = QHBoxLayout()
-            r.addWidget(chk)
-            r.addWidget(de, 1)
-            lay.addLayout(r)
+            # The date under its check box: both keep their whole text in a narrow sidebar.
+            lay.addWidget(chk)
+            lay.addWidget(de)
         self.text_check = QCheckBox("Has text")
         self.text_check.setToolTip("Only photos in which words were read (signs, receipts, screenshots…)")
         self.text_check.toggled.connect(lambda _v: self.filtersChanged.emit())
@@ -117,7 +129,7 @@ class FolderSidebar(QWidget):
         item.setData(Qt.ItemDataRole.UserRole, path)
         item.setToolTip(path)
         self.folder_list.addItem(item)
-        self.folder_filter.addItem(name, path)
+        self._rebuild_filter()
         return True
 
     def remove_folder(self, path: str) -> None:
@@ -125,9 +137,76 @@ class FolderSidebar(QWidget):
             if self.folder_list.item(i).data(Qt.ItemDataRole.UserRole) == path:
                 self.folder_list.takeItem(i)
                 break
-        i = self.folder_filter.findData(path)
-        if i > 0:
-            self.folder_filter.removeItem(i)
+        self._rebuild_filter()
+
+    def set_photo_folders(self, folders: list[str]) -> None:
+        """Offer these folders (the library's folders with photos, sub-folders included) as filters."""
+        if sorted(folders) != self._photo_folders:
+            self._photo_folders = sorted(folders)
+            self._rebuild_filter()
+
+    def _rebuild_filter(self) -> None:
+        """All folders, then each library folder followed by its sub-folders, indented; the choice is kept
+        while its folder is still offered."""
+        chosen = self.folder_filter.currentData() or ""
+        roots = sorted(self.folders())
+        self.folder_filter.blockSignals(True)
+        self.folder_filter.clear()
+        self.folder_filter.addItem("All folders", "")  # "" not None: see ResultsModel.path_at
+        for root in roots:
+            self.folder_filter.addItem(os.path.basename(root) or root, root)
+            self.folder_filter.setItemData(self.folder_filter.count() - 1, root, Qt.ItemDataRole.ToolTipRole)
+            for sub in self._photo_folders:
+                if sub != root and sub.startswith(root.rstrip(os.sep) + os.sep):
+                    depth = os.path.relpath(sub, root).count(os.sep) + 1
+                    self.folder_filter.addItem("    " * depth + os.path.basename(sub), sub)
+                    self.folder_filter.setItemData(self.folder_filter.count() - 1, sub,
+                                                   Qt.ItemDataRole.ToolTipRole)
+        i = self.folder_filter.findData(chosen)
+        self.folder_filter.setCurrentIndex(max(0, i))
+        self.folder_filter.blockSignals(False)
+        if i < 0:
+            self.filtersChanged.emit()  # the chosen folder went away: the search widens
+
+    def add(self, path: str) -> str | None:
+        """Add a folder of photos: its resolved path, or None (and ``failed``) when it is not a folder."""
+        p = Path(path).expanduser()
+        if not p.is_dir():
+            self.failed.emit(f"Not a folder: {path}")
+            return None
+        resolved = str(p.resolve())
+        if self.add_folder(resolved):
+            self._save()
+        return resolved
+
+    def remove(self, path: str) -> None:
+        """Forget a folder and its photos (on the writer thread; ``statusLoaded`` follows)."""
+        self.remove_folder(path)
+        self._save()
+        task = Task(remove_folder_job(self.library_path, path), "remove-folder")
+        task.failed.connect(self.failed)
+        task.succeeded.connect(self.apply_status)
+        self.writer.submit(task)
+
+    def refresh(self) -> None:
+        """Read the library's status on a reader thread (``statusLoaded`` or ``failed`` follows)."""
+        task = Task(status_job(self.library_path), "status")
+        task.succeeded.connect(self.apply_status)
+        task.failed.connect(lambda msg: self.failed.emit(f"Cannot open the library: {msg}"))
+        self.readers.submit(task)
+
+    def apply_status(self, st: dict) -> None:
+        st = dict(st or {})
+        for f in st.get("folders", []):
+            self.add_folder(f)
+        self.set_photo_folders(st.get("photo_folders", []))
+        if st.get("folders") is not None:
+            self._save()
+        self.statusLoaded.emit(st)
+
+    def _save(self) -> None:
+        if self.settings is not None:
+            self.settings.folders = self.folders()
 
     def _remove_selected(self) -> None:
         item = self.folder_list.currentItem()

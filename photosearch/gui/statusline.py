@@ -36,3 +36,11 @@ class StatusLine(QStatusBar):
     def model_failed(self) -> None:
         self.model_busy.hide()
         self.model_label.setText("No model")
+
+    def follow(self, models) -> None:
+        """Show a :class:`~photosearch.gui.modelhost.ModelHost`'s loads; a failed switch shows the model kept."""
+        models.loading.connect(self.model_loading)
+        models.progress.connect(lambda msg: self.showMessage(str(msg), 4000))
+        models.ready.connect(lambda name: self.model_ready(name, models.device_type()))
+        models.failed.connect(lambda _name, _msg: self.model_ready(models.name or "", models.device_type())
+                              if models.model is not None else self.model_failed())

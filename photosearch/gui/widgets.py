@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import Callable
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QLineEdit, QListView, QPushButton,
-                               QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
+                               QSplitter, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
 
 from photosearch.imageio import is_image_name
 
@@ -15,6 +16,13 @@ from photosearch.imageio import is_image_name
 def dropped_paths(mime) -> list[str]:
     """Local file paths carried by a drag-and-drop payload."""
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()] if mime.hasUrls() else []
+
+
+def dropped_folders_and_images(mime) -> tuple[list[str], list[str]]:
+    """The folders and the image files among the dropped paths (anything else is ignored)."""
+    paths = dropped_paths(mime)
+    return ([p for p in paths if os.path.isdir(p)],
+            [p for p in paths if os.path.isfile(p) and is_image_name(p)])
 
 
 def muted(widget: QWidget) -> None:
@@ -65,6 +73,9 @@ class SearchBox(QLineEdit):
             self.imageDropped.emit(p)
         else:
             super().dropEvent(e)
+
+
+MIN_FIT_THUMB = 48  # thumbnails shrink down to this when the grid is narrower than one of them
 
 
 class ThumbDelegate(QStyledItemDelegate):
@@ -162,16 +173,31 @@ class ResultsView(QListView):
         self.setBatchSize(300)
         self.setMouseTracking(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # Never sideways: a grid narrower than one thumbnail shrinks the thumbnails instead (_fit).
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.thumb_size = thumb_size  # the size asked for; delegate.size is what fits
         self.delegate = ThumbDelegate(thumb_size, self)
         self.setItemDelegate(self.delegate)
         self.set_thumb_size(thumb_size)
 
     def set_thumb_size(self, size: int) -> None:
+        self.thumb_size = size
+        self._fit(force=True)
+
+    def _fit(self, force: bool = False) -> None:
+        room = self.viewport().width() - 2 * ThumbDelegate.PAD - 4
+        size = max(MIN_FIT_THUMB, min(self.thumb_size, room))
+        if size == self.delegate.size and not force:
+            return
         self.delegate.size = size
         fm = self.fontMetrics()
         self.setGridSize(QSize(size + 2 * ThumbDelegate.PAD + 4, size + 2 * ThumbDelegate.PAD + fm.height() + 8))
         self.verticalScrollBar().setSingleStep(max(16, size // 5))
         self.doItemsLayout()
+
+    def resizeEvent(self, e) -> None:
+        super().resizeEvent(e)
+        self._fit()
 
     def keyPressEvent(self, e: QKeyEvent) -> None:
         if e.key() == Qt.Key.Key_Space and not e.modifiers():
@@ -264,16 +290,65 @@ class Banner(QFrame):
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
         lay.addWidget(close)
+        self.kind = ""
+        self.topic = ""
         self.hide()
 
-    def show_message(self, text: str, kind: str = "error") -> None:
+    def show_message(self, text: str, kind: str = "error", topic: str = "") -> None:
+        """Show ``text``; ``topic`` names what it is about, so that :meth:`clear` can take it back when that
+        is settled (e.g. "model" once a model works)."""
         bg, fg, border = {"error": ("#fde8e8", "#7f1d1d", "#f5b5b5"),
                           "info": ("#e6f0ff", "#1e3a8a", "#b6ccf5")}.get(kind, ("#eee", "#222", "#ccc"))
         self.setStyleSheet(f"QFrame#banner {{ background: {bg}; border: 1px solid {border}; border-radius: 6px; }}"
                            f" QFrame#banner QLabel, QFrame#banner QToolButton {{ color: {fg}; }}")
         self.kind = kind
+        self.topic = topic
         self.label.setText(text)
         self.show()
 
+    def clear(self, topic: str) -> None:
+        """Hide the message if it is about ``topic``."""
+        if self.topic == topic:
+            self.hide()
+
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""
+
+
+class PanelSplitter(QSplitter):
+    """Side panel | main view | side panel, side by side. In a small window the side panels narrow (down to
+    their minimums, the last one first) so that the main view keeps ``main_min()`` pixels; growing the window
+    gives the room to the main view. Side panels fold away when dragged to the edge."""
+
+    MAIN = 1  # the main view's index
+
+    def __init__(self, main_min: Callable[[], int], parent=None):
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.main_min = main_min
+
+    def add_panels(self, *widgets: QWidget) -> None:
+        for i, w in enumerate(widgets):
+            self.addWidget(w)
+            self.setStretchFactor(i, 1 if i == self.MAIN else 0)
+            self.setCollapsible(i, i != self.MAIN)
+
+    def resizeEvent(self, e) -> None:
+        super().resizeEvent(e)
+        self.fit()
+
+    def fit(self) -> None:
+        sizes = self.sizes()
+        if len(sizes) <= self.MAIN or not sum(sizes):
+            return
+        deficit = self.main_min() - sizes[self.MAIN]
+        for i in reversed(range(len(sizes))):
+            w = self.widget(i)
+            if deficit <= 0 or i == self.MAIN or not w.isVisible() or not sizes[i]:
+                continue
+            give = min(deficit, sizes[i] - max(w.minimumWidth(), w.minimumSizeHint().width()))
+            if give > 0:
+                sizes[i] -= give
+                sizes[self.MAIN] += give
+                deficit -= give
+        if sizes != self.sizes():
+            self.setSizes(sizes)

@@ -15,44 +15,33 @@ first paint.
 from __future__ import annotations
 
 import logging
-import os
-import time
 from pathlib import Path
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
-from PySide6.QtWidgets import QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
 from photosearch.gui import desktop
-from photosearch.gui.indexing import Indexer, IndexingBar
+from photosearch.gui.indexing import Indexer, IndexingBar, index_summary
 from photosearch.gui.menus import build_menus
-from photosearch.gui.jobs import remove_folder_job, status_job
 from photosearch.gui.modelhost import ModelHost
 from photosearch.gui.models import ResultsModel
 from photosearch.gui.preview import PreviewPane
 from photosearch.gui.resources import app_icon
 from photosearch.gui.results import ResultsPane
+from photosearch.gui.search import Searcher, is_query_error
 from photosearch.gui.searchbar import SearchBar
 from photosearch.gui.settings import THUMB_MAX, THUMB_MIN, Settings
 from photosearch.gui.sidebar import FolderSidebar
 from photosearch.gui.skipped import SkippedPanel
 from photosearch.gui.states import Situation, empty_state
 from photosearch.gui.statusline import StatusLine
+from photosearch.gui.widgets import Banner, PanelSplitter, dropped_folders_and_images
+from photosearch.gui.workers import Task, TaskRunner, ThumbnailLoader, error_text
 from photosearch.gui.textpass import TextPass
-from photosearch.gui.widgets import Banner, dropped_paths
-from photosearch.gui.workers import SearchRequest, SearchService, Task, TaskRunner, ThumbnailLoader, error_text
-from photosearch.humanize import format_duration
-from photosearch.imageio import is_image_name
 from photosearch.paths import AppPaths
 
 log = logging.getLogger(__name__)
-LIVE_REFRESH_S = 1.5  # while indexing, re-run the current search at most this often
-
-
-def _is_query_error(e: BaseException) -> bool:
-    from photosearch.library.search import QueryError
-
-    return isinstance(e, QueryError)
 
 
 class MainWindow(QMainWindow):
@@ -72,12 +61,8 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings(paths)
         self.library_path = Path(library_path) if library_path else paths.library_db
         self.library_status: dict = {}  # the library's last status (photos, folders, skipped)
-        self.last_outcome = None  # the answer shown now (None: no search, or it failed)
         self.reader_wait_ms = -1  # the launcher lowers it: see shutdown()
         self.clean_shutdown = True
-        self._search_id: int | None = None  # the request whose answer the grid waits for
-        self._searched_once = False
-        self._last_live_refresh = 0.0
         self._dialogs: dict[str, QWidget] = {}  # the Settings and Fine-tune dialogs, closed with the window
 
         self.setWindowTitle(APP_NAME)
@@ -86,9 +71,8 @@ class MainWindow(QMainWindow):
         self.readers = TaskRunner(2, self)
         self.writer = TaskRunner(1, self)  # every library write goes through this one thread
         self.thumbs = ThumbnailLoader(paths.thumbnails, threads=2, parent=self)
-        self.search_service = SearchService(self.library_path, self)
         self.results = ResultsModel(self.thumbs, self)
-        self.models = ModelHost(paths, self.readers, self)
+        self.models = ModelHost(paths, self.readers, self.settings, self)
         self.models.name = model_name or self.settings.model
         self.indexer = Indexer(self.writer, self.library_path, self)
         self.text_pass = TextPass(self.library_path, self)  # reads the words in photos after indexing
@@ -96,13 +80,15 @@ class MainWindow(QMainWindow):
         # -- the parts ---------------------------------------------------------------------------
         self.search_bar = SearchBar(self.settings.thumb_size)
         self.banner = Banner()
-        self.sidebar = FolderSidebar()
+        self.sidebar = FolderSidebar(self.library_path, self.settings, self.readers, self.writer)
         self.results_pane = ResultsPane(self.results, self.settings.thumb_size, self.windowIcon())
         self.preview = PreviewPane(self.thumbs, self.readers, self.library_path)
-        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = PanelSplitter(self.results_pane.grid_min_width)
         self.index_bar = IndexingBar(self.indexer)
         self.skipped_panel = SkippedPanel(self)
         self.status_line = StatusLine([self.skipped_panel.button])
+        self.searcher = Searcher(self.library_path, self.search_bar, self.sidebar, self.settings,
+                                 self.results_pane, self)
         # Names the tests and scripts use for the parts' main controls.
         self.results_label = self.results_pane.label
         self.stack = self.results_pane.stack
@@ -116,6 +102,7 @@ class MainWindow(QMainWindow):
         self.cancel_btn = self.index_bar.cancel_btn
         self.skipped_btn = self.skipped_panel.button
         self.count_label = self.status_line.count_label
+        self.search_service = self.searcher.service
 
         self._lay_out()
         self._wire()
@@ -137,10 +124,7 @@ class MainWindow(QMainWindow):
         outer.setSpacing(6)
         outer.addWidget(self.search_bar)
         outer.addWidget(self.banner)
-        self.splitter.setChildrenCollapsible(False)
-        for i, w in enumerate((self.sidebar, self.results_pane, self.preview)):
-            self.splitter.addWidget(w)
-            self.splitter.setStretchFactor(i, 1 if w is self.results_pane else 0)
+        self.splitter.add_panels(self.sidebar, self.results_pane, self.preview)
         self.splitter.setSizes([230, 760, 330])
         outer.addWidget(self.splitter, 1)
         outer.addWidget(self.index_bar)
@@ -162,10 +146,13 @@ class MainWindow(QMainWindow):
         side.removeRequested.connect(self.remove_folder)
         side.reindexRequested.connect(lambda: self.start_indexing())
         side.filtersChanged.connect(self.search_bar.schedule)
-        self.search_service.results.connect(self._on_search_results)
-        self.search_service.failed.connect(self._on_search_failed)
+        side.statusLoaded.connect(self._on_status)
+        side.failed.connect(self.show_error)
+        self.searcher.answered.connect(self._on_answer)
+        self.searcher.failed.connect(self._on_search_failed)
+        self.searcher.cleared.connect(lambda: self.preview.show_path(None))
         self.empty.actionTriggered.connect(self._on_empty_action)
-        self.view.selectionModel().currentChanged.connect(self._on_current_changed)
+        self.preview.follow(self.view, self.results)
         self.view.activated.connect(lambda idx: self.open_path(self.results.path_at(idx)))
         self.view.spacePressed.connect(self.toggle_preview)
         self.view.zoomRequested.connect(lambda d: self.zoom.setValue(self.zoom.value() + 16 * d))
@@ -173,14 +160,13 @@ class MainWindow(QMainWindow):
         self.preview.revealRequested.connect(self.reveal_path)
         self.preview.copyRequested.connect(self.copy_path)
         self.preview.moreLikeRequested.connect(self.search_like)
-        self.preview.infoLoaded.connect(self.results.set_info)
-        self.models.loading.connect(self._on_model_loading)
-        self.models.progress.connect(lambda msg: self.statusBar().showMessage(str(msg), 4000))
+        self.status_line.follow(self.models)
+        self.models.loading.connect(self._update_state)
         self.models.ready.connect(self._on_model_ready)
         self.models.failed.connect(self._on_model_failed)
         self.indexer.started.connect(self._update_state)
         self.indexer.progress.connect(self._on_index_event)
-        self.indexer.pausedChanged.connect(self._on_index_paused)
+        self.indexer.grew.connect(self._on_library_grew)
         self.indexer.failed.connect(lambda msg: self.show_error(f"Indexing stopped: {msg}"))
         self.indexer.finished.connect(self._on_index_finished)
         self.indexer.started.connect(self.text_pass.cancel)  # visual indexing first; the text pass resumes after
@@ -208,34 +194,25 @@ class MainWindow(QMainWindow):
         return self.models.name
 
     def load_model(self, name: str | None = None, device: str | None = None) -> None:
-        """Load (or switch to) a model in the background; search and indexing wait for it."""
-        self.search_service.set_model(None)
+        """Load (or switch to) a model in the background; the model in use stays until it is ready, search
+        and indexing wait for it when there is none."""
         self.models.load(name, device or self.settings.device)
 
     def set_model(self, model, name: str) -> None:
         self.models.set(model, name)
 
     def use_model(self, name: str) -> None:
-        """Switch models: load it, then index in the background only what it lacks."""
+        """Switch models: load it, then index in the background only what it lacks. It becomes the saved
+        choice once it has loaded; until then (and if it cannot load) the model in use stays."""
         if name == self.model_name and self.model is not None:
+            self.banner.clear("model")  # back to the working model: an earlier failure no longer matters
             return
-        self.settings.model = name
-        try:
-            from photosearch.model.store import ModelStore
-
-            ModelStore(self.paths).set_active(name)
-        except Exception as e:  # noqa: BLE001 - a name the store does not know still loads by path
-            log.debug("set_active(%s): %s", name, e)
         self.indexer.cancel()
-        self.load_model(name)
-
-    def _on_model_loading(self, name: str) -> None:
-        self.status_line.model_loading(name)
-        self._update_state()
+        self.models.choose(name)
 
     def _on_model_ready(self, name: str) -> None:
-        self.search_service.set_model(self.model)
-        self.status_line.model_ready(name, self.models.device_type())
+        self.banner.clear("model")
+        self.searcher.set_model(self.model)
         self.modelReady.emit(name)
         if self.indexer.pending is not None or self.settings.folders:
             self.start_indexing()
@@ -244,8 +221,12 @@ class MainWindow(QMainWindow):
         self._update_state()
 
     def _on_model_failed(self, name: str, msg: str) -> None:
-        self.status_line.model_failed()
-        self.show_error(f"Could not load the model {name}: {msg}")
+        if self.model is not None:  # a switch failed: the working model stays, and so does its index
+            self.show_error(f"Could not load the model {name}: {msg}. Still using {self.model_name}.", "model")
+            if self.folders():
+                self.start_indexing()
+        else:
+            self.show_error(f"Could not load the model {name}: {msg}", "model")
         self.modelFailed.emit(msg)
         self._update_state()
 
@@ -259,25 +240,15 @@ class MainWindow(QMainWindow):
             self.add_folder(d)
 
     def add_folder(self, path: str) -> bool:
-        p = Path(path).expanduser()
-        if not p.is_dir():
-            self.show_error(f"Not a folder: {path}")
-            return False
-        p = str(p.resolve())
-        if self.sidebar.add_folder(p):
-            self.settings.folders = self.folders()
-        self.start_indexing([p])
-        return True
+        """Add a folder to the library and index it; False (and a message) when it is not a folder."""
+        p = self.sidebar.add(path)
+        if p is not None:
+            self.start_indexing([p])
+        return p is not None
 
     def remove_folder(self, path: str) -> None:
-        self.sidebar.remove_folder(path)
-        self.settings.folders = self.folders()
         self.indexer.cancel()
-        task = Task(remove_folder_job(self.library_path, path), "remove-folder")
-        task.failed.connect(self.show_error)
-        task.succeeded.connect(self._apply_status)
-        task.succeeded.connect(lambda _st: self.run_search() if self.search_bar.active() else None)
-        self.writer.submit(task)
+        self.sidebar.remove(path)  # the search re-runs when the library says it is done (_on_status)
         self._update_state()
 
     def start_indexing(self, add: list[str] | None = None) -> None:
@@ -299,23 +270,17 @@ class MainWindow(QMainWindow):
 
     def _on_index_event(self, ev) -> None:
         self.skipped_panel.add_all(ev.new_skips)
-        now = time.monotonic()
-        if ev.phase == "embed" and self.search_bar.active() and now - self._last_live_refresh > LIVE_REFRESH_S:
-            self._last_live_refresh = now
-            self.run_search(keep_selection=True)
         self._update_state()
 
-    def _on_index_paused(self, paused: bool) -> None:
-        if paused and self.search_bar.active():
-            self.run_search(keep_selection=True)  # show everything indexed up to the pause
+    def _on_library_grew(self) -> None:
+        self.refresh_status()  # the photo count
+        if self.search_bar.active():
+            self.run_search(keep_selection=True)  # results appear as photos are indexed
 
     def _on_index_finished(self, ev) -> None:
         rep = getattr(ev, "report", None)
         if rep is not None:
-            msg = (f"Indexing cancelled: {rep.indexed:,} photos indexed, the rest next time" if rep.cancelled
-                   else f"Indexed {rep.indexed:,} new photos in {format_duration(rep.seconds)}"
-                   + (f", {len(rep.skipped)} skipped" if rep.skipped else ""))
-            self.statusBar().showMessage(msg, 8000)
+            self.statusBar().showMessage(index_summary(rep), 8000)
             self.skipped_panel.add_all(rep.skipped)
         self.indexingFinished.emit(ev)
         self.refresh_status()
@@ -343,20 +308,16 @@ class MainWindow(QMainWindow):
         return self.skipped_panel.skipped()
 
     def refresh_status(self) -> None:
-        task = Task(status_job(self.library_path), "status")
-        task.succeeded.connect(self._apply_status)
-        task.failed.connect(lambda msg: self.show_error(f"Cannot open the library: {msg}"))
-        self.readers.submit(task)
+        self.sidebar.refresh()
 
-    def _apply_status(self, st: dict) -> None:
-        st = self.library_status = dict(st or {})
-        for f in st.get("folders", []):
-            self.sidebar.add_folder(f)
-        if st.get("folders") is not None:
-            self.settings.folders = self.folders()
+    def _on_status(self, st: dict) -> None:
+        removed = set(self.library_status.get("folders", [])) - set(st.get("folders", []))
+        self.library_status = st
         self.skipped_panel.add_all(st.get("skipped", []))
         self.status_line.set_photos(st.get("photos"))
         self.libraryStatus.emit(st)
+        if removed and self.search_bar.active():
+            self.run_search()  # the removed folder's photos are gone from the results
         self._update_state()
 
     # ==== search ==================================================================================
@@ -364,39 +325,23 @@ class MainWindow(QMainWindow):
     def like_path(self) -> str | None:
         return self.search_bar.like_path
 
+    @property
+    def last_outcome(self):
+        return self.searcher.last_outcome
+
     def current_query(self) -> str:
         return self.search_bar.query()
 
-    def _request(self, keep_selection: bool) -> SearchRequest:
-        f = self.sidebar.filters()
-        query = self.current_query() or None
-        # The cut-off applies to typed queries; "more like this" always shows its nearest photos.
-        cut = self.settings.min_score if query and not self.like_path and self.settings.min_score > 0 else None
-        return SearchRequest(query=query, like=self.like_path, folder=f.folder, after=f.after, before=f.before,
-                             min_score=cut, has_text=f.has_text, keep_selection=keep_selection)
-
     def run_search(self, keep_selection: bool = False) -> None:
-        self.search_bar.stop()
-        if not self.search_bar.active():
-            self._search_id = None
-            self.results.clear()
-            self.last_outcome = None
-            self.preview.show_path(None)
-            self._update_state()
-            return
-        if self.model is None:
-            self._update_state()  # the search runs when the model is ready
-            return
-        self._searched_once = True
-        self._search_id = self.search_service.submit(self._request(keep_selection))
+        self.searcher.run(keep_selection)
+        self._update_state()
 
     def search_like(self, path: str) -> None:
         """Query by example: photos that look like ``path`` (any image file, in the library or not)."""
-        if not path:
-            return
-        self.search_bar.search_box.clear()
-        self.search_bar.set_like(path, self.results.pixmaps.get(path))
-        self.run_search()
+        if path:
+            self.search_box.clear()
+            self.search_bar.set_like(path, self.results.pixmaps.get(path))
+            self.run_search()
 
     def clear_search(self) -> None:
         self.search_bar.clear()
@@ -406,38 +351,21 @@ class MainWindow(QMainWindow):
     def focus_search(self) -> None:
         self.search_bar.focus()
 
-    def _on_search_results(self, outcome) -> None:
-        req = outcome.request
-        if req.id != self._search_id:
-            return  # a newer search was asked for since
-        self.last_outcome = outcome
-        self.preview.set_query(req.query)
-        self.results_pane.show_outcome(outcome)
+    def _on_answer(self, outcome) -> None:
+        self.preview.set_query(outcome.request.query)  # its words are highlighted in a photo's text
         if self.results_pane.current_path() is None:
             self.preview.show_path(None)  # a new answer: the old photo and its score are gone
         self._update_state()
         self.searchFinished.emit(outcome)
 
-    def _on_search_failed(self, req: SearchRequest, exc: BaseException) -> None:
-        if req.id != self._search_id:
-            return
-        if _is_query_error(exc):  # a half-typed query ("2*") is a quiet note, not a banner
-            self.last_outcome = None
-            self.results_pane.show_query_error(str(exc))
+    def _on_search_failed(self, exc: BaseException) -> None:
+        if is_query_error(exc):  # shown as a quiet note in the results pane
             self.preview.show_path(None)
         elif self.model is not None:
             self.show_error(f"Search failed: {error_text(exc)}")
         self.searchFailed.emit(exc)
 
     # ==== selection, preview and result actions ===================================================
-    def _on_current_changed(self, cur: QModelIndex, _prev=None) -> None:
-        path = self.results.path_at(cur)
-        if path is None:
-            self.preview.show_path(None)
-            return
-        self.preview.show_result(path, self.results.score_at(cur), self.results.infos.get(path),
-                                 self.results.pixmaps.get(path))
-
     def on_selected_result(self, fn) -> None:
         """Call ``fn`` with the first selected result (or the current one)."""
         cur = self.results_pane.current_path()
@@ -447,6 +375,9 @@ class MainWindow(QMainWindow):
 
     def toggle_preview(self) -> None:
         self.preview.setVisible(not self.preview.isVisible())
+
+    def toggle_sidebar(self) -> None:
+        self.sidebar.setVisible(not self.sidebar.isVisible())
 
     def open_path(self, path: str | None) -> None:
         if path and not desktop.open_path(path):
@@ -463,27 +394,25 @@ class MainWindow(QMainWindow):
 
     # ==== drag and drop onto the window ===========================================================
     def dragEnterEvent(self, e) -> None:
-        paths = dropped_paths(e.mimeData())
-        if any(os.path.isdir(p) or (os.path.isfile(p) and is_image_name(p)) for p in paths):
+        if any(dropped_folders_and_images(e.mimeData())):
             e.acceptProposedAction()
 
     def dragMoveEvent(self, e) -> None:
         self.dragEnterEvent(e)
 
     def dropEvent(self, e) -> None:
-        paths = dropped_paths(e.mimeData())
-        dirs = [p for p in paths if os.path.isdir(p)]
+        dirs, images = dropped_folders_and_images(e.mimeData())
         for d in dirs:
             self.add_folder(d)
-        images = [p for p in paths if os.path.isfile(p) and is_image_name(p)]
         if not dirs and images:
             self.search_like(images[0])
         e.acceptProposedAction()
 
     # ==== state, messages, dialogs ================================================================
-    def show_error(self, msg: str) -> None:
+    def show_error(self, msg: str, topic: str = "") -> None:
+        """A dismissable message in the window (``topic``: see :meth:`Banner.show_message`)."""
         log.warning("%s", msg)
-        self.banner.show_message(msg, "error")
+        self.banner.show_message(msg, "error", topic)
 
     def set_thumb_size(self, size: int) -> None:
         size = max(THUMB_MIN, min(THUMB_MAX, int(size)))
@@ -503,7 +432,7 @@ class MainWindow(QMainWindow):
         return Situation(
             folders=len(self.folders()), photos=photos, model_ready=self.model is not None,
             model_loading=self.models.is_loading, query=self.current_query(), like=self.like_path,
-            searched=self._searched_once, outcome=self.last_outcome is not None, results=self.results.total(),
+            searched=self.searcher.searched_once, outcome=self.last_outcome is not None, results=self.results.total(),
             indexing=self.indexing() or (self.indexer.pending is not None and not photos),
             index_done=ev.done if embedding else None, index_total=ev.total if embedding else None,
             min_score=self.settings.min_score)
@@ -539,7 +468,7 @@ class MainWindow(QMainWindow):
             self.text_pass.cancel()
         task = Task(set_text_pass_job(self.library_path, on), "text-setting")
         task.failed.connect(self.show_error)
-        task.succeeded.connect(self._apply_status)
+        task.succeeded.connect(self._on_status)
         if on:
             task.succeeded.connect(lambda _st: None if self.indexing() else self.text_pass.start())
         self.writer.submit(task)
@@ -582,7 +511,7 @@ class MainWindow(QMainWindow):
         self.indexer.cancel()
         self.text_pass.shutdown()
         self.thumbs.shutdown()
-        searches_ended = self.search_service.stop(self.reader_wait_ms)
+        searches_ended = self.searcher.stop(self.reader_wait_ms)
         self.writer.shutdown()
         self.clean_shutdown = self.readers.shutdown(self.reader_wait_ms) and searches_ended
         return self.clean_shutdown

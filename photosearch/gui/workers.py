@@ -347,11 +347,8 @@ class SearchService(QThread):
                     hits = lib.search(model, req.query or None, like=req.like, top_k=req.top_k,
                                       min_score=req.min_score, folder=req.folder, after=req.after,
                                       before=req.before, has_text=req.has_text)
-                    infos = {}
-                    for h in hits[:200]:  # details for the first screens; the rest load on selection
-                        info = lib.photo_info(h.path)
-                        if info:
-                            infos[h.path] = info
+                    # details for the first screens, in one query; the rest load on selection
+                    infos = lib.photo_infos([h.path for h in hits[:200]])
                 except Exception as e:  # noqa: BLE001 - reported to the UI, which decides how loud
                     log.debug("search failed", exc_info=True)
                     self.failed.emit(req, e)

@@ -6,7 +6,6 @@ import contextlib
 import os
 import sqlite3
 import threading
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Iterator
@@ -15,6 +14,7 @@ import numpy as np
 
 from photosearch.errors import LibraryError
 from photosearch.library import db as _db
+from photosearch.library import queries as sql
 from photosearch.library.index import IndexEvent, IndexReport
 from photosearch.library.scan import norm_folder, under
 from photosearch.library.search import (QueryError, SearchHit, combine, folder_range, parse_date, parse_query,
@@ -52,9 +52,10 @@ class Library:
         self._text_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
     @classmethod
-    def open(cls, path: str | Path, create: bool = True) -> "Library":
+    def open(cls, path: str | Path, create: bool = True, read_only: bool = False) -> "Library":
+        """``read_only``: for search and status only; works on a read-only mount and writes nothing."""
         path = Path(path).expanduser()
-        return cls(_db.connect(path, create=create), path)
+        return cls(_db.connect(path, create=create, read_only=read_only), path)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -73,9 +74,10 @@ class Library:
             raise LibraryError("the library is closed")
         return self._conn
 
-    def _read(self, sql: str, args=()) -> list:
+    def _read(self, query, *args):
+        """``query(conn, *args)`` from :mod:`queries`, a damaged file reported as :class:`LibraryError`."""
         try:
-            return self.conn.execute(sql, args).fetchall()
+            return query(self.conn, *args)
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
 
@@ -86,7 +88,7 @@ class Library:
             raise LibraryError(f"not a folder: {p}")
         try:
             with _db.Tx(self.conn):
-                self.conn.execute("INSERT OR IGNORE INTO folders VALUES (?, ?)", (p, time.time()))
+                sql.add_folder(self.conn, p)
         except sqlite3.Error as e:
             raise LibraryError(f"could not write to the library: {e}") from None
         return p
@@ -98,19 +100,29 @@ class Library:
         if p not in folders:
             raise LibraryError(f"not a library folder: {p}")
         others = [f for f in folders if f != p]
-        rows = self._read("SELECT id, path FROM photos WHERE folder = ? OR substr(path, 1, ?) = ?",
-                          (p, len(p) + 1, p.rstrip(os.sep) + os.sep))
-        drop = [(i,) for i, fp in rows if not any(under(fp, o) for o in others)]
+        rows = self._read(sql.photos_under, p, os.sep)
+        drop = [r["id"] for r in rows if not any(under(r["path"], o) for o in others)]
         try:
             with _db.Tx(self.conn):
-                self.conn.executemany("DELETE FROM photos WHERE id = ?", drop)
-                self.conn.execute("DELETE FROM skipped WHERE folder = ?", (p,))
-                self.conn.execute("DELETE FROM folders WHERE path = ?", (p,))
+                sql.delete_photos(self.conn, drop)
+                sql.delete_folder(self.conn, p)
         except sqlite3.Error as e:
             raise LibraryError(f"could not write to the library: {e}") from None
 
     def folders(self) -> list[str]:
-        return [r[0] for r in self._read("SELECT path FROM folders ORDER BY path")]
+        return self._read(sql.folder_paths)
+
+    def photo_folders(self) -> list[str]:
+        """The library folders and every folder under them that holds indexed photos (with the folders in
+        between), sorted: what a folder filter can offer."""
+        roots = self.folders()
+        found = set(roots)
+        for d in self._read(sql.photo_parent_folders):
+            root = next((r for r in roots if under(d, r)), None)
+            while root is not None and d not in found:
+                found.add(d)
+                d = os.path.dirname(d)
+        return sorted(found)
 
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
@@ -123,14 +135,16 @@ class Library:
 
         if batch_size < 1:
             raise LibraryError("batch size must be at least 1")
-        targets = [self.add_folder(f) for f in folders] if folders else self.folders()
-        if not targets:
-            raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
-        try:
-            yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
-                                  workers=workers, cancel=cancel)
-        except sqlite3.DatabaseError as e:
-            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+        batch_size = _index.bounded_batch_size(batch_size, int(model.config.preprocess.input_size))
+        with _db.IndexLock(self.path):
+            targets = [self.add_folder(f) for f in folders] if folders else self.folders()
+            if not targets:
+                raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
+            try:
+                yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
+                                      workers=workers, cancel=cancel)
+            except sqlite3.DatabaseError as e:
+                raise LibraryError(_db._error_text(self.path, e)) from None
         if text and not (cancel is not None and cancel.is_set()):
             yield from self.read_text(ocr, cancel=cancel)
 
@@ -145,7 +159,7 @@ class Library:
         try:
             yield from textindex.run(self.conn, ocr or OcrEngine(), batch_size=batch_size, cancel=cancel)
         except sqlite3.DatabaseError as e:
-            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+            raise LibraryError(_db._error_text(self.path, e)) from None
 
     def run_index(self, model, folders=None, *, on_event: Callable[[IndexEvent], None] | None = None,
                   **kw) -> IndexReport:
@@ -175,15 +189,14 @@ class Library:
     def _image_vector(self, model, like) -> np.ndarray:
         p = str(Path(like).expanduser().resolve())
         for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(like))), p)):
-            row = self._read("SELECT e.vector FROM embeddings e JOIN photos p ON p.id = e.photo_id "
-                             "WHERE p.path = ? AND e.model_id = ?", (cand, model.config.model_id))
-            if row:
-                return np.frombuffer(row[0][0], dtype="<f2").astype(np.float32)
-        from photosearch.imageio import ImageSkip, load_image
+            vec = self._read(sql.vector_of, cand, model.config.model_id)
+            if vec is not None:
+                return np.frombuffer(vec, dtype=sql.VECTOR_DTYPE).astype(np.float32)
+        from photosearch.imageio import ImageSkip, decode_min_side, load_image
 
+        pre = model.config.preprocess
         try:
-            img, _ = load_image(p, min_side=int(model.config.preprocess.input_size
-                                                / max(model.config.preprocess.crop_pct, 1e-3)) + 1)
+            img, _ = load_image(p, min_side=decode_min_side(pre.input_size, pre.crop_pct))
         except ImageSkip as e:
             raise QueryError(f"{like}: {e.reason}") from None
         return model.embed_pil([img]).numpy()[0].astype(np.float32)
@@ -220,8 +233,7 @@ class Library:
         mask = vi.filter_mask(after_s, before_s, formats)
         if folder:
             lo, hi = folder_range(folder)
-            inside = np.fromiter((r[0] for r in self._read("SELECT id FROM photos WHERE path >= ? AND path < ?",
-                                                           (lo, hi))), dtype=np.int64)
+            inside = np.asarray(self._read(sql.photo_ids_in_range, lo, hi), dtype=np.int64)
             m = np.isin(vi.ids[:len(vi)], inside)
             mask = m if mask is None else mask & m
         if has_text:
@@ -232,12 +244,7 @@ class Library:
                                                                                       np.zeros(0, np.float32))
         merged = textindex.lift(self.conn, tq, vi, q, mask, ids, scores, top_k + 8) if tq is not None else \
             [(int(i), float(s), None) for i, s in zip(ids, scores)]
-        paths: dict[int, str] = {}
-        id_list = [i for i, _, _ in merged]
-        for i in range(0, len(id_list), 900):
-            chunk = id_list[i:i + 900]
-            paths.update(self._read(f"SELECT id, path FROM photos WHERE id IN ({', '.join('?' * len(chunk))})",
-                                    chunk))
+        paths = self._read(sql.paths_of, [i for i, _, _ in merged])
         # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
         hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6), snip is not None, snip)
                 for i, s, snip in merged if i in paths]
@@ -245,25 +252,29 @@ class Library:
 
     # -- information -------------------------------------------------------------------------------------
     def skipped(self) -> list[dict]:
-        return [{"path": p, "reason": r} for p, r in self._read("SELECT path, reason FROM skipped ORDER BY path")]
+        return [{"path": r["path"], "reason": r["reason"]} for r in self._read(sql.skip_list)]
 
     def models(self) -> dict[str, int]:
-        rows = self._read("SELECT m.model_id, (SELECT count(*) FROM embeddings e WHERE e.model_id = m.model_id) "
-                          "FROM models m ORDER BY m.model_id")
-        return {m: n for m, n in rows}
+        """model id -> photos with a vector of it."""
+        return self._read(sql.photos_per_model)
+
+    def offline_folders(self) -> dict[str, str]:
+        """Library folders whose photos cannot be reached now (not found, drive not mounted): folder -> why.
+        Their photos stay in the library and in search results."""
+        from photosearch.library.index import offline_folders
+
+        return self._read(offline_folders, self.folders())
 
     def status(self) -> dict:
         folders = self.folders()
-        try:
-            photos = _db.database(self.conn)["photos"].count
-        except sqlite3.DatabaseError as e:
-            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+        photos = self._read(sql.count_photos)
+        offline = self.offline_folders()
         return {
             "library": str(self.path),
             "photos": photos,
             "models": self.models(),
             "folders": folders,
-            "missing_folders": [f for f in folders if not os.path.isdir(f)],
+            "missing_folders": [f for f in folders if f in offline],
             "skipped": self.skipped(),
             "text": self._text_status(),
         }
@@ -274,17 +285,20 @@ class Library:
         try:
             return {"enabled": textindex.enabled(self.conn), **textindex.counts(self.conn)}
         except sqlite3.DatabaseError as e:
-            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+            raise LibraryError(_db._error_text(self.path, e)) from None
 
     def photo_info(self, path) -> dict | None:
+        """What the library knows about one photo (None when it is not in the library)."""
         p = os.path.abspath(os.path.expanduser(str(path)))
-        rows = self._read("SELECT path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at "
-                          "FROM photos WHERE path = ?", (p,))
-        if not rows:
-            return None
-        r = rows[0]
+        return self.photo_infos([p]).get(p)
+
+    def photo_infos(self, paths: list[str]) -> dict[str, dict]:
+        """:meth:`photo_info` of many photos (search hits) in one query; paths not in the library are left out."""
         from photosearch.library import textindex
 
-        return {"path": r[0], "width": r[1], "height": r[2], "taken_at": r[3], "size": r[4],
-                "mtime": r[5] / 1e9, "format": r[6], "folder": r[7], "indexed_at": r[8],
-                "text_lines": textindex.stored_lines(self.conn, r[0])}  # None: not read (yet)
+        rows = self._read(sql.photos_at, [str(p) for p in paths])
+        lines = self._read(textindex.stored_lines_of, list(rows))
+        return {p: {"path": r["path"], "width": r["width"], "height": r["height"], "taken_at": r["taken_at"],
+                    "size": r["size"], "mtime": r["mtime_ns"] / 1e9, "format": r["format"], "folder": r["folder"],
+                    "indexed_at": r["indexed_at"], "text_lines": lines.get(p)}  # None: not read (yet)
+                for p, r in rows.items()}

@@ -87,7 +87,10 @@ def parse_date(value: str, end: bool = False) -> str:
     try:
         if len(value.strip()) <= 10:
             d = date.fromisoformat(value.strip())
-            dt = datetime(d.year, d.month, d.day) + (timedelta(days=1) if end else timedelta())
+            try:
+                dt = datetime(d.year, d.month, d.day) + (timedelta(days=1) if end else timedelta())
+            except OverflowError:  # the end of 9999-12-31: the end of time
+                dt = datetime.max
         else:
             dt = datetime.fromisoformat(value.strip())
     except ValueError:

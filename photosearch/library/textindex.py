@@ -172,9 +172,21 @@ def _commit(conn: sqlite3.Connection, rows: list[tuple]) -> None:
 
 def stored_lines(conn: sqlite3.Connection, path: str) -> list[dict] | None:
     """The lines read in a library photo, or None when it was not read (yet)."""
-    row = conn.execute("SELECT t.lines FROM photo_text t JOIN photos p ON p.id = t.photo_id WHERE p.path = ?",
-                       (path,)).fetchone()
-    return None if row is None else json.loads(row[0])
+    return stored_lines_of(conn, [path]).get(path)
+
+
+def stored_lines_of(conn: sqlite3.Connection, paths: list[str]) -> dict[str, list[dict]]:
+    """path -> lines read, for the photos among ``paths`` that were read."""
+    from photosearch.library.queries import db_text
+
+    out: dict[str, list[dict]] = {}
+    for i in range(0, len(paths), 500):
+        chunk = paths[i:i + 500]
+        rows = conn.execute("SELECT p.path, t.lines FROM photo_text t JOIN photos p ON p.id = t.photo_id "
+                            f"WHERE p.path IN ({', '.join(['CAST(? AS TEXT)'] * len(chunk))})",
+                            [db_text(p) for p in chunk]).fetchall()
+        out.update((r[0], json.loads(r[1])) for r in rows)
+    return out
 
 
 def has_text_mask(conn: sqlite3.Connection, ids: np.ndarray) -> np.ndarray:

@@ -24,6 +24,8 @@ def _first(x):
 
 
 class HFClip(EmbeddingModel):
+    """transformers' ``CLIPModel`` behind the :class:`EmbeddingModel` interface."""
+
     def __init__(self, config: ModelConfig, load_pretrained: bool = True, hf_dir: Path | None = None):
         super().__init__(config)
         from transformers import AutoTokenizer, CLIPConfig, CLIPModel
@@ -75,14 +77,17 @@ class HFClip(EmbeddingModel):
                              return_tensors="pt")
         return {"input_ids": enc["input_ids"], "attention_mask": enc["attention_mask"]}
 
-    def param_groups(self) -> dict[str, list[nn.Parameter]]:
-        c = self.clip
-        return {
-            "image_encoder": list(c.vision_model.parameters()),
-            "text_encoder": list(c.text_model.parameters()),
-            "heads": list(c.visual_projection.parameters()) + list(c.text_projection.parameters())
-            + [self.logit_scale],
-        }
+    def towers(self) -> tuple[nn.Module, nn.Module]:
+        return self.clip.vision_model, self.clip.text_model
+
+    def heads(self) -> tuple[nn.Module, nn.Module]:
+        return self.clip.visual_projection, self.clip.text_projection
+
+    def image_tower_features(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.clip.vision_model(pixel_values=pixels).pooler_output
+
+    def text_tower_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.clip.text_model(input_ids=input_ids, attention_mask=attention_mask).pooler_output
 
     def save_aux(self, folder: Path) -> None:
         hf = folder / "hf"

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Callable
 
 from photosearch.errors import ModelError
-from photosearch.model.config import FAMILY_DUAL, FAMILY_HF_CLIP, HeadConfig, ImageTowerConfig, ModelConfig, TextTowerConfig
+from photosearch.model.catalog import CatalogEntry, catalog_entry, load_catalog
+from photosearch.model.config import ModelConfig
 from photosearch.paths import AppPaths
 
 DEFAULT_MODEL = "starter"
@@ -23,38 +24,13 @@ STARTER_BUILD = 1  # bump when starter.py changes what it builds: stored copies 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-@dataclass(frozen=True)
-class Builtin:
-    name: str
-    family: str
-    embed_dim: int
-    description: str
-    hub_ids: tuple[str, ...] = ()  # what must be in the HF cache for it to load offline
-    searchable: bool = True  # False: random projection heads, a starting point for fine-tuning only
-
-
-BUILTINS: dict[str, Builtin] = {
-    "starter": Builtin("starter", FAMILY_DUAL, 384,
-                       "Offline default: EfficientNet-Lite0 + MiniLM-L6 via ImageNet class prompts"),
-    "clip-vit-b32": Builtin("clip-vit-b32", FAMILY_HF_CLIP, 512, "OpenAI CLIP ViT-B/32 (downloads ~600 MB)",
-                            hub_ids=("openai/clip-vit-base-patch32",)),
-    "tutorial": Builtin("tutorial", FAMILY_DUAL, 256,
-                        "The tutorial's towers: ResNet50 + DistilBERT, untrained heads (fine-tune before use)",
-                        hub_ids=("timm/resnet50.a1_in1k", "distilbert-base-uncased"), searchable=False),
-}
+# Name -> catalog entry (photosearch/model/catalog.json), in listing order.
+BUILTINS: dict[str, CatalogEntry] = load_catalog()
 
 
 def builtin_config(name: str) -> ModelConfig:
-    if name == "clip-vit-b32":
-        return ModelConfig(name=name, family=FAMILY_HF_CLIP, hf_clip_name="openai/clip-vit-base-patch32",
-                           embed_dim=512, description=BUILTINS[name].description)
-    if name == "tutorial":
-        return ModelConfig(name=name, family=FAMILY_DUAL, embed_dim=256,
-                           image=ImageTowerConfig(timm_name="resnet50"),
-                           text=TextTowerConfig(hf_name="distilbert-base-uncased", pooling="cls"),
-                           image_head=HeadConfig(), text_head=HeadConfig(),
-                           description=BUILTINS[name].description)
-    raise ModelError(f"no built-in model named {name!r}")
+    """The config a built-in model is first built from (``starter`` is built by starter.py instead)."""
+    return catalog_entry(name).model_config()
 
 
 def _in_hf_cache(repo_id: str) -> bool:
@@ -109,7 +85,7 @@ class ModelStore:
             have = (folder / "config.json").is_file()
             if name in BUILTINS:
                 b = BUILTINS[name]
-                offline = have or name == "starter" or all(_in_hf_cache(h) for h in b.hub_ids)
+                offline = have or b.builder == "starter" or all(_in_hf_cache(h) for h in b.hub_ids)
                 out.append(ModelInfo(name, b.family, b.embed_dim, offline, name == active, have, b.description,
                                      str(folder) if have else None))
             else:
@@ -171,9 +147,10 @@ class ModelStore:
             return True
 
     def _materialise(self, name: str, progress: Callable[[str], None] | None) -> None:
-        from photosearch.model.checkpoint import build_model, save_checkpoint
+        from photosearch.model.checkpoint import save_checkpoint
+        from photosearch.model.factory import build_model
 
-        if name == "starter":
+        if catalog_entry(name).builder == "starter":
             from photosearch.model.starter import build_starter
 
             model, record = build_starter(progress=progress), {"starter_build": STARTER_BUILD}

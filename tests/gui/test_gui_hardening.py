@@ -81,3 +81,156 @@ def test_down_highlights_at_once_and_new_searches_reset_the_preview(qtbot, make_
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
         qtbot.keyClicks(win.search_box, "green")
     assert win.preview.path is None
+
+
+def test_a_model_that_cannot_load_offline_leaves_the_working_one(qtbot, make_window, tiny_loaded, small_photos):
+    from photosearch.model.store import ModelStore
+
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, small_photos)
+    active_before = ModelStore(win.paths).active()
+    with qtbot.waitSignal(win.modelFailed, timeout=WAIT):
+        win.use_model("clip-vit-b32")  # needs a download; tests are offline (HF_HUB_OFFLINE=1)
+    assert win.model is tiny_loaded and win.model_name == "test-model"
+    assert "clip-vit-b32" in win.banner.text() and "test-model" in win.banner.text()
+    assert win.settings.model != "clip-vit-b32" and ModelStore(win.paths).active() == active_before
+    assert win.empty.key != "no-model"
+    qtbot.waitUntil(lambda: win.empty.key == "ready", timeout=WAIT)  # (indexing for it resumes and ends)
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a red circle")
+    assert win.results.total() == 8
+    # choosing the working model again (as the Settings dialog does) clears the message
+    win.use_model("test-model")
+    assert not win.banner.isVisible()
+
+
+def test_the_folder_filter_offers_sub_folders(qtbot, make_window, tiny_loaded, tmp_path):
+    from PIL import Image
+
+    root = tmp_path / "trips"
+    for sub, n in (("2023/summer", 2), ("2023/winter", 1), ("2024", 3)):
+        (root / sub).mkdir(parents=True)
+        for i in range(n):
+            Image.new("RGB", (64, 48), (30 * i, 120, 200)).save(root / sub / f"p{i}.png")
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, root)
+    r = str(root.resolve())
+    offered = lambda: [win.folder_filter.itemData(i) for i in range(win.folder_filter.count())]  # noqa: E731
+    qtbot.waitUntil(lambda: len(offered()) == 6, timeout=WAIT)
+    assert offered() == ["", r, f"{r}/2023", f"{r}/2023/summer", f"{r}/2023/winter", f"{r}/2024"]
+    assert win.folder_filter.itemText(3).strip() == "summer"
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a photo")
+    assert win.results.total() == 6
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        win.folder_filter.setCurrentIndex(win.folder_filter.findData(f"{r}/2023"))
+    assert sorted(p[len(r) + 1:] for p in win.results.paths()) == ["2023/summer/p0.png", "2023/summer/p1.png",
+                                                                  "2023/winter/p0.png"]
+
+
+def test_the_photo_count_grows_while_indexing(qtbot, make_window, tiny_loaded, many_photos):
+    win = make_window(tiny_loaded)
+    win.settings.batch_size = 4
+    held = []
+
+    def pause_early(ev):
+        if ev.phase == "embed" and ev.indexed >= 12 and not held:
+            held.append(ev.indexed)
+            win.indexer.toggle_pause()
+
+    win.add_folder(str(many_photos))
+    win.index_task.progress.connect(pause_early)
+    qtbot.waitUntil(lambda: bool(held), timeout=WAIT)
+
+    def counted() -> int:
+        text = win.count_label.text().split()
+        return int(text[0].replace(",", "")) if text else 0
+
+    qtbot.waitUntil(lambda: counted() >= 12, timeout=20_000)
+    assert win.indexing() and counted() < 160
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.indexer.toggle_pause()
+    qtbot.waitUntil(lambda: counted() == 160, timeout=WAIT)
+
+
+def _indicator_contrast(box) -> int:
+    """Largest lightness difference between the check-box indicator's pixels and the window colour."""
+    from PySide6.QtGui import QPalette
+    from PySide6.QtWidgets import QStyle, QStyleOptionButton
+
+    img = box.grab().toImage()
+    opt = QStyleOptionButton()
+    opt.initFrom(box)
+    r = box.style().subElementRect(QStyle.SubElement.SE_CheckBoxIndicator, opt, box)
+    bg = box.palette().color(QPalette.ColorRole.Window).lightness()
+    dpr = img.devicePixelRatio()
+    return max(abs(img.pixelColor(int(x * dpr), int(y * dpr)).lightness() - bg)
+               for x in range(r.left(), r.right() + 1) for y in range(r.top(), r.bottom() + 1))
+
+
+def test_unticked_check_boxes_show_in_the_dark_palette(qtbot, qapp):
+    from PySide6.QtWidgets import QCheckBox
+
+    from photosearch.gui.theme import apply_theme
+
+    def contrast(theme: str) -> int:
+        apply_theme(qapp, theme)
+        box = QCheckBox("Taken after")  # made after the change: it starts with the new style and palette
+        qtbot.addWidget(box)
+        box.resize(160, 30)
+        assert not box.isChecked()
+        return _indicator_contrast(box)
+
+    try:
+        dark = contrast("dark")
+    finally:
+        light = contrast("light")
+    print("indicator contrast: dark", dark, "light", light)
+    assert dark >= 40  # Fusion alone: about 10, invisible; light Fusion: about 50
+    assert light >= 40
+
+
+def _cut_controls(win) -> list[str]:
+    """Buttons and check boxes narrower than their text needs (shown cut, as "Show in folc")."""
+    from PySide6.QtWidgets import QAbstractButton
+
+    return [f"{b.text()!r} {b.width()} < {b.sizeHint().width()}"
+            for part in (win.sidebar, win.preview) for b in part.findChildren(QAbstractButton)
+            if b.isVisible() and b.text() and b.width() < b.sizeHint().width()]
+
+
+@pytest.mark.parametrize("size", [(900, 600), (800, 500)])
+def test_small_windows_keep_a_usable_grid_and_whole_labels(qtbot, make_window, tiny_loaded, small_photos, size):
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, small_photos)
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a red circle")
+    win.view.setCurrentIndex(win.results.index(0))
+    win.resize(*size)
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == size, timeout=5_000)
+    _deliver_posted_events()
+    assert win.preview.isVisible() and win.sidebar.isVisible()
+    view = win.view
+    assert view.viewport().width() >= 2 * view.gridSize().width()  # at least two columns of thumbnails
+    assert view.horizontalScrollBar().maximum() == 0
+    assert _cut_controls(win) == []
+
+
+def test_side_panels_collapse_and_the_grid_never_scrolls_sideways(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, small_photos)
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a red circle")
+    win.resize(900, 600)
+    assert win.splitter.isCollapsible(0) and win.splitter.isCollapsible(2) and not win.splitter.isCollapsible(1)
+    win.toggle_sidebar()
+    assert not win.sidebar.isVisible()
+    win.toggle_sidebar()
+    assert win.sidebar.isVisible()
+    # squeezed narrower than one thumbnail: the thumbnails shrink instead of a horizontal scrollbar
+    win.zoom.setValue(320)
+    total = sum(win.splitter.sizes())
+    win.splitter.setSizes([total - 400, 150, 250])
+    _deliver_posted_events()
+    assert win.view.horizontalScrollBar().maximum() == 0
+    assert win.view.gridSize().width() <= win.view.viewport().width()
