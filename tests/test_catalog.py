@@ -9,7 +9,7 @@ from photosearch.model.config import FAMILY_DUAL, FAMILY_HF_CLIP
 
 def test_every_entry_builds_a_config_that_agrees_with_the_entry():
     catalog = load_catalog()
-    assert list(catalog)[:3] == ["starter", "clip-vit-b32", "tutorial"]
+    assert list(catalog)[0] == "starter" and {"clip-vit-b32", "tutorial"} <= set(catalog)
     for entry in catalog.values():
         assert entry.family in (FAMILY_DUAL, FAMILY_HF_CLIP) and entry.embed_dim > 0 and entry.description
         if entry.builder == "config":

@@ -112,8 +112,8 @@ def test_cli_index_search_status_folders(tmp_path, home, tiny):
     hits = json.loads(r.stdout)
     assert hits[0]["path"] == str(pics / "p2.jpg") and len(hits) == 3
 
-    r = _run(home, *lib, "search", "--model", model_dir)
-    assert r.returncode == 2 and r.stderr.count("\n") == 1
+    r = _run(home, *lib, "search", "--model", model_dir)  # no query: the library, newest first
+    assert r.returncode == 0 and r.stdout.splitlines()[0].endswith("p4.jpg") and "2024-01-01" in r.stdout
 
     r = _run(home, *lib, "status", "--json")
     st = json.loads(r.stdout)

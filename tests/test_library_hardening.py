@@ -360,3 +360,22 @@ def test_second_indexer_gets_a_clear_message(tmp_path, tiny):
         rest = list(first)
         assert rest[-1].report.indexed == 4
         assert b.run_index(tiny).unchanged == 4  # the lock is gone with the first run
+
+
+
+def test_unusable_model_config_is_one_clear_error_and_blames_no_photo(tmp_path, tiny):
+    """#10.5, #10.10: with input_size 0 every good photo was recorded as damaged (or a raw exception)."""
+    import copy
+
+    from photosearch.errors import ModelError
+
+    root = tmp_path / "pics"
+    root.mkdir()
+    write_jpeg(root / "a.jpg", 1)
+    broken = copy.copy(tiny)
+    broken.config = copy.deepcopy(tiny.config)
+    broken.config.preprocess.input_size = 0
+    with _lib(tmp_path) as lib:
+        with pytest.raises(ModelError, match="unusable configuration"):
+            lib.run_index(broken, [root])
+        assert lib.skipped() == [] and lib.run_index(tiny, [root]).indexed == 1

@@ -18,6 +18,7 @@ from photosearch.errors import Cancelled, PhotoSearchError
 
 # Modules that add sub-commands; each has register(subparsers).
 COMMAND_MODULES = ("photosearch.cli.models_cmd", "photosearch.cli.library_cmd", "photosearch.cli.train_cmd",
+                   "photosearch.cli.explain_cmd",
                    "photosearch.cli.text_cmd")
 
 
@@ -38,12 +39,20 @@ class Context:
         return ModelStore(self.paths)
 
     def load_model(self):
-        """The model named by ``--model`` (default: the active one) on ``--device``, with build notes."""
+        """The model named by ``--model`` (default: the active one, or the last one that worked when it
+        fails to load, with a note saying why) on ``--device``, with build notes."""
         from photosearch.errors import ModelError
 
+        store, device = self.model_store(), getattr(self.args, "device", "auto")
         name = getattr(self.args, "model", None)
         try:
-            model = self.model_store().load(name, device=getattr(self.args, "device", "auto"), progress=self.info)
+            if name:
+                model = store.load(name, device=device, progress=self.info)
+            else:
+                loaded = store.load_active(device=device, progress=self.info)
+                if loaded.fallback_reason:
+                    self.info(f"note: {loaded.fallback_reason}")
+                model = loaded.model
         except (RuntimeError, TypeError, ValueError, KeyError, AttributeError) as e:
             # A model folder whose config cannot build a model (input_size 0, a wrong type...): one line.
             raise ModelError(f"the model {name or '(active)'} could not be built from its configuration: "
@@ -125,7 +134,10 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         pass
     else:
-        setup_logging(console=False)
+        try:
+            setup_logging(console=False)
+        except OSError:  # no room for a log file (full disk): the command still runs and reports its error
+            pass
     try:
         return int(args.handler(Context(args)) or 0)
     except KeyboardInterrupt:

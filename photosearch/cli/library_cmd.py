@@ -23,13 +23,22 @@ def register(sub) -> None:
     add_json(p)
     p.set_defaults(handler=cmd_index)
 
-    p = sub.add_parser("search", help="find photos by a sentence and/or an example image")
+    p = sub.add_parser("search", help="find photos by a sentence and/or an example image; no query lists the "
+                                      "library newest first")
     p.add_argument("query", nargs="?", metavar="QUERY", help='words; "cat + snow - indoor" adds and subtracts; '
                                                              'photos whose text holds the words come first; '
                                                              'text:"wifi" searches the text only')
     p.add_argument("--like", metavar="IMAGE", help="an example image (in the library or any file)")
     p.add_argument("--top", type=_positive, default=20, metavar="K")
-    p.add_argument("--min-score", type=float, default=None, metavar="S", help="drop matches scoring below S")
+    p.add_argument("--min-score", type=float, default=None, metavar="S",
+                   help="a fixed cut instead of the per-query one: drop matches scoring below S")
+    p.add_argument("--only-relevant", action="store_true", help="only the good matches (the per-query cut)")
+    p.add_argument("--more", nargs="+", action="extend", default=[], metavar="FILE", help="photos to find more like (feedback)")
+    p.add_argument("--less", nargs="+", action="extend", default=[], metavar="FILE", help="photos to find less like (feedback)")
+    p.add_argument("--sort", choices=("relevance", "date"), default="relevance",
+                   help="order of the good matches (newest first with date)")
+    p.add_argument("--include-undated", action="store_true", help="date filters keep photos without a date taken")
+    p.add_argument("--all-copies", action="store_true", help="list identical files separately")
     p.add_argument("--folder", metavar="DIR", help="only photos under DIR")
     p.add_argument("--after", metavar="DATE", help="taken on or after DATE (YYYY-MM-DD)")
     p.add_argument("--before", metavar="DATE", help="taken on or before DATE (YYYY-MM-DD)")
@@ -174,30 +183,53 @@ def cmd_index(ctx) -> int:
 
 
 def cmd_search(ctx) -> int:
-    from photosearch.errors import PhotoSearchError
-
     a = ctx.args
-    if not (a.query and a.query.strip()) and not a.like:
-        raise SystemExit(_usage_error("search needs a QUERY, --like IMAGE, or both"))
     with _open_to_read(ctx, create=False) as lib:
         model = ctx.load_model()
         mid = model.config.model_id
+        note = None
         if not lib.models().get(mid):
-            if not ctx.json:
-                ctx.info(f"no photos are indexed with model {mid!r} yet; run `photosearch index`")
+            note = f"no photos are indexed with model {mid!r} yet; run `photosearch index`"
             hits = []
         else:
-            try:
-                hits = lib.search(model, a.query, like=a.like, top_k=a.top, min_score=a.min_score,
-                                  folder=a.folder, after=a.after, before=a.before, types=a.types,
-                                  has_text=a.has_text)
-            except PhotoSearchError:
-                raise
-    rows = [{"path": h.path, "score": h.score, "text_match": h.text_match, "snippet": h.snippet} for h in hits]
-    ctx.emit(rows, lambda rs: "\n".join(f"{r['score']:.3f}  {r['path']}"
-                                         + (f"  [text: {r['snippet']}]" if r["text_match"] else "") for r in rs) if rs
-             else "nothing relevant found")
+            hits = lib.search(model, a.query, like=a.like, top_k=a.top, min_score=a.min_score, folder=a.folder,
+                              after=a.after, before=a.before, types=a.types, more=a.more, less=a.less,
+                              only_relevant=a.only_relevant, sort=a.sort, group_copies=not a.all_copies,
+                              include_undated=a.include_undated, has_text=a.has_text)
+            if not hits and (a.folder or a.after or a.before or a.types):
+                note = lib.why_empty(model, folder=a.folder, after=a.after, before=a.before, types=a.types,
+                                     include_undated=a.include_undated)
+    if note and not ctx.json:
+        ctx.info(note)
+    rows = [{"path": h.path, "score": h.score, "relevant": h.relevant, "date": h.date, "copies": h.copies,
+             "text_match": h.text_match, "snippet": h.snippet} for h in hits]
+    browsing = not (a.query and a.query.strip()) and not a.like and not a.more
+    ctx.emit(rows, _human_browse if browsing else _human_hits)
     return 0
+
+
+def _human_browse(rows: list[dict]) -> str:
+    if not rows:
+        return "no photos"
+    return "\n".join(f"{(r['date'] or '')[:10]:<10}  {r['path']}" + _copies(r) for r in rows)
+
+
+def _copies(r: dict) -> str:
+    return f"  (+{len(r['copies'])} {'copy' if len(r['copies']) == 1 else 'copies'})" if r.get("copies") else ""
+
+
+def _human_hits(rows: list[dict]) -> str:
+    """Good matches, then the weaker ones under a divider; or says that nothing clearly matches."""
+    if not rows:
+        return "nothing relevant found"
+    good = [r for r in rows if r["relevant"]]
+    lines = [] if good else ["nothing clearly matches; closest photos:"]
+    for i, r in enumerate(rows):
+        if good and not r["relevant"] and (i == 0 or rows[i - 1]["relevant"]):
+            lines.append("-- other results (weaker) --")
+        lines.append(f"{r['score']:.3f}  {r['path']}" + _copies(r)
+                     + (f"  [text: {r['snippet']}]" if r.get("text_match") else ""))
+    return "\n".join(lines)
 
 
 def _usage_error(msg: str) -> int:

@@ -23,8 +23,15 @@ def index_summary(report) -> str:
     """One line about a finished (or cancelled) run, for the status bar."""
     if report.cancelled:
         return f"Indexing cancelled: {report.indexed:,} photos indexed, the rest next time"
-    return (f"Indexed {report.indexed:,} new photos in {format_duration(report.seconds)}"
+    text = (f"Indexed {report.indexed:,} new photos in {format_duration(report.seconds)}"
             + (f", {len(report.skipped)} skipped" if report.skipped else ""))
+    unreadable = getattr(report, "unreadable_folders", [])
+    if unreadable:
+        text += (f"; {len(unreadable)} folder{'s' if len(unreadable) > 1 else ''} could not be read "
+                 f"(their photos are kept): {', '.join(unreadable[:3])}" + (", ..." if len(unreadable) > 3 else ""))
+    if report.missing_folders:
+        text += f"; offline or not found (photos kept): {', '.join(report.missing_folders[:3])}"
+    return text
 
 
 class Indexer(QObject):

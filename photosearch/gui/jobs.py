@@ -13,14 +13,28 @@ from photosearch.paths import AppPaths
 
 
 def load_model_job(paths: AppPaths, name: str | None, device: str):
-    """Load ``name`` (or the store's active model): returns ``(name, model)``."""
+    """Load ``name``, or the store's active model (falling back to the last one that worked, with the reason
+    reported as progress): returns ``(name, model)``."""
     def job(task: Task):
         from photosearch.model.store import ModelStore
 
         store = ModelStore(paths)
-        chosen = name or store.active()
-        model = store.load(chosen, device=device, progress=task.report)
-        return chosen, model
+        if name:
+            return name, store.load(name, device=device, progress=task.report)
+        loaded = store.load_active(device=device, progress=task.report)
+        if loaded.fallback_reason:
+            task.report(loaded.fallback_reason)
+        return loaded.name, loaded.model
+    return job
+
+
+def download_model_job(paths: AppPaths, name: str):
+    """Download a catalog model (or hub id) into the store: yields DownloadEvents; cancellable."""
+    def job(task: Task):
+        from photosearch.model.download import download_model
+        from photosearch.model.store import ModelStore
+
+        yield from download_model(ModelStore(paths), name, task.cancel_event)
     return job
 
 

@@ -14,6 +14,7 @@ from PySide6.QtCore import QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import QFormLayout, QGridLayout, QLabel, QPushButton, QSizePolicy, QStyle, QVBoxLayout, QWidget
 
+from photosearch.gui.explainview import ExplainPanel
 from photosearch.gui.jobs import photo_info_job
 from photosearch.gui.textview import TextPanel, paint_text_boxes, query_words
 from photosearch.gui.theme import icon
@@ -29,6 +30,7 @@ class ImageView(QWidget):
         super().__init__(parent)
         self._pm: QPixmap | None = None
         self._hint = ""
+        self.overlay = None  # a grid of match scores drawn over the photo (ExplainPanel's heat map)
         self.setMinimumSize(160, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         # Text read in the photo: its boxes are drawn over it while the pointer is on the image.
@@ -57,6 +59,10 @@ class ImageView(QWidget):
         self.update()
         super().leaveEvent(e)
 
+    def set_overlay(self, grid) -> None:
+        self.overlay = grid
+        self.update()
+
     def set_pixmap(self, pm: QPixmap | None, hint: str = "") -> None:
         self._pm = pm
         self._hint = hint
@@ -77,6 +83,8 @@ class ImageView(QWidget):
             t = QRect(0, 0, s.width(), s.height())
             t.moveCenter(r.center())
             p.drawPixmap(t, self._pm)
+            if self.overlay:
+                self._paint_overlay(p, t)
             self.boxes_drawn = 0
             if self.hovered and self.text_lines and self.photo_size:
                 self.boxes_drawn = paint_text_boxes(p, t, *self.photo_size, self.text_lines, self.words)
@@ -90,6 +98,22 @@ class ImageView(QWidget):
                 p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
                 p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._hint)
         p.end()
+
+
+    def _paint_overlay(self, p: QPainter, t: QRect) -> None:
+        """Warm where the query matches best, transparent where least (scores rescaled to this photo)."""
+        g = self.overlay
+        lo = min(min(r) for r in g)
+        hi = max(max(r) for r in g)
+        rows, cols = len(g), len(g[0])
+        p.setPen(Qt.PenStyle.NoPen)
+        for i, row in enumerate(g):
+            for j, v in enumerate(row):
+                a = (v - lo) / (hi - lo) if hi > lo else 0.0
+                x0, x1 = t.left() + t.width() * j // cols, t.left() + t.width() * (j + 1) // cols
+                y0, y1 = t.top() + t.height() * i // rows, t.top() + t.height() * (i + 1) // rows
+                p.setBrush(QColor(255, int(80 + 120 * a), 0, int(150 * a)))
+                p.drawRect(QRect(x0, y0, x1 - x0, y1 - y0))
 
 
 class PreviewPane(QWidget):
@@ -106,6 +130,7 @@ class PreviewPane(QWidget):
         super().__init__(parent)
         self.path: str | None = None
         self.thumbs, self.readers, self.library_path = thumbs, readers, library_path
+        self.explain_context = None  # () -> (model, typed query or None): what "why this photo" explains
         if thumbs is not None:
             thumbs.loaded.connect(self._on_image_loaded)
         lay = QVBoxLayout(self)
@@ -140,6 +165,9 @@ class PreviewPane(QWidget):
             muted(name)
             form.addRow(name, lab)
         lay.addLayout(form)
+        self.why = ExplainPanel(readers)
+        self.why.heatmapReady.connect(lambda path, grid: self.image.set_overlay(grid if path == self.path else None))
+        lay.addWidget(self.why)
         st = self.style()
         self.open_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton), "Open")
         self.reveal_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon), "Show in folder")
@@ -159,9 +187,11 @@ class PreviewPane(QWidget):
     def show_path(self, path: str | None, score: float | None = None, info: dict | None = None,
                   pixmap: QPixmap | None = None) -> None:
         self.path = path
+        self.image.set_overlay(None)
         for b in (self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn):
             b.setEnabled(path is not None)
         if path is None:
+            self.why.show_for(None, None, None)
             self.title.setText("No photo selected")
             self.path_label.setText("Select a result to see it larger here. Space toggles this pane.")
             for lab in self.fields.values():
@@ -183,6 +213,8 @@ class PreviewPane(QWidget):
                 self.show_path(None)
             else:
                 self.show_result(path, results.score_at(cur), results.infos.get(path), results.pixmaps.get(path))
+                model, query = self.explain_context() if self.explain_context else (None, None)
+                self.why.show_for(model, query, path, getattr(results.hit(cur.row()), "copies", None))
         view.selectionModel().currentChanged.connect(on_current)
         self.infoLoaded.connect(results.set_info)
 

@@ -8,17 +8,22 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import QItemSelectionModel
+from PySide6.QtCore import QItemSelectionModel, Signal
 from PySide6.QtGui import QIcon
-from PySide6.QtWidgets import QLabel, QStackedWidget, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QStyle, QVBoxLayout,
+                               QWidget)
 
 from photosearch.gui.models import ResultsModel
+from photosearch.gui.resultrows import summary, with_markers
 from photosearch.gui.states import EmptyText
 from photosearch.gui.widgets import EmptyState, ResultsView, ThumbDelegate, muted
 
 
 class ResultsPane(QWidget):
-    """Summary label + (empty state | results grid) over a :class:`ResultsModel`."""
+    """Summary label and sort choice + (empty state | results grid) over a :class:`ResultsModel`. The grid
+    shows the good matches, then a divider tile and the weaker results (gui/resultrows.py)."""
+
+    sortChanged = Signal(str)  # "relevance" or "date"
 
     def __init__(self, results: ResultsModel, thumb_size: int, app_icon: QIcon, parent: QWidget | None = None):
         super().__init__(parent)
@@ -27,9 +32,21 @@ class ResultsPane(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
+        head = QHBoxLayout()
         self.label = QLabel()
         muted(self.label)
-        lay.addWidget(self.label)
+        # A long summary must not widen the results pane (small windows keep their side panels whole).
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        head.addWidget(self.label, 1)
+        self.sort = QComboBox()
+        self.sort.addItem("Best match first", "relevance")
+        self.sort.addItem("Newest first", "date")
+        self.sort.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.sort.setMinimumContentsLength(8)
+        self.sort.setToolTip("Order of the good matches (the weaker ones stay after the divider, best first)")
+        self.sort.currentIndexChanged.connect(lambda _i: self.sortChanged.emit(self.sort.currentData()))
+        head.addWidget(self.sort)
+        lay.addLayout(head)
         self.stack = QStackedWidget()
         self.empty = EmptyState()
         self.view = ResultsView(thumb_size)
@@ -51,11 +68,14 @@ class ResultsPane(QWidget):
         req = outcome.request
         selected = self.current_path() if req.keep_selection else None
         scroll = self.view.verticalScrollBar().value() if req.keep_selection else 0
-        self.results.set_hits(outcome.hits, outcome.infos)
-        what = f"“{req.query}”" if req.query else f"photos like {os.path.basename(req.like or '')}"
+        browsing = outcome.browsing
+        self.results.set_hits(with_markers(outcome.hits, req.sort, browsing), outcome.infos)
+        what = (f"“{req.query}”" if req.query else f"photos like {os.path.basename(req.like)}" if req.like
+                else "your feedback")
         n = len(outcome.hits)
-        self.label.setText(f"{n:,} result{'s' if n != 1 else ''} for {what} · {outcome.seconds * 1000:.0f} ms"
-                           if n else "")
+        self.label.setText(summary(outcome.hits, what, browsing) + (f" · {outcome.seconds * 1000:.0f} ms" if n
+                                                                     and not browsing else ""))
+        self.sort.setVisible(not browsing)
         row = self.results.row_of(selected) if selected else None
         if row is not None:
             self.view.setCurrentIndex(self.results.index(row))
@@ -90,6 +110,6 @@ class ResultsPane(QWidget):
         cur = self.view.currentIndex()
         # Select it too: focusing the view makes the first row current without selecting it, and the
         # delegate highlights selected rows only.
-        self.view.selectionModel().setCurrentIndex(cur if cur.isValid() else self.results.index(0),
+        self.view.selectionModel().setCurrentIndex(cur if cur.isValid() and self.results.path_at(cur) else self.results.index(self.results.first_photo_row()),
                                                    QItemSelectionModel.SelectionFlag.ClearAndSelect)
         self.view.setFocus()

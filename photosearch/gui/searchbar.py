@@ -34,6 +34,8 @@ class SearchBar(QWidget):
     searchRequested = Signal()  # the query or the example changed (typing is debounced), or Enter
     likeRequested = Signal(str)  # an image was dropped on the box: search by example
     clearRequested = Signal()  # the example chip was clicked
+    typing = Signal()  # the query text was edited (a search follows after the debounce)
+    feedbackRemoved = Signal(str)  # a more-like / less-like chip was clicked (its photo's path)
     intoResults = Signal()  # Down in the query box: move into the results
     zoomChanged = Signal(int)
     settingsRequested = Signal()
@@ -56,6 +58,10 @@ class SearchBar(QWidget):
         self.like_chip.clicked.connect(self.clearRequested)
         self.like_chip.hide()
         lay.addWidget(self.like_chip)
+        self.feedback_row = QHBoxLayout()  # one removable chip per photo marked more-like / less-like
+        self.feedback_row.setSpacing(4)
+        lay.addLayout(self.feedback_row)
+        self.feedback_chips: dict[str, QToolButton] = {}
         zoom_icon = QLabel()
         zoom_icon.setPixmap(icon("zoom").pixmap(16, 16))
         lay.addWidget(zoom_icon)
@@ -100,6 +106,7 @@ class SearchBar(QWidget):
         self._debounce.stop()
 
     def _on_text_edited(self, _text: str) -> None:
+        self.typing.emit()
         if self.like_path:
             self.set_like(None)
         self._debounce.start()
@@ -116,6 +123,23 @@ class SearchBar(QWidget):
         else:
             self.like_chip.hide()
             self.search_box.setPlaceholderText(TEXT_HINT)
+
+    def set_feedback(self, more: list[str], less: list[str]) -> None:
+        """Show one chip per marked photo: "+ name ✕" (more like it) or "− name ✕" (less like it)."""
+        for chip in self.feedback_chips.values():
+            self.feedback_row.removeWidget(chip)
+            chip.deleteLater()
+        self.feedback_chips = {}
+        for sign, paths in (("+", more), ("−", less)):
+            for p in paths:
+                chip = QToolButton()
+                chip.setText(f"{sign} {os.path.basename(p)}  ✕")
+                what = "more" if sign == "+" else "less"
+                chip.setToolTip(f"Finding photos {what} like {p} — click to remove")
+                chip.setObjectName(f"feedback-{what}")
+                chip.clicked.connect(lambda _c=False, path=p: self.feedbackRemoved.emit(path))
+                self.feedback_row.addWidget(chip)
+                self.feedback_chips[p] = chip
 
     def clear(self) -> None:
         """Empty the query and drop the example (no search is requested)."""

@@ -22,7 +22,9 @@ class Situation:
     indexing: bool = False  # indexing runs, or waits for the model to start
     index_done: int | None = None  # photos embedded so far in this run (None before the embed phase)
     index_total: int | None = None
-    min_score: float = 0.0  # the typed-search cut-off
+    min_score: float = 0.0  # an explicit minimum score (advanced override; 0: the automatic per-search cut)
+    feedback: bool = False  # photos are marked more-like / less-like
+    note: str = ""  # why the search found nothing: the filter that emptied it (Library.why_empty)
 
 
 @dataclass(frozen=True)
@@ -38,9 +40,9 @@ class EmptyText:
 
 def empty_state(s: Situation) -> EmptyText | None:
     """The state to show, or None when the grid of results should be shown instead."""
-    querying = bool(s.query or s.like)
-    if querying and s.results:
-        return None
+    querying = bool(s.query or s.like or s.feedback)
+    if s.results:
+        return None  # a search's results, or the library itself while the box is empty
     if not s.folders and not s.photos:
         return EmptyText("no-folders", "Add a folder of photos",
                          "PhotoSearch looks at the photos in your folders once, on this computer, so that you can "
@@ -59,12 +61,21 @@ def empty_state(s: Situation) -> EmptyText | None:
         if s.indexing:
             return EmptyText("no-results-yet", "No matches yet",
                              "Indexing is still running — matching photos appear here as they are indexed.")
-        return EmptyText("no-results", "No photos match well enough",
-                         f"Nothing scored above the cut-off ({s.min_score:.2f}) for “{s.query or 'this photo'}” "
-                         f"among {s.photos:,} photos. Try other words, describe what is in the picture, remove "
-                         f"filters, or lower the minimum score in Settings.", "info", "Clear search")
+        if s.note:
+            return EmptyText("no-results", "No photos pass the filters",
+                             f"Nothing for “{s.query or 'this photo'}”: {s.note}. Change or remove that filter.",
+                             "info", "Clear search")
+        if s.min_score > 0:
+            return EmptyText("no-results", "No photos match well enough",
+                             f"Nothing scored above the cut-off ({s.min_score:.2f}) for “{s.query or 'this photo'}”"
+                             f" among {s.photos:,} photos. Try other words, remove filters, or set the minimum "
+                             f"score in Settings back to automatic.", "info", "Clear search")
+        return EmptyText("no-results", "No photos found",
+                         f"Nothing for “{s.query or 'this photo'}” among {s.photos:,} photos.", "info", "Clear search")
     if querying:
         return EmptyText("searching", "Searching…", "")
+    if s.outcome and s.note:
+        return EmptyText("no-results", "No photos pass the filters", f"{s.note[0].upper()}{s.note[1:]}.", "info")
     if s.indexing:
         done = (f"{s.index_done:,} of {s.index_total:,} photos so far. "
                 if s.index_done is not None and s.index_total is not None else "")

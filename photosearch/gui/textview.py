@@ -23,13 +23,13 @@ def query_words(query: str | None) -> list[str]:
 
 
 def paint_text_badge(p: QPainter, box: QRect, base_font: QFont) -> QRect:
-    """A small "T" at the top-left corner of a thumbnail: this photo's text matched the query."""
+    """A small "T" at the bottom-left corner of a thumbnail: this photo's text matched the query."""
     f = QFont(base_font)
     f.setBold(True)
     f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
     fm = QFontMetrics(f)
     side = fm.height() + 2
-    badge = QRect(box.left() + 4, box.top() + 4, side, side)
+    badge = QRect(box.left() + 4, box.bottom() - side - 4, side, side)
     p.save()
     p.setFont(f)
     p.setPen(Qt.PenStyle.NoPen)

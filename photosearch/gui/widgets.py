@@ -91,10 +91,44 @@ class ThumbDelegate(QStyledItemDelegate):
         fm = QFontMetrics(option.font)
         return QSize(self.size + 2 * self.PAD, self.size + 2 * self.PAD + fm.height() + 4)
 
+    def thumb_box(self, rect: QRect) -> QRect:
+        r = rect.adjusted(2, 2, -2, -2)
+        return QRect(r.x() + self.PAD - 2, r.y() + self.PAD - 2, self.size, self.size)
+
+    def feedback_rects(self, rect: QRect) -> tuple[QRect, QRect]:
+        """The hover buttons "more like this" (+) and "less like this" (-), bottom corners of the thumbnail."""
+        box = self.thumb_box(rect)
+        d = max(18, min(26, self.size // 6))
+        return (QRect(box.left() + 4, box.bottom() - d - 4, d, d), QRect(box.right() - d - 4, box.bottom() - d - 4, d, d))
+
+    def _paint_marker(self, p: QPainter, option, marker) -> None:
+        r = option.rect.adjusted(6, 6, -6, -6)
+        pal = option.palette
+        c = QColor(pal.color(QPalette.ColorRole.Text))
+        c.setAlpha(150)
+        f = QFont(option.font)
+        f.setBold(True)
+        p.setFont(f)
+        if marker.kind == "divider":
+            line = QColor(pal.color(QPalette.ColorRole.Mid))
+            p.setPen(QPen(line, 2))
+            p.drawLine(r.left() + 2, r.top() + 4, r.left() + 2, r.bottom() - 4)
+            p.setPen(c)
+            p.drawText(r.adjusted(12, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+                       | Qt.TextFlag.TextWordWrap, marker.text + "  →")
+        else:
+            p.setPen(c)
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, marker.text)
+
     def paint(self, p: QPainter, option, index) -> None:
         p.save()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        marker = index.model().marker_at(index) if hasattr(index.model(), "marker_at") else None
+        if marker is not None:
+            self._paint_marker(p, option, marker)
+            p.restore()
+            return
         r = option.rect.adjusted(2, 2, -2, -2)
         pal = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
@@ -129,11 +163,32 @@ class ThumbDelegate(QStyledItemDelegate):
         name = option.fontMetrics.elidedText(os.path.basename(path or ""),
                                              Qt.TextElideMode.ElideMiddle, text_rect.width())
         p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
+        hit = model.hit(index.row()) if hasattr(model, "hit") else None
+        copies = len(getattr(hit, "copies", None) or [])
+        if copies:
+            f = QFont(option.font)
+            f.setPointSizeF(max(7.0, f.pointSizeF() * 0.8))
+            p.setFont(f)
+            label = f"{copies + 1} copies"
+            w = QFontMetrics(f).horizontalAdvance(label) + 10
+            badge = QRect(box.left() + 4, box.top() + 4, w, QFontMetrics(f).height() + 2)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(0, 0, 0, 150))
+            p.drawRoundedRect(QRectF(badge), 6, 6)
+            p.setPen(QColor("white"))
+            p.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+            p.setFont(option.font)
         if model.text_match_at(index):
             from photosearch.gui.textview import paint_text_badge
 
             paint_text_badge(p, box, option.font)
         if hover:
+            for rect, sign in zip(self.feedback_rects(option.rect), ("+", "−")):
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(QColor(0, 0, 0, 150))
+                p.drawEllipse(QRectF(rect))
+                p.setPen(QColor("white"))
+                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, sign)
             score = model.score_at(index)
             if score is not None:
                 f = QFont(option.font)
@@ -156,6 +211,7 @@ class ResultsView(QListView):
 
     spacePressed = Signal()
     zoomRequested = Signal(int)  # +1 / -1 steps
+    feedbackRequested = Signal(str, int)  # path, +1 more like this / -1 less like this (hover buttons, + / -)
 
     def __init__(self, thumb_size: int, parent=None):
         super().__init__(parent)
@@ -204,7 +260,27 @@ class ResultsView(QListView):
             self.spacePressed.emit()
             e.accept()
             return
+        mods = e.modifiers() & ~Qt.KeyboardModifier.ShiftModifier & ~Qt.KeyboardModifier.KeypadModifier
+        sign = {Qt.Key.Key_Plus: 1, Qt.Key.Key_Minus: -1}.get(e.key())
+        if sign and not mods:
+            path = self.model().path_at(self.currentIndex()) if self.model() is not None else None
+            if path:
+                self.feedbackRequested.emit(path, sign)
+                e.accept()
+                return
         super().keyPressEvent(e)
+
+    def mousePressEvent(self, e) -> None:
+        idx = self.indexAt(e.position().toPoint())
+        path = self.model().path_at(idx) if idx.isValid() and self.model() is not None else None
+        if path and e.button() == Qt.MouseButton.LeftButton:
+            more, less = self.delegate.feedback_rects(self.visualRect(idx))
+            for rect, sign in ((more, 1), (less, -1)):
+                if rect.contains(e.position().toPoint()):
+                    self.feedbackRequested.emit(path, sign)
+                    e.accept()
+                    return
+        super().mousePressEvent(e)
 
     def wheelEvent(self, e) -> None:
         if e.modifiers() & Qt.KeyboardModifier.ControlModifier:

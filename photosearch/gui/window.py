@@ -137,6 +137,9 @@ class MainWindow(QMainWindow):
         bar.searchRequested.connect(self.run_search)
         bar.likeRequested.connect(self.search_like)
         bar.clearRequested.connect(self.clear_search)
+        bar.feedbackRemoved.connect(self.remove_feedback)
+        self.view.feedbackRequested.connect(self.add_feedback)
+        self.results_pane.sortChanged.connect(self.set_sort)
         bar.intoResults.connect(self.results_pane.focus_grid)
         bar.zoomChanged.connect(self.set_thumb_size)
         bar.settingsRequested.connect(self.open_settings)
@@ -153,6 +156,7 @@ class MainWindow(QMainWindow):
         self.searcher.cleared.connect(lambda: self.preview.show_path(None))
         self.empty.actionTriggered.connect(self._on_empty_action)
         self.preview.follow(self.view, self.results)
+        self.preview.explain_context = lambda: (self.model, self.current_query() or None)
         self.view.activated.connect(lambda idx: self.open_path(self.results.path_at(idx)))
         self.view.spacePressed.connect(self.toggle_preview)
         self.view.zoomRequested.connect(lambda d: self.zoom.setValue(self.zoom.value() + 16 * d))
@@ -216,8 +220,7 @@ class MainWindow(QMainWindow):
         self.modelReady.emit(name)
         if self.indexer.pending is not None or self.settings.folders:
             self.start_indexing()
-        if self.search_bar.active():
-            self.run_search()
+        self.run_search()  # the query, or the library newest first when the box is empty
         self._update_state()
 
     def _on_model_failed(self, name: str, msg: str) -> None:
@@ -274,8 +277,7 @@ class MainWindow(QMainWindow):
 
     def _on_library_grew(self) -> None:
         self.refresh_status()  # the photo count
-        if self.search_bar.active():
-            self.run_search(keep_selection=True)  # results appear as photos are indexed
+        self.run_search(keep_selection=True)  # results (or the library) appear as photos are indexed
 
     def _on_index_finished(self, ev) -> None:
         rep = getattr(ev, "report", None)
@@ -284,7 +286,7 @@ class MainWindow(QMainWindow):
             self.skipped_panel.add_all(rep.skipped)
         self.indexingFinished.emit(ev)
         self.refresh_status()
-        if ev is not None and self.search_bar.active():
+        if ev is not None:
             self.run_search(keep_selection=True)
         if ev is not None and self.indexer.pending is not None:
             QTimer.singleShot(0, lambda: self.start_indexing(self.indexer.pending))
@@ -316,7 +318,7 @@ class MainWindow(QMainWindow):
         self.skipped_panel.add_all(st.get("skipped", []))
         self.status_line.set_photos(st.get("photos"))
         self.libraryStatus.emit(st)
-        if removed and self.search_bar.active():
+        if removed:
             self.run_search()  # the removed folder's photos are gone from the results
         self._update_state()
 
@@ -343,8 +345,22 @@ class MainWindow(QMainWindow):
             self.search_bar.set_like(path, self.results.pixmaps.get(path))
             self.run_search()
 
+    def add_feedback(self, path: str, sign: int) -> None:
+        """More like this photo (+1) or less like it (-1): the ranking refines at once around the query."""
+        self.searcher.add_feedback(path, sign)
+        self.run_search()
+
+    def remove_feedback(self, path: str) -> None:
+        self.searcher.remove_feedback(path)
+        self.run_search()
+
+    def set_sort(self, sort: str) -> None:
+        self.searcher.sort = sort
+        self.run_search()
+
     def clear_search(self) -> None:
         self.search_bar.clear()
+        self.searcher.clear_feedback()
         self.run_search()
         self.focus_search()
 
@@ -435,7 +451,8 @@ class MainWindow(QMainWindow):
             searched=self.searcher.searched_once, outcome=self.last_outcome is not None, results=self.results.total(),
             indexing=self.indexing() or (self.indexer.pending is not None and not photos),
             index_done=ev.done if embedding else None, index_total=ev.total if embedding else None,
-            min_score=self.settings.min_score)
+            min_score=self.settings.min_score, feedback=bool(self.searcher.more or self.searcher.less),
+            note=(self.last_outcome.note or "") if self.last_outcome is not None else "")
 
     def _update_state(self) -> None:
         """Show the grid, or the empty state that says what to do next."""
@@ -453,6 +470,7 @@ class MainWindow(QMainWindow):
                              read_text=(self.library_status.get("text") or {}).get("enabled", True))
         dlg.readTextChanged.connect(self.set_read_text)
         dlg.modelChosen.connect(self.use_model)
+        dlg.finetuneRequested.connect(self.open_finetune)
         dlg.reindexRequested.connect(lambda: self.start_indexing())
         dlg.addFolderRequested.connect(self.choose_folder)
         dlg.removeFolderRequested.connect(self.remove_folder)
@@ -473,10 +491,12 @@ class MainWindow(QMainWindow):
             task.succeeded.connect(lambda _st: None if self.indexing() else self.text_pass.start())
         self.writer.submit(task)
 
-    def open_finetune(self) -> None:
+    def open_finetune(self, base: str | None = None) -> None:
         from photosearch.gui.finetune import FineTuneDialog
 
         dlg = FineTuneDialog(self, self.paths, self.settings)
+        if base:
+            dlg.base.setEditText(base)  # selected once the dialog's model list arrives
         dlg.useModel.connect(self.use_model)
         self._show_dialog("finetune", dlg)
 

@@ -266,7 +266,11 @@ class SearchRequest:
     after: str | None = None  # ISO dates, both days included
     before: str | None = None
     top_k: int = 1000
-    min_score: float | None = None
+    min_score: float | None = None  # an explicit override of the per-search relevance cut
+    more: tuple = ()  # photos marked more like this / less like this (library/feedback.py)
+    less: tuple = ()
+    sort: str = "relevance"  # or "date": the good matches newest first
+    include_undated: bool = False
     has_text: bool = False  # only photos in which text was read
     keep_selection: bool = False  # a refresh of the same search (indexing went on): keep selection and scroll
     id: int = 0
@@ -280,6 +284,12 @@ class SearchOutcome:
     hits: list  # SearchHit, best first
     infos: dict = field(default_factory=dict)  # path -> library photo_info dict
     seconds: float = 0.0
+    note: str | None = None  # no hits: which filter emptied the search (Library.why_empty)
+
+    @property
+    def browsing(self) -> bool:
+        r = self.request
+        return not (r.query or r.like or r.more)
 
 
 class SearchService(QThread):
@@ -346,14 +356,18 @@ class SearchService(QThread):
                         lib = Library.open(self.library_path)
                     hits = lib.search(model, req.query or None, like=req.like, top_k=req.top_k,
                                       min_score=req.min_score, folder=req.folder, after=req.after,
-                                      before=req.before, has_text=req.has_text)
+                                      before=req.before, more=list(req.more), less=list(req.less), sort=req.sort,
+                                      include_undated=req.include_undated, has_text=req.has_text)
+                    note = (lib.why_empty(model, req.folder, req.after, req.before,
+                                          include_undated=req.include_undated)
+                            if not hits and (req.folder or req.after or req.before) else None)
                     # details for the first screens, in one query; the rest load on selection
                     infos = lib.photo_infos([h.path for h in hits[:200]])
                 except Exception as e:  # noqa: BLE001 - reported to the UI, which decides how loud
                     log.debug("search failed", exc_info=True)
                     self.failed.emit(req, e)
                     continue
-                self.results.emit(SearchOutcome(req, hits, infos, time.perf_counter() - t0))
+                self.results.emit(SearchOutcome(req, hits, infos, time.perf_counter() - t0, note))
         finally:
             if lib is not None:
                 lib.close()

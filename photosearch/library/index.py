@@ -395,7 +395,7 @@ def bounded_batch_size(requested: int, input_size: int, available: int | None = 
     ``MAX_BATCH``: an oversized ``--batch-size`` slows nothing down by being cut, but could exhaust memory."""
     if available is None:
         available = available_memory()
-    per_image = 3 * input_size * input_size * 4
+    per_image = 3 * max(1, input_size) ** 2 * 4
     fit = max(1, available // 4 // (3 * per_image))
     return max(1, min(requested, MAX_BATCH, fit))
 

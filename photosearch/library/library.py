@@ -14,6 +14,7 @@ import numpy as np
 
 from photosearch.errors import LibraryError
 from photosearch.library import db as _db
+from photosearch.library import browse, feedback, relevance
 from photosearch.library import queries as sql
 from photosearch.library.index import IndexEvent, IndexReport
 from photosearch.library.scan import norm_folder, under
@@ -117,7 +118,8 @@ class Library:
         between), sorted: what a folder filter can offer."""
         roots = self.folders()
         found = set(roots)
-        for d in self._read(sql.photo_parent_folders):
+        for parent in self._read(sql.photo_parent_folders, os.sep):
+            d = parent.rstrip(os.sep) or os.sep
             root = next((r for r in roots if under(d, r)), None)
             while root is not None and d not in found:
                 found.add(d)
@@ -135,7 +137,13 @@ class Library:
 
         if batch_size < 1:
             raise LibraryError("batch size must be at least 1")
-        batch_size = _index.bounded_batch_size(batch_size, int(model.config.preprocess.input_size))
+        pre = model.config.preprocess
+        if not (int(pre.input_size) >= 1 and float(pre.crop_pct) > 0):
+            from photosearch.errors import ModelError
+
+            raise ModelError(f"the model {model.config.model_id!r} has an unusable configuration: input size "
+                             f"{pre.input_size}, crop {pre.crop_pct}; fix its config.json or choose another model")
+        batch_size = _index.bounded_batch_size(batch_size, int(pre.input_size))
         with _db.IndexLock(self.path):
             targets = [self.add_folder(f) for f in folders] if folders else self.folders()
             if not targets:
@@ -210,19 +218,59 @@ class Library:
 
     def search(self, model, query: str | None = None, *, like: str | Path | None = None, top_k: int = 50,
                min_score: float | None = None, folder: str | None = None, after: str | None = None,
-               before: str | None = None, types: list[str] | None = None,
-               has_text: bool = False) -> list[SearchHit]:
-        """Best first. ``query`` supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an
-        example image (a library photo or any file); ``min_score`` drops weak matches so a search can find
-        nothing relevant. Photos whose recognised text holds the query's words come first (``text_match``);
-        ``text:"words"`` searches the text only; ``has_text`` keeps only photos where text was read."""
+               before: str | None = None, types: list[str] | None = None, more=(), less=(),
+               only_relevant: bool = False, sort: str = "relevance", group_copies: bool = True,
+               include_undated: bool = False) -> list[SearchHit]:
+        """Best first, each hit marked ``relevant`` by the per-query cut (library/relevance.py). ``query``
+        supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an example image (a library
+        photo or any file); ``more``/``less`` are photos marked more-like / less-like (library/feedback.py);
+        ``min_score`` overrides the cut with a fixed score and drops what is below it; ``only_relevant``
+        keeps the good matches only; ``sort="date"`` orders the good matches newest first; identical files
+        are one hit with ``copies`` (library/browse.py). No query at all lists the library newest first.
+        Photos whose recognised text holds the query's words come first, marked ``text_match``
+        (library/textindex.py); ``text:"words"`` searches the text only; ``has_text`` keeps photos with text."""
         from photosearch.library import textindex
 
         tq = textindex.parse_text_query(query) if query and query.strip() else None
-        visual = tq.visual if tq is not None else None
-        q = self.query_vector(model, visual, like) if visual or like is not None else None
-        if q is None and (tq is None or not tq.fts):
-            raise QueryError("empty query: give words, an example image, or both")
+        if tq is not None:
+            query = tq.visual  # what the visual model ranks by; None: the words in photos only
+        typed = bool(query and query.strip()) or like is not None
+        vi, mask = self._filtered(model, folder, after, before, types, include_undated, has_text)
+        if tq is not None and tq.fts and not typed and not more:
+            return textindex.lift_hits(self.conn, tq, vi, None, mask, [], top_k, group_copies)
+        if not typed and not more:
+            allowed = None if mask is None else vi.ids[:len(vi)][mask]
+            return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
+        q = self.query_vector(model, query, like) if typed else None
+        kind = relevance.query_kind(bool(query and query.strip()), like is not None or bool(more))
+        more_v = [self._image_vector(model, p) for p in more]
+        less_v = [self._image_vector(model, p) for p in less]
+        all_scores = vi.scores(q) if q is not None else None
+        less_s = [vi.scores(v) for v in less_v]
+        if more_v or less_v:
+            all_scores = feedback.adjust(all_scores, [vi.scores(v) for v in more_v], less_s)
+        # The cut comes from the whole library's scores, never just the filtered ones.
+        threshold = min_score if min_score is not None else relevance.cut(
+            all_scores, relevance.load_calibration(model).rule(kind), kind).threshold
+        all_scores = feedback.drop_marked(all_scores, less_s)
+        # Ask for more than top_k: copies fold together and rows deleted since the matrix was loaded drop out.
+        ids, scores = vi.top_k(q if q is not None else more_v[0], 2 * top_k + 8, mask,
+                               min_score if min_score is not None else threshold if only_relevant else None,
+                               scores=all_scores)
+        # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
+        try:
+            hits = browse.make_hits(self.conn, [int(i) for i in ids], scores, threshold, top_k, sort, group_copies)
+            if tq is not None and tq.fts:
+                hits = textindex.lift_hits(self.conn, tq, vi, q, mask, hits, top_k, group_copies)
+            return hits
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+        except ValueError as e:
+            raise QueryError(str(e)) from None
+
+    def _filtered(self, model, folder=None, after=None, before=None, types=None, include_undated=False,
+                  has_text=False):
+        """The model's vectors and the mask of rows passing the filters (None: no filter)."""
         after_s = parse_date(after) if after else None
         before_s = parse_date(before, end=True) if before else None
         formats = parse_types(types)
@@ -230,25 +278,40 @@ class Library:
             vi = vectors_for(self.conn, self._key, model.config.model_id, int(model.config.embed_dim))
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
-        mask = vi.filter_mask(after_s, before_s, formats)
+        mask = vi.filter_mask(after_s, before_s, formats, include_undated)
         if folder:
-            lo, hi = folder_range(folder)
-            inside = np.asarray(self._read(sql.photo_ids_in_range, lo, hi), dtype=np.int64)
-            m = np.isin(vi.ids[:len(vi)], inside)
+            m = self._folder_mask(vi, folder)
             mask = m if mask is None else mask & m
         if has_text:
+            from photosearch.library import textindex
+
             m = textindex.has_text_mask(self.conn, vi.ids[:len(vi)])
             mask = m if mask is None else mask & m
-        # Ask for a few more than top_k: rows deleted since the matrix was loaded are dropped below.
-        ids, scores = vi.top_k(q, top_k + 8, mask, min_score) if q is not None else (np.zeros(0, np.int64),
-                                                                                      np.zeros(0, np.float32))
-        merged = textindex.lift(self.conn, tq, vi, q, mask, ids, scores, top_k + 8) if tq is not None else \
-            [(int(i), float(s), None) for i, s in zip(ids, scores)]
-        paths = self._read(sql.paths_of, [i for i, _, _ in merged])
-        # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
-        hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6), snip is not None, snip)
-                for i, s, snip in merged if i in paths]
-        return hits[:top_k]
+        return vi, mask
+
+    def _folder_mask(self, vi, folder: str) -> np.ndarray:
+        lo, hi = folder_range(folder)
+        inside = np.asarray(self._read(sql.photo_ids_in_range, lo, hi), dtype=np.int64)
+        return np.isin(vi.ids[:len(vi)], inside)
+
+    def why_empty(self, model, folder: str | None = None, after: str | None = None, before: str | None = None,
+                  types: list[str] | None = None, include_undated: bool = False) -> str | None:
+        """When a search found nothing: which filter did it, in one sentence (None if none explains it)."""
+        vi, _ = self._filtered(model)
+        n = len(vi)
+        counts: dict[str, int] = {}
+        if folder:
+            counts[f"under {folder}"] = int(self._folder_mask(vi, folder).sum())
+        if after:
+            counts[f"taken on or after {after}"] = int(vi.filter_mask(parse_date(after), None, None,
+                                                                      include_undated).sum())
+        if before:
+            counts[f"taken on or before {before}"] = int(vi.filter_mask(None, parse_date(before, end=True), None,
+                                                                        include_undated).sum())
+        if types:
+            counts[f"of type {', '.join(types)}"] = int(vi.filter_mask(None, None, parse_types(types)).sum())
+        undated = int(np.isnat(vi.taken[:n]).sum())
+        return browse.why_empty(n, counts, undated, include_undated)
 
     # -- information -------------------------------------------------------------------------------------
     def skipped(self) -> list[dict]:

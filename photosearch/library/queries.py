@@ -61,13 +61,6 @@ def folder_paths(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT path FROM folders ORDER BY path")]
 
 
-def photo_parent_folders(conn: sqlite3.Connection) -> list[str]:
-    """The distinct folders that directly hold indexed photos."""
-    # rtrim(path, <its characters other than the separator>) leaves the parent folder and a separator.
-    rows = conn.execute("SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM photos", (os.sep,))
-    return [r[0].rstrip(os.sep) or os.sep for r in rows]
-
-
 def add_folder(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("INSERT OR IGNORE INTO folders (path, added_at) VALUES (CAST(? AS TEXT), ?)",
                  (db_text(path), time.time()))
@@ -90,6 +83,12 @@ def folders_with_photos(conn: sqlite3.Connection) -> set[str]:
 def delete_folder(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("DELETE FROM skipped WHERE folder = CAST(? AS TEXT)", (db_text(path),))
     conn.execute("DELETE FROM folders WHERE path = CAST(? AS TEXT)", (db_text(path),))
+
+
+def photo_parent_folders(conn: sqlite3.Connection, sep: str) -> list[str]:
+    """Each folder that directly holds photos, once, ending in ``sep``."""
+    # rtrim(path, <its characters other than sep>) strips the file name and leaves the folder and a sep.
+    return [r[0] for r in conn.execute("SELECT DISTINCT rtrim(path, replace(path, ?, '')) FROM photos", (sep,))]
 
 
 # -- photos -----------------------------------------------------------------------------------------------

@@ -334,6 +334,29 @@ def lift(conn: sqlite3.Connection, tq: TextQuery, vi, q: np.ndarray | None, mask
     return (marked + [h for h in visual if h[0] not in seen])[:k]
 
 
+def lift_hits(conn: sqlite3.Connection, tq: TextQuery, vi, q: np.ndarray | None, mask: np.ndarray | None,
+              hits: list, top_k: int, group: bool = True) -> list:
+    """The search's hits with the photos whose text matches ``tq`` first (see :func:`lift`), as
+    ``SearchHit``s marked ``text_match`` with their snippet and counted as relevant."""
+    from photosearch.library import browse
+
+    lifted = lift(conn, tq, vi, q, mask, np.zeros(0, np.int64), np.zeros(0, np.float32), top_k)
+    if not lifted:
+        return [] if tq.only else hits
+    ids = [i for i, _, _ in lifted]
+    snips = dict(zip(ids, (s for _, _, s in lifted)))
+    found = browse.make_hits(conn, ids, [s for _, s, _ in lifted], float("-inf"), top_k, "relevance", group)
+    by_path = {p: i for i, p in conn.execute(
+        f"SELECT id, path FROM photos WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall()}
+    for h in found:
+        h.text_match, h.relevant = True, True
+        h.snippet = snips.get(by_path.get(h.path), "")
+    if tq.only:
+        return found
+    taken = {h.path for h in found} | {c for h in found for c in h.copies}
+    return (found + [h for h in hits if h.path not in taken])[:top_k]
+
+
 def highlight_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
     """(start, end) character spans in ``text`` where a query word (folded, see :func:`fold`) starts a word;
     for the GUI's highlighting. Folding keeps one character per character for Latin scripts."""

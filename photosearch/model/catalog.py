@@ -32,6 +32,15 @@ class CatalogEntry:
     searchable: bool = True  # False: random projection heads, a starting point for fine-tuning only
     builder: str = "config"
     config: dict[str, Any] = field(default_factory=dict)  # ModelConfig fields beyond the ones above
+    # What the Settings page and `photosearch models` show (catalog.json's "notes" say how they were found):
+    source: str = ""  # hub id, or where the weights come from
+    download_bytes: int = 0
+    download_estimate: bool = False  # download_bytes is an estimate, not the hub's listing
+    languages: tuple[str, ...] = ("en",)
+    image_size: int = 224
+    cpu: str = ""  # expected CPU cost
+    quality: str = ""
+    quality_source: str = ""
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CatalogEntry":
@@ -39,12 +48,22 @@ class CatalogEntry:
             entry = cls(name=d["name"], family=d["family"], embed_dim=int(d["embed_dim"]),
                         description=d.get("description", ""), hub_ids=tuple(d.get("hub_ids", ())),
                         searchable=bool(d.get("searchable", True)), builder=d.get("builder", "config"),
-                        config=dict(d.get("config", {})))
+                        config=dict(d.get("config", {})), source=d.get("source", ""),
+                        download_bytes=int(d.get("download_bytes", 0)),
+                        download_estimate=bool(d.get("download_estimate", False)),
+                        languages=tuple(d.get("languages", ("en",))), image_size=int(d.get("image_size", 224)),
+                        cpu=d.get("cpu", ""), quality=d.get("quality", ""),
+                        quality_source=d.get("quality_source", ""))
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"bad catalog entry {d.get('name', '?')!r}: {e}") from e
         if entry.builder not in BUILDERS:
             raise ModelError(f"catalog entry {entry.name!r}: unknown builder {entry.builder!r}")
         return entry
+
+    @property
+    def hub_repo(self) -> str | None:
+        """The hub repo downloaded as one model (transformers families), else None."""
+        return self.config.get("hf_clip_name") if self.builder == "config" else None
 
     def model_config(self) -> ModelConfig:
         """The :class:`ModelConfig` to build this model from (``builder == "config"`` entries)."""

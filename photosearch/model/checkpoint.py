@@ -44,10 +44,6 @@ def save_checkpoint(model, folder: str | os.PathLike, record: dict[str, Any] | N
     return folder
 
 
-# Kept for photosearch.train.trainer until it imports weights.dedupe_shared (the lead fixes it at merge).
-_dedupe_shared = dedupe_shared
-
-
 def read_config(folder: Path) -> ModelConfig:
     cfg_path = folder / CONFIG_FILE
     if not cfg_path.is_file():
@@ -78,6 +74,7 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
             raise ModelError(f"{path} has no {WEIGHTS_FILE}")
         state = safe_torch_load(pickles[0])
     model = build_model(config, load_pretrained=False, folder=path)
+    model.checkpoint_folder = path  # where per-model files live (e.g. the relevance calibration.json)
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
         raise ModelError(f"weights in {path} do not fit its config "

@@ -21,6 +21,8 @@ from photosearch.paths import AppPaths
 
 DEFAULT_MODEL = "starter"
 STARTER_BUILD = 1  # bump when starter.py changes what it builds: stored copies are rebuilt
+# What a model folder that cannot load raises: ours, or the builder's on a config it cannot build.
+_LOAD_ERRORS = (ModelError, RuntimeError, TypeError, ValueError, KeyError, AttributeError)
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -42,19 +44,47 @@ def _in_hf_cache(repo_id: str) -> bool:
         return False
 
 
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
 @dataclass
 class ModelInfo:
+    """One row of the model list: a catalog entry or an installed model, with its on-disk state."""
+
     name: str
     family: str
     embed_dim: int
-    offline_ready: bool
+    offline_ready: bool  # usable without the network (installed, packaged, or in the HF cache)
     active: bool
     installed: bool  # a checkpoint folder exists in the store
     description: str
     path: str | None
+    downloaded: bool = False  # same as offline_ready: what the Settings page and --json call it
+    size_bytes: int = 0  # on disk when installed, else the catalog's download size
+    size_estimate: bool = False
+    searchable: bool = True
+    source: str = ""
+    languages: tuple[str, ...] = ()
+    image_size: int = 0
+    cpu: str = ""
+    quality: str = ""
+    quality_source: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["languages"] = list(self.languages)
+        return d
+
+
+@dataclass
+class ActiveLoad:
+    """What :meth:`ModelStore.load_active` loaded: the model, its name, and why it is not the active one
+    (``fallback_reason``; None when the active model loaded)."""
+
+    model: object
+    name: str
+    fallback_reason: str | None = None
 
 
 class ModelStore:
@@ -85,16 +115,21 @@ class ModelStore:
             have = (folder / "config.json").is_file()
             if name in BUILTINS:
                 b = BUILTINS[name]
-                offline = have or b.builder == "starter" or all(_in_hf_cache(h) for h in b.hub_ids)
+                offline = self._offline_ready(name)
                 out.append(ModelInfo(name, b.family, b.embed_dim, offline, name == active, have, b.description,
-                                     str(folder) if have else None))
+                                     str(folder) if have else None, downloaded=offline,
+                                     size_bytes=_folder_bytes(folder) if have else b.download_bytes,
+                                     size_estimate=not have and b.download_estimate, searchable=b.searchable,
+                                     source=b.source, languages=b.languages, image_size=b.image_size, cpu=b.cpu,
+                                     quality=b.quality, quality_source=b.quality_source))
             else:
                 try:
                     cfg = read_config(folder)
                 except ModelError:
                     continue
                 out.append(ModelInfo(name, cfg.family, cfg.embed_dim, True, name == active, True,
-                                     cfg.description, str(folder)))
+                                     cfg.description, str(folder), downloaded=True, size_bytes=_folder_bytes(folder),
+                                     source=cfg.base or cfg.hf_clip_name or "", image_size=cfg.preprocess.input_size))
         return out
 
     # -- active model ---------------------------------------------------------------------------
@@ -103,19 +138,59 @@ class ModelStore:
         return self.root / "active.json"
 
     def active(self) -> str:
-        try:
-            name = json.loads(self._active_file.read_text())["active"]
-        except (OSError, ValueError, KeyError, TypeError):
+        name = self._active_state().get("active")
+        if not isinstance(name, str):
             return DEFAULT_MODEL
         return name if name in BUILTINS or name in self.installed() else DEFAULT_MODEL
 
     def set_active(self, name: str) -> None:
+        """Make ``name`` the active model. A built-in that is not on disk is refused until downloaded."""
         if name not in BUILTINS and name not in self.installed():
             raise ModelError(f"unknown model {name!r}; see `photosearch models`")
+        if name in BUILTINS and not self._offline_ready(name):
+            hint = (f"run `photosearch models --download {name}`" if BUILTINS[name].hub_repo
+                    else "load it once while online")
+            raise ModelError(f"{name} is not downloaded yet: {hint}, then choose it")
+        self._write_active(name, self._active_state().get("last_good"))
+
+    def _offline_ready(self, name: str) -> bool:
+        b = BUILTINS[name]
+        return ((self.root / name / "config.json").is_file() or b.builder == "starter"
+                or all(_in_hf_cache(h) for h in b.hub_ids))
+
+    def _active_state(self) -> dict:
+        try:
+            state = json.loads(self._active_file.read_text())
+            return state if isinstance(state, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _write_active(self, name: str, last_good: str | None) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self._active_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"active": name}))
+        tmp.write_text(json.dumps({"active": name, "last_good": last_good}))
         os.replace(tmp, self._active_file)
+
+    def load_active(self, device: str = "auto", progress: Callable[[str], None] | None = None) -> ActiveLoad:
+        """Load the active model; if it fails, the last model that loaded (then ``starter``), with the reason.
+        The GUI and the CLI show ``fallback_reason`` and keep searching with what loaded."""
+        name = self.active()
+        try:
+            model = self.load(name, device=device, progress=progress)
+        except _LOAD_ERRORS as e:
+            reason = f"{name} could not be loaded ({e})"
+            for other in dict.fromkeys([self._active_state().get("last_good"), DEFAULT_MODEL]):
+                if not other or other == name or (other not in BUILTINS and other not in self.installed()):
+                    continue
+                try:
+                    return ActiveLoad(self.load(other, device=device, progress=progress), other,
+                                      f"{reason}; using {other}")
+                except _LOAD_ERRORS:
+                    continue
+            raise
+        if self._active_state().get("last_good") != name:
+            self._write_active(name, name)
+        return ActiveLoad(model, name)
 
     # -- loading --------------------------------------------------------------------------------
     def load(self, name: str | None = None, device: str = "auto",

@@ -162,11 +162,11 @@ def write_state(folder: Path, model, extra: dict, run: dict) -> None:
     from safetensors.torch import save_file
 
     from photosearch.fsutil import atomic_folder
-    from photosearch.model.checkpoint import _dedupe_shared
+    from photosearch.model.weights import dedupe_shared
 
     with atomic_folder(folder) as tmp:
         state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-        save_file(_dedupe_shared(state), str(tmp / "model.safetensors"))
+        save_file(dedupe_shared(state), str(tmp / "model.safetensors"))
         torch.save(extra, str(tmp / TRAIN_STATE_FILE))
         (tmp / RUN_FILE).write_text(json.dumps(run, indent=2))
 

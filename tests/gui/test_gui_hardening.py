@@ -108,10 +108,10 @@ def test_the_folder_filter_offers_sub_folders(qtbot, make_window, tiny_loaded, t
     from PIL import Image
 
     root = tmp_path / "trips"
-    for sub, n in (("2023/summer", 2), ("2023/winter", 1), ("2024", 3)):
+    for k, (sub, n) in enumerate((("2023/summer", 2), ("2023/winter", 1), ("2024", 3))):
         (root / sub).mkdir(parents=True)
-        for i in range(n):
-            Image.new("RGB", (64, 48), (30 * i, 120, 200)).save(root / sub / f"p{i}.png")
+        for i in range(n):  # all different: identical files would be one result with copies
+            Image.new("RGB", (64, 48), (30 * i, 40 * k, 200)).save(root / sub / f"p{i}.png")
     win = make_window(tiny_loaded)
     _index(qtbot, win, root)
     r = str(root.resolve())
