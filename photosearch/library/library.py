@@ -220,7 +220,7 @@ class Library:
                min_score: float | None = None, folder: str | None = None, after: str | None = None,
                before: str | None = None, types: list[str] | None = None, more=(), less=(),
                only_relevant: bool = False, sort: str = "relevance", group_copies: bool = True,
-               include_undated: bool = False) -> list[SearchHit]:
+               include_undated: bool = False, has_text: bool = False) -> list[SearchHit]:
         """Best first, each hit marked ``relevant`` by the per-query cut (library/relevance.py). ``query``
         supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an example image (a library
         photo or any file); ``more``/``less`` are photos marked more-like / less-like (library/feedback.py);
