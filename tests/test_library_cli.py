@@ -50,7 +50,8 @@ def test_kill_9_mid_index_then_resume(tmp_path, home, tiny):
     for i in range(n):
         shutil.copy(sources[i % len(sources)], pics / f"img{i:04d}.png")
     db = tmp_path / "lib.db"
-    args = ["--library", db, "index", pics, "--model", model_dir, "--batch-size", "4", "--workers", "1", "--json"]
+    args = ["--library", db, "index", pics, "--model", model_dir, "--no-text", "--batch-size", "4", "--workers", "1",
+            "--json"]
     proc = subprocess.Popen([sys.executable, "-m", "photosearch", *map(str, args)], env=cli_env(home),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 
 from photosearch.cli import add_backend, add_json
@@ -15,13 +16,18 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--batch-size", type=_positive, default=32, metavar="N")
     p.add_argument("--workers", type=_positive, default=None, metavar="N", help="decoding threads")
+    p.add_argument("--text", action=argparse.BooleanOptionalAction, default=None,
+                   help="then read the words in the photos (default: the library's setting, on unless turned "
+                        "off; `photosearch text --disable`)")
     add_backend(p)
     add_json(p)
     p.set_defaults(handler=cmd_index)
 
     p = sub.add_parser("search", help="find photos by a sentence and/or an example image; no query lists the "
                                       "library newest first")
-    p.add_argument("query", nargs="?", metavar="QUERY", help='words; "cat + snow - indoor" adds and subtracts')
+    p.add_argument("query", nargs="?", metavar="QUERY", help='words; "cat + snow - indoor" adds and subtracts; '
+                                                             'photos whose text holds the words come first; '
+                                                             'text:"wifi" searches the text only')
     p.add_argument("--like", metavar="IMAGE", help="an example image (in the library or any file)")
     p.add_argument("--top", type=_positive, default=20, metavar="K")
     p.add_argument("--min-score", type=float, default=None, metavar="S",
@@ -38,6 +44,7 @@ def register(sub) -> None:
     p.add_argument("--before", metavar="DATE", help="taken on or before DATE (YYYY-MM-DD)")
     p.add_argument("--type", dest="types", action="append", metavar="EXT", help="file type (jpeg, png, ...); "
                                                                                 "repeatable")
+    p.add_argument("--has-text", action="store_true", help="only photos in which text was read")
     p.add_argument("--model", metavar="M")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     add_json(p)
@@ -112,6 +119,15 @@ class IndexProgress:
             self.bar.update(ev.done - self.bar.n)
         elif ev.phase == "done":
             self.close()
+        elif ev.phase == "text" and ev.total:  # the text pass after the visual one
+            if self.bar is None:
+                self.bar = tqdm(total=ev.total, file=self.stream, unit="img", leave=not self.tty,
+                                dynamic_ncols=True, mininterval=0.1 if self.tty else 10.0, desc="text",
+                                bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {rate_fmt}  "
+                                           "ETA {remaining}")
+            self.bar.update(ev.done - self.bar.n)
+        elif ev.phase == "text-done":
+            self.close()
 
     def close(self) -> None:
         if self.bar is not None:
@@ -125,15 +141,29 @@ def cmd_index(ctx) -> int:
     model = ctx.load_model()
     quiet = ctx.json or getattr(ctx.args, "quiet", False)
     cancel = threading.Event()
+    text_report = None
     with _open(ctx) as lib:
+        from photosearch.library import textindex
+
+        text = textindex.enabled(lib.conn) if ctx.args.text is None else ctx.args.text
         bar = None if quiet else IndexProgress()
+
+        def on_event(ev):
+            nonlocal text_report
+            if getattr(ev, "text_report", None) is not None:
+                text_report = ev.text_report
+            if bar is not None:
+                bar(ev)
+
         try:
-            report = lib.run_index(model, ctx.args.paths or None, on_event=bar, batch_size=ctx.args.batch_size,
-                                   workers=ctx.args.workers, cancel=cancel)
+            report = lib.run_index(model, ctx.args.paths or None, on_event=on_event, batch_size=ctx.args.batch_size,
+                                   workers=ctx.args.workers, cancel=cancel, text=text)
         finally:
             if bar is not None:
                 bar.close()
     d = report.to_dict()
+    if text_report is not None:
+        d["text"] = text_report.to_dict()
 
     def human(r):
         lines = [f"indexed {r['indexed']}, unchanged {r['unchanged']}, moved {r['moved']}, removed {r['removed']}, "
@@ -142,6 +172,10 @@ def cmd_index(ctx) -> int:
             lines.append(f"folder not found or offline (its photos are kept): {f}")
         for f in r.get("unreadable_folders", []):
             lines.append(f"folder could not be read (its photos are kept): {f}")
+        if r.get("text"):
+            t = r["text"]
+            lines.append(f"text: read {t['read']} photos, {t['with_text']} with text, in {t['seconds']:.1f} s "
+                         f"({t['images_per_second']:.1f} img/s)")
         return "\n".join(lines)
 
     ctx.emit(d, human)
@@ -161,14 +195,14 @@ def cmd_search(ctx) -> int:
             hits = lib.search(model, a.query, like=a.like, top_k=a.top, min_score=a.min_score, folder=a.folder,
                               after=a.after, before=a.before, types=a.types, more=a.more, less=a.less,
                               only_relevant=a.only_relevant, sort=a.sort, group_copies=not a.all_copies,
-                              include_undated=a.include_undated)
+                              include_undated=a.include_undated, has_text=a.has_text)
             if not hits and (a.folder or a.after or a.before or a.types):
                 note = lib.why_empty(model, folder=a.folder, after=a.after, before=a.before, types=a.types,
                                      include_undated=a.include_undated)
     if note and not ctx.json:
         ctx.info(note)
-    rows = [{"path": h.path, "score": h.score, "relevant": h.relevant, "date": h.date, "copies": h.copies}
-            for h in hits]
+    rows = [{"path": h.path, "score": h.score, "relevant": h.relevant, "date": h.date, "copies": h.copies,
+             "text_match": h.text_match, "snippet": h.snippet} for h in hits]
     browsing = not (a.query and a.query.strip()) and not a.like and not a.more
     ctx.emit(rows, _human_browse if browsing else _human_hits)
     return 0
@@ -193,7 +227,8 @@ def _human_hits(rows: list[dict]) -> str:
     for i, r in enumerate(rows):
         if good and not r["relevant"] and (i == 0 or rows[i - 1]["relevant"]):
             lines.append("-- other results (weaker) --")
-        lines.append(f"{r['score']:.3f}  {r['path']}" + _copies(r))
+        lines.append(f"{r['score']:.3f}  {r['path']}" + _copies(r)
+                     + (f"  [text: {r['snippet']}]" if r.get("text_match") else ""))
     return "\n".join(lines)
 
 
@@ -210,6 +245,10 @@ def cmd_status(ctx) -> int:
     def human(s):
         lines = [f"library: {s['library']}", f"photos: {s['photos']}"]
         lines += [f"  {n} with model {m}" for m, n in s["models"].items()]
+        t = s.get("text") or {}
+        if t:
+            lines.append(f"text in photos: {'on' if t['enabled'] else 'off'}, {t['read']} read, "
+                         f"{t['with_text']} with text")
         lines.append("folders:" if s["folders"] else "folders: none (add one with `photosearch folders add PATH`)")
         off = offline
         lines += [f"  {f}{f'  ({off[f]})' if f in off else ''}" for f in s["folders"]]

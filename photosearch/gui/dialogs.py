@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QListWidget, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QListWidget, QPushButton, QSpinBox, QVBoxLayout,
+                               QWidget)
 
 from photosearch.gui.jobs import devices_job, dir_size_job
 from photosearch.gui.modelpage import ModelPage, model_label  # noqa: F401 - model_label: its old home
@@ -26,9 +27,10 @@ class SettingsDialog(QDialog):
     removeFolderRequested = Signal(str)
     cacheCleared = Signal()
     searchSettingsChanged = Signal()
+    readTextChanged = Signal(bool)  # the library's text pass switched on/off
 
     def __init__(self, parent: QWidget | None, paths: AppPaths, settings: Settings, current_model: str | None = None,
-                 thumbs=None, folders: list[str] | None = None):
+                 thumbs=None, folders: list[str] | None = None, read_text: bool = True):
         super().__init__(parent)
         self.setWindowTitle("PhotoSearch Settings")
         self.paths, self.settings, self.thumbs = paths, settings, thumbs
@@ -69,6 +71,12 @@ class SettingsDialog(QDialog):
             self.theme.addItem(label, key)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
         form.addRow("Appearance", self.theme)
+        self.read_text = QCheckBox("Read the words in photos (signs, receipts, screenshots) to search them")
+        self.read_text.setChecked(read_text)
+        self._read_text_was = read_text
+        self.read_text.setToolTip("Offline text recognition after indexing, in the background; about a second "
+                                  "per photo with text on a laptop CPU")
+        form.addRow("Text in photos", self.read_text)
         ml.addLayout(form)
         lay.addWidget(mbox)
 
@@ -179,6 +187,8 @@ class SettingsDialog(QDialog):
 
             self.settings.theme = theme
             apply_theme(QApplication.instance(), theme)  # "system" takes effect at the next start
+        if self.read_text.isChecked() != self._read_text_was:
+            self.readTextChanged.emit(self.read_text.isChecked())
         changed_cut = abs(self.min_score.value() - self.settings.min_score) > 1e-9
         self.settings.min_score = self.min_score.value()
         if changed_cut:

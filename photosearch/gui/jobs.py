@@ -112,3 +112,38 @@ def dir_size_job(path: Path):
                     pass
         return n
     return job
+
+
+def text_job(library_path: Path, background: bool = True):
+    """The library's text pass (reading the words in photos), when its setting is on: yields TextEvents;
+    returns None at once when it is off. ``background``: OCR at low CPU priority."""
+    def job(task: Task):
+        from photosearch.library import Library
+        from photosearch.library import textindex
+
+        lib = Library.open(library_path)
+        try:
+            if not textindex.enabled(lib.conn):
+                return None
+            from photosearch.ocr import OcrEngine
+
+            engine = OcrEngine(background=background)
+            try:
+                yield from lib.read_text(engine, cancel=task.cancel_event)
+            finally:
+                engine.close()
+        finally:
+            lib.close()
+    return job
+
+
+def set_text_pass_job(library_path: Path, on: bool):
+    """Turn the library's text pass on or off; returns the library's status afterwards."""
+    def job(_task: Task):
+        from photosearch.library import Library
+        from photosearch.library import textindex
+
+        with Library.open(library_path) as lib:
+            textindex.set_enabled(lib.conn, on)
+            return lib.status()
+    return job

@@ -104,6 +104,11 @@ class ResultsModel(QAbstractListModel):
         h = self.hit(index.row()) if index is not None and index.isValid() else None
         return float(h.score) if h is not None and h.score is not None else None
 
+    def text_match_at(self, index) -> bool:
+        """Whether the row's photo was found by the words in it (the delegate's "T" badge)."""
+        h = self.hit(index.row()) if index is not None and index.isValid() else None
+        return bool(getattr(h, "text_match", False))
+
     def row_of(self, path: str) -> int | None:
         """The row showing ``path``, or None when it is not among the rows exposed so far."""
         row = self._row_of.get(path)

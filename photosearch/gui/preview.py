@@ -16,6 +16,7 @@ from PySide6.QtWidgets import QFormLayout, QGridLayout, QLabel, QPushButton, QSi
 
 from photosearch.gui.explainview import ExplainPanel
 from photosearch.gui.jobs import photo_info_job
+from photosearch.gui.textview import TextPanel, paint_text_boxes, query_words
 from photosearch.gui.theme import icon
 from photosearch.gui.widgets import muted
 from photosearch.gui.workers import PREVIEW_PIXELS, Task, TaskRunner, ThumbnailLoader
@@ -32,6 +33,31 @@ class ImageView(QWidget):
         self.overlay = None  # a grid of match scores drawn over the photo (ExplainPanel's heat map)
         self.setMinimumSize(160, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # Text read in the photo: its boxes are drawn over it while the pointer is on the image.
+        self.text_lines: list[dict] = []
+        self.photo_size: tuple[int, int] | None = None  # the original's upright size: the boxes' pixels
+        self.words: list[str] = []
+        self.hovered = False
+        self.boxes_drawn = 0  # by the last paint (tests)
+        self.setMouseTracking(True)
+
+    def set_text(self, lines: list[dict] | None, photo_size: tuple[int, int] | None, words: list[str]) -> None:
+        self.text_lines, self.photo_size, self.words = list(lines or []), photo_size, list(words)
+        if self.text_lines:
+            self.setToolTip("Point at the photo to see where its text was read")
+        else:
+            self.setToolTip("")
+        self.update()
+
+    def enterEvent(self, e) -> None:
+        self.hovered = True
+        self.update()
+        super().enterEvent(e)
+
+    def leaveEvent(self, e) -> None:
+        self.hovered = False
+        self.update()
+        super().leaveEvent(e)
 
     def set_overlay(self, grid) -> None:
         self.overlay = grid
@@ -59,6 +85,9 @@ class ImageView(QWidget):
             p.drawPixmap(t, self._pm)
             if self.overlay:
                 self._paint_overlay(p, t)
+            self.boxes_drawn = 0
+            if self.hovered and self.text_lines and self.photo_size:
+                self.boxes_drawn = paint_text_boxes(p, t, *self.photo_size, self.text_lines, self.words)
         else:
             c = QColor(self.palette().color(QPalette.ColorRole.Mid))
             c.setAlpha(50)
@@ -109,6 +138,9 @@ class PreviewPane(QWidget):
         lay.setSpacing(8)
         self.image = ImageView()
         lay.addWidget(self.image, 1)
+        self.words: list[str] = []  # the current query's words, highlighted in the photo's text
+        self.text_panel = TextPanel()
+        lay.addWidget(self.text_panel)
         self.title = QLabel()
         f = self.title.font()
         f.setBold(True)
@@ -219,6 +251,16 @@ class PreviewPane(QWidget):
         self.fields["File size"].setText(format_size(info.get("size")) if info.get("size") is not None else "—")
         mt = info.get("mtime")
         self.fields["Modified"].setText(_nice_date(mt) or "—")
+        lines = info.get("text_lines") or []
+        self.text_panel.set_lines(lines, self.words)
+        self.image.set_text(lines, (w, h) if w and h else None, self.words)
+
+    def set_query(self, query: str | None) -> None:
+        """The query whose words are highlighted in the recognised text (of the photo shown and the next)."""
+        self.words = query_words(query)
+        if self.text_panel.lines:
+            self.text_panel.set_lines(self.text_panel.lines, self.words)
+            self.image.set_text(self.image.text_lines, self.image.photo_size, self.words)
 
     def set_image(self, path: str, pm: QPixmap | None) -> None:
         if path == self.path:

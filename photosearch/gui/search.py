@@ -59,7 +59,8 @@ class Searcher(QObject):
         cut = self.settings.min_score if query and not like and self.settings.min_score > 0 else None
         return SearchRequest(query=query, like=like, folder=f.folder, after=f.after, before=f.before,
                              min_score=cut, more=tuple(self.more), less=tuple(self.less), sort=self.sort,
-                             include_undated=f.include_undated, keep_selection=keep_selection)
+                             include_undated=f.include_undated, has_text=f.has_text,
+                             keep_selection=keep_selection)
 
     # -- feedback ---------------------------------------------------------------------------------
     def add_feedback(self, path: str, sign: int) -> None:

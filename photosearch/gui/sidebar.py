@@ -33,6 +33,7 @@ class Filters:
     after: str | None = None  # taken on or after this day
     before: str | None = None  # taken on or before this day
     include_undated: bool = False  # date filters keep photos without a date taken
+    has_text: bool = False  # only photos in which text was read
 
 
 def _section_title(text: str) -> QLabel:
@@ -115,6 +116,10 @@ class FolderSidebar(QWidget):
         self.undated_check.setToolTip("Include undated photos: the date filters also keep photos that have no date taken")
         self.undated_check.toggled.connect(lambda _v: self.filtersChanged.emit())
         lay.addWidget(self.undated_check)
+        self.text_check = QCheckBox("Has text")
+        self.text_check.setToolTip("Only photos in which words were read (signs, receipts, screenshots…)")
+        self.text_check.toggled.connect(lambda _v: self.filtersChanged.emit())
+        lay.addWidget(self.text_check)
         lay.addStretch(1)
 
     # -- folders ------------------------------------------------------------------------------
@@ -243,4 +248,5 @@ class FolderSidebar(QWidget):
         return Filters(folder=self.folder_filter.currentData() or None,
                        after=self.after_date.date().toString("yyyy-MM-dd") if self.after_check.isChecked() else None,
                        before=(self.before_date.date().toString("yyyy-MM-dd") if self.before_check.isChecked()
-                               else None), include_undated=self.undated_check.isChecked())
+                               else None), include_undated=self.undated_check.isChecked(),
+                       has_text=self.text_check.isChecked())

@@ -178,6 +178,10 @@ class ThumbDelegate(QStyledItemDelegate):
             p.setPen(QColor("white"))
             p.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
             p.setFont(option.font)
+        if model.text_match_at(index):
+            from photosearch.gui.textview import paint_text_badge
+
+            paint_text_badge(p, box, option.font)
         if hover:
             for rect, sign in zip(self.feedback_rects(option.rect), ("+", "−")):
                 p.setPen(Qt.PenStyle.NoPen)

@@ -39,6 +39,7 @@ from photosearch.gui.states import Situation, empty_state
 from photosearch.gui.statusline import StatusLine
 from photosearch.gui.widgets import Banner, PanelSplitter, dropped_folders_and_images
 from photosearch.gui.workers import Task, TaskRunner, ThumbnailLoader, error_text
+from photosearch.gui.textpass import TextPass
 from photosearch.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ class MainWindow(QMainWindow):
         self.models.name = model_name or self.settings.model
         self.indexer = Indexer(self.writer, self.library_path, self)
         self.live = LiveWatcher(self.library_path, parent=self)  # started once the first index run ended
+        self.text_pass = TextPass(self.library_path, self)  # reads the words in photos after indexing
 
         # -- the parts ---------------------------------------------------------------------------
         self.search_bar = SearchBar(self.settings.thumb_size)
@@ -176,6 +178,10 @@ class MainWindow(QMainWindow):
         self.live.changesReady.connect(lambda _n: self.start_indexing())
         self.live.statesChanged.connect(self.sidebar.set_folder_states)
         self.live.failed.connect(self.show_error)
+        self.indexer.started.connect(self.text_pass.cancel)  # visual indexing first; the text pass resumes after
+        self.text_pass.progress.connect(self._on_text_event)
+        self.text_pass.finished.connect(self._on_text_finished)
+        self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}"))
 
     def _restore(self) -> None:
         if self.settings.geometry is not None:
@@ -291,9 +297,23 @@ class MainWindow(QMainWindow):
             self.run_search(keep_selection=True)
         if ev is not None and self.indexer.pending is not None:
             QTimer.singleShot(0, lambda: self.start_indexing(self.indexer.pending))
+        elif rep is not None and not rep.cancelled:
+            self.text_pass.schedule()
         if ev is not None:  # from now on new photos appear by themselves (the set of folders may have changed)
             self.live.start(self.folders())
         self._update_state()
+
+    def _on_text_event(self, ev) -> None:
+        if ev.total and ev.done < ev.total:
+            self.statusBar().showMessage(f"Reading text in photos: {ev.done:,} of {ev.total:,}", 5000)
+
+    def _on_text_finished(self, ev) -> None:
+        rep = getattr(ev, "text_report", None)
+        if rep is not None and rep.read:
+            self.statusBar().showMessage(f"Read text in {rep.read:,} photos ({rep.with_text:,} with text)", 6000)
+            if self.search_bar.active():
+                self.run_search(keep_selection=True)  # text matches can lift photos now
+            self.refresh_status()
 
     def skipped(self) -> dict[str, str]:
         return self.skipped_panel.skipped()
@@ -357,6 +377,7 @@ class MainWindow(QMainWindow):
         self.search_bar.focus()
 
     def _on_answer(self, outcome) -> None:
+        self.preview.set_query(outcome.request.query)  # its words are highlighted in a photo's text
         if self.results_pane.current_path() is None:
             self.preview.show_path(None)  # a new answer: the old photo and its score are gone
         self._update_state()
@@ -454,7 +475,9 @@ class MainWindow(QMainWindow):
         from photosearch.gui.dialogs import SettingsDialog
 
         dlg = SettingsDialog(self, self.paths, self.settings, current_model=self.model_name, thumbs=self.thumbs,
-                             folders=self.folders())
+                             folders=self.folders(),
+                             read_text=(self.library_status.get("text") or {}).get("enabled", True))
+        dlg.readTextChanged.connect(self.set_read_text)
         dlg.modelChosen.connect(self.use_model)
         dlg.finetuneRequested.connect(self.open_finetune)
         dlg.reindexRequested.connect(lambda: self.start_indexing())
@@ -463,6 +486,19 @@ class MainWindow(QMainWindow):
         dlg.cacheCleared.connect(self.results.pixmaps.clear)
         dlg.searchSettingsChanged.connect(self.search_bar.schedule)
         self._show_dialog("settings", dlg)
+
+    def set_read_text(self, on: bool) -> None:
+        """The library's text-pass setting (Settings): saved by the writer; on starts reading, off stops it."""
+        from photosearch.gui.jobs import set_text_pass_job
+
+        if not on:
+            self.text_pass.cancel()
+        task = Task(set_text_pass_job(self.library_path, on), "text-setting")
+        task.failed.connect(self.show_error)
+        task.succeeded.connect(self._on_status)
+        if on:
+            task.succeeded.connect(lambda _st: None if self.indexing() else self.text_pass.start())
+        self.writer.submit(task)
 
     def open_finetune(self, base: str | None = None) -> None:
         from photosearch.gui.finetune import FineTuneDialog
@@ -503,6 +539,7 @@ class MainWindow(QMainWindow):
         self.search_bar.stop()
         self.indexer.cancel()
         watcher_ended = self.live.shutdown()
+        self.text_pass.shutdown()
         self.thumbs.shutdown()
         searches_ended = self.searcher.stop(self.reader_wait_ms)
         self.writer.shutdown()

@@ -271,6 +271,7 @@ class SearchRequest:
     less: tuple = ()
     sort: str = "relevance"  # or "date": the good matches newest first
     include_undated: bool = False
+    has_text: bool = False  # only photos in which text was read
     keep_selection: bool = False  # a refresh of the same search (indexing went on): keep selection and scroll
     id: int = 0
 
@@ -356,7 +357,7 @@ class SearchService(QThread):
                     hits = lib.search(model, req.query or None, like=req.like, top_k=req.top_k,
                                       min_score=req.min_score, folder=req.folder, after=req.after,
                                       before=req.before, more=list(req.more), less=list(req.less), sort=req.sort,
-                                      include_undated=req.include_undated)
+                                      include_undated=req.include_undated, has_text=req.has_text)
                     note = (lib.why_empty(model, req.folder, req.after, req.before,
                                           include_undated=req.include_undated)
                             if not hits and (req.folder or req.after or req.before) else None)

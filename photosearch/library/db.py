@@ -21,7 +21,7 @@ from photosearch.errors import LibraryError
 
 APP_MARKER = "photosearch-library"  # meta['app']: tells our databases from any other SQLite file
 APPLICATION_ID = 0x50685363  # 'PhSc' in the SQLite header (offset 68): ours, readable without opening the file
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000  # another PhotoSearch process may hold the write lock for one batch
 
@@ -84,6 +84,30 @@ MIGRATIONS: list[list[str]] = [
         # (permission, memory, the model: retried on the next run).
         "ALTER TABLE skipped ADD COLUMN file_fault INTEGER NOT NULL DEFAULT 1",
         "ALTER TABLE skipped ADD COLUMN model_id TEXT",
+    ],
+    # 3: words read in each photo (library/textindex.py), searchable with FTS5.
+    [
+        """CREATE TABLE photo_text (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+            hash TEXT NOT NULL,            -- photos.hash when read: changed content is read again
+            engine TEXT NOT NULL,          -- OcrSettings.engine_id(): other models/settings read again
+            text TEXT NOT NULL,            -- the lines joined by newlines; '' = no text found
+            lines TEXT NOT NULL,           -- JSON [{"text", "confidence", "box": [[x, y] x4]}], original pixels
+            error TEXT,                    -- why the photo could not be read (then text is '')
+            read_at REAL NOT NULL
+        )""",
+        """CREATE VIRTUAL TABLE photo_text_fts USING fts5(text, content='photo_text', content_rowid='photo_id',
+            tokenize='unicode61 remove_diacritics 2', prefix='2 3')""",
+        """CREATE TRIGGER photo_text_ai AFTER INSERT ON photo_text BEGIN
+            INSERT INTO photo_text_fts (rowid, text) VALUES (new.photo_id, new.text);
+        END""",
+        """CREATE TRIGGER photo_text_ad AFTER DELETE ON photo_text BEGIN
+            INSERT INTO photo_text_fts (photo_text_fts, rowid, text) VALUES ('delete', old.photo_id, old.text);
+        END""",
+        """CREATE TRIGGER photo_text_au AFTER UPDATE ON photo_text BEGIN
+            INSERT INTO photo_text_fts (photo_text_fts, rowid, text) VALUES ('delete', old.photo_id, old.text);
+            INSERT INTO photo_text_fts (rowid, text) VALUES (new.photo_id, new.text);
+        END""",
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

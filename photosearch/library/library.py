@@ -128,9 +128,11 @@ class Library:
 
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
-              cancel: threading.Event | None = None) -> Iterator[IndexEvent]:
-        """Generator of progress events; the last has phase "done" and ``.report``. Folders given are added
-        to the library first; without them every library folder is indexed."""
+              cancel: threading.Event | None = None, text: bool = False, ocr=None) -> Iterator[IndexEvent]:
+        """Generator of progress events; the visual pass ends with phase "done" and ``.report``. Folders given
+        are added to the library first; without them every library folder is indexed. ``text=True`` then
+        reads the words in the photos (``ocr``: an :class:`~photosearch.ocr.OcrEngine`), yielding
+        :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done")."""
         from photosearch.library import index as _index
 
         if batch_size < 1:
@@ -151,6 +153,21 @@ class Library:
                                       workers=workers, cancel=cancel)
             except sqlite3.DatabaseError as e:
                 raise LibraryError(_db._error_text(self.path, e)) from None
+        if text and not (cancel is not None and cancel.is_set()):
+            yield from self.read_text(ocr, cancel=cancel)
+
+    def read_text(self, ocr=None, *, batch_size: int = 8,
+                  cancel: threading.Event | None = None) -> Iterator["TextEvent"]:
+        """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read.
+        The default engine runs at normal priority (the command line waits for it); the app passes one with
+        ``background=True``."""
+        from photosearch.library import textindex
+        from photosearch.ocr import OcrEngine
+
+        try:
+            yield from textindex.run(self.conn, ocr or OcrEngine(), batch_size=batch_size, cancel=cancel)
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(_db._error_text(self.path, e)) from None
 
     def run_index(self, model, folders=None, *, on_event: Callable[[IndexEvent], None] | None = None,
                   **kw) -> IndexReport:
@@ -158,7 +175,7 @@ class Library:
         for ev in self.index(model, folders, **kw):
             if on_event is not None:
                 on_event(ev)
-            if ev.report is not None:
+            if getattr(ev, "report", None) is not None:
                 report = ev.report
         return report
 
@@ -203,15 +220,24 @@ class Library:
                min_score: float | None = None, folder: str | None = None, after: str | None = None,
                before: str | None = None, types: list[str] | None = None, more=(), less=(),
                only_relevant: bool = False, sort: str = "relevance", group_copies: bool = True,
-               include_undated: bool = False) -> list[SearchHit]:
+               include_undated: bool = False, has_text: bool = False) -> list[SearchHit]:
         """Best first, each hit marked ``relevant`` by the per-query cut (library/relevance.py). ``query``
         supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an example image (a library
         photo or any file); ``more``/``less`` are photos marked more-like / less-like (library/feedback.py);
         ``min_score`` overrides the cut with a fixed score and drops what is below it; ``only_relevant``
         keeps the good matches only; ``sort="date"`` orders the good matches newest first; identical files
-        are one hit with ``copies`` (library/browse.py). No query at all lists the library newest first."""
+        are one hit with ``copies`` (library/browse.py). No query at all lists the library newest first.
+        Photos whose recognised text holds the query's words come first, marked ``text_match``
+        (library/textindex.py); ``text:"words"`` searches the text only; ``has_text`` keeps photos with text."""
+        from photosearch.library import textindex
+
+        tq = textindex.parse_text_query(query) if query and query.strip() else None
+        if tq is not None:
+            query = tq.visual  # what the visual model ranks by; None: the words in photos only
         typed = bool(query and query.strip()) or like is not None
-        vi, mask = self._filtered(model, folder, after, before, types, include_undated)
+        vi, mask = self._filtered(model, folder, after, before, types, include_undated, has_text)
+        if tq is not None and tq.fts and not typed and not more:
+            return textindex.lift_hits(self.conn, tq, vi, None, mask, [], top_k, group_copies)
         if not typed and not more:
             allowed = None if mask is None else vi.ids[:len(vi)][mask]
             return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
@@ -233,13 +259,17 @@ class Library:
                                scores=all_scores)
         # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
         try:
-            return browse.make_hits(self.conn, [int(i) for i in ids], scores, threshold, top_k, sort, group_copies)
+            hits = browse.make_hits(self.conn, [int(i) for i in ids], scores, threshold, top_k, sort, group_copies)
+            if tq is not None and tq.fts:
+                hits = textindex.lift_hits(self.conn, tq, vi, q, mask, hits, top_k, group_copies)
+            return hits
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
         except ValueError as e:
             raise QueryError(str(e)) from None
 
-    def _filtered(self, model, folder=None, after=None, before=None, types=None, include_undated=False):
+    def _filtered(self, model, folder=None, after=None, before=None, types=None, include_undated=False,
+                  has_text=False):
         """The model's vectors and the mask of rows passing the filters (None: no filter)."""
         after_s = parse_date(after) if after else None
         before_s = parse_date(before, end=True) if before else None
@@ -251,6 +281,11 @@ class Library:
         mask = vi.filter_mask(after_s, before_s, formats, include_undated)
         if folder:
             m = self._folder_mask(vi, folder)
+            mask = m if mask is None else mask & m
+        if has_text:
+            from photosearch.library import textindex
+
+            m = textindex.has_text_mask(self.conn, vi.ids[:len(vi)])
             mask = m if mask is None else mask & m
         return vi, mask
 
@@ -304,7 +339,16 @@ class Library:
             "folders": folders,
             "missing_folders": [f for f in folders if f in offline],
             "skipped": self.skipped(),
+            "text": self._text_status(),
         }
+
+    def _text_status(self) -> dict:
+        from photosearch.library import textindex
+
+        try:
+            return {"enabled": textindex.enabled(self.conn), **textindex.counts(self.conn)}
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(_db._error_text(self.path, e)) from None
 
     def photo_info(self, path) -> dict | None:
         """What the library knows about one photo (None when it is not in the library)."""
@@ -313,7 +357,11 @@ class Library:
 
     def photo_infos(self, paths: list[str]) -> dict[str, dict]:
         """:meth:`photo_info` of many photos (search hits) in one query; paths not in the library are left out."""
+        from photosearch.library import textindex
+
         rows = self._read(sql.photos_at, [str(p) for p in paths])
+        lines = self._read(textindex.stored_lines_of, list(rows))
         return {p: {"path": r["path"], "width": r["width"], "height": r["height"], "taken_at": r["taken_at"],
                     "size": r["size"], "mtime": r["mtime_ns"] / 1e9, "format": r["format"], "folder": r["folder"],
-                    "indexed_at": r["indexed_at"]} for p, r in rows.items()}
+                    "indexed_at": r["indexed_at"], "text_lines": lines.get(p)}  # None: not read (yet)
+                for p, r in rows.items()}

@@ -26,6 +26,8 @@ class SearchHit:
     relevant: bool = True  # a good match by the per-query cut (library/relevance.py) or --min-score
     date: str | None = None  # ISO date taken, else the file's modification time
     copies: list[str] = field(default_factory=list)  # other paths with the same content (library/browse.py)
+    text_match: bool = False  # the photo's recognised text holds the query's words (library/textindex.py)
+    snippet: str | None = None  # the matching text, matched words in [brackets]
 
 
 class QueryError(PhotoSearchError):
