@@ -239,7 +239,7 @@ class ResultsView(QListView):
     def _fit(self, force: bool = False) -> None:
         pad = 2 * ThumbDelegate.PAD + 4
         width = self.viewport().width()
-        two = width // 2 - pad  # the largest thumbnail that still gives two columns
+        two = (width - 6) // 2 - pad  # the largest thumbnail that still gives two columns (a few px spare)
         if two >= self.thumb_size:
             size = self.thumb_size
         elif two >= 0.75 * self.thumb_size:
