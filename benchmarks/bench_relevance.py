@@ -201,8 +201,7 @@ def _stats(S: np.ndarray, kind: str, min_spread: float):
 
 
 def tune(S: np.ndarray, relevant: list[set], kind: str, exclude=None, targets=(95.0, 80.0)) -> tuple[CutRule, dict]:
-    """Grid search on one half: meet both targets if possible (else come as close as possible), then the
-    best F1 of the good set."""
+    """Grid search on one half: the targets met as far as possible, balanced with the F1 of the good set."""
     base = CutRule()
     m, s, top = _stats(S, kind, base.min_spread)
     topz = (top - m) / s
@@ -230,8 +229,9 @@ def tune(S: np.ndarray, relevant: list[set], kind: str, exclude=None, targets=(9
         p = tp / marked if marked else 0.0
         rc = tp / nrel if nrel else 0.0
         f1 = 2 * p * rc / (p + rc) if p + rc else 0.0
-        deficit = max(0.0, targets[0] - hit) + max(0.0, targets[1] - none)
-        key = (-round(deficit, 6), f1)
+        # Each target counts up to where it is met; past that, the good set's F1. (Minimising the shortfall
+        # alone marked ~22 photos good per query for the starter, precision 5%: useless in the app.)
+        key = min(hit / targets[0], 1.0) + min(none / targets[1], 1.0) + 2.0 * f1
         if best is None or key > best[0]:
             best = (key, replace(base, gate_z=gz, gate_score=gs, z_min=zm, frac=fr),
                     {"present_hit_%": round(hit, 1), "absent_none_%": round(none, 1), "f1": round(f1, 3)})

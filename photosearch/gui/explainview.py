@@ -63,19 +63,27 @@ class ExplainPanel(QWidget):
                                       "(the model scores overlapping crops)")
         self.heatmap_check.toggled.connect(self._on_toggle)
         lay.addWidget(self.heatmap_check)
+        self.concepts.hide()
+        self.copies.hide()
 
     def show_for(self, model, query: str | None, path: str | None, copies: list[str] | None = None) -> None:
         """Explain ``path`` for ``query`` (None: no typed query; concepts only)."""
         self.model, self.query, self.path, self.explanation = model, query, path, None
-        self.concepts.setText("")
+        self._set(self.concepts, "")
         n = len(copies or [])
-        self.copies.setText(f"{n + 1} copies: also at " + ", ".join(copies) if n else "")
+        self._set(self.copies, f"{n + 1} copies: also at " + ", ".join(copies) if n else "")
         self.copies.setToolTip("\n".join(copies or []))
         self.heatmap_check.setEnabled(bool(query and path))
         self.heatmapReady.emit(path or "", None)
         if path is None or model is None:
             return
         self._run(self.heatmap_check.isChecked() and bool(query))
+
+    @staticmethod
+    def _set(label: QLabel, text: str) -> None:
+        """Empty labels take no room: the preview pane must fit small windows (800 x 500)."""
+        label.setText(text)
+        label.setVisible(bool(text))
 
     def _run(self, heatmap: bool) -> None:
         if self.readers is None:
@@ -97,7 +105,7 @@ class ExplainPanel(QWidget):
         if path != self.path or query != self.query:
             return  # the selection moved on
         self.explanation = ex
-        self.concepts.setText(concepts_text(ex.concepts))
+        self._set(self.concepts, concepts_text(ex.concepts))
         self.concepts.setToolTip(os.linesep.join(f"{c['label']}: {c['weight']:.1%}" for c in ex.concepts))
         if ex.heatmap and self.heatmap_check.isChecked():
             self.heatmapReady.emit(path, ex.heatmap)

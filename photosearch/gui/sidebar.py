@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QDate, Qt, Signal
+from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QFrame, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QStyle, QVBoxLayout, QWidget)
 
@@ -138,6 +139,29 @@ class FolderSidebar(QWidget):
                 self.folder_list.takeItem(i)
                 break
         self._rebuild_filter()
+
+    def set_folder_states(self, states: list) -> None:
+        """Show how each folder is kept fresh: offline folders greyed with why (their photos stay
+        searchable), polled ones say so in their tooltip."""
+        by_path = {s.folder: s for s in states}
+        for i in range(self.folder_list.count()):
+            item = self.folder_list.item(i)
+            path = item.data(Qt.ItemDataRole.UserRole)
+            st = by_path.get(path)
+            name = os.path.basename(path) or path
+            tip = path
+            if st is not None and st.mode == "offline":
+                item.setText(f"{name} (offline)")
+                tip += f"\nOffline: {st.reason}. Its photos stay searchable; it is indexed again when it is back."
+                item.setForeground(self.palette().color(QPalette.ColorGroup.Disabled, QPalette.ColorRole.Text))
+            else:
+                item.setText(name)
+                item.setData(Qt.ItemDataRole.ForegroundRole, None)
+                if st is not None and st.mode == "polling":
+                    tip += f"\nChecked for changes every few seconds: {st.reason}"
+                elif st is not None:
+                    tip += "\nWatched: new photos appear by themselves"
+            item.setToolTip(tip)
 
     def set_photo_folders(self, folders: list[str]) -> None:
         """Offer these folders (the library's folders with photos, sub-folders included) as filters."""

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 from photosearch import APP_NAME
 from photosearch.gui import desktop
 from photosearch.gui.indexing import Indexer, IndexingBar, index_summary
+from photosearch.gui.live import LiveWatcher
 from photosearch.gui.menus import build_menus
 from photosearch.gui.modelhost import ModelHost
 from photosearch.gui.models import ResultsModel
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         self.models = ModelHost(paths, self.readers, self.settings, self)
         self.models.name = model_name or self.settings.model
         self.indexer = Indexer(self.writer, self.library_path, self)
+        self.live = LiveWatcher(self.library_path, parent=self)  # started once the first index run ended
 
         # -- the parts ---------------------------------------------------------------------------
         self.search_bar = SearchBar(self.settings.thumb_size)
@@ -171,6 +173,9 @@ class MainWindow(QMainWindow):
         self.indexer.grew.connect(self._on_library_grew)
         self.indexer.failed.connect(lambda msg: self.show_error(f"Indexing stopped: {msg}"))
         self.indexer.finished.connect(self._on_index_finished)
+        self.live.changesReady.connect(lambda _n: self.start_indexing())
+        self.live.statesChanged.connect(self.sidebar.set_folder_states)
+        self.live.failed.connect(self.show_error)
 
     def _restore(self) -> None:
         if self.settings.geometry is not None:
@@ -246,6 +251,8 @@ class MainWindow(QMainWindow):
     def remove_folder(self, path: str) -> None:
         self.indexer.cancel()
         self.sidebar.remove(path)  # the search re-runs when the library says it is done (_on_status)
+        if self.live.running():
+            self.live.start(self.folders())
         self._update_state()
 
     def start_indexing(self, add: list[str] | None = None) -> None:
@@ -284,6 +291,8 @@ class MainWindow(QMainWindow):
             self.run_search(keep_selection=True)
         if ev is not None and self.indexer.pending is not None:
             QTimer.singleShot(0, lambda: self.start_indexing(self.indexer.pending))
+        if ev is not None:  # from now on new photos appear by themselves (the set of folders may have changed)
+            self.live.start(self.folders())
         self._update_state()
 
     def skipped(self) -> dict[str, str]:
@@ -493,9 +502,10 @@ class MainWindow(QMainWindow):
         exits the process instead of waiting for it. Returns whether every thread has stopped."""
         self.search_bar.stop()
         self.indexer.cancel()
+        watcher_ended = self.live.shutdown()
         self.thumbs.shutdown()
         searches_ended = self.searcher.stop(self.reader_wait_ms)
         self.writer.shutdown()
-        self.clean_shutdown = self.readers.shutdown(self.reader_wait_ms) and searches_ended
+        self.clean_shutdown = self.readers.shutdown(self.reader_wait_ms) and searches_ended and watcher_ended
         return self.clean_shutdown
 
