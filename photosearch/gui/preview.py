@@ -12,7 +12,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
-from PySide6.QtWidgets import QFormLayout, QGridLayout, QLabel, QPushButton, QSizePolicy, QStyle, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFormLayout, QFrame, QGridLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QStyle,
+                               QVBoxLayout, QWidget)
 
 from photosearch.gui.explainview import ExplainPanel
 from photosearch.gui.jobs import photo_info_job
@@ -133,7 +134,18 @@ class PreviewPane(QWidget):
         self.explain_context = None  # () -> (model, typed query or None): what "why this photo" explains
         if thumbs is not None:
             thumbs.loaded.connect(self._on_image_loaded)
-        lay = QVBoxLayout(self)
+        # Everything in a vertical scroll area: in a short window the pane scrolls instead of setting the
+        # window's minimum height (its minimum width is that of its widest row, set below).
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        lay = QVBoxLayout(body)
         lay.setContentsMargins(10, 10, 10, 10)
         lay.setSpacing(8)
         self.image = ImageView()
@@ -178,6 +190,8 @@ class PreviewPane(QWidget):
         for i, b in enumerate((self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn)):
             buttons.addWidget(b, i // 2, i % 2)
         lay.addLayout(buttons)
+        self.setMinimumWidth(body.minimumSizeHint().width()
+                             + self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent))
         self.open_btn.clicked.connect(lambda: self.path and self.openRequested.emit(self.path))
         self.reveal_btn.clicked.connect(lambda: self.path and self.revealRequested.emit(self.path))
         self.copy_btn.clicked.connect(lambda: self.path and self.copyRequested.emit(self.path))

@@ -241,8 +241,16 @@ class ResultsView(QListView):
         self._fit(force=True)
 
     def _fit(self, force: bool = False) -> None:
-        room = self.viewport().width() - 2 * ThumbDelegate.PAD - 4
-        size = max(MIN_FIT_THUMB, min(self.thumb_size, room))
+        pad = 2 * ThumbDelegate.PAD + 4
+        width = self.viewport().width()
+        two = (width - 6) // 2 - pad  # the largest thumbnail that still gives two columns (a few px spare)
+        if two >= self.thumb_size:
+            size = self.thumb_size
+        elif two >= 0.75 * self.thumb_size:
+            size = two  # slightly smaller thumbnails rather than one column
+        else:
+            size = min(self.thumb_size, width - pad)
+        size = max(MIN_FIT_THUMB, size)
         if size == self.delegate.size and not force:
             return
         self.delegate.size = size
