@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import stat
 import warnings
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,7 +22,12 @@ from pathlib import Path
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 MAX_PIXELS = 200_000_000  # ~200 MP: larger panoramas are refused, not allowed to exhaust memory
+REDUCE_ABOVE = 24_000_000  # larger images are shrunk right after decoding (JPEGs already are, by draft)
+MAX_FILE_BYTES = 2 * 1024**3  # a 2 GB "photo" is not one
 ImageFile.LOAD_TRUNCATED_IMAGES = False
+# Pillow's own bomb check (a warning over 89.5 MP, an error over twice that) would refuse photos within the
+# documented limit: it guards at twice ours, and ours (below, before any pixel is decoded) is the real one.
+Image.MAX_IMAGE_PIXELS = 2 * MAX_PIXELS
 
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".gif", ".bmp", ".tif",
                               ".tiff", ".heic", ".heif"})
@@ -49,11 +56,40 @@ def is_image_name(name: str) -> bool:
 
 
 class ImageSkip(Exception):
-    """This file cannot be indexed; ``reason`` says why in words a user understands."""
+    """This file cannot be indexed; ``reason`` says why in words a user understands. ``file_fault``: the
+    file itself is bad (damaged, not an image, too large), as opposed to a passing cause (permissions)."""
 
-    def __init__(self, reason: str):
+    def __init__(self, reason: str, file_fault: bool = True):
         super().__init__(reason)
         self.reason = reason
+        self.file_fault = file_fault
+
+
+class ImageMissing(ImageSkip):
+    """There is no file at that path (never was, or it was removed)."""
+
+    def __init__(self, reason: str = "no such file"):
+        super().__init__(reason, file_fault=False)
+
+
+def check_image_file(path: str | os.PathLike) -> os.stat_result:
+    """What the scan checks of every file, for any path a user gives: a regular file (never a FIFO or a
+    device, whose open would block or never end) no larger than ``MAX_FILE_BYTES``. Raises ImageSkip."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ImageMissing() from None
+    except PermissionError:
+        raise ImageSkip("unreadable: permission denied", file_fault=False) from None
+    except OSError as e:
+        raise ImageSkip(f"unreadable: {e.strerror or e}", file_fault=False) from None
+    if stat.S_ISDIR(st.st_mode):
+        raise ImageSkip("a folder, not an image file")
+    if not stat.S_ISREG(st.st_mode):
+        raise ImageSkip("not a regular file (a pipe or a device?)")
+    if st.st_size > MAX_FILE_BYTES:
+        raise ImageSkip(f"too large: {st.st_size / 1024**3:.1f} GB is over the {MAX_FILE_BYTES // 1024**3} GB limit")
+    return st
 
 
 @dataclass
@@ -96,6 +132,17 @@ def to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+_TRANSPOSE = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+              5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+              8: Image.Transpose.ROTATE_90}  # EXIF orientation -> what undoes it (as ImageOps.exif_transpose)
+
+
+def decode_min_side(input_size: int, crop_pct: float) -> int:
+    """The short side a photo must keep when decoded for a model that resizes to ``input_size / crop_pct`` and
+    centre-crops ``input_size``: decoding smaller would upscale."""
+    return int(math.ceil(input_size / max(crop_pct, 1e-3)))
+
+
 def load_image(path: str | os.PathLike, min_side: int | None = 224,
                max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, ImageMeta]:
     """Decode for the model: RGB, upright, at least ``min_side`` px on the short side where the format can
@@ -106,6 +153,7 @@ def load_image(path: str | os.PathLike, min_side: int | None = 224,
     path = Path(path)
     if path.suffix.lower() in (".heic", ".heif"):
         heif_available()
+    check_image_file(path)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -123,7 +171,16 @@ def load_image(path: str | os.PathLike, min_side: int | None = 224,
                     img.draft("RGB", (max(1, int(w * scale + 0.5)), max(1, int(h * scale + 0.5))))
                 img.seek(0) if getattr(img, "n_frames", 1) > 1 else None
                 img.load()
-                img = ImageOps.exif_transpose(img)
+                if min_side and img.size[0] * img.size[1] > REDUCE_ABOVE and min(img.size) >= 2 * min_side:
+                    # Large non-JPEGs (PNG/TIFF panoramas) decode full size; shrink at once by a whole
+                    # factor that keeps min_side, so the copies below stay small.
+                    if img.mode not in ("RGB", "L", "RGBA", "LA", "CMYK", "YCbCr"):
+                        img = to_rgb(img)
+                    img = img.reduce(min(img.size) // min_side)
+                    if orientation in _TRANSPOSE:
+                        img = img.transpose(_TRANSPOSE[orientation])
+                else:
+                    img = ImageOps.exif_transpose(img)
                 if orientation in (5, 6, 7, 8):
                     w, h = h, w
                 rgb = to_rgb(img)
@@ -131,9 +188,9 @@ def load_image(path: str | os.PathLike, min_side: int | None = 224,
     except ImageSkip:
         raise
     except FileNotFoundError:
-        raise ImageSkip("vanished: the file was removed during indexing") from None
+        raise ImageMissing() from None
     except PermissionError:
-        raise ImageSkip("unreadable: permission denied") from None
+        raise ImageSkip("unreadable: permission denied", file_fault=False) from None
     except IsADirectoryError:
         raise ImageSkip("not a file") from None
     except UnidentifiedImageError:
@@ -148,5 +205,5 @@ def load_image(path: str | os.PathLike, min_side: int | None = 224,
             raise ImageSkip(f"truncated or damaged: {msg}") from None
         raise ImageSkip(f"damaged: {msg}") from None
     except MemoryError:
-        raise ImageSkip("too large to decode in memory") from None
+        raise ImageSkip("too large to decode in memory", file_fault=False) from None
     return rgb, ImageMeta(width=w, height=h, format=fmt, taken_at=taken)

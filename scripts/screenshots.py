@@ -55,6 +55,7 @@ def main() -> int:
     ap.add_argument("--out", default=str(REPO / "docs"))
     ap.add_argument("--offscreen", action="store_true")
     ap.add_argument("--skip-finetune", action="store_true")
+    ap.add_argument("--only-relevance", action="store_true", help="only the divider and explanation shots")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     out = Path(args.out)
@@ -80,6 +81,37 @@ def main() -> int:
         return run(out, store_home, work, args)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def relevance_shots(app, win, out: Path) -> int:
+    """The divider between good and weaker matches, and the preview explaining a hit with its heat map."""
+    def search(text: str):
+        found = []
+        win.searchFinished.connect(lambda o: found.append(o))
+        win.search_box.setText(text)
+        win.run_search()
+        wait_until(app, lambda: bool(found), 60)
+        shown = win.results.paths()[:24]
+        wait_until(app, lambda: all(win.results.pixmaps.get(p) is not None or p in win.results.pixmaps.failed
+                                    for p in shown), 60)
+
+    search("a cup of coffee")
+    win.view.setFocus()
+    win.view.setCurrentIndex(win.results.index(0))
+    wait_until(app, lambda: win.preview.image.pixmap() is not None and win.preview.why.explanation is not None, 60)
+    wait_until(app, lambda: False, 0.3)
+    win.grab().save(str(out / "relevance-divider.png"))
+    print("wrote", out / "relevance-divider.png", flush=True)
+    search("a rocket")
+    row = next(i for i in range(win.results.rowCount()) if (win.results.path_at(win.results.index(i)) or "")
+               .endswith("rocket.jpg"))
+    win.view.setCurrentIndex(win.results.index(row))
+    win.preview.why.heatmap_check.setChecked(True)
+    wait_until(app, lambda: win.preview.image.overlay is not None and win.preview.image.pixmap() is not None, 120)
+    wait_until(app, lambda: False, 0.3)
+    win.grab().save(str(out / "explain.png"))
+    print("wrote", out / "explain.png", flush=True)
+    return 0
 
 
 def run(out: Path, store_home: Path, work: Path, args) -> int:
@@ -114,6 +146,8 @@ def run(out: Path, store_home: Path, work: Path, args) -> int:
     win.indexingFinished.connect(lambda ev: done.append(ev))
     win.add_folder(str(photos))
     wait_until(app, lambda: bool(done), 300)
+    if args.only_relevance:
+        return relevance_shots(app, win, out)
     found = []
     win.searchFinished.connect(lambda o: found.append(o))
     win.search_box.setText("a yellow flower")

@@ -10,7 +10,9 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
-MATE = Path("/usr/share/backgrounds/mate")
+# Debian's mate-backgrounds photos are optional: tests that need one skip when they are missing.
+# PHOTOSEARCH_TEST_MATE_DIR points elsewhere (e.g. a missing folder, to check the suite without them).
+MATE = Path(os.environ.get("PHOTOSEARCH_TEST_MATE_DIR", "/usr/share/backgrounds/mate"))
 
 
 def tiny_text_folder(dest: Path, hidden: int = 32, layers: int = 2) -> Path:

@@ -1,10 +1,16 @@
 """A minimal Hugging Face hub on 127.0.0.1 for tests: serves files of local folders as repos, so the real
-download code (huggingface_hub / transformers / timm) runs end to end without the internet."""
+download code (huggingface_hub / transformers / timm) runs end to end without the internet.
+
+Besides files (``/{repo}/resolve/{rev}/{path}``, with HTTP ranges for resumed downloads) it answers the model
+info API (``/api/models/{repo}[/revision/{rev}]``) with each file's size, git blob id and, for weights, LFS
+sha256, as the real hub does."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -16,6 +22,7 @@ class HubServer:
     def __init__(self, repos: dict[str, Path]):
         self.repos = repos
         self.requests: list[str] = []
+        self.chunk_delay = 0.0  # seconds between 64 KiB chunks of a file body (to test cancelling mid-file)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -50,13 +57,63 @@ class HubServer:
                 self.end_headers()
                 return data
 
+            def _api(self) -> bool:
+                path = unquote(urlparse(self.path).path)
+                if not path.startswith("/api/models/"):
+                    return False
+                server.requests.append(f"GET {path}")
+                parts = path[len("/api/models/"):].split("/")
+                repo, tail = "/".join(parts[:2]), parts[2:]
+                folder = server.repos.get(repo)
+                if folder is None or (tail and tail[0] != "revision"):
+                    # unknown repos, and listings such as tree/main/additional_chat_templates: not found
+                    self._send_headers(None)
+                    return True
+                body = json.dumps({"id": repo, "modelId": repo, "sha": COMMIT, "private": False,
+                                   "siblings": [_sibling(folder, f) for f in sorted(folder.rglob("*")) if f.is_file()]
+                                   }).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+                return True
+
             def do_HEAD(self):
                 self._send_headers(self._file())
 
             def do_GET(self):
-                data = self._send_headers(self._file())
+                if self._api():
+                    return
+                f = self._file()
+                rng = self.headers.get("Range")
+                if f is not None and rng and rng.startswith("bytes="):
+                    server.requests[-1] += f" range={rng}"
+                    data = f.read_bytes()
+                    start = int(rng[len("bytes="):].split("-")[0])
+                    body = data[start:]
+                    self.send_response(206)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                    self.send_header("ETag", '"' + hashlib.sha256(data).hexdigest() + '"')
+                    self.send_header("X-Repo-Commit", COMMIT)
+                    self.end_headers()
+                    self._write(body)
+                    return
+                data = self._send_headers(f)
                 if data:
-                    self.wfile.write(data)
+                    self._write(data)
+
+            def _write(self, data: bytes) -> None:
+                step = 64 * 1024
+                try:
+                    for i in range(0, len(data), step):
+                        self.wfile.write(data[i:i + step])
+                        if server.chunk_delay:
+                            self.wfile.flush()
+                            time.sleep(server.chunk_delay)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass  # the client stopped reading (a cancelled download)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
@@ -69,3 +126,12 @@ class HubServer:
     def __exit__(self, *exc):
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def _sibling(folder: Path, f: Path) -> dict:
+    data = f.read_bytes()
+    entry = {"rfilename": f.relative_to(folder).as_posix(), "size": len(data),
+             "blobId": hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()}
+    if f.suffix in (".safetensors", ".bin", ".model", ".h5", ".msgpack"):
+        entry["lfs"] = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest(), "pointerSize": 134}
+    return entry

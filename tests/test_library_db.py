@@ -20,7 +20,8 @@ def test_create_reopen_and_folders(tmp_path):
     with Library.open(db, create=False) as lib:
         assert lib.folders() == [str(tmp_path / "pics")]
         assert lib.status() == {"library": str(db), "photos": 0, "models": {}, "folders": [str(tmp_path / "pics")],
-                                "missing_folders": [], "skipped": []}
+                                "missing_folders": [], "skipped": [],
+                                "text": {"enabled": True, "read": 0, "with_text": 0}}
     with pytest.raises(LibraryError, match="no library"):
         Library.open(tmp_path / "absent.db", create=False)
 

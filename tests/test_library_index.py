@@ -240,7 +240,9 @@ def test_wal_mode_and_schema(tmp_path):
         assert _rows(lib, "PRAGMA journal_mode")[0][0] == "wal"
         assert dict(_rows(lib, "SELECT key, value FROM meta"))["app"] == "photosearch-library"
     conn = sqlite3.connect(tmp_path / "lib.db")
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "1"
+    from photosearch.library.db import SCHEMA_VERSION
+
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == str(SCHEMA_VERSION)
     conn.close()
 
 

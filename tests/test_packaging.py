@@ -181,6 +181,9 @@ def test_wheel_ships_the_package_with_its_resources_and_both_commands(tmp_path):
     # Every source module of the checkout is in the wheel (a sub-package missed by setup.py would not be).
     modules = {str(p.relative_to(REPO)) for p in (REPO / "photosearch").rglob("*.py")}
     assert modules <= names
+    # ...and so is its package data (the built-in model catalog).
+    data = {str(p.relative_to(REPO)) for p in (REPO / "photosearch").rglob("*.json")}
+    assert "photosearch/model/catalog.json" in data and data <= names
 
 
 def test_shell_scripts_parse():

@@ -17,7 +17,8 @@ from photosearch import __version__
 from photosearch.errors import Cancelled, PhotoSearchError
 
 # Modules that add sub-commands; each has register(subparsers).
-COMMAND_MODULES = ("photosearch.cli.models_cmd", "photosearch.cli.library_cmd", "photosearch.cli.train_cmd")
+COMMAND_MODULES = ("photosearch.cli.models_cmd", "photosearch.cli.library_cmd", "photosearch.cli.train_cmd",
+                   "photosearch.cli.explain_cmd", "photosearch.cli.watch_cmd", "photosearch.cli.text_cmd")
 
 
 class Context:
@@ -37,13 +38,40 @@ class Context:
         return ModelStore(self.paths)
 
     def load_model(self):
-        """The model named by ``--model`` (default: the active one) on ``--device``, with build notes."""
-        return self.model_store().load(getattr(self.args, "model", None), device=getattr(self.args, "device", "auto"),
-                                       progress=self.info)
+        """The model named by ``--model`` (default: the active one, or the last one that worked when it
+        fails to load, with a note saying why) on ``--device``, with build notes."""
+        from photosearch.errors import ModelError
+
+        store, device = self.model_store(), getattr(self.args, "device", "auto")
+        name = getattr(self.args, "model", None)
+        try:
+            if name:
+                model = store.load(name, device=device, progress=self.info)
+            else:
+                loaded = store.load_active(device=device, progress=self.info)
+                if loaded.fallback_reason:
+                    self.info(f"note: {loaded.fallback_reason}")
+                model = loaded.model
+        except (RuntimeError, TypeError, ValueError, KeyError, AttributeError) as e:
+            # A model folder whose config cannot build a model (input_size 0, a wrong type...): one line.
+            raise ModelError(f"the model {name or '(active)'} could not be built from its configuration: "
+                             f"{e}") from e
+        backend = getattr(self.args, "backend", None)
+        if backend:
+            from photosearch.model.onnx_backend import attach_backend
+
+            # No progress line: stderr carries only errors for one-shot commands (the export is logged).
+            attach_backend(model, backend, self.paths.cache / "onnx")
+        return model
 
     def emit(self, obj: Any, human: Callable[[Any], str] | None = None) -> None:
         if self.json:
-            print(json.dumps(obj, ensure_ascii=False))
+            text = json.dumps(obj, ensure_ascii=False)
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # a file name that is not UTF-8: \udcXX escapes, which json.loads
+                text = json.dumps(obj)  # and os.fsencode turn back into the real name
+            print(text)
         else:
             print(human(obj) if human else json.dumps(obj, indent=2, ensure_ascii=False))
 
@@ -78,6 +106,14 @@ def add_json(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="machine-readable output only")
 
 
+def add_backend(p: argparse.ArgumentParser) -> None:
+    """``--backend auto|torch|onnx`` (default: $PHOTOSEARCH_BACKEND or auto), see model/onnx_backend.py."""
+    p.add_argument("--backend", choices=("auto", "torch", "onnx"),
+                   default=os.environ.get("PHOTOSEARCH_BACKEND") or "auto",
+                   help="CPU runtime for the encoders: auto picks ONNX Runtime for images where it measures "
+                        "faster; torch is the reference (default: auto)")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
@@ -89,12 +125,18 @@ def main(argv: list[str] | None = None) -> int:
             parser.print_help()
             return 0
         return gui_main([])
+    for stream in (sys.stdout, sys.stderr):  # file names that are not UTF-8 print as their own bytes
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="surrogateescape")
     try:
         from photosearch.logs import setup_logging
     except ImportError:
         pass
     else:
-        setup_logging(console=False)
+        try:
+            setup_logging(console=False)
+        except OSError:  # no room for a log file (full disk): the command still runs and reports its error
+            pass
     try:
         return int(args.handler(Context(args)) or 0)
     except KeyboardInterrupt:
@@ -111,5 +153,6 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # noqa: BLE001 - the contract is one line, not a traceback
         if args.debug or os.environ.get("PHOTOSEARCH_DEBUG"):
             raise
-        print(f"photosearch: error: {type(e).__name__}: {e} (run with --debug for details)", file=sys.stderr)
+        detail = str(e).strip().splitlines()[0] if str(e).strip() else "no details"
+        print(f"photosearch: error: unexpected failure: {detail} (run with --debug for details)", file=sys.stderr)
         return 1

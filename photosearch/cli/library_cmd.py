@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
-import time
 
-from photosearch.cli import add_json
-from photosearch.humanize import format_duration
+from photosearch.cli import add_backend, add_json
 
 
 def register(sub) -> None:
@@ -17,19 +16,35 @@ def register(sub) -> None:
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     p.add_argument("--batch-size", type=_positive, default=32, metavar="N")
     p.add_argument("--workers", type=_positive, default=None, metavar="N", help="decoding threads")
+    p.add_argument("--text", action=argparse.BooleanOptionalAction, default=None,
+                   help="then read the words in the photos (default: the library's setting, on unless turned "
+                        "off; `photosearch text --disable`)")
+    add_backend(p)
     add_json(p)
     p.set_defaults(handler=cmd_index)
 
-    p = sub.add_parser("search", help="find photos by a sentence and/or an example image")
-    p.add_argument("query", nargs="?", metavar="QUERY", help='words; "cat + snow - indoor" adds and subtracts')
+    p = sub.add_parser("search", help="find photos by a sentence and/or an example image; no query lists the "
+                                      "library newest first")
+    p.add_argument("query", nargs="?", metavar="QUERY", help='words; "cat + snow - indoor" adds and subtracts; '
+                                                             'photos whose text holds the words come first; '
+                                                             'text:"wifi" searches the text only')
     p.add_argument("--like", metavar="IMAGE", help="an example image (in the library or any file)")
     p.add_argument("--top", type=_positive, default=20, metavar="K")
-    p.add_argument("--min-score", type=float, default=None, metavar="S", help="drop matches scoring below S")
+    p.add_argument("--min-score", type=float, default=None, metavar="S",
+                   help="a fixed cut instead of the per-query one: drop matches scoring below S")
+    p.add_argument("--only-relevant", action="store_true", help="only the good matches (the per-query cut)")
+    p.add_argument("--more", nargs="+", action="extend", default=[], metavar="FILE", help="photos to find more like (feedback)")
+    p.add_argument("--less", nargs="+", action="extend", default=[], metavar="FILE", help="photos to find less like (feedback)")
+    p.add_argument("--sort", choices=("relevance", "date"), default="relevance",
+                   help="order of the good matches (newest first with date)")
+    p.add_argument("--include-undated", action="store_true", help="date filters keep photos without a date taken")
+    p.add_argument("--all-copies", action="store_true", help="list identical files separately")
     p.add_argument("--folder", metavar="DIR", help="only photos under DIR")
     p.add_argument("--after", metavar="DATE", help="taken on or after DATE (YYYY-MM-DD)")
     p.add_argument("--before", metavar="DATE", help="taken on or before DATE (YYYY-MM-DD)")
     p.add_argument("--type", dest="types", action="append", metavar="EXT", help="file type (jpeg, png, ...); "
                                                                                 "repeatable")
+    p.add_argument("--has-text", action="store_true", help="only photos in which text was read")
     p.add_argument("--model", metavar="M")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     add_json(p)
@@ -64,39 +79,60 @@ def _open(ctx, create: bool = True):
     return Library.open(ctx.library, create=create)
 
 
-class ProgressBar:
-    """One line on stderr, redrawn at most ~10 times a second: bar, counts, rate and ETA."""
+def _open_to_read(ctx, create: bool = True):
+    """Search and status only read: an existing library is opened read-only (a read-only mount works);
+    one in an older format is opened for writing once, to bring it up to date."""
+    from photosearch.errors import LibraryError
+    from photosearch.library import Library
 
-    def __init__(self, stream=sys.stderr, width: int = 28):
-        self.stream, self.width, self._last, self._shown = stream, width, 0.0, False
+    if not ctx.library.exists():
+        return Library.open(ctx.library, create=create)
+    try:
+        return Library.open(ctx.library, read_only=True)
+    except LibraryError as e:
+        if "library format" not in str(e):
+            raise
+        return Library.open(ctx.library)
+
+
+class IndexProgress:
+    """Index events as a tqdm bar on stderr (counts, rate, ETA); skipped files printed above it.
+
+    On a terminal the bar is redrawn in place and cleared at the end; elsewhere (a log file, a pipe) it writes
+    a line at most every 10 s and keeps the last one."""
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.bar = None
 
     def __call__(self, ev) -> None:
-        now = time.monotonic()
-        for s in ev.new_skips:
-            self._clear()
-            print(f"skipped {s['path']}: {s['reason']}", file=self.stream)
-        if ev.phase == "scan":
-            line = "scanning folders..." if not ev.total else f"{ev.total} photos to index"
-        elif ev.phase == "embed":
-            if now - self._last < 0.1 and ev.done < ev.total:
-                return
-            frac = ev.done / ev.total if ev.total else 1.0
-            fill = int(frac * self.width)
-            line = (f"[{'#' * fill}{'.' * (self.width - fill)}] {ev.done}/{ev.total} "
-                    f"{ev.rate:.1f} img/s  ETA {format_duration(ev.eta)}")
-        else:
-            self._clear()
-            return
-        self._last = now
-        self.stream.write("\r" + line.ljust(70))
-        self.stream.flush()
-        self._shown = True
+        from tqdm import tqdm
 
-    def _clear(self) -> None:
-        if self._shown:
-            self.stream.write("\r" + " " * 70 + "\r")
-            self.stream.flush()
-            self._shown = False
+        for s in ev.new_skips:
+            tqdm.write(f"skipped {s['path']}: {s['reason']}", file=self.stream)
+        if ev.phase == "scan" and ev.total and self.bar is None:
+            self.bar = tqdm(total=ev.total, file=self.stream, unit="img", leave=not self.tty, dynamic_ncols=True,
+                            mininterval=0.1 if self.tty else 10.0,
+                            bar_format="{percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {rate_fmt}  ETA {remaining}")
+        elif ev.phase == "embed" and self.bar is not None:
+            self.bar.update(ev.done - self.bar.n)
+        elif ev.phase == "done":
+            self.close()
+        elif ev.phase == "text" and ev.total:  # the text pass after the visual one
+            if self.bar is None:
+                self.bar = tqdm(total=ev.total, file=self.stream, unit="img", leave=not self.tty,
+                                dynamic_ncols=True, mininterval=0.1 if self.tty else 10.0, desc="text",
+                                bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {rate_fmt}  "
+                                           "ETA {remaining}")
+            self.bar.update(ev.done - self.bar.n)
+        elif ev.phase == "text-done":
+            self.close()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def cmd_index(ctx) -> int:
@@ -105,21 +141,41 @@ def cmd_index(ctx) -> int:
     model = ctx.load_model()
     quiet = ctx.json or getattr(ctx.args, "quiet", False)
     cancel = threading.Event()
+    text_report = None
     with _open(ctx) as lib:
-        bar = None if quiet else ProgressBar()
+        from photosearch.library import textindex
+
+        text = textindex.enabled(lib.conn) if ctx.args.text is None else ctx.args.text
+        bar = None if quiet else IndexProgress()
+
+        def on_event(ev):
+            nonlocal text_report
+            if getattr(ev, "text_report", None) is not None:
+                text_report = ev.text_report
+            if bar is not None:
+                bar(ev)
+
         try:
-            report = lib.run_index(model, ctx.args.paths or None, on_event=bar, batch_size=ctx.args.batch_size,
-                                   workers=ctx.args.workers, cancel=cancel)
+            report = lib.run_index(model, ctx.args.paths or None, on_event=on_event, batch_size=ctx.args.batch_size,
+                                   workers=ctx.args.workers, cancel=cancel, text=text)
         finally:
             if bar is not None:
-                bar._clear()
+                bar.close()
     d = report.to_dict()
+    if text_report is not None:
+        d["text"] = text_report.to_dict()
 
     def human(r):
         lines = [f"indexed {r['indexed']}, unchanged {r['unchanged']}, moved {r['moved']}, removed {r['removed']}, "
                  f"skipped {len(r['skipped'])} in {r['seconds']:.1f} s ({r['images_per_second']:.1f} img/s)"]
         for f in r["missing_folders"]:
-            lines.append(f"folder not found (its photos are kept): {f}")
+            lines.append(f"folder not found or offline (its photos are kept): {f}")
+        for f in r.get("unreadable_folders", []):
+            lines.append(f"folder could not be read (its photos are kept): {f}")
+        if r.get("text"):
+            t = r["text"]
+            lines.append(f"text: read {t['read']} photos, {t['with_text']} with text, in {t['seconds']:.1f} s "
+                         f"({t['images_per_second']:.1f} img/s)")
         return "\n".join(lines)
 
     ctx.emit(d, human)
@@ -127,28 +183,53 @@ def cmd_index(ctx) -> int:
 
 
 def cmd_search(ctx) -> int:
-    from photosearch.errors import PhotoSearchError
-
     a = ctx.args
-    if not (a.query and a.query.strip()) and not a.like:
-        raise SystemExit(_usage_error("search needs a QUERY, --like IMAGE, or both"))
-    with _open(ctx, create=False) as lib:
+    with _open_to_read(ctx, create=False) as lib:
         model = ctx.load_model()
         mid = model.config.model_id
+        note = None
         if not lib.models().get(mid):
-            if not ctx.json:
-                ctx.info(f"no photos are indexed with model {mid!r} yet; run `photosearch index`")
+            note = f"no photos are indexed with model {mid!r} yet; run `photosearch index`"
             hits = []
         else:
-            try:
-                hits = lib.search(model, a.query, like=a.like, top_k=a.top, min_score=a.min_score,
-                                  folder=a.folder, after=a.after, before=a.before, types=a.types)
-            except PhotoSearchError:
-                raise
-    rows = [{"path": h.path, "score": h.score} for h in hits]
-    ctx.emit(rows, lambda rs: "\n".join(f"{r['score']:.3f}  {r['path']}" for r in rs) if rs
-             else "nothing relevant found")
+            hits = lib.search(model, a.query, like=a.like, top_k=a.top, min_score=a.min_score, folder=a.folder,
+                              after=a.after, before=a.before, types=a.types, more=a.more, less=a.less,
+                              only_relevant=a.only_relevant, sort=a.sort, group_copies=not a.all_copies,
+                              include_undated=a.include_undated, has_text=a.has_text)
+            if not hits and (a.folder or a.after or a.before or a.types):
+                note = lib.why_empty(model, folder=a.folder, after=a.after, before=a.before, types=a.types,
+                                     include_undated=a.include_undated)
+    if note and not ctx.json:
+        ctx.info(note)
+    rows = [{"path": h.path, "score": h.score, "relevant": h.relevant, "date": h.date, "copies": h.copies,
+             "text_match": h.text_match, "snippet": h.snippet} for h in hits]
+    browsing = not (a.query and a.query.strip()) and not a.like and not a.more
+    ctx.emit(rows, _human_browse if browsing else _human_hits)
     return 0
+
+
+def _human_browse(rows: list[dict]) -> str:
+    if not rows:
+        return "no photos"
+    return "\n".join(f"{(r['date'] or '')[:10]:<10}  {r['path']}" + _copies(r) for r in rows)
+
+
+def _copies(r: dict) -> str:
+    return f"  (+{len(r['copies'])} {'copy' if len(r['copies']) == 1 else 'copies'})" if r.get("copies") else ""
+
+
+def _human_hits(rows: list[dict]) -> str:
+    """Good matches, then the weaker ones under a divider; or says that nothing clearly matches."""
+    if not rows:
+        return "nothing relevant found"
+    good = [r for r in rows if r["relevant"]]
+    lines = [] if good else ["nothing clearly matches; closest photos:"]
+    for i, r in enumerate(rows):
+        if good and not r["relevant"] and (i == 0 or rows[i - 1]["relevant"]):
+            lines.append("-- other results (weaker) --")
+        lines.append(f"{r['score']:.3f}  {r['path']}" + _copies(r)
+                     + (f"  [text: {r['snippet']}]" if r.get("text_match") else ""))
+    return "\n".join(lines)
 
 
 def _usage_error(msg: str) -> int:
@@ -157,14 +238,20 @@ def _usage_error(msg: str) -> int:
 
 
 def cmd_status(ctx) -> int:
-    with _open(ctx) as lib:
+    with _open_to_read(ctx) as lib:
         st = lib.status()
+        offline = lib.offline_folders()
 
     def human(s):
         lines = [f"library: {s['library']}", f"photos: {s['photos']}"]
         lines += [f"  {n} with model {m}" for m, n in s["models"].items()]
+        t = s.get("text") or {}
+        if t:
+            lines.append(f"text in photos: {'on' if t['enabled'] else 'off'}, {t['read']} read, "
+                         f"{t['with_text']} with text")
         lines.append("folders:" if s["folders"] else "folders: none (add one with `photosearch folders add PATH`)")
-        lines += [f"  {f}{'  (not found)' if f in s['missing_folders'] else ''}" for f in s["folders"]]
+        off = offline
+        lines += [f"  {f}{f'  ({off[f]})' if f in off else ''}" for f in s["folders"]]
         if s["skipped"]:
             lines.append(f"skipped files: {len(s['skipped'])}")
             lines += [f"  {x['path']}: {x['reason']}" for x in s["skipped"]]

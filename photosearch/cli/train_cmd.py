@@ -76,28 +76,65 @@ _OPTION_ARGS = ("captions", "base", "epochs", "batch_size", "freeze_encoders", "
 
 def build_options(ctx):
     """Options from the command line; on --resume, what the user did not give comes from the stored run."""
-    from photosearch.train import TrainOptions, load_run_options
+    from photosearch.train import load_run_options, merge_options
 
     a = ctx.args
-    opts = None
-    if a.resume:
-        opts = load_run_options(ctx.paths, a.name)
-    if opts is None:
-        opts = TrainOptions(data_dir=a.data)
-    opts.data_dir = a.data
-    if a.name:
-        opts.name = a.name
-    for k in _OPTION_ARGS:
-        v = getattr(a, k)
-        if v is not None:
-            setattr(opts, k, v)
-    return opts
+    stored = load_run_options(ctx.paths, a.name) if a.resume else None
+    given = {k: getattr(a, k) for k in _OPTION_ARGS}
+    return merge_options(stored, {**given, "data_dir": a.data, "name": a.name})
 
 
 def _recalls(m: dict) -> str:
     t, i = m["text_to_image"], m["image_to_text"]
     return (f"text->image R@1/5/10 {t['R@1']:.1f}/{t['R@5']:.1f}/{t['R@10']:.1f}  "
             f"image->text {i['R@1']:.1f}/{i['R@5']:.1f}/{i['R@10']:.1f}")
+
+
+class _TrainProgress:
+    """Training events on stderr: a tqdm bar over the run's batches (rate, ETA) on a terminal; elsewhere
+    (logs, CI) one plain line every ``LOG_EVERY`` seconds with the same numbers and no carriage returns."""
+
+    LOG_EVERY = 10.0
+
+    def __init__(self, quiet: bool):
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.bar = None
+        self.last_log = 0.0
+
+    def say(self, msg: str) -> None:
+        if self.quiet:
+            return
+        if self.bar is not None:
+            self.bar.write(msg, file=sys.stderr)
+        else:
+            print(msg, file=sys.stderr, flush=True)
+
+    def step(self, ev) -> None:
+        from tqdm import tqdm
+
+        if self.quiet:
+            return
+        post = f"loss {ev.loss:.4f}, lr {ev.lr:.2e}"
+        if not self.tty:
+            now = time.monotonic()
+            if now - self.last_log >= self.LOG_EVERY:
+                self.last_log = now
+                print(f"epoch {ev.epoch}/{ev.total_epochs}  step {ev.step}/{ev.total_steps}  {post}  "
+                      f"{ev.images_per_second:.1f} img/s  ETA {format_duration(ev.eta)}", file=sys.stderr,
+                      flush=True)
+            return
+        if self.bar is None:
+            self.bar = tqdm(total=ev.total_steps, initial=ev.step - 1, unit="batch", file=sys.stderr,
+                            dynamic_ncols=True, mininterval=0.5, leave=False)
+        self.bar.set_description_str(f"epoch {ev.epoch}/{ev.total_epochs}", refresh=False)
+        self.bar.set_postfix_str(f"{post}, {ev.images_per_second:.1f} img/s", refresh=False)
+        self.bar.update(ev.step - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
 
 
 def cmd_train(ctx) -> int:
@@ -109,47 +146,31 @@ def cmd_train(ctx) -> int:
     opts = build_options(ctx)
     cancel = threading.Event()
     rank = int(os.environ.get("RANK", "0"))
-    tty = sys.stderr.isatty()
-    quiet = getattr(ctx.args, "quiet", False) or rank != 0
-
-    def say(msg: str) -> None:
-        if not quiet:
-            print(("\r\033[K" if tty else "") + msg, file=sys.stderr, flush=True)
+    out = _TrainProgress(quiet=getattr(ctx.args, "quiet", False) or rank != 0)
 
     def on_sigint(signum, frame):
         if cancel.is_set():
             raise KeyboardInterrupt
         cancel.set()
-        say("stopping after this batch (Ctrl-C again to abort without saving)...")
+        out.say("stopping after this batch (Ctrl-C again to abort without saving)...")
 
     old = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() else None
-    result, last_print = None, 0.0
+    result = None
     try:
         for ev in train(opts, ctx.paths, resume=ctx.args.resume, cancel=cancel):
             if ev.kind == "step":
-                now = time.monotonic()
-                if quiet or now - last_print < (0.5 if tty else 10.0):
-                    continue
-                last_print = now
-                line = (f"epoch {ev.epoch}/{ev.total_epochs}  step {ev.step}/{ev.total_steps}  "
-                        f"loss {ev.loss:.4f}  lr {ev.lr:.2e}  {ev.images_per_second:.1f} img/s  "
-                        f"ETA {format_duration(ev.eta)}")
-                if tty:
-                    print("\r\033[K" + line, end="", file=sys.stderr, flush=True)
-                else:
-                    say(line)
+                out.step(ev)
             elif ev.kind == "eval":
                 label = "zero-shot" if ev.epoch == 0 else f"epoch {ev.epoch} val"
-                say(f"{label}: {_recalls(ev.metrics)}")
-            elif ev.kind in ("message", "epoch", "done") and ev.message and ev.kind != "epoch":
-                if ev.kind == "message" and ev.message.startswith(("caching", "evaluating")):
-                    if tty and not quiet:
-                        print("\r\033[K" + ev.message, end="", file=sys.stderr, flush=True)
-                    continue
-                say(ev.message)
+                out.say(f"{label}: {_recalls(ev.metrics)}")
+            elif ev.kind in ("message", "done") and ev.message:
+                if ev.kind == "message" and ev.message.startswith(("caching", "evaluating")) and ":" in ev.message:
+                    continue  # per-batch notes of a phase already announced
+                out.say(ev.message)
             if ev.kind == "done":
                 result = ev.result
     finally:
+        out.close()
         if old is not None:
             signal.signal(signal.SIGINT, old)
     if result is None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from PySide6.QtCore import Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
-                               QListWidget, QListWidgetItem, QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
+                               QGroupBox, QHBoxLayout, QLabel, QListWidget, QPushButton, QSpinBox, QVBoxLayout,
+                               QWidget)
 
+from photosearch.gui.jobs import devices_job, dir_size_job
+from photosearch.gui.modelpage import ModelPage, model_label  # noqa: F401 - model_label: its old home
 from photosearch.gui.settings import Settings
 from photosearch.gui.widgets import muted
 from photosearch.humanize import format_size
@@ -16,68 +17,35 @@ from photosearch.gui.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
 
 
-def _list_models(paths: AppPaths):
-    def job(_t):
-        from photosearch.model.store import ModelStore
-
-        return [m.to_dict() for m in ModelStore(paths).list()]
-    return job
-
-
-def _devices(_t):
-    from photosearch.device import available_devices
-
-    return available_devices()
-
-
-def _dir_size(path: Path):
-    def job(_t):
-        n = 0
-        if path.is_dir():
-            for p in path.rglob("*"):
-                try:
-                    n += p.stat().st_size if p.is_file() else 0
-                except OSError:
-                    pass
-        return n
-    return job
-
-
-def model_label(m: dict) -> str:
-    tag = "offline" if m.get("offline_ready") else "needs download"
-    return f"{m['name']}   [{tag}]" + ("   ✓ active" if m.get("active") else "")
-
-
 class SettingsDialog(QDialog):
+    """Settings: model, device, batch size, minimum score, appearance, folders, storage, caches."""
+
     modelChosen = Signal(str)
+    finetuneRequested = Signal(str)  # open the fine-tuning dialog with this base model
     reindexRequested = Signal()
     addFolderRequested = Signal()
     removeFolderRequested = Signal(str)
     cacheCleared = Signal()
     searchSettingsChanged = Signal()
+    readTextChanged = Signal(bool)  # the library's text pass switched on/off
 
     def __init__(self, parent: QWidget | None, paths: AppPaths, settings: Settings, current_model: str | None = None,
-                 thumbs=None, folders: list[str] | None = None):
+                 thumbs=None, folders: list[str] | None = None, read_text: bool = True):
         super().__init__(parent)
         self.setWindowTitle("PhotoSearch Settings")
         self.paths, self.settings, self.thumbs = paths, settings, thumbs
         self.current_model = current_model
         self.runner = TaskRunner(2, self)
-        self.models: list[dict] = []
         self.resize(620, 640)
         lay = QVBoxLayout(self)
 
-        mbox = QGroupBox("Search model")
-        ml = QVBoxLayout(mbox)
-        self.model_list = QListWidget()
-        self.model_list.setMinimumHeight(110)
-        self.model_list.addItem("Loading the model list…")
-        self.model_list.currentRowChanged.connect(self._on_model_row)
-        ml.addWidget(self.model_list)
-        self.model_desc = QLabel()
-        self.model_desc.setWordWrap(True)
-        muted(self.model_desc)
-        ml.addWidget(self.model_desc)
+        self.model_page = ModelPage(paths, self.runner, want=current_model or settings.model)
+        self.model_page.useRequested.connect(self._use)
+        self.model_page.finetuneRequested.connect(self._finetune)
+        self.model_list = self.model_page.list  # the page's parts, as tests and callers know them
+        self.model_desc = self.model_page.details
+        mbox = self.model_page
+        ml = mbox.layout()
         form = QFormLayout()
         self.device = QComboBox()
         self.device.addItem("Automatic (best available)", "auto")
@@ -93,15 +61,22 @@ class SettingsDialog(QDialog):
         self.min_score.setSingleStep(0.05)
         self.min_score.setDecimals(2)
         self.min_score.setValue(settings.min_score)
-        self.min_score.setSpecialValueText("off (show everything)")
-        self.min_score.setToolTip("Typed searches hide photos scoring below this; the right value depends on "
-                                  "the model")
-        form.addRow("Minimum score", self.min_score)
+        self.min_score.setSpecialValueText("automatic (per search)")
+        self.min_score.setToolTip("Advanced: a fixed score that typed searches must reach, instead of the "
+                                  "automatic per-search cut (good matches, then weaker ones after a divider). "
+                                  "The right value depends on the model.")
+        form.addRow("Minimum score (override)", self.min_score)
         self.theme = QComboBox()
         for key, label in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):
             self.theme.addItem(label, key)
         self.theme.setCurrentIndex(max(0, self.theme.findData(settings.theme)))
         form.addRow("Appearance", self.theme)
+        self.read_text = QCheckBox("Read the words in photos (signs, receipts, screenshots) to search them")
+        self.read_text.setChecked(read_text)
+        self._read_text_was = read_text
+        self.read_text.setToolTip("Offline text recognition after indexing, in the background; about a second "
+                                  "per photo with text on a laptop CPU")
+        form.addRow("Text in photos", self.read_text)
         ml.addLayout(form)
         lay.addWidget(mbox)
 
@@ -158,9 +133,8 @@ class SettingsDialog(QDialog):
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
 
-        self._submit(_list_models(paths), self._on_models)
-        self._submit(_devices, self._on_devices)
-        self._submit(_dir_size(paths.thumbnails), self._on_cache_size)
+        self._submit(devices_job, self._on_devices)
+        self._submit(dir_size_job(paths.thumbnails), self._on_cache_size)
 
     def _submit(self, fn, on_ok) -> Task:
         t = Task(fn)
@@ -168,23 +142,16 @@ class SettingsDialog(QDialog):
         t.failed.connect(lambda msg: self.model_desc.setText(f"Error: {msg}"))
         return self.runner.submit(t)
 
-    def _on_models(self, models: list[dict]) -> None:
-        self.models = models
-        self.model_list.clear()
-        want = self.current_model or self.settings.model or next((m["name"] for m in models if m.get("active")), None)
-        for m in models:
-            it = QListWidgetItem(model_label(m))
-            it.setData(Qt.ItemDataRole.UserRole, m["name"])
-            it.setToolTip(m.get("description") or "")
-            self.model_list.addItem(it)
-            if m["name"] == want:
-                self.model_list.setCurrentItem(it)
+    @property
+    def models(self) -> list[dict]:
+        return self.model_page.models
 
-    def _on_model_row(self, row: int) -> None:
-        if 0 <= row < len(self.models):
-            m = self.models[row]
-            self.model_desc.setText(f"{m.get('description') or ''}  ·  {m.get('embed_dim')}-d vectors, "
-                                    f"{m.get('family')}")
+    def _use(self, name: str) -> None:
+        self.accept_and_close()  # the selected model (name) is emitted as modelChosen
+
+    def _finetune(self, name: str) -> None:
+        self.finetuneRequested.emit(name)
+        self.accept_and_close()
 
     def _on_devices(self, devs: list[str]) -> None:
         names = {"cuda": "CUDA GPU", "mps": "Apple GPU (MPS)", "cpu": "CPU"}
@@ -197,8 +164,7 @@ class SettingsDialog(QDialog):
         self.cache_label.setText(f"Thumbnail cache: {format_size(n)}")
 
     def selected_model(self) -> str | None:
-        it = self.model_list.currentItem()
-        return (it.data(Qt.ItemDataRole.UserRole) or None) if it is not None and self.models else None
+        return self.model_page.selected()
 
     def clear_cache(self) -> None:
         n = self.thumbs.clear_cache() if self.thumbs is not None else 0
@@ -221,6 +187,8 @@ class SettingsDialog(QDialog):
 
             self.settings.theme = theme
             apply_theme(QApplication.instance(), theme)  # "system" takes effect at the next start
+        if self.read_text.isChecked() != self._read_text_was:
+            self.readTextChanged.emit(self.read_text.isChecked())
         changed_cut = abs(self.min_score.value() - self.settings.min_score) > 1e-9
         self.settings.min_score = self.min_score.value()
         if changed_cut:
@@ -228,11 +196,13 @@ class SettingsDialog(QDialog):
         dev = self.device.currentData()
         device_changed = dev != self.settings.device
         self.settings.device = dev
-        name = self.selected_model()
+        info = self.model_page.selected_info()
+        name = info["name"] if info and info.get("offline_ready") else None  # not on disk: download first
         if name and (name != self.current_model or device_changed):
             self.modelChosen.emit(name)
         self.accept()
 
     def done(self, r: int) -> None:
+        self.model_page.cancel_download()  # a partial download resumes next time
         self.runner.shutdown()
         super().done(r)

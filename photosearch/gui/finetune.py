@@ -10,40 +10,75 @@ from pathlib import Path
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
-                               QSplitter, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
+                               QSplitter, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
 from photosearch.gui.charts import LineChart
-from photosearch.gui.dialogs import _list_models
+from photosearch.gui.jobs import list_models_job as _list_models
 from photosearch.gui.settings import Settings
 from photosearch.gui.widgets import muted
 from photosearch.humanize import format_duration
 from photosearch.gui.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
+from photosearch.train.estimate import FLICKR8K_SPLITS, estimate_cpu
+from photosearch.train.options import TrainOptions
+from photosearch.train.state import can_resume, load_run_options
 
-# The tutorial's defaults (mirrors photosearch.train.TrainOptions; read from it when it imports cheaply).
-DEFAULTS = dict(epochs=4, batch_size=32, head_lr=1e-3, image_lr=1e-4, text_lr=1e-5, weight_decay=1e-3)
 KS = ("R@1", "R@5", "R@10")
 
 
 def _train_job(opts_kwargs: dict, paths: AppPaths, resume: bool):
     def job(task: Task):
-        from photosearch.train import TrainOptions, train
+        from photosearch.train import train
 
-        opts = TrainOptions(**opts_kwargs)
-        if resume:
-            # A resumed run must keep what decides its samples (batch size, seed, base...): take the stored
-            # options and apply only the changes a resume allows (more epochs, another device, LRs).
-            from photosearch.train import load_run_options
-            from photosearch.train.trainer import RESUMABLE_CHANGES
+        from photosearch.train import load_run_options, merge_options
 
-            stored = load_run_options(paths, opts.name)
-            if stored is not None:
-                d = stored.to_dict()
-                d.update({k: v for k, v in opts_kwargs.items() if k in RESUMABLE_CHANGES})
-                d["name"] = opts.name
-                opts = TrainOptions.from_dict(d)
+        # On resume the stored run's options fill in, by the same rule as the command line.
+        stored = load_run_options(paths, opts_kwargs.get("name")) if resume else None
+        opts = merge_options(stored, opts_kwargs)
         yield from train(opts, paths, resume=resume, cancel=task.cancel_event)
     return job
+
+
+def _devices_job(_task: Task) -> list[str]:
+    from photosearch.device import available_devices
+
+    return available_devices()
+
+
+def _count_job(data_dir: str, captions: str | None = None):
+    def job(_task: Task):
+        from photosearch.train import load_captions
+
+        data = load_captions(data_dir, captions)
+        val = data.split("val") or data.split("test")
+        return data_dir, len(data.split("train")), len(val)
+    return job
+
+
+def plain_status(ev) -> str | None:
+    """A training event in words for people who do not train models every day (None: keep the last)."""
+    phase, done, total = ev.phase, ev.done, ev.total
+    if phase == "data":
+        return "Reading the photo descriptions…"
+    if phase == "model":
+        return "Loading the model to start from…"
+    if phase == "resume":
+        return f"Continuing the interrupted run from epoch {ev.epoch}…"
+    if phase == "cache":
+        return (f"Looking at every photo once ({done:,} of {total:,}); later epochs reuse what it sees"
+                if done else f"Looking at every photo once ({total:,} photos); later epochs reuse what it sees")
+    if phase == "zero_shot":
+        return f"Measuring how well the model finds photos before training ({total:,} test photos)…"
+    if phase == "eval":
+        return f"Measuring how well it finds photos now: {done:,} of {total:,}"
+    if phase == "note":
+        return ev.message
+    if ev.kind == "eval" and ev.metrics:
+        t2i = ev.metrics.get("text_to_image", {})
+        when = "Before training" if ev.epoch == 0 else f"After epoch {ev.epoch}"
+        return (f"{when}: the right photo comes first for {t2i.get('R@1', 0):.0f}% of descriptions and is "
+                f"in the top 10 for {t2i.get('R@10', 0):.0f}%")
+    return None
 
 
 def _download_job(dest: Path, urls: dict):
@@ -103,6 +138,10 @@ class FineTuneDialog(QDialog):
         self.before: dict | None = None
         self.after: dict | None = None
         self._t0 = 0.0
+        self._freeze_touched = False  # the user chose; device changes no longer move the default
+        self.auto_device: str | None = None  # what "auto" resolves to, once probed off the GUI thread
+        self.data_counts: tuple[int, int] | None = None  # (train, val) images of the chosen data set
+        self._resume_name: str | None = None  # the run whose options the form was last filled from
         self.resize(1060, 700)
         outer = QHBoxLayout(self)
         split = QSplitter(Qt.Orientation.Horizontal)
@@ -114,6 +153,12 @@ class FineTuneDialog(QDialog):
         t = Task(_list_models(paths))
         t.succeeded.connect(self._on_models)
         self.runner.submit(t)
+        t = Task(_devices_job)
+        t.succeeded.connect(self._on_devices)
+        self.runner.submit(t)
+        self.data_edit.editingFinished.connect(self._probe_data)
+        self._update_estimate()
+        self._update_resume()
 
     # -- layout ---------------------------------------------------------------------------------
     def _build_form(self) -> QWidget:
@@ -140,27 +185,43 @@ class FineTuneDialog(QDialog):
         dl.addLayout(row2)
         lay.addWidget(data)
 
-        hp = QGroupBox("Model and hyperparameters")
+        hp = QGroupBox("Model")
         form = QFormLayout(hp)
         self.base = QComboBox()
         self.base.setEditable(True)  # a checkpoint folder path works too
         self.base.addItem("starter", "starter")
         form.addRow("Base model", self.base)
         self.name_edit = QLineEdit(f"flickr8k-{datetime.now():%Y%m%d-%H%M}")
+        self.name_edit.textChanged.connect(self._update_resume)
         form.addRow("New model name", self.name_edit)
-        d = DEFAULTS
-        try:
-            import dataclasses
-
-            from photosearch.train import TrainOptions
-
-            d = {f.name: f.default for f in dataclasses.fields(TrainOptions) if f.name in DEFAULTS}
-        except Exception:  # noqa: BLE001 - fall back to the mirrored defaults
-            pass
+        d = TrainOptions.defaults()
         self.epochs = QSpinBox()
         self.epochs.setRange(1, 100)
         self.epochs.setValue(int(d["epochs"]))
         form.addRow("Epochs", self.epochs)
+        self.freeze = QCheckBox("Train only the projection heads (fast)")
+        self.freeze.setToolTip("Keeps the image and text encoders as they are and trains only the small layers "
+                               "on top: minutes instead of hours on a processor, most of the gain.")
+        self.freeze.setChecked(True)  # until the device is known: the safe choice on a CPU
+        self.freeze.clicked.connect(self._freeze_clicked)
+        form.addRow("", self.freeze)
+        self.estimate = QLabel()
+        self.estimate.setWordWrap(True)
+        muted(self.estimate)
+        form.addRow(self.estimate)
+        lay.addWidget(hp)
+
+        self.advanced_btn = QToolButton()
+        self.advanced_btn.setText("Advanced")
+        self.advanced_btn.setCheckable(True)
+        self.advanced_btn.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.advanced_btn.setArrowType(Qt.ArrowType.RightArrow)
+        self.advanced_btn.setAutoRaise(True)
+        self.advanced_btn.toggled.connect(self._toggle_advanced)
+        lay.addWidget(self.advanced_btn)
+        self.advanced = QWidget()
+        form = QFormLayout(self.advanced)
+        form.setContentsMargins(12, 0, 0, 0)
         self.batch = QSpinBox()
         self.batch.setRange(2, 1024)
         self.batch.setValue(int(d["batch_size"]))
@@ -173,8 +234,6 @@ class FineTuneDialog(QDialog):
         form.addRow("Text encoder LR", self.text_lr)
         self.wd = SciSpin(d["weight_decay"])
         form.addRow("Weight decay", self.wd)
-        self.freeze = QCheckBox("Train only the projection heads (fast)")
-        form.addRow("", self.freeze)
         self.max_images = QSpinBox()
         self.max_images.setRange(0, 100000)
         self.max_images.setSpecialValueText("all")
@@ -185,8 +244,12 @@ class FineTuneDialog(QDialog):
             self.device.addItem(dev)
         if self.settings is not None:
             self.device.setCurrentText(self.settings.device)
+        self.device.currentTextChanged.connect(self._device_changed)
         form.addRow("Device", self.device)
-        lay.addWidget(hp)
+        self.advanced.setVisible(False)
+        lay.addWidget(self.advanced)
+        for sig in (self.epochs.valueChanged, self.max_images.valueChanged, self.freeze.toggled):
+            sig.connect(self._update_estimate)
 
         brow = QHBoxLayout()
         self.start_btn = QPushButton("Start training")
@@ -263,6 +326,91 @@ class FineTuneDialog(QDialog):
         d = QFileDialog.getExistingDirectory(self, "Flickr8k folder", self.data_edit.text() or str(Path.home()))
         if d:
             self.data_edit.setText(d)
+            self._probe_data()
+
+    # -- device, estimate, resume ---------------------------------------------------------------
+    def _toggle_advanced(self, shown: bool) -> None:
+        self.advanced.setVisible(shown)
+        self.advanced_btn.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+
+    def _on_devices(self, devices: list[str]) -> None:
+        self.auto_device = devices[0] if devices else "cpu"
+        self._device_changed()
+
+    def effective_device(self) -> str:
+        """The device kind training will use ("auto" counts as a CPU until the probe says otherwise)."""
+        dev = self.device.currentText().split(":")[0]
+        return (self.auto_device or "cpu") if dev == "auto" else dev
+
+    def _freeze_clicked(self) -> None:
+        self._freeze_touched = True
+
+    def _device_changed(self, *_args) -> None:
+        if not self._freeze_touched:  # the fast option is the default on a CPU, the full one on a GPU
+            self.freeze.setChecked(self.effective_device() == "cpu")
+        self._update_estimate()
+
+    def _probe_data(self) -> None:
+        folder = self.data_edit.text().strip()
+        if folder and Path(folder).is_dir():
+            t = Task(_count_job(folder))
+            t.succeeded.connect(self._on_counts)
+            self.runner.submit(t)
+
+    def _on_counts(self, res) -> None:
+        folder, n_train, n_val = res
+        if folder == self.data_edit.text().strip():
+            self.data_counts = (n_train, n_val)
+            self._update_estimate()
+
+    def _update_estimate(self, *_args) -> None:
+        """The expected duration, shown before Start, from throughput measured on a CPU."""
+        if self.effective_device() != "cpu":
+            self.estimate.setText("On a graphics card this takes a fraction of the processor time "
+                                  "(no measured estimate for this card yet).")
+            return
+        n_train, n_val = self.data_counts or FLICKR8K_SPLITS
+        cap = self.max_images.value()
+        if cap:
+            n_train, n_val = min(n_train, cap), min(n_val, cap)
+        est = estimate_cpu(n_train, n_val, self.epochs.value(), self.freeze.isChecked())
+        what = "" if self.data_counts else " (Flickr8k)"
+        text = f"Expected time on this computer's processor{what}: about {format_duration(est.seconds)}"
+        if est.first_pass:
+            text += f" (a first look at every photo, then about {format_duration(est.per_epoch)} per epoch)."
+        else:
+            text += f" (about {format_duration(est.per_epoch)} per epoch). Training only the heads is far faster."
+        self.estimate.setText(text)
+
+    def _update_resume(self, *_args) -> None:
+        """Resume is offered only when an interrupted run of this name has a saved state; the form then shows
+        that run's settings, so what you see is what continues."""
+        name = self.name_edit.text().strip()
+        ok = not self.running() and can_resume(self.paths, name)
+        self.resume_btn.setEnabled(ok)
+        if ok and name != self._resume_name:
+            self._resume_name = name
+            stored = load_run_options(self.paths, name)
+            if stored is not None:
+                self._fill_form(stored)
+
+    def _fill_form(self, o: TrainOptions) -> None:
+        if not self.data_edit.text().strip():
+            self.data_edit.setText(o.data_dir)
+        i = self.base.findData(o.base)
+        if i >= 0:
+            self.base.setCurrentIndex(i)
+        else:
+            self.base.setEditText(o.base)
+        self.epochs.setValue(o.epochs)
+        self.batch.setValue(o.batch_size)
+        self.head_lr.setValue(o.head_lr)
+        self.image_lr.setValue(o.image_lr)
+        self.text_lr.setValue(o.text_lr)
+        self.wd.setValue(o.weight_decay)
+        self.max_images.setValue(o.max_images or 0)
+        self._freeze_touched = True
+        self.freeze.setChecked(o.freeze_encoders)
 
     # -- download -------------------------------------------------------------------------------
     def start_download(self) -> None:
@@ -293,6 +441,7 @@ class FineTuneDialog(QDialog):
 
     def _on_downloaded(self, path: str) -> None:
         self.data_edit.setText(path)
+        self._probe_data()
         self.downloaded.emit(path)
         self.status.setText("Flickr8k is ready. Press Start to fine-tune.")
 
@@ -349,11 +498,13 @@ class FineTuneDialog(QDialog):
         self.download_bar.hide()
         if self.progress.maximum() == 0:
             self.progress.setRange(0, 1)
+        self._update_resume()
 
     def _on_event(self, ev) -> None:
         kind = ev.kind
-        if ev.message:
-            self.status.setText(ev.message)
+        text = plain_status(ev)
+        if text:
+            self.status.setText(text)
         if ev.total_steps:
             self.progress.setRange(0, ev.total_steps)
             self.progress.setValue(ev.step)
@@ -374,8 +525,6 @@ class FineTuneDialog(QDialog):
             if ev.epoch == 0 and self.before is None:
                 self.before = ev.metrics
             self.after = ev.metrics
-            self.status.setText(f"Epoch {ev.epoch}: text→image R@1 {t2i.get('R@1', 0):.1f}%, "
-                                f"R@5 {t2i.get('R@5', 0):.1f}%, R@10 {t2i.get('R@10', 0):.1f}%")
 
     def _on_done(self, ev) -> None:
         res = getattr(ev, "result", None)
@@ -391,7 +540,7 @@ class FineTuneDialog(QDialog):
         secs = time.monotonic() - self._t0
         if res.cancelled:
             self.status.setText(f"Cancelled after {format_duration(secs)}. Resume continues from the last checkpoint.")
-            self.resume_btn.setEnabled(True)
+            self._update_resume()
         else:
             self.status.setText(f"Finished in {format_duration(secs)}: model “{res.model}” saved "
                                 f"(best epoch {res.best_epoch}).")
@@ -421,7 +570,7 @@ class FineTuneDialog(QDialog):
 
     def _on_failed(self, msg: str) -> None:
         self.status.setText(f"⚠ {msg}")
-        self.resume_btn.setEnabled(bool(self.name_edit.text().strip()))
+        self._update_resume()
         self.trainingFailed.emit(msg)
 
     def _use(self) -> None:

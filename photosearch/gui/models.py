@@ -51,6 +51,7 @@ class ResultsModel(QAbstractListModel):
         self._all: list = []  # every hit of the current search
         self._shown = 0  # rows exposed to views so far
         self._row_of: dict[str, int] = {}
+        self._photos = 0
         self.infos: dict[str, dict] = {}
         self.loader = loader
         self.pixmaps = PixmapCache()
@@ -59,10 +60,12 @@ class ResultsModel(QAbstractListModel):
 
     # -- filling ------------------------------------------------------------------------------
     def set_hits(self, hits: list, infos: dict | None = None) -> None:
+        """``hits``: SearchHits, possibly with marker tiles (gui/resultrows.py) between them."""
         self.beginResetModel()
         self._all = list(hits)
         self._shown = min(BATCH, len(self._all))
-        self._row_of = {h.path: i for i, h in enumerate(self._all)}
+        self._row_of = {h.path: i for i, h in enumerate(self._all) if h.path is not None}
+        self._photos = len(self._row_of)
         self.infos = dict(infos or {})
         self.endResetModel()
 
@@ -70,10 +73,23 @@ class ResultsModel(QAbstractListModel):
         self.set_hits([])
 
     def total(self) -> int:
-        return len(self._all)
+        """Photos in the current search (marker tiles not counted)."""
+        return self._photos
 
     def hit(self, row: int):
         return self._all[row] if 0 <= row < self._shown else None
+
+    def marker_at(self, index):
+        """The marker tile at ``index`` (divider, month header), or None for a photo."""
+        h = self.hit(index.row()) if index is not None and index.isValid() else None
+        return h if h is not None and h.path is None else None
+
+    def first_photo_row(self) -> int:
+        return next((i for i, h in enumerate(self._all[:self._shown]) if h.path is not None), 0)
+
+    def hits(self) -> list:
+        """The photos of the current search (no markers), best first."""
+        return [h for h in self._all if h.path is not None]
 
     def path_at(self, index) -> str | None:
         """The path of a row, read straight from Python.
@@ -86,10 +102,24 @@ class ResultsModel(QAbstractListModel):
 
     def score_at(self, index) -> float | None:
         h = self.hit(index.row()) if index is not None and index.isValid() else None
-        return float(h.score) if h is not None else None
+        return float(h.score) if h is not None and h.score is not None else None
+
+    def text_match_at(self, index) -> bool:
+        """Whether the row's photo was found by the words in it (the delegate's "T" badge)."""
+        h = self.hit(index.row()) if index is not None and index.isValid() else None
+        return bool(getattr(h, "text_match", False))
+
+    def row_of(self, path: str) -> int | None:
+        """The row showing ``path``, or None when it is not among the rows exposed so far."""
+        row = self._row_of.get(path)
+        return row if row is not None and row < self._shown else None
+
+    def set_info(self, path: str, info: dict) -> None:
+        """Remember library details fetched later for ``path`` (the first screens come with the hits)."""
+        self.infos[path] = info
 
     def paths(self) -> list[str]:
-        return [h.path for h in self._all[:self._shown]]
+        return [h.path for h in self._all[:self._shown] if h.path is not None]
 
     def canFetchMore(self, parent=QModelIndex()) -> bool:
         return not parent.isValid() and self._shown < len(self._all)
@@ -112,6 +142,8 @@ class ResultsModel(QAbstractListModel):
         if not index.isValid() or not (0 <= index.row() < self._shown):
             return None
         h = self._all[index.row()]
+        if h.path is None:  # a marker tile
+            return h.text if role == Qt.ItemDataRole.DisplayRole else None
         if role == Qt.ItemDataRole.DisplayRole:
             return os.path.basename(h.path)
         if role == PathRole:
@@ -121,7 +153,8 @@ class ResultsModel(QAbstractListModel):
         if role == InfoRole:
             return self.infos.get(h.path)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return f"{h.path}\nscore {h.score:.3f}"
+            copies = getattr(h, "copies", None)
+            return f"{h.path}\nscore {h.score:.3f}" + (f"\n{len(copies) + 1} copies" if copies else "")
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbnail(h.path)
         return None
@@ -148,6 +181,8 @@ class ResultsModel(QAbstractListModel):
 
     # -- drag out -----------------------------------------------------------------------------
     def flags(self, index):
+        if self.marker_at(index) is not None:
+            return Qt.ItemFlag.NoItemFlags  # not selectable, not draggable
         f = super().flags(index)
         if index.isValid():
             f |= Qt.ItemFlag.ItemIsDragEnabled

@@ -3,7 +3,8 @@ no theme (bare X11, Xvfb) a Fusion dark palette is applied when dark is asked fo
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtGui import QColor, QIcon, QPalette, QPen
+from PySide6.QtWidgets import QProxyStyle, QStyle, QStyleFactory
 
 from photosearch.gui.resources import resource_path
 
@@ -36,19 +37,44 @@ def dark_palette() -> QPalette:
     return p
 
 
+class ReadableFusion(QProxyStyle):
+    """Fusion with check-box outlines that show on dark palettes too: Fusion draws them a little darker than
+    the window colour, which on a dark window leaves an unticked box nearly invisible."""
+
+    def __init__(self):
+        super().__init__(QStyleFactory.create("Fusion"))
+
+    def drawPrimitive(self, element, option, painter, widget=None) -> None:
+        super().drawPrimitive(element, option, painter, widget)
+        if (element in (QStyle.PrimitiveElement.PE_IndicatorCheckBox,
+                        QStyle.PrimitiveElement.PE_IndicatorItemViewItemCheck)
+                and option.palette.color(QPalette.ColorRole.Window).lightness() < 128):
+            painter.save()
+            painter.setPen(QPen(option.palette.color(QPalette.ColorRole.PlaceholderText), 1))
+            painter.setBrush(QColor(0, 0, 0, 0))
+            painter.drawRect(option.rect.adjusted(0, 0, -1, -1))
+            painter.restore()
+
+
+def _is_fusion(app) -> bool:
+    return isinstance(app.style(), ReadableFusion) or app.style().name().lower() == "fusion"
+
+
 def apply_scheme(app, scheme: str) -> None:
     """``"dark"``/``"light"``: set the style hint and, for Fusion without a platform theme, the palette."""
     from PySide6.QtCore import Qt
 
     hints = app.styleHints()
     hints.setColorScheme(Qt.ColorScheme.Dark if scheme == "dark" else Qt.ColorScheme.Light)
-    if app.style().name().lower() == "fusion":
+    if _is_fusion(app):
+        if not isinstance(app.style(), ReadableFusion):
+            app.setStyle(ReadableFusion())
         app.setPalette(dark_palette() if scheme == "dark" else app.style().standardPalette())
 
 
 def apply_theme(app, theme: str) -> None:
     """Apply a Settings.theme value; "system" leaves the platform's choice alone."""
     if theme in ("light", "dark"):
-        if app.style().name().lower() != "fusion":
-            app.setStyle("Fusion")
+        if not isinstance(app.style(), ReadableFusion):
+            app.setStyle(ReadableFusion())
         apply_scheme(app, theme)

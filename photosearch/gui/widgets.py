@@ -1,23 +1,28 @@
-"""Reusable widgets: search box, thumbnail grid (view + delegate), preview pane, empty states, banners."""
+"""Reusable widgets: search box, thumbnail grid (view + delegate), empty states, banners."""
 
 from __future__ import annotations
 
 import os
-from datetime import datetime
-from pathlib import Path
+from typing import Callable
 
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPainterPath, QPalette, QPen, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QFormLayout, QFrame, QHBoxLayout, QLabel, QLineEdit, QListView,
-                               QPushButton, QSizePolicy, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QLineEdit, QListView, QPushButton,
+                               QSplitter, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
 
-from photosearch.humanize import format_size
 from photosearch.imageio import is_image_name
 
 
 def dropped_paths(mime) -> list[str]:
+    """Local file paths carried by a drag-and-drop payload."""
     return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()] if mime.hasUrls() else []
+
+
+def dropped_folders_and_images(mime) -> tuple[list[str], list[str]]:
+    """The folders and the image files among the dropped paths (anything else is ignored)."""
+    paths = dropped_paths(mime)
+    return ([p for p in paths if os.path.isdir(p)],
+            [p for p in paths if os.path.isfile(p) and is_image_name(p)])
 
 
 def muted(widget: QWidget) -> None:
@@ -70,6 +75,9 @@ class SearchBox(QLineEdit):
             super().dropEvent(e)
 
 
+MIN_FIT_THUMB = 48  # thumbnails shrink down to this when the grid is narrower than one of them
+
+
 class ThumbDelegate(QStyledItemDelegate):
     """Paints a square-fit thumbnail with its file name; the score shows as a badge on hover."""
 
@@ -83,10 +91,44 @@ class ThumbDelegate(QStyledItemDelegate):
         fm = QFontMetrics(option.font)
         return QSize(self.size + 2 * self.PAD, self.size + 2 * self.PAD + fm.height() + 4)
 
+    def thumb_box(self, rect: QRect) -> QRect:
+        r = rect.adjusted(2, 2, -2, -2)
+        return QRect(r.x() + self.PAD - 2, r.y() + self.PAD - 2, self.size, self.size)
+
+    def feedback_rects(self, rect: QRect) -> tuple[QRect, QRect]:
+        """The hover buttons "more like this" (+) and "less like this" (-), bottom corners of the thumbnail."""
+        box = self.thumb_box(rect)
+        d = max(18, min(26, self.size // 6))
+        return (QRect(box.left() + 4, box.bottom() - d - 4, d, d), QRect(box.right() - d - 4, box.bottom() - d - 4, d, d))
+
+    def _paint_marker(self, p: QPainter, option, marker) -> None:
+        r = option.rect.adjusted(6, 6, -6, -6)
+        pal = option.palette
+        c = QColor(pal.color(QPalette.ColorRole.Text))
+        c.setAlpha(150)
+        f = QFont(option.font)
+        f.setBold(True)
+        p.setFont(f)
+        if marker.kind == "divider":
+            line = QColor(pal.color(QPalette.ColorRole.Mid))
+            p.setPen(QPen(line, 2))
+            p.drawLine(r.left() + 2, r.top() + 4, r.left() + 2, r.bottom() - 4)
+            p.setPen(c)
+            p.drawText(r.adjusted(12, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
+                       | Qt.TextFlag.TextWordWrap, marker.text + "  →")
+        else:
+            p.setPen(c)
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, marker.text)
+
     def paint(self, p: QPainter, option, index) -> None:
         p.save()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        marker = index.model().marker_at(index) if hasattr(index.model(), "marker_at") else None
+        if marker is not None:
+            self._paint_marker(p, option, marker)
+            p.restore()
+            return
         r = option.rect.adjusted(2, 2, -2, -2)
         pal = option.palette
         selected = bool(option.state & QStyle.StateFlag.State_Selected)
@@ -121,7 +163,32 @@ class ThumbDelegate(QStyledItemDelegate):
         name = option.fontMetrics.elidedText(os.path.basename(path or ""),
                                              Qt.TextElideMode.ElideMiddle, text_rect.width())
         p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
+        hit = model.hit(index.row()) if hasattr(model, "hit") else None
+        copies = len(getattr(hit, "copies", None) or [])
+        if copies:
+            f = QFont(option.font)
+            f.setPointSizeF(max(7.0, f.pointSizeF() * 0.8))
+            p.setFont(f)
+            label = f"{copies + 1} copies"
+            w = QFontMetrics(f).horizontalAdvance(label) + 10
+            badge = QRect(box.left() + 4, box.top() + 4, w, QFontMetrics(f).height() + 2)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(0, 0, 0, 150))
+            p.drawRoundedRect(QRectF(badge), 6, 6)
+            p.setPen(QColor("white"))
+            p.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+            p.setFont(option.font)
+        if model.text_match_at(index):
+            from photosearch.gui.textview import paint_text_badge
+
+            paint_text_badge(p, box, option.font)
         if hover:
+            for rect, sign in zip(self.feedback_rects(option.rect), ("+", "−")):
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(QColor(0, 0, 0, 150))
+                p.drawEllipse(QRectF(rect))
+                p.setPen(QColor("white"))
+                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, sign)
             score = model.score_at(index)
             if score is not None:
                 f = QFont(option.font)
@@ -144,6 +211,7 @@ class ResultsView(QListView):
 
     spacePressed = Signal()
     zoomRequested = Signal(int)  # +1 / -1 steps
+    feedbackRequested = Signal(str, int)  # path, +1 more like this / -1 less like this (hover buttons, + / -)
 
     def __init__(self, thumb_size: int, parent=None):
         super().__init__(parent)
@@ -161,23 +229,58 @@ class ResultsView(QListView):
         self.setBatchSize(300)
         self.setMouseTracking(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        # Never sideways: a grid narrower than one thumbnail shrinks the thumbnails instead (_fit).
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.thumb_size = thumb_size  # the size asked for; delegate.size is what fits
         self.delegate = ThumbDelegate(thumb_size, self)
         self.setItemDelegate(self.delegate)
         self.set_thumb_size(thumb_size)
 
     def set_thumb_size(self, size: int) -> None:
+        self.thumb_size = size
+        self._fit(force=True)
+
+    def _fit(self, force: bool = False) -> None:
+        room = self.viewport().width() - 2 * ThumbDelegate.PAD - 4
+        size = max(MIN_FIT_THUMB, min(self.thumb_size, room))
+        if size == self.delegate.size and not force:
+            return
         self.delegate.size = size
         fm = self.fontMetrics()
         self.setGridSize(QSize(size + 2 * ThumbDelegate.PAD + 4, size + 2 * ThumbDelegate.PAD + fm.height() + 8))
         self.verticalScrollBar().setSingleStep(max(16, size // 5))
         self.doItemsLayout()
 
+    def resizeEvent(self, e) -> None:
+        super().resizeEvent(e)
+        self._fit()
+
     def keyPressEvent(self, e: QKeyEvent) -> None:
         if e.key() == Qt.Key.Key_Space and not e.modifiers():
             self.spacePressed.emit()
             e.accept()
             return
+        mods = e.modifiers() & ~Qt.KeyboardModifier.ShiftModifier & ~Qt.KeyboardModifier.KeypadModifier
+        sign = {Qt.Key.Key_Plus: 1, Qt.Key.Key_Minus: -1}.get(e.key())
+        if sign and not mods:
+            path = self.model().path_at(self.currentIndex()) if self.model() is not None else None
+            if path:
+                self.feedbackRequested.emit(path, sign)
+                e.accept()
+                return
         super().keyPressEvent(e)
+
+    def mousePressEvent(self, e) -> None:
+        idx = self.indexAt(e.position().toPoint())
+        path = self.model().path_at(idx) if idx.isValid() and self.model() is not None else None
+        if path and e.button() == Qt.MouseButton.LeftButton:
+            more, less = self.delegate.feedback_rects(self.visualRect(idx))
+            for rect, sign in ((more, 1), (less, -1)):
+                if rect.contains(e.position().toPoint()):
+                    self.feedbackRequested.emit(path, sign)
+                    e.accept()
+                    return
+        super().mousePressEvent(e)
 
     def wheelEvent(self, e) -> None:
         if e.modifiers() & Qt.KeyboardModifier.ControlModifier:
@@ -190,152 +293,6 @@ class ResultsView(QListView):
         rows = sorted(i.row() for i in self.selectionModel().selectedIndexes()) if self.selectionModel() else []
         m = self.model()
         return [p for p in (m.path_at(m.index(r, 0)) for r in rows) if p]
-
-
-class ImageView(QWidget):
-    """Paints one pixmap scaled to fit, centred; a hint text while there is none."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._pm: QPixmap | None = None
-        self._hint = ""
-        self.setMinimumSize(200, 160)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-
-    def set_pixmap(self, pm: QPixmap | None, hint: str = "") -> None:
-        self._pm = pm
-        self._hint = hint
-        self.update()
-
-    def pixmap(self) -> QPixmap | None:
-        return self._pm
-
-    def paintEvent(self, _e) -> None:
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        r = self.rect().adjusted(4, 4, -4, -4)
-        if self._pm is not None and not self._pm.isNull():
-            s = self._pm.size().scaled(r.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            if s.width() > self._pm.width() * 2:  # never blow small images up beyond 2x
-                s = self._pm.size() * 2
-            t = QRect(0, 0, s.width(), s.height())
-            t.moveCenter(r.center())
-            p.drawPixmap(t, self._pm)
-        else:
-            c = QColor(self.palette().color(QPalette.ColorRole.Mid))
-            c.setAlpha(50)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(c)
-            p.drawRoundedRect(QRectF(r), 10, 10)
-            if self._hint:
-                p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
-                p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._hint)
-        p.end()
-
-
-class PreviewPane(QWidget):
-    """A larger image and the details of the selected result, with its actions."""
-
-    openRequested = Signal(str)
-    revealRequested = Signal(str)
-    copyRequested = Signal(str)
-    moreLikeRequested = Signal(str)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.path: str | None = None
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(10, 10, 10, 10)
-        lay.setSpacing(8)
-        self.image = ImageView()
-        lay.addWidget(self.image, 1)
-        self.title = QLabel()
-        f = self.title.font()
-        f.setBold(True)
-        f.setPointSizeF(f.pointSizeF() * 1.15)
-        self.title.setFont(f)
-        self.title.setWordWrap(True)
-        lay.addWidget(self.title)
-        self.path_label = QLabel()
-        self.path_label.setWordWrap(True)
-        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        muted(self.path_label)
-        lay.addWidget(self.path_label)
-        form = QFormLayout()
-        form.setHorizontalSpacing(12)
-        form.setVerticalSpacing(4)
-        self.fields: dict[str, QLabel] = {}
-        for key in ("Score", "Taken", "Dimensions", "File size", "Modified"):
-            lab = QLabel("—")
-            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.fields[key] = lab
-            name = QLabel(key)
-            muted(name)
-            form.addRow(name, lab)
-        lay.addLayout(form)
-        st = self.style()
-        row1 = QHBoxLayout()
-        self.open_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton), "Open")
-        self.reveal_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon), "Show in folder")
-        self.copy_btn = QPushButton("Copy path")
-        for b in (self.open_btn, self.reveal_btn, self.copy_btn):
-            row1.addWidget(b)
-        lay.addLayout(row1)
-        from photosearch.gui.theme import icon
-
-        self.like_btn = QPushButton(icon("search"), "More like this")
-        lay.addWidget(self.like_btn)
-        self.open_btn.clicked.connect(lambda: self.path and self.openRequested.emit(self.path))
-        self.reveal_btn.clicked.connect(lambda: self.path and self.revealRequested.emit(self.path))
-        self.copy_btn.clicked.connect(lambda: self.path and self.copyRequested.emit(self.path))
-        self.like_btn.clicked.connect(lambda: self.path and self.moreLikeRequested.emit(self.path))
-        self.show_path(None)
-
-    def show_path(self, path: str | None, score: float | None = None, info: dict | None = None,
-                  pixmap: QPixmap | None = None) -> None:
-        self.path = path
-        for b in (self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn):
-            b.setEnabled(path is not None)
-        if path is None:
-            self.title.setText("No photo selected")
-            self.path_label.setText("Select a result to see it larger here. Space toggles this pane.")
-            for lab in self.fields.values():
-                lab.setText("—")
-            self.image.set_pixmap(None, "Preview")
-            return
-        self.title.setText(os.path.basename(path))
-        self.path_label.setText(str(Path(path).parent))
-        self.path_label.setToolTip(path)
-        self.fields["Score"].setText(f"{score:.3f}" if score is not None else "—")
-        self.set_info(info)
-        self.image.set_pixmap(pixmap, "Loading…")
-
-    def set_info(self, info: dict | None) -> None:
-        info = info or {}
-        w, h = info.get("width"), info.get("height")
-        self.fields["Dimensions"].setText(f"{w} × {h}" if w and h else "—")
-        self.fields["Taken"].setText(_nice_date(info.get("taken_at")) or "—")
-        self.fields["File size"].setText(format_size(info.get("size")) if info.get("size") is not None else "—")
-        mt = info.get("mtime")
-        self.fields["Modified"].setText(_nice_date(mt) or "—")
-
-    def set_image(self, path: str, pm: QPixmap | None) -> None:
-        if path == self.path:
-            self.image.set_pixmap(pm, "" if pm else "Cannot show this file")
-
-
-def _nice_date(v) -> str | None:
-    if v is None or v == "":
-        return None
-    try:
-        if isinstance(v, (int, float)):
-            d = datetime.fromtimestamp(float(v))
-        else:
-            d = datetime.fromisoformat(str(v))
-    except (ValueError, OverflowError, OSError):
-        return str(v)
-    return d.strftime("%Y-%m-%d %H:%M")
 
 
 class EmptyState(QWidget):
@@ -409,16 +366,65 @@ class Banner(QFrame):
         close.setToolTip("Dismiss")
         close.clicked.connect(self.hide)
         lay.addWidget(close)
+        self.kind = ""
+        self.topic = ""
         self.hide()
 
-    def show_message(self, text: str, kind: str = "error") -> None:
+    def show_message(self, text: str, kind: str = "error", topic: str = "") -> None:
+        """Show ``text``; ``topic`` names what it is about, so that :meth:`clear` can take it back when that
+        is settled (e.g. "model" once a model works)."""
         bg, fg, border = {"error": ("#fde8e8", "#7f1d1d", "#f5b5b5"),
                           "info": ("#e6f0ff", "#1e3a8a", "#b6ccf5")}.get(kind, ("#eee", "#222", "#ccc"))
         self.setStyleSheet(f"QFrame#banner {{ background: {bg}; border: 1px solid {border}; border-radius: 6px; }}"
                            f" QFrame#banner QLabel, QFrame#banner QToolButton {{ color: {fg}; }}")
         self.kind = kind
+        self.topic = topic
         self.label.setText(text)
         self.show()
 
+    def clear(self, topic: str) -> None:
+        """Hide the message if it is about ``topic``."""
+        if self.topic == topic:
+            self.hide()
+
     def text(self) -> str:
         return self.label.text() if self.isVisible() else ""
+
+
+class PanelSplitter(QSplitter):
+    """Side panel | main view | side panel, side by side. In a small window the side panels narrow (down to
+    their minimums, the last one first) so that the main view keeps ``main_min()`` pixels; growing the window
+    gives the room to the main view. Side panels fold away when dragged to the edge."""
+
+    MAIN = 1  # the main view's index
+
+    def __init__(self, main_min: Callable[[], int], parent=None):
+        super().__init__(Qt.Orientation.Horizontal, parent)
+        self.main_min = main_min
+
+    def add_panels(self, *widgets: QWidget) -> None:
+        for i, w in enumerate(widgets):
+            self.addWidget(w)
+            self.setStretchFactor(i, 1 if i == self.MAIN else 0)
+            self.setCollapsible(i, i != self.MAIN)
+
+    def resizeEvent(self, e) -> None:
+        super().resizeEvent(e)
+        self.fit()
+
+    def fit(self) -> None:
+        sizes = self.sizes()
+        if len(sizes) <= self.MAIN or not sum(sizes):
+            return
+        deficit = self.main_min() - sizes[self.MAIN]
+        for i in reversed(range(len(sizes))):
+            w = self.widget(i)
+            if deficit <= 0 or i == self.MAIN or not w.isVisible() or not sizes[i]:
+                continue
+            give = min(deficit, sizes[i] - max(w.minimumWidth(), w.minimumSizeHint().width()))
+            if give > 0:
+                sizes[i] -= give
+                sizes[self.MAIN] += give
+                deficit -= give
+        if sizes != self.sizes():
+            self.setSizes(sizes)

@@ -108,13 +108,21 @@ class Task(QObject):
 
 
 class TaskRunner(QObject):
+    """A thread pool for Tasks that keeps them alive until they finish and can cancel and join them all."""
+
     def __init__(self, threads: int, parent: QObject | None = None):
         super().__init__(parent)
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(threads)
         self._tasks: set[Task] = set()
+        self._closed = False
 
     def submit(self, task: Task) -> Task:
+        """Run ``task`` on the pool; after :meth:`shutdown` it is cancelled and never runs (a result that
+        arrives after the window closed must not start new work)."""
+        if self._closed:
+            task.cancel()
+            return task
         self._tasks.add(task)
         task.finished.connect(lambda t=task: self._tasks.discard(t))
         self.pool.start(task.run)
@@ -124,7 +132,9 @@ class TaskRunner(QObject):
         return any(not t.done for t in self._tasks)
 
     def shutdown(self, timeout_ms: int = -1) -> bool:
-        """Cancel everything and wait for the threads (a torch import in flight cannot be interrupted)."""
+        """Refuse new tasks, cancel everything and wait for the threads up to ``timeout_ms`` (-1: as long as
+        it takes; a torch import in flight cannot be interrupted). Returns whether they all stopped."""
+        self._closed = True
         for t in list(self._tasks):
             t.cancel()
         return self.pool.waitForDone(timeout_ms)
@@ -245,34 +255,48 @@ class ThumbnailLoader(QObject):
 
 
 # -- search ---------------------------------------------------------------------------------------
-QUERY_ERROR = "query: "  # prefix of SearchService.failed messages about the query text itself
-
-
 @dataclass
 class SearchRequest:
+    """One search the window asked for: what to find, and how to show the answer. ``id`` is set by
+    :meth:`SearchService.submit`; answers and failures carry the request back."""
+
     query: str | None = None  # text, with the library's "a + b - c" arithmetic
     like: str | None = None  # an example image path (query by example)
     folder: str | None = None
-    after: str | None = None  # ISO dates
+    after: str | None = None  # ISO dates, both days included
     before: str | None = None
     top_k: int = 1000
-    min_score: float | None = None
+    min_score: float | None = None  # an explicit override of the per-search relevance cut
+    more: tuple = ()  # photos marked more like this / less like this (library/feedback.py)
+    less: tuple = ()
+    sort: str = "relevance"  # or "date": the good matches newest first
+    include_undated: bool = False
+    has_text: bool = False  # only photos in which text was read
+    keep_selection: bool = False  # a refresh of the same search (indexing went on): keep selection and scroll
     id: int = 0
 
 
 @dataclass
 class SearchOutcome:
+    """The answer to a :class:`SearchRequest`."""
+
     request: SearchRequest
     hits: list  # SearchHit, best first
     infos: dict = field(default_factory=dict)  # path -> library photo_info dict
     seconds: float = 0.0
+    note: str | None = None  # no hits: which filter emptied the search (Library.why_empty)
+
+    @property
+    def browsing(self) -> bool:
+        r = self.request
+        return not (r.query or r.like or r.more)
 
 
 class SearchService(QThread):
     """The one reader thread: owns a Library connection, runs only the newest pending request."""
 
     results = Signal(object)  # SearchOutcome
-    failed = Signal(int, str)  # request id, message
+    failed = Signal(object, object)  # the SearchRequest, the exception (QueryError: the text itself is wrong)
 
     def __init__(self, library_path: Path, parent: QObject | None = None):
         super().__init__(parent)
@@ -280,11 +304,16 @@ class SearchService(QThread):
         self._queue: queue.Queue = queue.Queue()
         self._model = None
         self._next_id = 0
+        self._closed = False
 
     def set_model(self, model) -> None:
         self._model = model
 
     def submit(self, req: SearchRequest) -> int:
+        """Queue ``req`` (only the newest queued request runs) and return its id; after :meth:`stop` nothing
+        runs and the id is 0."""
+        if self._closed:
+            return 0
         self._next_id += 1
         req.id = self._next_id
         self._queue.put(req)
@@ -292,9 +321,12 @@ class SearchService(QThread):
             self.start()
         return req.id
 
-    def stop(self) -> None:
+    def stop(self, timeout_ms: int = -1) -> bool:
+        """Stop for good: the running search finishes, queued ones are dropped, and the thread is joined
+        for up to ``timeout_ms`` (-1: as long as it takes). Returns whether the thread has ended."""
+        self._closed = True
         self._queue.put(None)
-        self.wait()
+        return self.wait() if timeout_ms < 0 else self.wait(timeout_ms)
 
     def run(self) -> None:
         lib = None
@@ -312,7 +344,9 @@ class SearchService(QThread):
                     return
                 model = self._model
                 if model is None:
-                    self.failed.emit(req.id, "the search model is still loading")
+                    from photosearch.errors import ModelError
+
+                    self.failed.emit(req, ModelError("the search model is not loaded yet"))
                     continue
                 t0 = time.perf_counter()
                 try:
@@ -322,19 +356,18 @@ class SearchService(QThread):
                         lib = Library.open(self.library_path)
                     hits = lib.search(model, req.query or None, like=req.like, top_k=req.top_k,
                                       min_score=req.min_score, folder=req.folder, after=req.after,
-                                      before=req.before)
-                    infos = {}
-                    for h in hits[:200]:  # details for the first screens; the rest load on selection
-                        info = lib.photo_info(h.path)
-                        if info:
-                            infos[h.path] = info
-                except Exception as e:  # noqa: BLE001 - reported to the UI
+                                      before=req.before, more=list(req.more), less=list(req.less), sort=req.sort,
+                                      include_undated=req.include_undated, has_text=req.has_text)
+                    note = (lib.why_empty(model, req.folder, req.after, req.before,
+                                          include_undated=req.include_undated)
+                            if not hits and (req.folder or req.after or req.before) else None)
+                    # details for the first screens, in one query; the rest load on selection
+                    infos = lib.photo_infos([h.path for h in hits[:200]])
+                except Exception as e:  # noqa: BLE001 - reported to the UI, which decides how loud
                     log.debug("search failed", exc_info=True)
-                    # A half-typed query ("2*") is not an error worth a banner: tagged for a quiet note.
-                    kind = QUERY_ERROR if type(e).__name__ == "QueryError" else ""
-                    self.failed.emit(req.id, kind + error_text(e))
+                    self.failed.emit(req, e)
                     continue
-                self.results.emit(SearchOutcome(req, hits, infos, time.perf_counter() - t0))
+                self.results.emit(SearchOutcome(req, hits, infos, time.perf_counter() - t0, note))
         finally:
             if lib is not None:
                 lib.close()

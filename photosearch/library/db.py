@@ -11,6 +11,7 @@ mode can lose the last transactions on power loss but never corrupts the file.
 from __future__ import annotations
 
 import sqlite3
+import stat
 import time
 from pathlib import Path
 
@@ -19,7 +20,8 @@ import sqlite_utils
 from photosearch.errors import LibraryError
 
 APP_MARKER = "photosearch-library"  # meta['app']: tells our databases from any other SQLite file
-SCHEMA_VERSION = 1
+APPLICATION_ID = 0x50685363  # 'PhSc' in the SQLite header (offset 68): ours, readable without opening the file
+SCHEMA_VERSION = 3
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000  # another PhotoSearch process may hold the write lock for one batch
 
@@ -74,40 +76,139 @@ MIGRATIONS: list[list[str]] = [
             UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'vector_deletions';
         END""",
     ],
+    [
+        # The device (st_dev) each folder was on when last indexed: an unmounted drive whose empty mount point
+        # is still there is told from a folder whose photos were deleted.
+        "ALTER TABLE folders ADD COLUMN device INTEGER",
+        # Whose fault a skip is: the file's (not retried until it changes or the model does) or not
+        # (permission, memory, the model: retried on the next run).
+        "ALTER TABLE skipped ADD COLUMN file_fault INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE skipped ADD COLUMN model_id TEXT",
+    ],
+    # 3: words read in each photo (library/textindex.py), searchable with FTS5.
+    [
+        """CREATE TABLE photo_text (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+            hash TEXT NOT NULL,            -- photos.hash when read: changed content is read again
+            engine TEXT NOT NULL,          -- OcrSettings.engine_id(): other models/settings read again
+            text TEXT NOT NULL,            -- the lines joined by newlines; '' = no text found
+            lines TEXT NOT NULL,           -- JSON [{"text", "confidence", "box": [[x, y] x4]}], original pixels
+            error TEXT,                    -- why the photo could not be read (then text is '')
+            read_at REAL NOT NULL
+        )""",
+        """CREATE VIRTUAL TABLE photo_text_fts USING fts5(text, content='photo_text', content_rowid='photo_id',
+            tokenize='unicode61 remove_diacritics 2', prefix='2 3')""",
+        """CREATE TRIGGER photo_text_ai AFTER INSERT ON photo_text BEGIN
+            INSERT INTO photo_text_fts (rowid, text) VALUES (new.photo_id, new.text);
+        END""",
+        """CREATE TRIGGER photo_text_ad AFTER DELETE ON photo_text BEGIN
+            INSERT INTO photo_text_fts (photo_text_fts, rowid, text) VALUES ('delete', old.photo_id, old.text);
+        END""",
+        """CREATE TRIGGER photo_text_au AFTER UPDATE ON photo_text BEGIN
+            INSERT INTO photo_text_fts (photo_text_fts, rowid, text) VALUES ('delete', old.photo_id, old.text);
+            INSERT INTO photo_text_fts (rowid, text) VALUES (new.photo_id, new.text);
+        END""",
+    ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
-def _looks_like_sqlite(path: Path) -> bool:
+def _header(path: Path) -> bytes:
     with open(path, "rb") as f:
-        return f.read(16) == SQLITE_HEADER
+        return f.read(100)
 
 
-def connect(path: str | Path, create: bool = True) -> sqlite3.Connection:
+def check_identity(path: Path) -> None:
+    """Refuse, without changing a byte, a file that is not a PhotoSearch library: not a regular file, not
+    SQLite, another program's ``application_id``, or tables without our ``meta`` marker (read-only look)."""
+    st = path.stat()
+    if stat.S_ISDIR(st.st_mode):
+        raise LibraryError(f"{path} is a folder, not a library database")
+    if not stat.S_ISREG(st.st_mode):
+        raise LibraryError(f"{path} is not a regular file, so it cannot be a library database")
+    if st.st_size == 0:
+        return  # an empty file: a new library
+    head = _header(path)
+    if head[:16] != SQLITE_HEADER:
+        raise LibraryError(f"{path} is not a PhotoSearch library (not a SQLite database)")
+    app_id = int.from_bytes(head[68:72], "big") if len(head) >= 72 else 0
+    if app_id == APPLICATION_ID:
+        return
+    if app_id != 0:
+        raise LibraryError(f"{path} is a SQLite database of another program, not a PhotoSearch library")
+    # No application id (a library from before it was set, or a foreign file): look inside, read-only.
+    try:
+        ro = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    except sqlite3.Error:
+        return  # decided by the full open, which reports its own error
+    try:
+        tables = {r[0] for r in ro.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        app = None
+        if "meta" in tables:
+            row = ro.execute("SELECT value FROM meta WHERE key = 'app'").fetchone()
+            app = row[0] if row else None
+    except sqlite3.Error:
+        return
+    finally:
+        ro.close()
+    if tables and app != APP_MARKER:
+        raise LibraryError(f"{path} is a SQLite database of another program, not a PhotoSearch library")
+
+
+def _error_text(path: Path, e: sqlite3.Error) -> str:
+    msg = str(e)
+    if "full" in msg:
+        return f"cannot write the library {path}: the disk is full"
+    if "readonly" in msg or "read-only" in msg or "unable to open" in msg:
+        return f"cannot write the library {path} (read-only file or folder?): {msg}"
+    if "disk I/O" in msg:
+        return f"cannot write the library {path}: disk I/O error (disk full, or a failing drive?)"
+    return f"the library {path} is damaged or unreadable: {msg}"
+
+
+def _remove_new(path: Path) -> None:
+    """Remove what a failed creation left (an empty lib.db and its journals), never a file with data."""
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}-journal")):
+        try:
+            if p == path and p.stat().st_size > 0:
+                continue
+            p.unlink()
+        except OSError:
+            pass
+
+
+def connect(path: str | Path, create: bool = True, read_only: bool = False) -> sqlite3.Connection:
     """Open (or create) a library database and bring its schema up to date.
 
+    ``read_only`` opens an existing library for reading only (search, status): nothing is written, not even
+    beside it, so a library on a read-only mount can be searched.
+
     Raises :class:`LibraryError` for a file that is not SQLite, a SQLite file that is not a PhotoSearch
-    library, a library from a newer PhotoSearch, a damaged file or a folder that cannot be written.
+    library, a library from a newer PhotoSearch, a damaged file or a folder that cannot be written. A file
+    that is not ours is refused before anything in it is changed.
     """
+    from photosearch.library.queries import read_text
+
     path = Path(path).expanduser()
     try:
         exists = path.exists()
-        if exists and path.is_dir():
-            raise LibraryError(f"{path} is a folder, not a library database")
-        if exists and path.stat().st_size > 0 and not _looks_like_sqlite(path):
-            raise LibraryError(f"{path} is not a PhotoSearch library (not a SQLite database)")
-        if not exists:
-            if not create:
-                raise LibraryError(f"no library at {path}")
+        if exists:
+            check_identity(path)
+        elif not create or read_only:
+            raise LibraryError(f"no library at {path}")
+        else:
             path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise LibraryError(f"cannot open the library {path}: {e.strerror or e}") from None
+    if read_only:
+        return _connect_read_only(path)
     try:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a batch is exactly one transaction.
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
                                timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as e:
         raise LibraryError(f"cannot open the library {path}: {e}") from None
+    conn.text_factory = read_text  # paths that are not valid UTF-8 come back as Python's escaped names
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         tables = set(sqlite_utils.Database(conn).table_names())
@@ -124,10 +225,41 @@ def connect(path: str | Path, create: bool = True) -> sqlite3.Connection:
         raise
     except sqlite3.DatabaseError as e:
         conn.close()
-        if "readonly" in str(e) or "read-only" in str(e) or "unable to open" in str(e):
-            raise LibraryError(f"cannot write the library {path} (read-only file or folder?): {e}") from None
-        raise LibraryError(f"the library {path} is damaged or unreadable: {e}") from None
+        if not exists:
+            _remove_new(path)
+        raise LibraryError(_error_text(path, e)) from None
     return conn
+
+
+def _connect_read_only(path: Path) -> sqlite3.Connection:
+    """mode=ro; immutable=1 where SQLite cannot open its shared-memory file beside the library (a read-only
+    folder or mount: nobody can be writing there then)."""
+    from photosearch.library.queries import read_text
+
+    last: Exception | None = None
+    for query in ("mode=ro", "mode=ro&immutable=1"):
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, isolation_level=None,
+                                   check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+        except sqlite3.Error as e:
+            last = e
+            continue
+        conn.text_factory = read_text
+        try:
+            meta = dict(conn.execute("SELECT key, value FROM meta"))
+        except sqlite3.Error as e:
+            conn.close()
+            last = e
+            continue
+        if meta.get("app") != APP_MARKER:
+            conn.close()
+            raise LibraryError(f"{path} is a SQLite database of another program, not a PhotoSearch library")
+        if meta.get("schema_version") != str(SCHEMA_VERSION):
+            conn.close()
+            raise LibraryError(f"{path} is in another library format; open it once with write access "
+                               "(photosearch status) to bring it up to date")
+        return conn
+    raise LibraryError(f"cannot read the library {path}: {last}")
 
 
 def _migrate(conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
@@ -138,6 +270,7 @@ def _migrate(conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('app', ?)", (APP_MARKER,))
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', '0')")
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('created_at', ?)", (str(time.time()),))
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
         meta = dict(conn.execute("SELECT key, value FROM meta"))
         if meta.get("app") != APP_MARKER:
             raise LibraryError(f"{path} is a SQLite database of another program, not a PhotoSearch library")
@@ -148,6 +281,8 @@ def _migrate(conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
         if version > SCHEMA_VERSION:
             raise LibraryError(f"{path} was written by a newer PhotoSearch (library format {version}, this "
                                f"version reads up to {SCHEMA_VERSION}); update PhotoSearch")
+        if version < SCHEMA_VERSION and not fresh:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")  # our own file: mark it as ours
         for v in range(version, SCHEMA_VERSION):
             for stmt in MIGRATIONS[v]:
                 conn.execute(stmt)
@@ -181,3 +316,37 @@ class Tx:
             self.conn.execute("COMMIT")
         elif self.conn.in_transaction:
             self.conn.execute("ROLLBACK")
+
+
+class IndexLock:
+    """``with IndexLock(path):`` one indexer per library at a time, across processes: an exclusive ``flock``
+    on the library file itself (no lock file beside it; SQLite's own locks are fcntl locks and do not
+    interact). A second indexer gets a clear :class:`LibraryError` instead of embedding every photo again."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def __enter__(self) -> "IndexLock":
+        import os
+
+        try:
+            import fcntl
+        except ImportError:  # Windows: SQLite's locking alone (the second run redoes work, loses nothing)
+            return self
+        fd = os.open(self.path, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            raise LibraryError(f"another PhotoSearch is indexing the library {self.path} right now; wait for it "
+                               "to finish (its photos are searchable as they are committed)") from None
+        self._fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fd is not None:
+            import os
+
+            os.close(self._fd)  # releases the flock
+            self._fd = None

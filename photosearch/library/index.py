@@ -8,7 +8,6 @@ and the next run finds them unchanged (same size + mtime, vector present) and do
 
 from __future__ import annotations
 
-import math
 import os
 import sqlite3
 import threading
@@ -21,10 +20,10 @@ from typing import Iterator
 import numpy as np
 
 from photosearch.errors import LibraryError
+from photosearch.library import queries as sql
 from photosearch.library.db import Tx
-from photosearch.library.scan import content_hash, walk_folders
-
-VECTOR_DTYPE = "<f2"  # float16: half the size of float32, well below the ranking noise of these models
+from photosearch.library.queries import VECTOR_DTYPE
+from photosearch.library.scan import WalkResult, content_hash, walk_folders
 
 
 @dataclass
@@ -51,7 +50,8 @@ class IndexReport:
     seconds: float
     images_per_second: float
     cancelled: bool = False
-    missing_folders: list[str] = field(default_factory=list)  # not there (unmounted?): their photos were kept
+    missing_folders: list[str] = field(default_factory=list)  # not there or offline (unmounted?): photos kept
+    unreadable_folders: list[str] = field(default_factory=list)  # could not be listed: their photos were kept
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -63,8 +63,8 @@ class _Job:
     folder: str
     size: int
     mtime_ns: int
-    photo_id: int | None  # existing row to update
-    content_changed: bool  # the old vectors (every model's) are stale
+    photo_id: int | None = None  # existing row to update
+    content_changed: bool = True  # the old vectors (every model's) are stale
     hash: str | None = None  # known already (computed while planning)
 
 
@@ -75,6 +75,10 @@ class _Ready:
     hash: str | None = None
     meta: object = None
     skip: str | None = None
+    file_fault: bool = True  # the skip is the file's own fault (see queries.put_skip)
+
+
+VANISHED = "vanished: the file was removed during indexing"
 
 
 def default_workers() -> int:
@@ -83,150 +87,217 @@ def default_workers() -> int:
 
 def _prepare(job: _Job, min_side: int, transform) -> _Ready:
     """Runs in a worker thread: never raises, a failure is a skip reason."""
-    from photosearch.imageio import ImageSkip, load_image
+    from photosearch.imageio import ImageMissing, ImageSkip, load_image
 
     try:
-        h = job.hash or content_hash(job.path)
         img, meta = load_image(job.path, min_side=min_side)
-        return _Ready(job, transform(img), h, meta)
+        h = job.hash or content_hash(job.path)
+    except ImageMissing:
+        return _Ready(job, skip=VANISHED, file_fault=False)
     except ImageSkip as e:
-        return _Ready(job, skip=e.reason)
+        return _Ready(job, skip=e.reason, file_fault=e.file_fault)
     except FileNotFoundError:
-        return _Ready(job, skip="vanished: the file was removed during indexing")
+        return _Ready(job, skip=VANISHED, file_fault=False)
     except PermissionError:
-        return _Ready(job, skip="unreadable: permission denied")
+        return _Ready(job, skip="unreadable: permission denied", file_fault=False)
     except OSError as e:
-        return _Ready(job, skip=f"unreadable: {e.strerror or e}")
+        return _Ready(job, skip=f"unreadable: {e.strerror or e}", file_fault=False)
     except MemoryError:
-        return _Ready(job, skip="too large to decode in memory")
+        return _Ready(job, skip="too large to decode in memory", file_fault=False)
     except Exception as e:  # noqa: BLE001 - a hostile file must never stop the run
-        return _Ready(job, skip=f"damaged: {type(e).__name__}: {e}")
+        return _Ready(job, skip=f"damaged: {e}")
+    try:
+        return _Ready(job, transform(img), h, meta)
+    except MemoryError:
+        return _Ready(job, skip="too large to prepare in memory", file_fault=False)
+    except Exception as e:  # noqa: BLE001 - the file decoded: the model's preprocessing failed, not the file
+        return _Ready(job, skip=f"the model could not prepare it: {e}", file_fault=False)
 
 
 def _ensure_model(conn: sqlite3.Connection, model_id: str, dim: int) -> None:
-    row = conn.execute("SELECT dim FROM models WHERE model_id = ?", (model_id,)).fetchone()
-    if row and row[0] != dim:
-        raise LibraryError(f"the library holds {row[0]}-d vectors for model {model_id!r} but it now makes "
+    known = sql.model_dim(conn, model_id)
+    if known is not None and known != dim:
+        raise LibraryError(f"the library holds {known}-d vectors for model {model_id!r} but it now makes "
                            f"{dim}-d ones; give the changed model a new name")
-    if not row:
+    if known is None:
         with Tx(conn):
-            conn.execute("INSERT OR IGNORE INTO models VALUES (?, ?, ?, ?)", (model_id, dim, VECTOR_DTYPE,
-                                                                            time.time()))
+            sql.add_model(conn, model_id, dim)
 
 
-def run(conn: sqlite3.Connection, model, folders: list[str], all_folders: list[str], *, batch_size: int = 32,
-        workers: int | None = None, cancel: threading.Event | None = None) -> Iterator[IndexEvent]:
-    t0 = time.perf_counter()
-    model_id = model.config.model_id
-    _ensure_model(conn, model_id, int(model.config.embed_dim))
-    yield IndexEvent("scan", 0, 0, 0, 0, 0.0, None, None, [])
+@dataclass
+class Plan:
+    """What one run will do, decided from the scan and the database before any pixel is decoded."""
 
-    # -- scan and plan ---------------------------------------------------------------------------------
-    walk = walk_folders(folders, all_folders)
+    jobs: list[_Job]  # files to decode and embed, by path
+    unchanged: int  # files that need nothing
+    moves: list[tuple[str, str, int, int, int]]  # (path, folder, size, mtime_ns, id): found again by content
+    touches: list[tuple[int, int, int]]  # (mtime_ns, size, id): same content, new mtime
+    gone: list[int]  # photo ids of present folders whose file is not there any more
+    stale_skips: list[str]  # skip records of files that are not there any more
+    walk: WalkResult
+
+
+def offline_folders(conn: sqlite3.Connection, folders: list[str]) -> dict[str, str]:
+    """Library folders that are there but offline (unmounted drive, empty mount point): folder -> why."""
+    from photosearch.library.scan import folder_offline
+
+    devices = sql.folder_devices(conn)
+    with_photos = sql.folders_with_photos(conn)
+    out = {}
+    for f in folders:
+        why = folder_offline(f, devices.get(f), f in with_photos)
+        if why is not None:
+            out[f] = why
+    return out
+
+
+def plan(conn: sqlite3.Connection, model_id: str, folders: list[str], all_folders: list[str]) -> Plan:
+    """Scan the folders and compare with the database: new, changed, moved, deleted and unchanged files.
+    Photos under folders that are offline or could not be listed are kept, whatever the scan found."""
+    walk = walk_folders(folders, all_folders, offline_folders(conn, folders))
     present = set(folders) - set(walk.missing_folders)
-    photos = {r[1]: r for r in conn.execute("SELECT id, path, folder, size, mtime_ns, hash FROM photos")}
-    with_vec = {r[0] for r in conn.execute("SELECT photo_id FROM embeddings WHERE model_id = ?", (model_id,))}
-    skipped_rows = {r[0]: r for r in conn.execute("SELECT path, folder, size, mtime_ns FROM skipped")}
+    photos = sql.photos_by_path(conn)
+    with_vec = sql.photo_ids_with_vector(conn, model_id)
+    skips = sql.skips_by_path(conn)
 
     jobs: list[_Job] = []
     new: list[_Job] = []
-    touches: list[tuple[int, int, int]] = []  # (mtime_ns, size, id): same content, new mtime
+    touches: list[tuple[int, int, int]] = []
     unchanged = 0
     for path, f in walk.files.items():
         row = photos.get(path)
         if row is not None:
-            pid, _, _, size, mtime_ns, h = row
-            if (size, mtime_ns) != (f.size, f.mtime_ns):
-                same = False
-                if size == f.size:
-                    try:
-                        same = content_hash(path) == h
-                    except OSError:
-                        same = False
-                if not same:
-                    jobs.append(_Job(path, f.folder, f.size, f.mtime_ns, pid, content_changed=True))
+            pid = row["id"]
+            if (row["size"], row["mtime_ns"]) != (f.size, f.mtime_ns):
+                if not (row["size"] == f.size and _hash_or_none(path) == row["hash"]):
+                    jobs.append(_Job(path, f.folder, f.size, f.mtime_ns, photo_id=pid, content_changed=True))
                     continue
                 touches.append((f.mtime_ns, f.size, pid))
             if pid in with_vec:
                 unchanged += 1
             else:  # a model this photo was not indexed with yet
-                jobs.append(_Job(path, f.folder, f.size, f.mtime_ns, pid, content_changed=False, hash=h))
+                jobs.append(_Job(path, f.folder, f.size, f.mtime_ns, photo_id=pid, content_changed=False,
+                                 hash=row["hash"]))
             continue
-        s = skipped_rows.get(path)
-        if s is not None and (s[2], s[3]) == (f.size, f.mtime_ns):
-            continue  # known bad file, unchanged: not retried
-        new.append(_Job(path, f.folder, f.size, f.mtime_ns, None, content_changed=True))
+        s = skips.get(path)
+        if (s is not None and s["file_fault"] and (s["model_id"] in (None, model_id))
+                and (s["size"], s["mtime_ns"]) == (f.size, f.mtime_ns)):
+            continue  # known bad file, unchanged, same model: not retried
+        new.append(_Job(path, f.folder, f.size, f.mtime_ns, photo_id=None, content_changed=True))
 
     # Rows of present folders that were not found: deleted, or moved (found again by hash below).
-    gone = {p: r for p, r in photos.items() if r[2] in present and p not in walk.files}
-    moves: list[tuple[str, str, int, int, int]] = []  # (path, folder, size, mtime_ns, id)
-    if gone and new:
-        by_hash = {}
-        for r in gone.values():
-            by_hash.setdefault((r[3], r[5]), r)
-        sizes = {r[3] for r in gone.values()}
-        still_new = []
-        for j in new:
-            if j.size in sizes:
-                try:
-                    j.hash = content_hash(j.path)
-                except OSError:
-                    j.hash = None
-                r = by_hash.pop((j.size, j.hash), None) if j.hash else None
-                if r is not None:
-                    gone.pop(r[1], None)
-                    moves.append((j.path, j.folder, j.size, j.mtime_ns, r[0]))
-                    if r[0] in with_vec:
-                        continue
-                    still_new.append(_Job(j.path, j.folder, j.size, j.mtime_ns, r[0], False, j.hash))
-                    continue
-            still_new.append(j)
-        new = still_new
+    gone = {p: r for p, r in photos.items() if r["folder"] in present and p not in walk.files
+            and not walk.kept(p)}
+    new, moves = _find_moves(new, gone, with_vec)
     jobs.extend(new)
     jobs.sort(key=lambda j: j.path)
-    stale_skips = [p for p, s in skipped_rows.items() if s[1] in present and p not in walk.files]
+    stale_skips = [p for p, s in skips.items() if s["folder"] in present and p not in walk.files
+                   and not walk.kept(p)]
+    return Plan(jobs=jobs, unchanged=unchanged, moves=moves, touches=touches, gone=[r["id"] for r in gone.values()],
+                stale_skips=stale_skips, walk=walk)
 
+
+def _hash_or_none(path: str) -> str | None:
+    try:
+        return content_hash(path)
+    except OSError:
+        return None
+
+
+def _find_moves(new: list[_Job], gone: dict[str, sqlite3.Row], with_vec: set[int]):
+    """New files whose content matches a gone row are that photo, moved: (jobs still to embed, moves).
+    ``gone`` loses the rows that were found again."""
+    moves: list[tuple[str, str, int, int, int]] = []
+    if not (gone and new):
+        return new, moves
+    by_hash: dict[tuple[int, str], sqlite3.Row] = {}
+    for r in gone.values():
+        by_hash.setdefault((r["size"], r["hash"]), r)
+    sizes = {r["size"] for r in gone.values()}
+    still_new = []
+    for j in new:
+        if j.size in sizes:
+            j.hash = _hash_or_none(j.path)
+            r = by_hash.pop((j.size, j.hash), None) if j.hash else None
+            if r is not None:
+                gone.pop(r["path"], None)
+                moves.append((j.path, j.folder, j.size, j.mtime_ns, r["id"]))
+                if r["id"] not in with_vec:
+                    still_new.append(_Job(j.path, j.folder, j.size, j.mtime_ns, photo_id=r["id"],
+                                          content_changed=False, hash=j.hash))
+                continue
+        still_new.append(j)
+    return still_new, moves
+
+
+def apply_plan(conn: sqlite3.Connection, p: Plan) -> None:
+    """One transaction: moves, touched mtimes, deleted photos and stale skip records."""
     try:
         with Tx(conn):
-            conn.executemany("UPDATE photos SET path = ?, folder = ?, size = ?, mtime_ns = ? WHERE id = ?", moves)
-            conn.executemany("UPDATE photos SET mtime_ns = ?, size = ? WHERE id = ?", touches)
-            conn.executemany("DELETE FROM photos WHERE id = ?", [(r[0],) for r in gone.values()])
-            conn.executemany("DELETE FROM skipped WHERE path = ?", [(p,) for p in stale_skips])
+            sql.move_photos(conn, p.moves)
+            sql.touch_photos(conn, p.touches)
+            sql.delete_photos(conn, p.gone)
+            sql.delete_skips(conn, p.stale_skips)
+            sql.set_folder_devices(conn, p.walk.devices)
     except sqlite3.Error as e:
         raise LibraryError(f"could not update the library: {e}") from None
-    total = len(jobs)
-    yield IndexEvent("scan", 0, total, 0, 0, 0.0, None, None, [])
 
-    # -- decode + embed ----------------------------------------------------------------------------------
+
+@dataclass
+class _Progress:
+    """Counters of the embed phase, and the events made from them."""
+
+    total: int
+    t0: float = field(default_factory=time.perf_counter)
+    done: int = 0
+    indexed: int = 0
+    skips: list[dict] = field(default_factory=list)  # every skip of this run
+    new_skips: list[dict] = field(default_factory=list)  # since the last event
+
+    def rate(self) -> float:
+        el = time.perf_counter() - self.t0
+        return self.done / el if el > 0 else 0.0
+
+    def event(self, phase: str, current: str | None, report: IndexReport | None = None) -> IndexEvent:
+        rate = self.rate()
+        if phase == "done":
+            eta = 0.0
+        else:
+            eta = (self.total - self.done) / rate if rate > 0 else None
+        ev = IndexEvent(phase=phase, done=self.done, total=self.total, indexed=self.indexed,
+                        skipped=len(self.skips), rate=rate, eta=eta, current=current, new_skips=self.new_skips,
+                        report=report)
+        self.new_skips = []
+        return ev
+
+
+def embed(conn: sqlite3.Connection, model, jobs: list[_Job], prog: _Progress, *, batch_size: int, workers: int,
+          cancel: threading.Event | None) -> Iterator[IndexEvent]:
+    """Decode ``jobs`` in a thread pool, embed them in batches and commit each batch; an event per batch.
+    Returns True when cancelled (committed batches are kept)."""
+    import torch
+
+    from photosearch.imageio import decode_min_side
+
+    model_id = model.config.model_id
     pre = model.config.preprocess
-    min_side = int(math.ceil(pre.input_size / max(pre.crop_pct, 1e-3)))
+    min_side = decode_min_side(pre.input_size, pre.crop_pct)
     transform = model.eval_transform()
-    workers = workers or default_workers()
     max_inflight = batch_size * 2 + workers
-    done = indexed = 0
-    all_skips: list[dict] = []
-    new_skips: list[dict] = []
-    cancelled = False
-    t_embed = time.perf_counter()
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="photosearch-decode")
     inflight: deque[Future] = deque()
     todo = iter(jobs)
+    batch: list[_Ready] = []
+    failed: list[_Ready] = []
+    exhausted = False
     try:
-        import torch
-
-        batch: list[_Ready] = []
-        failed: list[_Ready] = []
-        exhausted = False
         while True:
             if cancel is not None and cancel.is_set():
-                cancelled = True
-                # Committed batches are kept; decoded-but-not-embedded files are dropped so that cancel
-                # is prompt (they are simply new again on the next run).
+                # Decoded-but-not-embedded files are dropped so that cancel is prompt (they are simply new
+                # again on the next run).
                 for fut in inflight:
                     fut.cancel()
-                inflight.clear()
-                batch, failed = [], []
-                break
+                return True
             while not exhausted and len(inflight) < max_inflight:
                 j = next(todo, None)
                 if j is None:
@@ -235,74 +306,110 @@ def run(conn: sqlite3.Connection, model, folders: list[str], all_folders: list[s
                 inflight.append(pool.submit(_prepare, j, min_side, transform))
             if inflight:
                 r = inflight.popleft().result()
-                if r.skip is not None:
-                    failed.append(r)
-                else:
-                    batch.append(r)
-            flush = len(batch) >= batch_size or (not inflight and (batch or failed)) or len(failed) >= batch_size
-            if flush:
-                vecs = None
-                if batch:
-                    vecs = model.embed_pixels(torch.stack([b.tensor for b in batch])).numpy()
+                (failed if r.skip is not None else batch).append(r)
+            if len(batch) >= batch_size or len(failed) >= batch_size or (not inflight and (batch or failed)):
+                vecs = model.embed_pixels(torch.stack([b.tensor for b in batch])).numpy() if batch else None
                 _commit(conn, model_id, batch, vecs, failed)
                 skips = [{"path": f.job.path, "reason": f.skip} for f in failed]
-                all_skips.extend(skips)
-                new_skips.extend(skips)
-                done += len(batch) + len(failed)
-                indexed += len(batch)
+                prog.skips.extend(skips)
+                prog.new_skips.extend(skips)
+                prog.done += len(batch) + len(failed)
+                prog.indexed += len(batch)
                 current = (batch or failed)[-1].job.path
                 batch, failed = [], []
-                el = time.perf_counter() - t_embed
-                rate = done / el if el > 0 else 0.0
-                eta = (total - done) / rate if rate > 0 and not cancelled else None
-                yield IndexEvent("embed", done, total, indexed, len(all_skips), rate, eta, current, new_skips)
-                new_skips = []
-            if not inflight and exhausted and not batch and not failed:
-                break
+                yield prog.event("embed", current)
+            if not inflight and exhausted:
+                return False
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
+
+def run(conn: sqlite3.Connection, model, folders: list[str], all_folders: list[str], *, batch_size: int = 32,
+        workers: int | None = None, cancel: threading.Event | None = None) -> Iterator[IndexEvent]:
+    """Index ``folders`` (``all_folders`` bound where symlinks may lead) with ``model``: events of phase
+    "scan", then "embed" per committed batch, then one "done" carrying the :class:`IndexReport`."""
+    t0 = time.perf_counter()
+    model_id = model.config.model_id
+    _ensure_model(conn, model_id, int(model.config.embed_dim))
+    yield IndexEvent(phase="scan", done=0, total=0, indexed=0, skipped=0, rate=0.0, eta=None, current=None,
+                     new_skips=[])
+
+    p = plan(conn, model_id, folders, all_folders)
+    apply_plan(conn, p)
+    yield IndexEvent(phase="scan", done=0, total=len(p.jobs), indexed=0, skipped=0, rate=0.0, eta=None,
+                     current=None, new_skips=[])
+
+    prog = _Progress(total=len(p.jobs))
+    cancelled = yield from embed(conn, model, p.jobs, prog, batch_size=batch_size,
+                                 workers=workers or default_workers(), cancel=cancel)
+
     seconds = time.perf_counter() - t0
-    report = IndexReport(indexed=indexed, unchanged=unchanged, moved=len(moves), removed=len(gone),
-                         skipped=all_skips, seconds=round(seconds, 3),
-                         images_per_second=round(indexed / seconds, 2) if seconds > 0 else 0.0,
-                         cancelled=cancelled, missing_folders=list(walk.missing_folders))
-    el = time.perf_counter() - t_embed
-    yield IndexEvent("done", done, total, indexed, len(all_skips), done / el if el > 0 else 0.0, 0.0, None,
-                     new_skips, report)
+    report = IndexReport(indexed=prog.indexed, unchanged=p.unchanged, moved=len(p.moves), removed=len(p.gone),
+                         skipped=prog.skips, seconds=round(seconds, 3),
+                         images_per_second=round(prog.indexed / seconds, 2) if seconds > 0 else 0.0,
+                         cancelled=cancelled, missing_folders=list(p.walk.missing_folders),
+                         unreadable_folders=list(p.walk.unreadable_folders))
+    yield prog.event("done", None, report)
 
 
 def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: np.ndarray | None,
             failed: list[_Ready]) -> None:
-    """One transaction: the batch's photo rows, their vectors and the skips."""
+    """One transaction: the batch's photo rows, their vectors and the skips. Files of a folder removed from
+    the library since the run started are dropped (checked inside the transaction: no orphans)."""
     now = time.time()
     try:
         with Tx(conn):
+            current = set(sql.folder_paths(conn))
             for i, r in enumerate(batch):
+                if r.job.folder not in current:
+                    continue
                 j, m = r.job, r.meta
                 if j.photo_id is not None and j.content_changed:
-                    conn.execute("DELETE FROM embeddings WHERE photo_id = ?", (j.photo_id,))
-                pid = conn.execute(
-                    "INSERT INTO photos (path, folder, size, mtime_ns, hash, width, height, format, taken_at, "
-                    "indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
-                    "folder = excluded.folder, size = excluded.size, mtime_ns = excluded.mtime_ns, "
-                    "hash = excluded.hash, width = excluded.width, height = excluded.height, "
-                    "format = excluded.format, taken_at = excluded.taken_at, indexed_at = excluded.indexed_at "
-                    "RETURNING id",
-                    (j.path, j.folder, j.size, j.mtime_ns, r.hash, m.width, m.height, m.format, m.taken_at, now),
-                ).fetchone()[0]
-                conn.execute("DELETE FROM embeddings WHERE photo_id = ? AND model_id = ?", (pid, model_id))
-                conn.execute("INSERT INTO embeddings (photo_id, model_id, vector, indexed_at) VALUES (?, ?, ?, ?)",
-                             (pid, model_id, vecs[i].astype(VECTOR_DTYPE).tobytes(), now))
-                conn.execute("DELETE FROM skipped WHERE path = ?", (j.path,))
+                    sql.delete_vectors(conn, j.photo_id)  # every model's vectors are stale
+                pid = sql.upsert_photo(conn, path=j.path, folder=j.folder, size=j.size, mtime_ns=j.mtime_ns,
+                                     hash=r.hash, width=m.width, height=m.height, format=m.format,
+                                     taken_at=m.taken_at, indexed_at=now)
+                sql.put_vector(conn, pid, model_id, vecs[i].astype(VECTOR_DTYPE).tobytes(), now)
+                sql.delete_skips(conn, [j.path])
             for r in failed:
                 j = r.job
+                if j.folder not in current:
+                    continue
                 # A photo that turned bad (or vanished) must not keep answering searches with old vectors.
-                conn.execute("DELETE FROM photos WHERE path = ?", (j.path,))
-                if r.skip.startswith("vanished"):
-                    conn.execute("DELETE FROM skipped WHERE path = ?", (j.path,))
+                sql.delete_photo_at(conn, j.path)
+                if r.skip == VANISHED:
+                    sql.delete_skips(conn, [j.path])
                 else:
-                    conn.execute("INSERT OR REPLACE INTO skipped VALUES (?, ?, ?, ?, ?, ?)",
-                                 (j.path, j.folder, j.size, j.mtime_ns, r.skip, now))
+                    sql.put_skip(conn, path=j.path, folder=j.folder, size=j.size, mtime_ns=j.mtime_ns,
+                               reason=r.skip, at=now, file_fault=r.file_fault, model_id=model_id)
     except sqlite3.Error as e:
         raise LibraryError(f"could not write to the library: {e}") from None
+
+
+MAX_BATCH = 1024
+
+
+def bounded_batch_size(requested: int, input_size: int, available: int | None = None) -> int:
+    """``requested``, lowered so the decoded tensors in flight (about three batches of float32
+    ``3 x input_size^2``, see :func:`embed`) take at most a quarter of the available memory, and at most
+    ``MAX_BATCH``: an oversized ``--batch-size`` slows nothing down by being cut, but could exhaust memory."""
+    if available is None:
+        available = available_memory()
+    per_image = 3 * max(1, input_size) ** 2 * 4
+    fit = max(1, available // 4 // (3 * per_image))
+    return max(1, min(requested, MAX_BATCH, fit))
+
+
+def available_memory() -> int:
+    """Bytes of memory available now (Linux: MemAvailable; elsewhere free pages; 4 GB when unknown)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return 4 * 1024**3

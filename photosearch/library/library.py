@@ -6,7 +6,6 @@ import contextlib
 import os
 import sqlite3
 import threading
-import time
 from collections import OrderedDict
 from pathlib import Path
 from typing import Callable, Iterator
@@ -15,6 +14,8 @@ import numpy as np
 
 from photosearch.errors import LibraryError
 from photosearch.library import db as _db
+from photosearch.library import browse, feedback, relevance
+from photosearch.library import queries as sql
 from photosearch.library.index import IndexEvent, IndexReport
 from photosearch.library.scan import norm_folder, under
 from photosearch.library.search import (QueryError, SearchHit, combine, folder_range, parse_date, parse_query,
@@ -52,9 +53,10 @@ class Library:
         self._text_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
 
     @classmethod
-    def open(cls, path: str | Path, create: bool = True) -> "Library":
+    def open(cls, path: str | Path, create: bool = True, read_only: bool = False) -> "Library":
+        """``read_only``: for search and status only; works on a read-only mount and writes nothing."""
         path = Path(path).expanduser()
-        return cls(_db.connect(path, create=create), path)
+        return cls(_db.connect(path, create=create, read_only=read_only), path)
 
     def close(self) -> None:
         if self._conn is not None:
@@ -73,9 +75,10 @@ class Library:
             raise LibraryError("the library is closed")
         return self._conn
 
-    def _read(self, sql: str, args=()) -> list:
+    def _read(self, query, *args):
+        """``query(conn, *args)`` from :mod:`queries`, a damaged file reported as :class:`LibraryError`."""
         try:
-            return self.conn.execute(sql, args).fetchall()
+            return query(self.conn, *args)
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
 
@@ -86,7 +89,7 @@ class Library:
             raise LibraryError(f"not a folder: {p}")
         try:
             with _db.Tx(self.conn):
-                self.conn.execute("INSERT OR IGNORE INTO folders VALUES (?, ?)", (p, time.time()))
+                sql.add_folder(self.conn, p)
         except sqlite3.Error as e:
             raise LibraryError(f"could not write to the library: {e}") from None
         return p
@@ -98,37 +101,73 @@ class Library:
         if p not in folders:
             raise LibraryError(f"not a library folder: {p}")
         others = [f for f in folders if f != p]
-        rows = self._read("SELECT id, path FROM photos WHERE folder = ? OR substr(path, 1, ?) = ?",
-                          (p, len(p) + 1, p.rstrip(os.sep) + os.sep))
-        drop = [(i,) for i, fp in rows if not any(under(fp, o) for o in others)]
+        rows = self._read(sql.photos_under, p, os.sep)
+        drop = [r["id"] for r in rows if not any(under(r["path"], o) for o in others)]
         try:
             with _db.Tx(self.conn):
-                self.conn.executemany("DELETE FROM photos WHERE id = ?", drop)
-                self.conn.execute("DELETE FROM skipped WHERE folder = ?", (p,))
-                self.conn.execute("DELETE FROM folders WHERE path = ?", (p,))
+                sql.delete_photos(self.conn, drop)
+                sql.delete_folder(self.conn, p)
         except sqlite3.Error as e:
             raise LibraryError(f"could not write to the library: {e}") from None
 
     def folders(self) -> list[str]:
-        return [r[0] for r in self._read("SELECT path FROM folders ORDER BY path")]
+        return self._read(sql.folder_paths)
+
+    def photo_folders(self) -> list[str]:
+        """The library folders and every folder under them that holds indexed photos (with the folders in
+        between), sorted: what a folder filter can offer."""
+        roots = self.folders()
+        found = set(roots)
+        for parent in self._read(sql.photo_parent_folders, os.sep):
+            d = parent.rstrip(os.sep) or os.sep
+            root = next((r for r in roots if under(d, r)), None)
+            while root is not None and d not in found:
+                found.add(d)
+                d = os.path.dirname(d)
+        return sorted(found)
 
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
-              cancel: threading.Event | None = None) -> Iterator[IndexEvent]:
-        """Generator of progress events; the last has phase "done" and ``.report``. Folders given are added
-        to the library first; without them every library folder is indexed."""
+              cancel: threading.Event | None = None, text: bool = False, ocr=None) -> Iterator[IndexEvent]:
+        """Generator of progress events; the visual pass ends with phase "done" and ``.report``. Folders given
+        are added to the library first; without them every library folder is indexed. ``text=True`` then
+        reads the words in the photos (``ocr``: an :class:`~photosearch.ocr.OcrEngine`), yielding
+        :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done")."""
         from photosearch.library import index as _index
 
         if batch_size < 1:
             raise LibraryError("batch size must be at least 1")
-        targets = [self.add_folder(f) for f in folders] if folders else self.folders()
-        if not targets:
-            raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
+        pre = model.config.preprocess
+        if not (int(pre.input_size) >= 1 and float(pre.crop_pct) > 0):
+            from photosearch.errors import ModelError
+
+            raise ModelError(f"the model {model.config.model_id!r} has an unusable configuration: input size "
+                             f"{pre.input_size}, crop {pre.crop_pct}; fix its config.json or choose another model")
+        batch_size = _index.bounded_batch_size(batch_size, int(pre.input_size))
+        with _db.IndexLock(self.path):
+            targets = [self.add_folder(f) for f in folders] if folders else self.folders()
+            if not targets:
+                raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
+            try:
+                yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
+                                      workers=workers, cancel=cancel)
+            except sqlite3.DatabaseError as e:
+                raise LibraryError(_db._error_text(self.path, e)) from None
+        if text and not (cancel is not None and cancel.is_set()):
+            yield from self.read_text(ocr, cancel=cancel)
+
+    def read_text(self, ocr=None, *, batch_size: int = 8,
+                  cancel: threading.Event | None = None) -> Iterator["TextEvent"]:
+        """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read.
+        The default engine runs at normal priority (the command line waits for it); the app passes one with
+        ``background=True``."""
+        from photosearch.library import textindex
+        from photosearch.ocr import OcrEngine
+
         try:
-            yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
-                                  workers=workers, cancel=cancel)
+            yield from textindex.run(self.conn, ocr or OcrEngine(), batch_size=batch_size, cancel=cancel)
         except sqlite3.DatabaseError as e:
-            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+            raise LibraryError(_db._error_text(self.path, e)) from None
 
     def run_index(self, model, folders=None, *, on_event: Callable[[IndexEvent], None] | None = None,
                   **kw) -> IndexReport:
@@ -136,7 +175,7 @@ class Library:
         for ev in self.index(model, folders, **kw):
             if on_event is not None:
                 on_event(ev)
-            if ev.report is not None:
+            if getattr(ev, "report", None) is not None:
                 report = ev.report
         return report
 
@@ -158,15 +197,14 @@ class Library:
     def _image_vector(self, model, like) -> np.ndarray:
         p = str(Path(like).expanduser().resolve())
         for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(like))), p)):
-            row = self._read("SELECT e.vector FROM embeddings e JOIN photos p ON p.id = e.photo_id "
-                             "WHERE p.path = ? AND e.model_id = ?", (cand, model.config.model_id))
-            if row:
-                return np.frombuffer(row[0][0], dtype="<f2").astype(np.float32)
-        from photosearch.imageio import ImageSkip, load_image
+            vec = self._read(sql.vector_of, cand, model.config.model_id)
+            if vec is not None:
+                return np.frombuffer(vec, dtype=sql.VECTOR_DTYPE).astype(np.float32)
+        from photosearch.imageio import ImageSkip, decode_min_side, load_image
 
+        pre = model.config.preprocess
         try:
-            img, _ = load_image(p, min_side=int(model.config.preprocess.input_size
-                                                / max(model.config.preprocess.crop_pct, 1e-3)) + 1)
+            img, _ = load_image(p, min_side=decode_min_side(pre.input_size, pre.crop_pct))
         except ImageSkip as e:
             raise QueryError(f"{like}: {e.reason}") from None
         return model.embed_pil([img]).numpy()[0].astype(np.float32)
@@ -180,11 +218,59 @@ class Library:
 
     def search(self, model, query: str | None = None, *, like: str | Path | None = None, top_k: int = 50,
                min_score: float | None = None, folder: str | None = None, after: str | None = None,
-               before: str | None = None, types: list[str] | None = None) -> list[SearchHit]:
-        """Best first. ``query`` supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an
-        example image (a library photo or any file); ``min_score`` drops weak matches so a search can find
-        nothing relevant."""
-        q = self.query_vector(model, query, like)
+               before: str | None = None, types: list[str] | None = None, more=(), less=(),
+               only_relevant: bool = False, sort: str = "relevance", group_copies: bool = True,
+               include_undated: bool = False, has_text: bool = False) -> list[SearchHit]:
+        """Best first, each hit marked ``relevant`` by the per-query cut (library/relevance.py). ``query``
+        supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an example image (a library
+        photo or any file); ``more``/``less`` are photos marked more-like / less-like (library/feedback.py);
+        ``min_score`` overrides the cut with a fixed score and drops what is below it; ``only_relevant``
+        keeps the good matches only; ``sort="date"`` orders the good matches newest first; identical files
+        are one hit with ``copies`` (library/browse.py). No query at all lists the library newest first.
+        Photos whose recognised text holds the query's words come first, marked ``text_match``
+        (library/textindex.py); ``text:"words"`` searches the text only; ``has_text`` keeps photos with text."""
+        from photosearch.library import textindex
+
+        tq = textindex.parse_text_query(query) if query and query.strip() else None
+        if tq is not None:
+            query = tq.visual  # what the visual model ranks by; None: the words in photos only
+        typed = bool(query and query.strip()) or like is not None
+        vi, mask = self._filtered(model, folder, after, before, types, include_undated, has_text)
+        if tq is not None and tq.fts and not typed and not more:
+            return textindex.lift_hits(self.conn, tq, vi, None, mask, [], top_k, group_copies)
+        if not typed and not more:
+            allowed = None if mask is None else vi.ids[:len(vi)][mask]
+            return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
+        q = self.query_vector(model, query, like) if typed else None
+        kind = relevance.query_kind(bool(query and query.strip()), like is not None or bool(more))
+        more_v = [self._image_vector(model, p) for p in more]
+        less_v = [self._image_vector(model, p) for p in less]
+        all_scores = vi.scores(q) if q is not None else None
+        less_s = [vi.scores(v) for v in less_v]
+        if more_v or less_v:
+            all_scores = feedback.adjust(all_scores, [vi.scores(v) for v in more_v], less_s)
+        # The cut comes from the whole library's scores, never just the filtered ones.
+        threshold = min_score if min_score is not None else relevance.cut(
+            all_scores, relevance.load_calibration(model).rule(kind), kind).threshold
+        all_scores = feedback.drop_marked(all_scores, less_s)
+        # Ask for more than top_k: copies fold together and rows deleted since the matrix was loaded drop out.
+        ids, scores = vi.top_k(q if q is not None else more_v[0], 2 * top_k + 8, mask,
+                               min_score if min_score is not None else threshold if only_relevant else None,
+                               scores=all_scores)
+        # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
+        try:
+            hits = browse.make_hits(self.conn, [int(i) for i in ids], scores, threshold, top_k, sort, group_copies)
+            if tq is not None and tq.fts:
+                hits = textindex.lift_hits(self.conn, tq, vi, q, mask, hits, top_k, group_copies)
+            return hits
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+        except ValueError as e:
+            raise QueryError(str(e)) from None
+
+    def _filtered(self, model, folder=None, after=None, before=None, types=None, include_undated=False,
+                  has_text=False):
+        """The model's vectors and the mask of rows passing the filters (None: no filter)."""
         after_s = parse_date(after) if after else None
         before_s = parse_date(before, end=True) if before else None
         formats = parse_types(types)
@@ -192,56 +278,90 @@ class Library:
             vi = vectors_for(self.conn, self._key, model.config.model_id, int(model.config.embed_dim))
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
-        mask = vi.filter_mask(after_s, before_s, formats)
+        mask = vi.filter_mask(after_s, before_s, formats, include_undated)
         if folder:
-            lo, hi = folder_range(folder)
-            inside = np.fromiter((r[0] for r in self._read("SELECT id FROM photos WHERE path >= ? AND path < ?",
-                                                           (lo, hi))), dtype=np.int64)
-            m = np.isin(vi.ids[:len(vi)], inside)
+            m = self._folder_mask(vi, folder)
             mask = m if mask is None else mask & m
-        # Ask for a few more than top_k: rows deleted since the matrix was loaded are dropped below.
-        ids, scores = vi.top_k(q, top_k + 8, mask, min_score)
-        paths: dict[int, str] = {}
-        id_list = [int(i) for i in ids]
-        for i in range(0, len(id_list), 900):
-            chunk = id_list[i:i + 900]
-            paths.update(self._read(f"SELECT id, path FROM photos WHERE id IN ({', '.join('?' * len(chunk))})",
-                                    chunk))
-        # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
-        hits = [SearchHit(paths[i], round(min(1.0, max(-1.0, float(s))), 6)) for i, s in zip(id_list, scores)
-                if i in paths]
-        return hits[:top_k]
+        if has_text:
+            from photosearch.library import textindex
+
+            m = textindex.has_text_mask(self.conn, vi.ids[:len(vi)])
+            mask = m if mask is None else mask & m
+        return vi, mask
+
+    def _folder_mask(self, vi, folder: str) -> np.ndarray:
+        lo, hi = folder_range(folder)
+        inside = np.asarray(self._read(sql.photo_ids_in_range, lo, hi), dtype=np.int64)
+        return np.isin(vi.ids[:len(vi)], inside)
+
+    def why_empty(self, model, folder: str | None = None, after: str | None = None, before: str | None = None,
+                  types: list[str] | None = None, include_undated: bool = False) -> str | None:
+        """When a search found nothing: which filter did it, in one sentence (None if none explains it)."""
+        vi, _ = self._filtered(model)
+        n = len(vi)
+        counts: dict[str, int] = {}
+        if folder:
+            counts[f"under {folder}"] = int(self._folder_mask(vi, folder).sum())
+        if after:
+            counts[f"taken on or after {after}"] = int(vi.filter_mask(parse_date(after), None, None,
+                                                                      include_undated).sum())
+        if before:
+            counts[f"taken on or before {before}"] = int(vi.filter_mask(None, parse_date(before, end=True), None,
+                                                                        include_undated).sum())
+        if types:
+            counts[f"of type {', '.join(types)}"] = int(vi.filter_mask(None, None, parse_types(types)).sum())
+        undated = int(np.isnat(vi.taken[:n]).sum())
+        return browse.why_empty(n, counts, undated, include_undated)
 
     # -- information -------------------------------------------------------------------------------------
     def skipped(self) -> list[dict]:
-        return [{"path": p, "reason": r} for p, r in self._read("SELECT path, reason FROM skipped ORDER BY path")]
+        return [{"path": r["path"], "reason": r["reason"]} for r in self._read(sql.skip_list)]
 
     def models(self) -> dict[str, int]:
-        rows = self._read("SELECT m.model_id, (SELECT count(*) FROM embeddings e WHERE e.model_id = m.model_id) "
-                          "FROM models m ORDER BY m.model_id")
-        return {m: n for m, n in rows}
+        """model id -> photos with a vector of it."""
+        return self._read(sql.photos_per_model)
+
+    def offline_folders(self) -> dict[str, str]:
+        """Library folders whose photos cannot be reached now (not found, drive not mounted): folder -> why.
+        Their photos stay in the library and in search results."""
+        from photosearch.library.index import offline_folders
+
+        return self._read(offline_folders, self.folders())
 
     def status(self) -> dict:
         folders = self.folders()
-        try:
-            photos = _db.database(self.conn)["photos"].count
-        except sqlite3.DatabaseError as e:
-            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+        photos = self._read(sql.count_photos)
+        offline = self.offline_folders()
         return {
             "library": str(self.path),
             "photos": photos,
             "models": self.models(),
             "folders": folders,
-            "missing_folders": [f for f in folders if not os.path.isdir(f)],
+            "missing_folders": [f for f in folders if f in offline],
             "skipped": self.skipped(),
+            "text": self._text_status(),
         }
 
+    def _text_status(self) -> dict:
+        from photosearch.library import textindex
+
+        try:
+            return {"enabled": textindex.enabled(self.conn), **textindex.counts(self.conn)}
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(_db._error_text(self.path, e)) from None
+
     def photo_info(self, path) -> dict | None:
+        """What the library knows about one photo (None when it is not in the library)."""
         p = os.path.abspath(os.path.expanduser(str(path)))
-        rows = self._read("SELECT path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at "
-                          "FROM photos WHERE path = ?", (p,))
-        if not rows:
-            return None
-        r = rows[0]
-        return {"path": r[0], "width": r[1], "height": r[2], "taken_at": r[3], "size": r[4],
-                "mtime": r[5] / 1e9, "format": r[6], "folder": r[7], "indexed_at": r[8]}
+        return self.photo_infos([p]).get(p)
+
+    def photo_infos(self, paths: list[str]) -> dict[str, dict]:
+        """:meth:`photo_info` of many photos (search hits) in one query; paths not in the library are left out."""
+        from photosearch.library import textindex
+
+        rows = self._read(sql.photos_at, [str(p) for p in paths])
+        lines = self._read(textindex.stored_lines_of, list(rows))
+        return {p: {"path": r["path"], "width": r["width"], "height": r["height"], "taken_at": r["taken_at"],
+                    "size": r["size"], "mtime": r["mtime_ns"] / 1e9, "format": r["format"], "folder": r["folder"],
+                    "indexed_at": r["indexed_at"], "text_lines": lines.get(p)}  # None: not read (yet)
+                for p, r in rows.items()}

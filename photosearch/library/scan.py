@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from photosearch.imageio import is_image_name
@@ -55,21 +56,57 @@ class FileStat:
 @dataclass
 class WalkResult:
     files: dict[str, FileStat]  # path -> stat, image files only
-    missing_folders: list[str]  # library folders that are not there (unmounted drive): their photos are kept
-    errors: int  # sub-folders that could not be listed
+    missing_folders: list[str]  # library folders that are not there or offline: their photos are kept
+    unreadable_folders: list[str] = field(default_factory=list)  # could not be listed: photos under them kept
+    devices: dict[str, int] = field(default_factory=dict)  # library folder -> st_dev, for those scanned
+
+    @property
+    def errors(self) -> int:
+        """Sub-folders that could not be listed."""
+        return len(self.unreadable_folders)
+
+    def kept(self, path: str) -> bool:
+        """A stored photo not found by this walk is kept (not deleted) when it lies under a folder that
+        could not be listed or that is offline."""
+        return _under_any(path, self.unreadable_folders) or _under_any(path, self.missing_folders)
 
 
-def _inside(real: str, roots: list[str]) -> bool:
-    return any(real == r or real.startswith(r.rstrip(os.sep) + os.sep) for r in roots)
+def folder_offline(path: str, device: int | None, has_photos: bool) -> str | None:
+    """Why a library folder counts as offline (its photos are kept, not deleted), or None when it is there.
+
+    Not there or not a folder; on another device than when it was indexed (``device``: the recorded
+    ``st_dev``; an unmounted drive leaves its mount point on the parent's device); or empty while the library
+    holds photos from it (an empty mount point)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return "not found"
+    if not stat.S_ISDIR(st.st_mode):
+        return "not a folder"
+    if device is not None and st.st_dev != device:
+        return "on another device than when it was indexed (drive not mounted?)"
+    if has_photos:
+        try:
+            with os.scandir(path) as it:
+                empty = next(it, None) is None
+        except OSError:
+            return "cannot be read"
+        if empty:
+            return "empty, but its photos were indexed (drive not mounted?)"
+    return None
 
 
-def walk_folders(folders: list[str], all_roots: list[str] | None = None) -> WalkResult:
+def walk_folders(folders: list[str], all_roots: list[str] | None = None,
+                 offline: dict[str, str] | None = None) -> WalkResult:
     """Image files under ``folders``: hidden and system folders skipped, symlinks followed only while they
-    stay inside the library folders (``all_roots``), each real folder visited once (no symlink loops)."""
+    stay inside the library folders (``all_roots``), each real folder visited once (no symlink loops).
+    ``offline`` folders (see :func:`folder_offline`) are reported missing without being walked; sub-folders
+    that cannot be listed are reported in ``unreadable_folders``."""
     real_roots = [os.path.realpath(r) for r in (all_roots or folders)]
     files: dict[str, FileStat] = {}
     missing: list[str] = []
-    errors = 0
+    unreadable: list[str] = []
+    devices: dict[str, int] = {}
     visited: set[tuple[int, int]] = set()
     for root in folders:
         try:
@@ -77,9 +114,10 @@ def walk_folders(folders: list[str], all_roots: list[str] | None = None) -> Walk
         except OSError:
             missing.append(root)
             continue
-        if not os.path.isdir(root):
+        if not os.path.isdir(root) or (offline and root in offline):
             missing.append(root)
             continue
+        devices[root] = st.st_dev
         visited.add((st.st_dev, st.st_ino))
         stack = [root]
         while stack:
@@ -87,7 +125,7 @@ def walk_folders(folders: list[str], all_roots: list[str] | None = None) -> Walk
             try:
                 it = os.scandir(d)
             except OSError:
-                errors += 1
+                unreadable.append(d)  # a permission or network error: what is stored under it is kept
                 continue
             with it:
                 for e in it:
@@ -99,7 +137,7 @@ def walk_folders(folders: list[str], all_roots: list[str] | None = None) -> Walk
                         if e.is_dir():  # follows links
                             if name.lower() in SYSTEM_DIRS:
                                 continue
-                            if is_link and not _inside(os.path.realpath(e.path), real_roots):
+                            if is_link and not _under_any(os.path.realpath(e.path), real_roots):
                                 continue
                             s = e.stat()
                             key = (s.st_dev, s.st_ino)
@@ -108,7 +146,7 @@ def walk_folders(folders: list[str], all_roots: list[str] | None = None) -> Walk
                             visited.add(key)
                             stack.append(e.path)
                         elif is_image_name(name) and e.is_file():
-                            if is_link and not _inside(os.path.realpath(e.path), real_roots):
+                            if is_link and not _under_any(os.path.realpath(e.path), real_roots):
                                 continue
                             if e.path in files:
                                 continue
@@ -116,7 +154,7 @@ def walk_folders(folders: list[str], all_roots: list[str] | None = None) -> Walk
                             files[e.path] = FileStat(e.path, root, s.st_size, s.st_mtime_ns)
                     except OSError:
                         continue  # vanished or a dangling link
-    return WalkResult(files, missing, errors)
+    return WalkResult(files, missing, unreadable, devices)
 
 
 def norm_folder(path: str | os.PathLike) -> str:
@@ -127,7 +165,12 @@ def norm_folder(path: str | os.PathLike) -> str:
 
 
 def under(path: str, folder: str) -> bool:
+    """``path`` is ``folder`` or inside it (by name: no file system access)."""
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def _under_any(path: str, folders: list[str]) -> bool:
+    return any(under(path, f) for f in folders)
 
 
 def as_path(p) -> Path:

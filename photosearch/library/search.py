@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -23,6 +23,11 @@ from photosearch.errors import PhotoSearchError
 class SearchHit:
     path: str
     score: float  # cosine similarity between the query and the photo, -1..1
+    relevant: bool = True  # a good match by the per-query cut (library/relevance.py) or --min-score
+    date: str | None = None  # ISO date taken, else the file's modification time
+    copies: list[str] = field(default_factory=list)  # other paths with the same content (library/browse.py)
+    text_match: bool = False  # the photo's recognised text holds the query's words (library/textindex.py)
+    snippet: str | None = None  # the matching text, matched words in [brackets]
 
 
 class QueryError(PhotoSearchError):
@@ -85,7 +90,10 @@ def parse_date(value: str, end: bool = False) -> str:
     try:
         if len(value.strip()) <= 10:
             d = date.fromisoformat(value.strip())
-            dt = datetime(d.year, d.month, d.day) + (timedelta(days=1) if end else timedelta())
+            try:
+                dt = datetime(d.year, d.month, d.day) + (timedelta(days=1) if end else timedelta())
+            except OverflowError:  # the end of 9999-12-31: the end of time
+                dt = datetime.max
         else:
             dt = datetime.fromisoformat(value.strip())
     except ValueError:
@@ -157,9 +165,9 @@ class VectorIndex:
         self._n = need
 
     def filter_mask(self, after: str | None = None, before: str | None = None,
-                    formats: list[str] | None = None) -> np.ndarray | None:
+                    formats: list[str] | None = None, include_undated: bool = False) -> np.ndarray | None:
         """Rows whose date taken is in [after, before) and whose format is one of ``formats``; photos with
-        no known date never match a date filter."""
+        no known date match a date filter only with ``include_undated``."""
         n = self._n
         mask = None
         if after:
@@ -167,19 +175,25 @@ class VectorIndex:
         if before:
             m = self.taken[:n] < np.datetime64(before)
             mask = m if mask is None else mask & m
+        if mask is not None and include_undated:
+            mask |= np.isnat(self.taken[:n])
         if formats:
             codes = [self.format_codes[f] for f in formats if f in self.format_codes]
             m = np.isin(self.formats[:n], codes)
             mask = m if mask is None else mask & m
         return mask
 
+    def scores(self, q: np.ndarray) -> np.ndarray:
+        """Cosine scores of every row (unfiltered), in row order."""
+        return self.matrix[:self._n] @ q.astype(np.float32)
+
     def top_k(self, q: np.ndarray, k: int, mask: np.ndarray | None = None,
-              min_score: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, scores) best first."""
+              min_score: float | None = None, scores: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(ids, scores) best first. ``scores``: this query's :meth:`scores`, if already computed."""
         n = self._n
         if n == 0 or k <= 0:
             return np.zeros(0, np.int64), np.zeros(0, np.float32)
-        scores = self.matrix[:n] @ q.astype(np.float32)
+        scores = self.scores(q) if scores is None else scores
         if mask is not None:
             scores = np.where(mask, scores, -np.inf)
         k = min(k, n)

@@ -35,9 +35,55 @@ class EmbeddingModel(nn.Module):
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         raise NotImplementedError
 
-    def param_groups(self) -> dict[str, list[nn.Parameter]]:
-        """Parameters by role, for per-group learning rates: image_encoder, text_encoder, heads."""
+    def towers(self) -> tuple[nn.Module, nn.Module]:
+        """(image tower, text tower): the pretrained encoders whose pooled features the heads project."""
         raise NotImplementedError
+
+    def heads(self) -> tuple[nn.Module, nn.Module]:
+        """(image head, text head): modules mapping tower features into the shared space."""
+        raise NotImplementedError
+
+    def image_tower_features(self, pixels: torch.Tensor) -> torch.Tensor:  # (B, 3, H, W) -> (B, F_img)
+        raise NotImplementedError
+
+    def text_tower_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError  # (B, T) -> (B, F_txt)
+
+    # -- training support (works for any family through the methods above) ------------------------
+    def project_image(self, tower_features: torch.Tensor) -> torch.Tensor:
+        """Image head outputs (unnormalised) from cached :meth:`image_tower_features`."""
+        return self.heads()[0](tower_features)
+
+    def project_text(self, tower_features: torch.Tensor) -> torch.Tensor:
+        """Text head outputs (unnormalised) from cached :meth:`text_tower_features`."""
+        return self.heads()[1](tower_features)
+
+    def param_groups(self) -> dict[str, list[nn.Parameter]]:
+        """Parameters by role, for per-group learning rates: image_encoder, text_encoder, heads (with the
+        temperature)."""
+        image, text = self.towers()
+        ihead, thead = self.heads()
+        return {"image_encoder": list(image.parameters()), "text_encoder": list(text.parameters()),
+                "heads": list(ihead.parameters()) + list(thead.parameters()) + [self.logit_scale]}
+
+    def lock_towers(self) -> None:
+        """Freeze both towers, as open_clip's ``lock_image_tower``: no gradients, and they stay in eval mode
+        (BatchNorm statistics and dropout as in the base model) even when the model is put in train mode."""
+        for tower in self.towers():
+            tower.requires_grad_(False)
+        self._towers_locked = True
+        self.train(self.training)
+
+    @property
+    def towers_locked(self) -> bool:
+        return getattr(self, "_towers_locked", False)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.towers_locked:
+            for tower in self.towers():
+                tower.eval()
+        return self
 
     # -- shared ---------------------------------------------------------------------------------
     @property
@@ -70,6 +116,26 @@ class EmbeddingModel(nn.Module):
     def device(self) -> torch.device:
         return self.logit_scale.device
 
+    # -- other runtimes for inference (photosearch.model.onnx_backend) ------------------------------
+    def set_tower_runners(self, image: Callable | None = None, text: Callable | None = None) -> None:
+        """Run ``image_features`` / ``text_features`` in ``embed_pixels`` / ``embed_texts`` through these
+        callables (e.g. ONNX Runtime sessions of the same weights) instead of torch; None: torch. A runner is
+        dropped as soon as the weights change (a training step), so it never serves stale weights."""
+        self._runners = {"image": image, "text": text}
+        self._runners_version = self._weights_version()
+
+    def _weights_version(self) -> int:
+        return sum(p._version for p in self.parameters())  # bumped by every in-place update
+
+    def _runner(self, tower: str) -> Callable | None:
+        runners = getattr(self, "_runners", None)
+        if not runners or runners.get(tower) is None:
+            return None
+        if self._weights_version() != self._runners_version:
+            self._runners = None
+            return None
+        return runners[tower]
+
     # -- convenience for inference --------------------------------------------------------------
     def eval_transform(self) -> Callable:
         from photosearch.model.preprocess import eval_transform
@@ -87,9 +153,13 @@ class EmbeddingModel(nn.Module):
         from photosearch.device import autocast
 
         self.eval()
+        runner = self._runner("text")
         out = []
         for i in range(0, len(texts), batch_size):
             tok = {k: v.to(self.device) for k, v in self.tokenize(list(texts[i:i + batch_size])).items()}
+            if runner is not None:
+                out.append(F.normalize(runner(tok["input_ids"], tok["attention_mask"]).float(), dim=-1))
+                continue
             with autocast(self.device):
                 out.append(self.encode_text(tok["input_ids"], tok["attention_mask"]).float().cpu())
         return torch.cat(out) if out else torch.zeros(0, self.embed_dim)
@@ -99,6 +169,9 @@ class EmbeddingModel(nn.Module):
         from photosearch.device import autocast
 
         self.eval()
+        runner = self._runner("image")
+        if runner is not None:
+            return F.normalize(runner(pixels).float(), dim=-1)
         if not getattr(self, "_channels_last", False):
             # NHWC convolutions: 1.5x faster for EfficientNet-Lite0 on this 2-core CPU (benchmarks/bench_embed.py),
             # and the usual win on GPUs. Converted once, outside inference mode: parameters converted inside it

@@ -15,6 +15,8 @@ from photosearch.model.towers import ImageTower, TextTower
 
 
 class DualEncoder(EmbeddingModel):
+    """timm image tower and transformers text tower, each with its own projection head."""
+
     def __init__(self, config: ModelConfig, load_pretrained: bool = True, text_dir: Path | None = None):
         """``load_pretrained``: fetch the towers' pretrained weights (building a new model); False when a
         checkpoint's weights follow. ``text_dir``: a checkpoint's tokenizer/config folder."""
@@ -43,13 +45,17 @@ class DualEncoder(EmbeddingModel):
     def tokenize(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
         return self.text_encoder.tokenize(texts)
 
-    def param_groups(self) -> dict[str, list[nn.Parameter]]:
-        return {
-            "image_encoder": list(self.image_encoder.parameters()),
-            "text_encoder": list(self.text_encoder.parameters()),
-            "heads": list(self.image_projection.parameters()) + list(self.text_projection.parameters())
-            + [self.logit_scale],
-        }
+    def towers(self) -> tuple[nn.Module, nn.Module]:
+        return self.image_encoder, self.text_encoder
+
+    def heads(self) -> tuple[nn.Module, nn.Module]:
+        return self.image_projection, self.text_projection
+
+    def image_tower_features(self, pixels: torch.Tensor) -> torch.Tensor:
+        return self.image_encoder(pixels)
+
+    def text_tower_features(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.text_encoder(input_ids, attention_mask)
 
     def save_aux(self, folder: Path) -> None:
         self.text_encoder.save_aux(folder / "text")

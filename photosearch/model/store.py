@@ -15,46 +15,24 @@ from pathlib import Path
 from typing import Callable
 
 from photosearch.errors import ModelError
-from photosearch.model.config import FAMILY_DUAL, FAMILY_HF_CLIP, HeadConfig, ImageTowerConfig, ModelConfig, TextTowerConfig
+from photosearch.model.catalog import CatalogEntry, catalog_entry, load_catalog
+from photosearch.model.config import ModelConfig
 from photosearch.paths import AppPaths
 
 DEFAULT_MODEL = "starter"
 STARTER_BUILD = 1  # bump when starter.py changes what it builds: stored copies are rebuilt
+# What a model folder that cannot load raises: ours, or the builder's on a config it cannot build.
+_LOAD_ERRORS = (ModelError, RuntimeError, TypeError, ValueError, KeyError, AttributeError)
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-@dataclass(frozen=True)
-class Builtin:
-    name: str
-    family: str
-    embed_dim: int
-    description: str
-    hub_ids: tuple[str, ...] = ()  # what must be in the HF cache for it to load offline
-    searchable: bool = True  # False: random projection heads, a starting point for fine-tuning only
-
-
-BUILTINS: dict[str, Builtin] = {
-    "starter": Builtin("starter", FAMILY_DUAL, 384,
-                       "Offline default: EfficientNet-Lite0 + MiniLM-L6 via ImageNet class prompts"),
-    "clip-vit-b32": Builtin("clip-vit-b32", FAMILY_HF_CLIP, 512, "OpenAI CLIP ViT-B/32 (downloads ~600 MB)",
-                            hub_ids=("openai/clip-vit-base-patch32",)),
-    "tutorial": Builtin("tutorial", FAMILY_DUAL, 256,
-                        "The tutorial's towers: ResNet50 + DistilBERT, untrained heads (fine-tune before use)",
-                        hub_ids=("timm/resnet50.a1_in1k", "distilbert-base-uncased"), searchable=False),
-}
+# Name -> catalog entry (photosearch/model/catalog.json), in listing order.
+BUILTINS: dict[str, CatalogEntry] = load_catalog()
 
 
 def builtin_config(name: str) -> ModelConfig:
-    if name == "clip-vit-b32":
-        return ModelConfig(name=name, family=FAMILY_HF_CLIP, hf_clip_name="openai/clip-vit-base-patch32",
-                           embed_dim=512, description=BUILTINS[name].description)
-    if name == "tutorial":
-        return ModelConfig(name=name, family=FAMILY_DUAL, embed_dim=256,
-                           image=ImageTowerConfig(timm_name="resnet50"),
-                           text=TextTowerConfig(hf_name="distilbert-base-uncased", pooling="cls"),
-                           image_head=HeadConfig(), text_head=HeadConfig(),
-                           description=BUILTINS[name].description)
-    raise ModelError(f"no built-in model named {name!r}")
+    """The config a built-in model is first built from (``starter`` is built by starter.py instead)."""
+    return catalog_entry(name).model_config()
 
 
 def _in_hf_cache(repo_id: str) -> bool:
@@ -66,19 +44,47 @@ def _in_hf_cache(repo_id: str) -> bool:
         return False
 
 
+def _folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
 @dataclass
 class ModelInfo:
+    """One row of the model list: a catalog entry or an installed model, with its on-disk state."""
+
     name: str
     family: str
     embed_dim: int
-    offline_ready: bool
+    offline_ready: bool  # usable without the network (installed, packaged, or in the HF cache)
     active: bool
     installed: bool  # a checkpoint folder exists in the store
     description: str
     path: str | None
+    downloaded: bool = False  # same as offline_ready: what the Settings page and --json call it
+    size_bytes: int = 0  # on disk when installed, else the catalog's download size
+    size_estimate: bool = False
+    searchable: bool = True
+    source: str = ""
+    languages: tuple[str, ...] = ()
+    image_size: int = 0
+    cpu: str = ""
+    quality: str = ""
+    quality_source: str = ""
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d["languages"] = list(self.languages)
+        return d
+
+
+@dataclass
+class ActiveLoad:
+    """What :meth:`ModelStore.load_active` loaded: the model, its name, and why it is not the active one
+    (``fallback_reason``; None when the active model loaded)."""
+
+    model: object
+    name: str
+    fallback_reason: str | None = None
 
 
 class ModelStore:
@@ -109,16 +115,21 @@ class ModelStore:
             have = (folder / "config.json").is_file()
             if name in BUILTINS:
                 b = BUILTINS[name]
-                offline = have or name == "starter" or all(_in_hf_cache(h) for h in b.hub_ids)
+                offline = self._offline_ready(name)
                 out.append(ModelInfo(name, b.family, b.embed_dim, offline, name == active, have, b.description,
-                                     str(folder) if have else None))
+                                     str(folder) if have else None, downloaded=offline,
+                                     size_bytes=_folder_bytes(folder) if have else b.download_bytes,
+                                     size_estimate=not have and b.download_estimate, searchable=b.searchable,
+                                     source=b.source, languages=b.languages, image_size=b.image_size, cpu=b.cpu,
+                                     quality=b.quality, quality_source=b.quality_source))
             else:
                 try:
                     cfg = read_config(folder)
                 except ModelError:
                     continue
                 out.append(ModelInfo(name, cfg.family, cfg.embed_dim, True, name == active, True,
-                                     cfg.description, str(folder)))
+                                     cfg.description, str(folder), downloaded=True, size_bytes=_folder_bytes(folder),
+                                     source=cfg.base or cfg.hf_clip_name or "", image_size=cfg.preprocess.input_size))
         return out
 
     # -- active model ---------------------------------------------------------------------------
@@ -127,19 +138,59 @@ class ModelStore:
         return self.root / "active.json"
 
     def active(self) -> str:
-        try:
-            name = json.loads(self._active_file.read_text())["active"]
-        except (OSError, ValueError, KeyError, TypeError):
+        name = self._active_state().get("active")
+        if not isinstance(name, str):
             return DEFAULT_MODEL
         return name if name in BUILTINS or name in self.installed() else DEFAULT_MODEL
 
     def set_active(self, name: str) -> None:
+        """Make ``name`` the active model. A built-in that is not on disk is refused until downloaded."""
         if name not in BUILTINS and name not in self.installed():
             raise ModelError(f"unknown model {name!r}; see `photosearch models`")
+        if name in BUILTINS and not self._offline_ready(name):
+            hint = (f"run `photosearch models --download {name}`" if BUILTINS[name].hub_repo
+                    else "load it once while online")
+            raise ModelError(f"{name} is not downloaded yet: {hint}, then choose it")
+        self._write_active(name, self._active_state().get("last_good"))
+
+    def _offline_ready(self, name: str) -> bool:
+        b = BUILTINS[name]
+        return ((self.root / name / "config.json").is_file() or b.builder == "starter"
+                or all(_in_hf_cache(h) for h in b.hub_ids))
+
+    def _active_state(self) -> dict:
+        try:
+            state = json.loads(self._active_file.read_text())
+            return state if isinstance(state, dict) else {}
+        except (OSError, ValueError):
+            return {}
+
+    def _write_active(self, name: str, last_good: str | None) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         tmp = self._active_file.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"active": name}))
+        tmp.write_text(json.dumps({"active": name, "last_good": last_good}))
         os.replace(tmp, self._active_file)
+
+    def load_active(self, device: str = "auto", progress: Callable[[str], None] | None = None) -> ActiveLoad:
+        """Load the active model; if it fails, the last model that loaded (then ``starter``), with the reason.
+        The GUI and the CLI show ``fallback_reason`` and keep searching with what loaded."""
+        name = self.active()
+        try:
+            model = self.load(name, device=device, progress=progress)
+        except _LOAD_ERRORS as e:
+            reason = f"{name} could not be loaded ({e})"
+            for other in dict.fromkeys([self._active_state().get("last_good"), DEFAULT_MODEL]):
+                if not other or other == name or (other not in BUILTINS and other not in self.installed()):
+                    continue
+                try:
+                    return ActiveLoad(self.load(other, device=device, progress=progress), other,
+                                      f"{reason}; using {other}")
+                except _LOAD_ERRORS:
+                    continue
+            raise
+        if self._active_state().get("last_good") != name:
+            self._write_active(name, name)
+        return ActiveLoad(model, name)
 
     # -- loading --------------------------------------------------------------------------------
     def load(self, name: str | None = None, device: str = "auto",
@@ -171,9 +222,10 @@ class ModelStore:
             return True
 
     def _materialise(self, name: str, progress: Callable[[str], None] | None) -> None:
-        from photosearch.model.checkpoint import build_model, save_checkpoint
+        from photosearch.model.checkpoint import save_checkpoint
+        from photosearch.model.factory import build_model
 
-        if name == "starter":
+        if catalog_entry(name).builder == "starter":
             from photosearch.model.starter import build_starter
 
             model, record = build_starter(progress=progress), {"starter_build": STARTER_BUILD}

@@ -9,37 +9,7 @@ from torch import nn
 
 from photosearch.errors import ModelError
 from photosearch.model.config import ImageTowerConfig, TextTowerConfig
-
-
-def load_in_order(module: nn.Module, state_dict: dict[str, torch.Tensor]) -> None:
-    """Load a state dict whose key names differ but whose tensors follow the module's own order and shapes
-    (e.g. the lukemelas EfficientNet-Lite0 .pth onto timm's ``efficientnet_lite0``)."""
-    own = module.state_dict()
-    if len(own) != len(state_dict):
-        raise ModelError(f"weights have {len(state_dict)} tensors, the model {len(own)}: not the same architecture")
-    mapped = {}
-    for (k_own, v_own), (k_src, v_src) in zip(own.items(), state_dict.items()):
-        if v_own.shape != v_src.shape:
-            raise ModelError(f"weights do not fit: {k_src} {tuple(v_src.shape)} vs {k_own} {tuple(v_own.shape)}")
-        mapped[k_own] = v_src
-    module.load_state_dict(mapped)
-
-
-def read_weights_file(path: str | Path) -> dict[str, torch.Tensor]:
-    """Tensors from .safetensors, or from a plain-tensor pickle loaded with ``weights_only=True``."""
-    from photosearch.model.checkpoint import safe_torch_load
-
-    path = Path(path)
-    if not path.is_file():
-        raise ModelError(f"weights file not found: {path}")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(str(path))
-    sd = safe_torch_load(path)
-    if isinstance(sd, dict) and "state_dict" in sd and isinstance(sd["state_dict"], dict):
-        sd = sd["state_dict"]
-    return sd
+from photosearch.model.weights import load_in_order, read_weights_file
 
 
 class ImageTower(nn.Module):

@@ -41,7 +41,9 @@ def test_add_folder_indexes_lists_skips_and_searches(qtbot, make_window, tiny_lo
     assert str(small_photos.resolve() / "broken.jpg") in skipped
     assert skipped[str(small_photos.resolve() / "broken.jpg")]  # a reason, in words
     assert win.skipped_btn.isVisible()
-    qtbot.waitUntil(lambda: win.empty.key == "ready", timeout=WAIT)
+    # the empty search box shows the library, newest first
+    qtbot.waitUntil(lambda: win.stack.currentWidget() is win.view and win.results.total() == 8, timeout=WAIT)
+    assert win.results_label.text().startswith("Your library, newest first")
 
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
         qtbot.keyClicks(win.search_box, "a red circle")
@@ -58,9 +60,10 @@ def test_add_folder_indexes_lists_skips_and_searches(qtbot, make_window, tiny_lo
     assert win.preview.path == paths[0]
     assert win.preview.open_btn.isEnabled()
     qtbot.waitUntil(lambda: win.preview.fields["Dimensions"].text() != "—", timeout=WAIT)
-    qtbot.keyClick(win, Qt.Key.Key_Escape)
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
+        qtbot.keyClick(win, Qt.Key.Key_Escape)
     assert win.search_box.text() == ""
-    assert win.results.rowCount() == 0
+    assert blocker.args[0].browsing and win.results.total() == 8  # back to the library
 
 
 def test_no_results_above_the_cut_off_says_so(qtbot, make_window, tiny_loaded, small_photos):
@@ -152,7 +155,7 @@ def test_cancel_indexing_keeps_finished_work(qtbot, make_window, tiny_loaded, tm
     assert ev.report.indexed < 120
     assert not win.index_bar.isVisible()
     # the library keeps exactly the finished photos (the status refresh after indexing reports them)
-    qtbot.waitUntil(lambda: win._status.get("photos") == ev.report.indexed, timeout=WAIT)
+    qtbot.waitUntil(lambda: win.library_status.get("photos") == ev.report.indexed, timeout=WAIT)
     assert win.count_label.text() == f"{ev.report.indexed} photos"
 
 
@@ -162,7 +165,7 @@ def test_results_arrive_while_indexing_and_pause_holds_it(qtbot, make_window, ti
     d = tmp_path / "live"
     d.mkdir()
     for i in range(300):
-        Image.new("RGB", (64, 48), (i % 255, (3 * i) % 255, 90)).save(d / f"l{i:03d}.png")
+        Image.new("RGB", (64, 48), (i % 255, (i // 255) * 60 + 10, 90)).save(d / f"l{i:03d}.png")  # all different
     win = make_window(tiny_loaded)
     win.settings.batch_size = 4
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
@@ -225,7 +228,7 @@ def test_settings_are_remembered(qtbot, make_window, tiny_loaded, small_photos):
     win = make_window(tiny_loaded)
     win.zoom.setValue(224)
     win.resize(700, 560)  # inside the offscreen screen, so restoreGeometry keeps it
-    win._add_folder_item(str(small_photos))
+    win.sidebar.add_folder(str(small_photos))
     win.settings.folders = win.folders()
     win.close()
     win2 = make_window(tiny_loaded)
@@ -255,10 +258,13 @@ def test_typed_query_puts_the_right_real_photo_first(qtbot, make_window, starter
     assert not win.preview.isVisible()
     qtbot.keyClick(win.view, Qt.Key.Key_Space)
     assert win.preview.isVisible()
-    # Nothing in these photos is a snowy mountain: the default cut-off leaves an explaining empty state.
+    # Nothing in these photos is a snowy mountain: nothing is marked good, it says so, and still shows the
+    # closest photos (nothing right is ever hidden).
     win.focus_search()
-    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+    win.search_box.clear()
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
         qtbot.keyClicks(win.search_box, "a snowy mountain")
         qtbot.keyClick(win.search_box, Qt.Key.Key_Return)
-    assert win.results.rowCount() == 0
-    assert win.empty.key == "no-results"
+    assert blocker.args[0].hits and not any(h.relevant for h in blocker.args[0].hits)
+    assert win.stack.currentWidget() is win.view
+    assert win.results_label.text().startswith("Nothing clearly matches “a snowy mountain” — closest photos:")

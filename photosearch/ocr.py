@@ -1,0 +1,200 @@
+"""Reading the words in a photo, offline: a small wrapper around RapidOCR (PP-OCR ONNX models on ONNX Runtime).
+
+- The models are the ones inside the ``rapidocr`` wheel, named by path: RapidOCR never looks for (or
+  downloads) anything else. :func:`bundled_models` fails with one clear line when a file is missing.
+- Lazy: nothing is loaded until the first photo; RapidOCR loads the detector first and the orientation
+  classifier and recogniser only when the detector found text boxes, so photos without text cost one
+  detector pass (see benchmarks/bench_text.py).
+- Rotated text: crops taller than wide are turned 90° before recognition and the orientation classifier
+  turns upside-down lines, so text at 0/90/180/270° is read.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from photosearch.errors import PhotoSearchError
+
+
+class OcrError(PhotoSearchError):
+    """The text recogniser is not installed or its models are missing."""
+
+
+@dataclass(frozen=True)
+class OcrSettings:
+    # Measured on photographed signs/receipts (benchmarks/bench_text.py); RapidOCR's defaults (thresh 0.3,
+    # box 0.5, unclip 1.6) missed low-contrast words and merged neighbouring lines.
+    limit_side_len: int = 736  # the detector upsamples images whose short side is below this
+    thresh: float = 0.2  # pixel probability that counts as text
+    box_thresh: float = 0.45  # mean probability a box needs to be kept
+    unclip_ratio: float = 1.4  # how far a box grows around the text it found
+    # Photos are decoded down to this long side (JPEG draft). Measured on 12 MP photos with the text at 30% of
+    # the width: 1024 px read 100% of the words at 0.67 s/photo, 1600 px 97.8% at 1.28 s, 2400 px 95.7% at
+    # 2.9 s (the detector's receptive field suits mid-sized text); 1280 keeps a margin for smaller print.
+    max_side: int = 1280
+    min_confidence: float = 0.5  # recognised lines below this are dropped
+    short_min_confidence: float = 0.8  # ... and lines of 1-2 characters below this (textures read as "7", "l")
+    threads: int = 0  # ONNX Runtime threads per model; 0 = its default (all cores)
+
+    def engine_id(self) -> str:
+        """Stored beside each photo's text: a change of models or settings is a re-read, not a mix."""
+        import rapidocr
+
+        return (f"rapidocr-{getattr(rapidocr, '__version__', '?')}/PP-OCRv6-small/{self.limit_side_len}/"
+                f"{self.thresh}/{self.box_thresh}/{self.unclip_ratio}/{self.max_side}/{self.min_confidence}/"
+                f"{self.short_min_confidence}")
+
+
+@dataclass
+class TextLine:
+    text: str
+    confidence: float  # recogniser's mean character probability, 0..1
+    box: list[list[int]]  # four corners [[x, y], ...] in the photo's upright pixel coordinates
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+_MODEL_FILES = {"Det": "PP-OCRv6_det_small.onnx", "Rec": "PP-OCRv6_rec_small.onnx",
+                "Cls": "ch_ppocr_mobile_v2.0_cls_mobile.onnx"}
+
+
+def bundled_models() -> dict[str, Path]:
+    """The ONNX files shipped inside the rapidocr wheel."""
+    try:
+        import rapidocr
+    except ImportError:
+        raise OcrError("text recognition needs the 'rapidocr' and 'onnxruntime' packages "
+                       "(pip install rapidocr onnxruntime)") from None
+    root = Path(rapidocr.__file__).resolve().parent / "models"
+    paths = {k: root / name for k, name in _MODEL_FILES.items()}
+    missing = [str(p) for p in paths.values() if not p.is_file()]
+    if missing:
+        raise OcrError(f"the text recogniser's model files are missing ({', '.join(missing)}); reinstall "
+                       f"rapidocr")
+    return paths
+
+
+class OcrEngine:
+    """``engine.read(pil_image) -> [TextLine]``. Thread use: any thread; reads run one at a time.
+
+    ``background=True`` (the library's text pass): the models load and run on the engine's own thread at
+    low CPU priority (Linux: nice 19 for that thread and the ONNX Runtime threads it starts), so the text
+    pass takes the CPU only when indexing, searching or the GUI leave it idle (benchmarks/bench_text.py)."""
+
+    def __init__(self, settings: OcrSettings | None = None, *, background: bool = False):
+        self.settings = settings or OcrSettings()
+        self.background = background
+        self._ocr = None
+        self._lock = threading.Lock()
+        self._pool = None
+
+    @property
+    def engine_id(self) -> str:
+        return self.settings.engine_id()
+
+    def _engine(self):
+        if self._ocr is None:
+            paths = bundled_models()
+            from rapidocr import RapidOCR
+
+            s = self.settings
+            params = {"Global.log_level": "critical", "Global.text_score": s.min_confidence,
+                      "Global.max_side_len": max(s.max_side, 64),
+                      "Det.limit_type": "min", "Det.limit_side_len": s.limit_side_len, "Det.thresh": s.thresh,
+                      "Det.box_thresh": s.box_thresh, "Det.unclip_ratio": s.unclip_ratio}
+            for k, p in paths.items():
+                params[f"{k}.model_path"] = str(p)
+            if s.threads > 0:
+                params["EngineConfig.onnxruntime.intra_op_num_threads"] = s.threads
+                params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
+            self._ocr = RapidOCR(params=params)
+            # RapidOCR logs "The text detection result is empty" for every photo without text.
+            logging.getLogger("RapidOCR").setLevel(logging.CRITICAL)
+        return self._ocr
+
+    def read(self, image) -> list[TextLine]:
+        """Lines of text in a PIL RGB image (already upright), best-read first in reading order."""
+        import numpy as np
+
+        with self._lock:
+            if self.background:
+                if self._pool is None:
+                    from concurrent.futures import ThreadPoolExecutor
+
+                    self._pool = ThreadPoolExecutor(1, thread_name_prefix="photosearch-ocr",
+                                                    initializer=_lower_thread_priority)
+                out = self._pool.submit(lambda: self._engine()(image)).result()
+            else:
+                out = self._engine()(image)
+        if getattr(out, "txts", None) is None or getattr(out, "boxes", None) is None:
+            return []
+        lines = []
+        for box, txt, score in zip(out.boxes, out.txts, out.scores):
+            txt = " ".join(str(txt).split())
+            if not txt or (sum(c.isalnum() for c in txt) <= 2 and score < self.settings.short_min_confidence):
+                continue
+            corners = np.asarray(box, dtype=np.float64).reshape(-1, 2).round().astype(int).tolist()
+            lines.append(TextLine(txt, round(float(score), 4), corners))
+        return lines
+
+    def read_file(self, path) -> list[TextLine]:
+        """Decode ``path`` (upright, at most ``max_side`` px long) and read it; boxes in the original's
+        pixels. Raises ``ImageSkip``."""
+        img, scale, _ = load_for_ocr(path, self.settings.max_side)
+        lines = self.read(img)
+        for ln in lines:
+            ln.box = [[round(x * scale), round(y * scale)] for x, y in ln.box]
+        return lines
+
+    def close(self) -> None:
+        """Release the ONNX sessions (about 100 MB) and the background thread."""
+        with self._lock:
+            self._ocr = None
+            if self._pool is not None:
+                self._pool.shutdown(wait=True)
+                self._pool = None
+
+
+def _lower_thread_priority() -> None:
+    """Nice 19 for the calling thread only (Linux keeps a nice value per thread; threads it starts inherit
+    it). Elsewhere ``setpriority`` would lower the whole process, so it is left alone."""
+    import os
+    import sys
+
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        except (OSError, AttributeError):
+            pass
+
+
+def load_for_ocr(path, max_side: int):
+    """(RGB image at most ``max_side`` px long, scale to original pixels, meta). Raises ``ImageSkip``."""
+    from PIL import Image
+
+    from photosearch.imageio import load_image
+
+    img, meta = load_image(path, min_side=max(1, _draft_min_side(path, max_side)))
+    w, h = img.size
+    if max(w, h) > max_side:
+        r = max_side / max(w, h)
+        img = img.resize((max(1, round(w * r)), max(1, round(h * r))), Image.Resampling.LANCZOS)
+    return img, (meta.width / img.size[0] if img.size[0] else 1.0), meta
+
+
+def _draft_min_side(path, max_side: int) -> int:
+    """The short side that keeps the long side at ``max_side`` (JPEG draft decodes at 1/2, 1/4, 1/8)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            w, h = im.size
+    except Exception:  # noqa: BLE001 - load_image says why properly
+        return max_side
+    if max(w, h) <= max_side:
+        return min(w, h)
+    return int(min(w, h) * max_side / max(w, h)) + 1

@@ -1,0 +1,97 @@
+"""Render docs/text-match.png: a search whose words are printed in a photo (the "T" badge, the recognised
+text highlighted in the preview, the text boxes drawn over the photo).
+
+    python scripts/screenshot_text.py [--out docs]
+
+Qt's offscreen platform; the starter model on the sample photos from tests/helpers.py plus rendered,
+photographed-looking signs and receipts (tests/texthelpers.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "scripts"))
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=str(REPO / "docs"))
+    args = ap.parse_args()
+    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    work = Path(tempfile.mkdtemp(prefix="ps-text-shot-"))
+    os.environ["PHOTOSEARCH_HOME"] = str(work / "home")
+    try:
+        return run(Path(args.out), REPO / ".photosearch-home" / "screenshots", work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def run(out: Path, store_home: Path, work: Path) -> int:
+    from PySide6.QtCore import QPointF
+    from PySide6.QtGui import QEnterEvent
+    from PySide6.QtWidgets import QApplication
+
+    from helpers import real_photos
+    from photosearch.gui.launcher import make_app
+    from photosearch.gui.settings import Settings
+    from photosearch.gui.theme import apply_scheme
+    from photosearch.gui.window import MainWindow
+    from photosearch.model.store import ModelStore
+    from photosearch.paths import app_paths
+    from screenshots import wait_until
+    from texthelpers import card, photograph, sign
+
+    app = make_app([])
+    app.setStyle("Fusion")
+    apply_scheme(app, "light")
+    paths = app_paths().ensure()
+    photos = work / "Pictures"
+    real_photos(photos)
+    sign(seed=3, out_size=(1024, 768)).save(photos / "IMG_2041.jpg", quality=88)
+    photograph(card(["Trattoria Rossi", "Espresso  2.50", "Tiramisu  6.00", "Wifi: sunflower42", "TOTAL  8.50"],
+                    size=38, fontname="DejaVuSansMono.ttf", bg=(250, 250, 246)), seed=11,
+               out_size=(768, 1024)).save(photos / "IMG_2042.jpg", quality=88)
+    photograph(card(["Platform 9", "Departures"], size=60, fg=(240, 240, 240), bg=(20, 40, 110)), seed=2,
+               out_size=(1024, 768)).save(photos / "IMG_2043.jpg", quality=88)
+    model = ModelStore(app_paths(store_home)).load("starter", device="cpu")
+    win = MainWindow(paths, Settings(paths), model=model, model_name="starter", autoload=False)
+    win.resize(1360, 860)
+    win.show()
+    done = []
+    win.text_pass.finished.connect(lambda ev: done.append(ev))
+    win.add_folder(str(photos))
+    wait_until(app, lambda: bool(done), 900)
+    found = []
+    win.searchFinished.connect(lambda o: found.append(o))
+    win.search_box.setText("wifi")
+    win.run_search()
+    wait_until(app, lambda: bool(found), 60)
+    win.view.setFocus()
+    win.view.setCurrentIndex(win.results.index(0))
+    shown = win.results.paths()[:24]
+    wait_until(app, lambda: all(win.results.pixmaps.get(p) is not None or p in win.results.pixmaps.failed
+                                for p in shown), 60)
+    image = win.preview.image
+    wait_until(app, lambda: image.pixmap() is not None and win.preview.text_panel.isVisible(), 30)
+    QApplication.sendEvent(image, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
+    wait_until(app, lambda: False, 0.3)
+    out.mkdir(parents=True, exist_ok=True)
+    win.grab().save(str(out / "text-match.png"))
+    print("wrote", out / "text-match.png", flush=True)
+    win.close()
+    QApplication.processEvents()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""The sidebar's date filters on photos whose EXIF dates are known: both bounds include their day."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from PySide6.QtCore import QDate
+
+pytestmark = pytest.mark.gui
+WAIT = 60_000
+
+
+@pytest.fixture
+def dated_photos(tmp_path):
+    """Three photos taken on 9, 10 and 11 May 2025 (EXIF DateTime), at midday."""
+    from PIL import Image
+
+    d = tmp_path / "dated"
+    d.mkdir()
+    for day, colour in ((9, "red"), (10, "green"), (11, "blue")):
+        exif = Image.Exif()
+        exif[306] = f"2025:05:{day:02d} 12:00:00"  # DateTime
+        Image.new("RGB", (96, 72), colour).save(d / f"may{day}.jpg", exif=exif)
+    return d
+
+
+def _names(win) -> list[str]:
+    return sorted(os.path.basename(p) for p in win.results.paths())
+
+
+def test_taken_after_and_before_include_their_day_and_no_other(qtbot, make_window, tiny_loaded, dated_photos):
+    win = make_window(tiny_loaded)
+    side = win.sidebar
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.add_folder(str(dated_photos))
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        qtbot.keyClicks(win.search_box, "a photo")
+    assert _names(win) == ["may10.jpg", "may11.jpg", "may9.jpg"]
+
+    may10 = QDate(2025, 5, 10)
+    side.before_date.setDate(may10)
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        side.before_check.setChecked(True)
+    assert _names(win) == ["may10.jpg", "may9.jpg"]  # not May 11
+
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        side.before_check.setChecked(False)
+    side.after_date.setDate(may10)
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        side.after_check.setChecked(True)
+    assert _names(win) == ["may10.jpg", "may11.jpg"]
+
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        side.before_check.setChecked(True)  # after and before the same day: that day only
+    assert _names(win) == ["may10.jpg"]

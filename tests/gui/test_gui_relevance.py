@@ -1,0 +1,145 @@
+"""The window's relevance features: the divider before weaker results, "nothing clearly matches", feedback
+chips, browsing with month headers, identical files grouped, and which filter emptied a search."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from PySide6.QtCore import Qt
+
+from photosearch.gui.resultrows import DIVIDER_TEXT, Marker, month_of, summary, with_markers
+from photosearch.library.search import SearchHit
+
+WAIT = 60_000
+
+
+def _hits(flags, dates=None):
+    dates = dates or [None] * len(flags)
+    return [SearchHit(f"/p/{i}.jpg", 1.0 - i / 10, f, d) for i, (f, d) in enumerate(zip(flags, dates))]
+
+
+def test_rows_put_a_divider_between_good_and_weaker_results():
+    rows = with_markers(_hits([True, True, False, False]))
+    assert [getattr(r, "kind", "hit") for r in rows] == ["hit", "hit", "divider", "hit", "hit"]
+    assert rows[2].text == DIVIDER_TEXT
+    assert not any(isinstance(r, Marker) for r in with_markers(_hits([False, False])))  # none good: no divider
+    assert not any(isinstance(r, Marker) for r in with_markers(_hits([True, True])))
+    by_date = with_markers(_hits([True, True, True, False], ["2024-03-02", "2024-03-01", "2023-12-24", None]),
+                           sort="date")
+    assert [r.text for r in by_date if isinstance(r, Marker)] == ["March 2024", "December 2023", DIVIDER_TEXT]
+    assert month_of(None) == "Undated"
+    assert summary(_hits([False]), "“a horse”").startswith("Nothing clearly matches “a horse” — closest photos:")
+    assert summary(_hits([True, False]), "“x”") == "1 good match for “x” · 1 weaker after the divider"
+
+
+def _index(qtbot, win, folder, timeout=WAIT):
+    with qtbot.waitSignal(win.indexingFinished, timeout=timeout):
+        win.add_folder(str(folder))
+
+
+def _search(qtbot, win, text):
+    win.search_box.clear()
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
+        qtbot.keyClicks(win.search_box, text)
+        qtbot.keyClick(win.search_box, Qt.Key.Key_Return)
+    return blocker.args[0]
+
+
+@pytest.mark.slow
+def test_good_matches_then_a_divider_then_weaker_ones(qtbot, make_window, starter_model, photo_dir):
+    win = make_window(starter_model, model_name="starter")
+    _index(qtbot, win, photo_dir, timeout=180_000)
+    out = _search(qtbot, win, "a cat")
+    good = [h for h in out.hits if h.relevant]
+    assert good and os.path.basename(good[0].path) == "chelsea.jpg" and len(good) < len(out.hits)
+    row = len(good)
+    marker = win.results.marker_at(win.results.index(row))
+    assert marker is not None and marker.text == "Other results (weaker)"
+    assert not (win.results.flags(win.results.index(row)) & Qt.ItemFlag.ItemIsSelectable)
+    assert win.results.path_at(win.results.index(row + 1)) == out.hits[row].path  # nothing is hidden
+    assert win.results_label.text().startswith(f"{len(good)} good match")
+
+
+def test_feedback_chips_refine_and_are_removable(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, small_photos)
+    out = _search(qtbot, win, "a red circle")
+    first = out.hits[0].path
+    win.view.setFocus()
+    win.view.setCurrentIndex(win.results.index(0))
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
+        qtbot.keyClick(win.view, Qt.Key.Key_Minus)  # less like this one
+    assert blocker.args[0].request.less == (first,) and first not in win.results.paths()
+    chip = win.search_bar.feedback_chips[first]
+    assert chip.text().startswith("− ") and chip.isVisibleTo(win)
+    second = win.results.paths()[0]
+    win.view.setCurrentIndex(win.results.index(0))
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
+        qtbot.keyClick(win.view, Qt.Key.Key_Plus)  # more like this one
+    assert blocker.args[0].request.more == (second,)
+    assert win.search_bar.feedback_chips[second].text().startswith("+ ")
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
+        qtbot.mouseClick(win.search_bar.feedback_chips[first], Qt.MouseButton.LeftButton)  # remove the chip
+    assert blocker.args[0].request.less == () and first in win.results.paths()
+    assert set(win.search_bar.feedback_chips) == {second}
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        win.clear_search()
+    assert win.search_bar.feedback_chips == {}
+
+
+def test_browsing_sorts_by_month_and_groups_copies(qtbot, make_window, tiny_loaded, small_photos):
+    for name in ("copy-a.jpg", "copy-b.jpg"):
+        shutil.copy(next(small_photos.glob("00-*.jpg")), small_photos / name)
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, small_photos)
+    qtbot.waitUntil(lambda: win.results.total() > 0 and win.last_outcome is not None
+                    and win.last_outcome.browsing, timeout=WAIT)
+    rows = [win.results.hit(i) for i in range(win.results.rowCount())]
+    assert isinstance(rows[0], Marker) and rows[0].kind == "month"  # newest first, under month headers
+    photos = win.results.hits()
+    assert len(photos) == 8  # 8 photos plus two identical copies of one: 8 results
+    grouped = [h for h in photos if h.copies]
+    assert len(grouped) == 1 and len(grouped[0].copies) == 2
+    assert "3 copies" in win.results.data(win.results.index(win.results.row_of(grouped[0].path)),
+                                          Qt.ItemDataRole.ToolTipRole)
+    # typed search sorted by date: the sort choice goes with the request
+    _search(qtbot, win, "a red circle")
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
+        win.results_pane.sort.setCurrentIndex(win.results_pane.sort.findData("date"))
+    assert blocker.args[0].request.sort == "date"
+
+
+def test_a_filter_that_empties_the_search_is_named(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, small_photos)
+    _search(qtbot, win, "a red circle")
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
+        win.sidebar.after_date.setDate(win.sidebar.after_date.date().addYears(30))
+        win.sidebar.after_check.setChecked(True)
+    assert blocker.args[0].hits == []
+    assert win.empty.key == "no-results" and "no photos taken on or after" in win.empty.body.text()
+    assert "no date taken" in win.empty.body.text()
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
+        win.sidebar.undated_check.setChecked(True)
+    assert blocker.args[0].request.include_undated and blocker.args[0].hits  # the undated photos come back
+
+
+def test_the_preview_explains_a_hit_with_a_heat_map_toggle(qtbot, make_window, tiny_loaded, small_photos):
+    win = make_window(tiny_loaded)
+    _index(qtbot, win, small_photos)
+    _search(qtbot, win, "a red circle")
+    win.view.setCurrentIndex(win.results.index(0))
+    why = win.preview.why
+    assert why.heatmap_check.isEnabled()
+    qtbot.waitUntil(lambda: why.explanation is not None, timeout=WAIT)
+    assert why.explanation.concepts == []  # the tiny model has no classifier to name concepts
+    assert win.preview.image.overlay is None
+    why.heatmap_check.setChecked(True)
+    qtbot.waitUntil(lambda: win.preview.image.overlay is not None, timeout=WAIT)
+    assert len(win.preview.image.overlay) == 6
+    why.heatmap_check.setChecked(False)
+    assert win.preview.image.overlay is None
+    win.view.setCurrentIndex(win.results.index(1))  # another photo: no stale overlay or explanation
+    assert win.preview.image.overlay is None and why.path == win.results.path_at(win.results.index(1))
