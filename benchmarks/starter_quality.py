@@ -1,11 +1,18 @@
-"""How well does the offline `starter` model find real photos from a sentence? (and which settings)
+"""How well does the offline `starter` model find real photos from a sentence? (and which design)
 
-Real sample photos (scikit-image, scikit-learn, matplotlib, Debian mate-backgrounds) with captions written for
-them (tests/helpers.py). For each caption, rank all photos; report text->image Recall@1/@5 (%), for a sweep of
-the class_prompt head's softmax temperature, prompt-template sets, and whether the prompts' common
-direction is projected out of both sides. Prints a table and a final JSON line.
+The evaluation set is benchmarks/evalset.json (195 real photos from installed packages, ~260 queries written by
+looking at them, fixed tuning/test halves; see benchmarks/evalset.py), plus generated featureless distractors
+(solid colours, gradients, noise, near-white scans, blank frames). Each half is its own retrieval problem.
 
-    python benchmarks/starter_quality.py [--out DIR]
+Reported both ways: text->image (each query ranks the half's photos; hit = any relevant photo) and
+image->text (each photo ranks the half's queries, absent-concept ones included; hit = a query that lists it):
+Recall@1/5/10 (%) and MRR, per half, per query category, with and without distractors.
+
+By default the shipped starter is measured end to end (``photosearch`` embed path). ``--sweep`` also runs the
+design sweep on the tuning half from cached ImageNet logits (views x vocabulary x temperature x
+featureless-mixing); logits are cached per photo and view in ``--out`` so reruns are cheap.
+
+    python benchmarks/starter_quality.py [--out DIR] [--distractors 300] [--sweep]
 """
 
 from __future__ import annotations
@@ -15,79 +22,135 @@ import json
 import sys
 import tempfile
 import time
+from collections import defaultdict
 from pathlib import Path
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-TEMPLATE_SETS = {
-    "photo": ("a photo of a {}.",),
-    "4 templates": ("a photo of a {}.", "a close-up photo of a {}.", "a picture of the {}.", "{}"),
-}
+KS = (1, 5, 10)
 
 
-def recall(sim: torch.Tensor, ks=(1, 5)) -> dict:
-    """sim: (queries, items), query i belongs to item i."""
-    ranks = (sim > sim.diag()[:, None]).sum(1)  # items scoring above the right one
-    return {f"R@{k}": round(100.0 * (ranks < k).float().mean().item(), 1) for k in ks}
+def _ranks(sim: torch.Tensor, relevant: list[list[int]]) -> list[int]:
+    """Per row: how many columns score above the best relevant column (0 = a relevant one is first)."""
+    out = []
+    for i, rel in enumerate(relevant):
+        best = sim[i, rel].max()
+        out.append(int((sim[i] > best).sum()))
+    return out
+
+
+def _summ(ranks: list[int]) -> dict:
+    if not ranks:
+        return {"n": 0}
+    r = torch.tensor(ranks, dtype=torch.float)
+    d = {f"R@{k}": round(100.0 * (r < k).float().mean().item(), 1) for k in KS}
+    d["MRR"] = round((1.0 / (r + 1)).mean().item(), 3)
+    d["n"] = len(ranks)
+    return d
+
+
+def evaluate(img: torch.Tensor, ids: list[str], txt: torch.Tensor, queries: list[dict],
+             extra: torch.Tensor | None = None) -> dict:
+    """img: (N, D) normalised embeddings of the half's photos ``ids``; txt: (Q, D) of ``queries``;
+    extra: (M, D) distractor images added to the gallery (text->image only)."""
+    col = {i: k for k, i in enumerate(ids)}
+    evq = [k for k, q in enumerate(queries) if q["relevant"]]
+    gallery = img if extra is None else torch.cat([img, extra])
+    sim = txt[evq] @ gallery.T
+    rel = [[col[i] for i in queries[k]["relevant"]] for k in evq]
+    t2i = _ranks(sim, rel)
+    by_cat = defaultdict(list)
+    for k, r in zip(evq, t2i):
+        by_cat[queries[k]["category"]].append(r)
+    # image -> text: every query of the half (absent ones too) is a candidate
+    rel_q = defaultdict(list)
+    for k, q in enumerate(queries):
+        for i in q["relevant"]:
+            rel_q[col[i]].append(k)
+    rows = sorted(rel_q)
+    i2t = _ranks(img[rows] @ txt.T, [rel_q[r] for r in rows]) if rows else []
+    return {"t2i": _summ(t2i), "i2t": _summ(i2t), "t2i_by_category": {c: _summ(v) for c, v in sorted(by_cat.items())}}
+
+
+def shipped_embeddings(model, paths: list[Path], texts: list[str]) -> tuple[torch.Tensor, torch.Tensor]:
+    from photosearch.imageio import load_image
+
+    tf = model.eval_transform()
+    size = getattr(model.config.preprocess, "input_size", 224)
+    with torch.inference_mode():
+        chunks = []
+        for s in range(0, len(paths), 32):
+            pix = torch.stack([tf(load_image(p, size * 2)[0]) for p in paths[s:s + 32]])
+            chunks.append(model.embed_pixels(pix))
+        return torch.cat(chunks), model.embed_texts(texts)
+
+
+def report(name: str, res: dict) -> None:
+    t, i = res["t2i"], res["i2t"]
+    print(f"{name:<34}{t['R@1']:>7}{t['R@5']:>7}{t['R@10']:>7}{t['MRR']:>7}{i['R@1']:>8}{i['R@5']:>7}"
+          f"{i['R@10']:>7}{i['MRR']:>7}  (q={t['n']}, photos={i['n']})")
+
+
+HEADER = f"{'':<34}{'t2i@1':>7}{'@5':>7}{'@10':>7}{'MRR':>7}{'i2t@1':>8}{'@5':>7}{'@10':>7}{'MRR':>7}"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", help="folder for the sample photos (default: a temp dir)")
+    ap.add_argument("--out", help="folder for the photos and caches (default: a temp dir)")
+    ap.add_argument("--distractors", type=int, default=300)
+    ap.add_argument("--sweep", action="store_true", help="also sweep the design on the tuning half")
+    ap.add_argument("--model", default="starter", help="model name or folder (default: the built-in starter)")
     args = ap.parse_args()
-    from helpers import real_photos
-
-    from photosearch.imageio import load_image
-    from photosearch.model.starter import (STARTER_TEMPERATURE, build_starter, class_prompt_embeddings,
-                                          imagenet_classes)
+    import evalset
 
     torch.set_num_threads(2)
     out = Path(args.out or tempfile.mkdtemp())
-    pairs = real_photos(out)
+    es = evalset.assemble(out / "photos")
+    print(f"evaluation set: {es.summary()}")
+    if not es.photos:
+        print("no photos available: nothing to measure")
+        return 0
+    dis = evalset.distractors(out / "distractors", args.distractors) if args.distractors else []
+
+    from photosearch.model.store import ModelStore
+    from photosearch.paths import app_paths
+
     t0 = time.perf_counter()
-    model = build_starter()
-    build_s = time.perf_counter() - t0
-    head = model.image_projection
-    tf = model.eval_transform()
-    with torch.inference_mode():
-        pix = torch.stack([tf(load_image(p, 224)[0]) for p, _ in pairs])
-        logits = head.classifier(model.image_encoder(pix))  # (N, 1000)
-        # raw MiniLM sentence embeddings (the text tower before its head)
-        tok = model.tokenize([c for _, c in pairs])
-        text = torch.nn.functional.normalize(model.text_encoder(**tok), dim=-1)  # (N, 384)
-    classes = imagenet_classes()
-    rows = []
-    for tname, templates in TEMPLATE_SETS.items():
-        prompts = class_prompt_embeddings(model, classes, templates)  # (1000, 384)
-        common = torch.nn.functional.normalize(prompts.mean(0), dim=0)
-        proj = torch.eye(prompts.shape[1]) - torch.outer(common, common)
-        for project in (False, True):
-            p, t = (prompts @ proj, text @ proj) if project else (prompts, text)
-            t = torch.nn.functional.normalize(t, dim=-1)
-            for temp in (1.0, 2.0, 4.0, 8.0):
-                img = torch.nn.functional.normalize((logits / temp).softmax(-1) @ p, dim=-1)
-                sim = t @ img.T
-                r_ti, r_it = recall(sim), recall(sim.T)
-                rows.append({"templates": tname, "common_direction_removed": project, "temperature": temp,
-                             "t2i_R@1": r_ti["R@1"], "t2i_R@5": r_ti["R@5"],
-                             "i2t_R@1": r_it["R@1"], "i2t_R@5": r_it["R@5"]})
-    # The shipped configuration, end to end through the model's own encode_* path.
-    with torch.inference_mode():
-        img = model.embed_pixels(pix)
-        sim = text_shipped = model.embed_texts([c for _, c in pairs]) @ img.T
-    shipped = {"t2i": recall(sim), "i2t": recall(sim.T)}
-    print(f"starter model on {len(pairs)} real photos (chance R@1 = {100 / len(pairs):.1f}%), built in {build_s:.1f} s")
-    print(f"{'templates':<13}{'proj':>6}{'T':>5}{'t2i R@1':>9}{'t2i R@5':>9}{'i2t R@1':>9}{'i2t R@5':>9}")
-    for r in rows:
-        print(f"{r['templates']:<13}{'yes' if r['common_direction_removed'] else 'no':>6}{r['temperature']:>5}"
-              f"{r['t2i_R@1']:>9}{r['t2i_R@5']:>9}{r['i2t_R@1']:>9}{r['i2t_R@5']:>9}")
-    print(f"shipped (T={STARTER_TEMPERATURE}, 4 templates, projection): text->image {shipped['t2i']}, "
-          f"image->text {shipped['i2t']}")
-    del text_shipped
-    print(json.dumps({"benchmark": "starter_quality", "photos": len(pairs), "shipped": shipped, "rows": rows}))
+    model = ModelStore(app_paths()).load(args.model)
+    load_s = time.perf_counter() - t0
+    ids = list(es.photos)
+    texts = [q["text"] for q in es.queries]
+    img, txt = shipped_embeddings(model, [es.photos[i] for i in ids], texts)
+    dimg = shipped_embeddings(model, dis, [])[0] if dis else None
+    col = {i: k for k, i in enumerate(ids)}
+    results = {}
+    print(f"\nmodel {args.model} ({model.config.name}, loaded in {load_s:.1f} s); {len(dis)} distractors")
+    print(HEADER)
+    for half in ("tune", "test"):
+        h = es.split(half)
+        hid = list(h.photos)
+        qidx = [next(k for k, q0 in enumerate(es.queries) if q0["text"] == q["text"]) for q in h.queries]
+        himg, htxt = img[[col[i] for i in hid]], txt[qidx]
+        for with_d in (False, True):
+            if with_d and dimg is None:
+                continue
+            res = evaluate(himg, hid, htxt, h.queries, dimg if with_d else None)
+            key = f"{half}{' +distractors' if with_d else ''}"
+            results[key] = res
+            report(key, res)
+    for half in ("tune", "test"):
+        print(f"\n{half} half, text->image by query category (R@1 / R@5 / n):")
+        for c, v in results[half]["t2i_by_category"].items():
+            print(f"  {c:<10}{v['R@1']:>7}{v['R@5']:>7}{v['n']:>5}")
+    if args.sweep:
+        import starter_sweep
+
+        starter_sweep.run(es, dis, out)
+    print(json.dumps({"benchmark": "starter_quality", "model": args.model, "photos": len(ids),
+                      "queries": len(texts), "distractors": len(dis), "results": results}))
     return 0
 
 

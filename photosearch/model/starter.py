@@ -60,6 +60,57 @@ def starter_config(temperature: float = STARTER_TEMPERATURE) -> ModelConfig:
     )
 
 
+def _clean_lemmas(lemmas: str, keep: int = 3) -> list[str]:
+    """ImageNet synonyms minus Latin binomials ("Tinca tinca"), the first ``keep``."""
+    out = []
+    for lem in (x.strip() for x in lemmas.split(",")):
+        words = lem.split()
+        latin = (len(words) == 2 and words[0][:1].isupper() and words[1].islower()
+                 and words[1].endswith(("us", "a", "um", "is", "ae", "i", "es", "ii", "ensis", "x")))
+        if lem and not latin and lem.lower() not in (o.lower() for o in out):
+            out.append(lem)
+    return out[:keep]
+
+
+def class_vocabulary(kind: str = "lemmas+gloss", templates=TEMPLATES) -> list[list[list[str]]]:
+    """Per ImageNet class, groups of prompts (each group is averaged, then the groups are averaged).
+
+    ``names``: torchvision's one terse name per class in ``templates``. ``lemmas``: up to three WordNet synonyms
+    ("German shepherd, alsatian"), each in ``templates``. ``lemmas+gloss``: plus the WordNet gloss as its own
+    group ("German shepherd: breed of large shepherd dogs used in police work"), which names what a class is
+    (a dog, a fish, a bird) so generic words reach it. Lemmas and glosses ship with timm (offline)."""
+    if kind == "names":
+        return [[[t.format(c) for t in templates]] for c in imagenet_classes()]
+    from timm.data import ImageNetInfo
+
+    info = ImageNetInfo()
+    names = imagenet_classes()
+    out = []
+    for k in range(1000):
+        lemmas = _clean_lemmas(info.index_to_description(k)) or [names[k]]
+        groups = [[t.format(lem) for lem in lemmas for t in templates]]
+        if kind == "lemmas+gloss":
+            gloss = info.index_to_description(k, detailed=True).split(":", 1)[-1].strip()
+            groups.append([f"{lemmas[0]}: {gloss}"])
+        out.append(groups)
+    return out
+
+
+@torch.inference_mode()
+def prompt_matrix(model, vocab: list[list[list[str]]]) -> torch.Tensor:
+    """(C, D): per class, the normalised mean over its groups of each group's normalised mean embedding."""
+    flat = [p for groups in vocab for g in groups for p in g]
+    emb = model.embed_texts(flat, batch_size=256)
+    rows, i = [], 0
+    for groups in vocab:
+        gs = []
+        for g in groups:
+            gs.append(torch.nn.functional.normalize(emb[i:i + len(g)].mean(0), dim=0))
+            i += len(g)
+        rows.append(torch.nn.functional.normalize(torch.stack(gs).mean(0), dim=0))
+    return torch.stack(rows)
+
+
 @torch.inference_mode()
 def class_prompt_embeddings(model, classes: list[str], templates=TEMPLATES) -> torch.Tensor:
     """(C, D): per class, the normalised mean of its prompts' normalised text embeddings."""
