@@ -112,9 +112,9 @@ class MainWindow(QMainWindow):
         self._restore()
         if model is not None:
             self.set_model(model, self.models.name or model.config.name)
-        elif autoload:
-            # After the first paint: the window is up before torch is imported.
-            QTimer.singleShot(0, self.load_model)
+        # The model loads after the first paint (paintEvent): the window is up before torch is imported. A
+        # zero-delay timer from here is not enough: on a busy machine it can fire before the first paint.
+        self._load_after_paint = model is None and autoload
         QTimer.singleShot(0, self.refresh_status)
         self._update_state()
 
@@ -520,6 +520,12 @@ class MainWindow(QMainWindow):
                                  f"sentence. Everything runs on this computer.", "info")
 
     # ==== closing =================================================================================
+    def paintEvent(self, e) -> None:
+        super().paintEvent(e)
+        if self._load_after_paint:
+            self._load_after_paint = False
+            QTimer.singleShot(0, self.load_model)
+
     def closeEvent(self, e) -> None:
         self.settings.geometry = self.saveGeometry()
         self.settings.splitter = self.splitter.saveState()
