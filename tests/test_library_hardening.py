@@ -362,6 +362,40 @@ def test_second_indexer_gets_a_clear_message(tmp_path, tiny):
         assert b.run_index(tiny).unchanged == 4  # the lock is gone with the first run
 
 
+_PROBE = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+try:  # SQLite's SHARED lock range: PENDING_BYTE + 2, 510 bytes (os_unix.c)
+    fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 510, 0x40000000 + 2)
+    print("free")
+except OSError:
+    print("held")
+"""
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX locks")
+def test_an_index_run_keeps_the_sqlite_locks_of_other_connections(tmp_path, tiny):
+    """The index lock was a flock on the library file itself: closing its descriptor dropped every POSIX lock
+    this process held on the file, so another process could take SQLite's exclusive lock under a reader."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "pics"
+    root.mkdir()
+    write_jpeg(root / "a.jpg", 1)
+
+    def others_see() -> str:
+        return subprocess.run([sys.executable, "-c", _PROBE, str(tmp_path / "lib.db")], capture_output=True,
+                              text=True, check=True).stdout.strip()
+
+    with _lib(tmp_path) as reader, _lib(tmp_path) as writer:
+        assert reader.conn.execute("SELECT count(*) FROM photos").fetchone()[0] == 0
+        assert others_see() == "held"  # the reader's connection holds SQLite's shared lock
+        assert writer.run_index(tiny, [root]).indexed == 1
+        assert others_see() == "held"
+        assert reader.conn.execute("SELECT count(*) FROM photos").fetchone()[0] == 1
+
+
 
 def test_unusable_model_config_is_one_clear_error_and_blames_no_photo(tmp_path, tiny):
     """#10.5, #10.10: with input_size 0 every good photo was recorded as damaged (or a raw exception)."""

@@ -10,14 +10,20 @@ mode can lose the last transactions on power loss but never corrupts the file.
 
 from __future__ import annotations
 
+import logging
+import os
 import sqlite3
 import stat
+import threading
 import time
+import weakref
 from pathlib import Path
 
 import sqlite_utils
 
 from photosearch.errors import LibraryError
+
+log = logging.getLogger(__name__)
 
 APP_MARKER = "photosearch-library"  # meta['app']: tells our databases from any other SQLite file
 APPLICATION_ID = 0x50685363  # 'PhSc' in the SQLite header (offset 68): ours, readable without opening the file
@@ -113,9 +119,44 @@ MIGRATIONS: list[list[str]] = [
 assert len(MIGRATIONS) == SCHEMA_VERSION
 
 
-def _header(path: Path) -> bytes:
-    with open(path, "rb") as f:
-        return f.read(100)
+class _Connection(sqlite3.Connection):
+    """A library connection; a Python subclass so it can be weakly referenced (see :func:`_header`)."""
+
+
+# POSIX locks belong to a process and a file, not to a descriptor: closing *any* descriptor of the library
+# file drops the locks every connection of this process holds on it (SQLite's "how to corrupt" §2.2).
+# SQLite defers its own closes for that reason; so do we: a descriptor opened to read the header while our
+# connections have the file open is parked until they are gone.
+_LIVE: dict[tuple[int, int], "weakref.WeakSet[_Connection]"] = {}
+_PARKED: dict[tuple[int, int], int] = {}
+_FILES_LOCK = threading.Lock()
+
+
+def _track(conn: sqlite3.Connection, path: Path) -> None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return
+    with _FILES_LOCK:
+        _LIVE.setdefault((st.st_dev, st.st_ino), weakref.WeakSet()).add(conn)
+
+
+def _header(path: Path, st: os.stat_result) -> bytes:
+    key = (st.st_dev, st.st_ino)
+    with _FILES_LOCK:
+        for k in [k for k in _PARKED if not _LIVE.get(k)]:
+            os.close(_PARKED.pop(k))
+            _LIVE.pop(k, None)
+        fd = _PARKED.get(key)
+        if fd is None:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            return os.pread(fd, 100, 0)
+        finally:
+            if _LIVE.get(key):
+                _PARKED[key] = fd
+            else:
+                os.close(fd)
 
 
 def check_identity(path: Path) -> None:
@@ -128,7 +169,7 @@ def check_identity(path: Path) -> None:
         raise LibraryError(f"{path} is not a regular file, so it cannot be a library database")
     if st.st_size == 0:
         return  # an empty file: a new library
-    head = _header(path)
+    head = _header(path, st)
     if head[:16] != SQLITE_HEADER:
         raise LibraryError(f"{path} is not a PhotoSearch library (not a SQLite database)")
     app_id = int.from_bytes(head[68:72], "big") if len(head) >= 72 else 0
@@ -205,7 +246,7 @@ def connect(path: str | Path, create: bool = True, read_only: bool = False) -> s
     try:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a batch is exactly one transaction.
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
-                               timeout=BUSY_TIMEOUT_MS / 1000)
+                               timeout=BUSY_TIMEOUT_MS / 1000, factory=_Connection)
     except sqlite3.Error as e:
         raise LibraryError(f"cannot open the library {path}: {e}") from None
     conn.text_factory = read_text  # paths that are not valid UTF-8 come back as Python's escaped names
@@ -228,6 +269,7 @@ def connect(path: str | Path, create: bool = True, read_only: bool = False) -> s
         if not exists:
             _remove_new(path)
         raise LibraryError(_error_text(path, e)) from None
+    _track(conn, path)
     return conn
 
 
@@ -240,7 +282,7 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     for query in ("mode=ro", "mode=ro&immutable=1"):
         try:
             conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, isolation_level=None,
-                                   check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
+                                   check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000, factory=_Connection)
         except sqlite3.Error as e:
             last = e
             continue
@@ -258,6 +300,7 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
             conn.close()
             raise LibraryError(f"{path} is in another library format; open it once with write access "
                                "(photosearch status) to bring it up to date")
+        _track(conn, path)
         return conn
     raise LibraryError(f"cannot read the library {path}: {last}")
 
@@ -319,12 +362,17 @@ class Tx:
 
 
 class IndexLock:
-    """``with IndexLock(path):`` one indexer per library at a time, across processes: an exclusive ``flock``
-    on the library file itself (no lock file beside it; SQLite's own locks are fcntl locks and do not
-    interact). A second indexer gets a clear :class:`LibraryError` instead of embedding every photo again."""
+    """``with IndexLock(path):`` one indexer per library at a time, across processes: an exclusive ``flock`` on
+    ``<library>.lock`` beside it. A second indexer gets a clear :class:`LibraryError` instead of embedding every
+    photo again.
+
+    Not on the library file itself: SQLite's locks are POSIX (fcntl) locks, and closing *any* descriptor of a
+    file drops all of a process's POSIX locks on it, so closing our descriptor would silently release the read
+    locks every open connection holds (SQLite's "how to corrupt" §2.2)."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
         self._fd: int | None = None
 
     def __enter__(self) -> "IndexLock":
@@ -334,19 +382,35 @@ class IndexLock:
             import fcntl
         except ImportError:  # Windows: SQLite's locking alone (the second run redoes work, loses nothing)
             return self
-        fd = os.open(self.path, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        while True:
+            try:
+                fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+            except OSError as e:  # a folder we may not create files in (the library itself is writable):
+                # SQLite's own locking keeps the data safe; only a second indexer's double work is not stopped
+                log.info("no index lock for %s: %s", self.path, e)
+                return self
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                os.close(fd)
+                raise LibraryError(f"another PhotoSearch is indexing the library {self.path} right now; wait for "
+                                   "it to finish (its photos are searchable as they are committed)") from None
+            try:  # the holder before us removes the file before unlocking: make sure ours is still the one
+                same = os.path.samestat(os.fstat(fd), os.stat(self.lock_path))
+            except OSError:
+                same = False
+            if same:
+                self._fd = fd
+                return self
             os.close(fd)
-            raise LibraryError(f"another PhotoSearch is indexing the library {self.path} right now; wait for it "
-                               "to finish (its photos are searchable as they are committed)") from None
-        self._fd = fd
-        return self
 
     def __exit__(self, *exc) -> None:
         if self._fd is not None:
             import os
 
+            try:
+                os.unlink(self.lock_path)  # before unlocking, so nobody locks a file that is going away
+            except OSError:
+                pass
             os.close(self._fd)  # releases the flock
             self._fd = None
