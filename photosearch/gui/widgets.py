@@ -8,7 +8,7 @@ from typing import Callable
 from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QLabel, QLineEdit, QListView, QPushButton,
-                               QSplitter, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
+                               QSizePolicy, QSplitter, QStyle, QStyledItemDelegate, QToolButton, QVBoxLayout, QWidget)
 
 from photosearch.imageio import is_image_name
 
@@ -367,6 +367,11 @@ class Banner(QFrame):
         self.label = QLabel()
         self.label.setWordWrap(True)
         self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # A long path has nowhere to wrap and a long message is tall: neither may set the window's minimum
+        # size (the whole text stays in the tooltip and in the log).
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setMinimumWidth(1)
+        self.label.setMaximumHeight(self.label.fontMetrics().lineSpacing() * 3 + 4)  # at most three lines
         lay.addWidget(self.label, 1)
         close = QToolButton()
         close.setText("✕")
@@ -388,6 +393,8 @@ class Banner(QFrame):
         self.kind = kind
         self.topic = topic
         self.label.setText(text)
+        self.label.setToolTip(text)
+        self.setToolTip(text)
         self.show()
 
     def clear(self, topic: str) -> None:

@@ -217,6 +217,22 @@ def test_small_windows_keep_a_usable_grid_and_whole_labels(qtbot, make_window, t
     assert _cut_controls(win) == []
 
 
+def test_a_long_message_does_not_stop_the_window_shrinking(qtbot, make_window, tiny_loaded):
+    """A banner naming a long library path (no spaces to wrap at) made the window's minimum width wider than
+    800 px, and a long message made it as tall as its text: seen when indexing stopped with an error in a deep
+    temporary folder, after which the window could not be made 800 px wide."""
+    win = make_window(tiny_loaded)
+    bare = win.minimumSizeHint().height()
+    deep = "/".join(["a-rather-long-folder-name"] * 16) + "/library.db"
+    msg = f"Indexing stopped: the library /{deep} is damaged or unreadable: database is locked. " * 4
+    win.show_error(msg)
+    win.resize(800, 600)
+    qtbot.waitUntil(lambda: (win.width(), win.height()) == (800, 600), timeout=5_000)
+    assert win.banner.isVisible() and deep in win.banner.toolTip()
+    lines = win.banner.label.fontMetrics().lineSpacing()
+    assert win.minimumSizeHint().height() <= bare + 3 * lines + 30  # three lines at most, plus its margins
+
+
 def test_side_panels_collapse_and_the_grid_never_scrolls_sideways(qtbot, make_window, tiny_loaded, small_photos):
     win = make_window(tiny_loaded)
     _index(qtbot, win, small_photos)
