@@ -56,6 +56,9 @@ class Context:
             # A model folder whose config cannot build a model (input_size 0, a wrong type...): one line.
             raise ModelError(f"the model {name or '(active)'} could not be built from its configuration: "
                              f"{e}") from e
+        return self._with_backend(model)
+
+    def _with_backend(self, model):
         backend = getattr(self.args, "backend", None)
         if backend:
             from photosearch.model.onnx_backend import attach_backend
@@ -63,6 +66,20 @@ class Context:
             # No progress line: stderr carries only errors for one-shot commands (the export is logged).
             attach_backend(model, backend, self.paths.cache / "onnx")
         return model
+
+    def search_model(self, lib, model):
+        """The model to search ``lib`` with: ``model``, or (without ``--model``) the one whose vectors stand
+        in while ``model`` is still being indexed (library/transition.py), with a note saying so."""
+        if getattr(self.args, "model", None):
+            return model
+        from photosearch.library import transition
+
+        serving = transition.load_serving(lib, self.model_store(), model, getattr(self.args, "device", "auto"))
+        if serving is None:
+            return model
+        if not self.json:
+            self.info(f"note: {transition.serving_note(serving, model)} (run `photosearch index`)")
+        return self._with_backend(serving)
 
     def emit(self, obj: Any, human: Callable[[Any], str] | None = None) -> None:
         if self.json:

@@ -161,13 +161,20 @@ def cmd_index(ctx) -> int:
         finally:
             if bar is not None:
                 bar.close()
+        from photosearch.library import transition
+
+        # Retired builds whose photos all have this model's vectors now are dropped (their vectors too).
+        dropped = transition.finish(lib, ctx.model_store(), model.config.model_id)
     d = report.to_dict()
+    d["dropped_models"] = dropped
     if text_report is not None:
         d["text"] = text_report.to_dict()
 
     def human(r):
         lines = [f"indexed {r['indexed']}, unchanged {r['unchanged']}, moved {r['moved']}, removed {r['removed']}, "
                  f"skipped {len(r['skipped'])} in {r['seconds']:.1f} s ({r['images_per_second']:.1f} img/s)"]
+        for mid, n in r["dropped_models"].items():
+            lines.append(f"dropped the vectors of the superseded model {mid} ({n} photos)")
         for f in r["missing_folders"]:
             lines.append(f"folder not found or offline (its photos are kept): {f}")
         for f in r.get("unreadable_folders", []):
@@ -185,7 +192,7 @@ def cmd_index(ctx) -> int:
 def cmd_search(ctx) -> int:
     a = ctx.args
     with _open_to_read(ctx, create=False) as lib:
-        model = ctx.load_model()
+        model = ctx.search_model(lib, ctx.load_model())
         mid = model.config.model_id
         note = None
         if not lib.models().get(mid):

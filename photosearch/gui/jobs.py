@@ -28,6 +28,34 @@ def load_model_job(paths: AppPaths, name: str | None, device: str):
     return job
 
 
+def serving_model_job(paths: AppPaths, library_path: Path | None, target, in_use, device: str):
+    """The model to search with while ``target`` indexes the library (library/transition.py): ``in_use``
+    when it serves, a stored model (e.g. a retired starter build) loaded here, or None (``target`` serves)."""
+    def job(task: Task):
+        if library_path is None or not Path(library_path).is_file():
+            return None
+        from photosearch.library import Library, transition
+        from photosearch.model.store import ModelStore
+
+        with Library.open(library_path) as lib:
+            return transition.load_serving(lib, ModelStore(paths), target, device, in_use=in_use)
+    return job
+
+
+def finish_transition_job(paths: AppPaths, library_path: Path, target_id: str, serving_id: str | None):
+    """After an index run: drop retired builds' vectors the target now covers; returns whether the target
+    has caught up with ``serving_id`` (then it serves search itself)."""
+    def job(_task: Task):
+        from photosearch.library import Library, transition
+        from photosearch.model.store import ModelStore
+
+        with Library.open(library_path) as lib:
+            transition.finish(lib, ModelStore(paths), target_id)
+            counts = lib.models()
+            return serving_id is None or counts.get(target_id, 0) >= counts.get(serving_id, 0)
+    return job
+
+
 def download_model_job(paths: AppPaths, name: str):
     """Download a catalog model (or hub id) into the store: yields DownloadEvents; cancellable."""
     def job(task: Task):

@@ -50,6 +50,7 @@ class MainWindow(QMainWindow):
 
     modelReady = Signal(str)  # model name
     modelFailed = Signal(str)
+    modelPromoted = Signal(str)  # the model that indexed now serves search itself (a stand-in served before)
     indexingFinished = Signal(object)  # the final IndexEvent (report set), or None when it failed
     searchFinished = Signal(object)  # SearchOutcome (also when it found nothing)
     searchFailed = Signal(object)  # the exception
@@ -73,7 +74,7 @@ class MainWindow(QMainWindow):
         self.writer = TaskRunner(1, self)  # every library write goes through this one thread
         self.thumbs = ThumbnailLoader(paths.thumbnails, threads=2, parent=self)
         self.results = ResultsModel(self.thumbs, self)
-        self.models = ModelHost(paths, self.readers, self.settings, self)
+        self.models = ModelHost(paths, self.readers, self.settings, self, self.library_path)
         self.models.name = model_name or self.settings.model
         self.indexer = Indexer(self.writer, self.library_path, self)
         self.live = LiveWatcher(self.library_path, parent=self)  # started once the first index run ended
@@ -158,7 +159,7 @@ class MainWindow(QMainWindow):
         self.searcher.cleared.connect(lambda: self.preview.show_path(None))
         self.empty.actionTriggered.connect(self._on_empty_action)
         self.preview.follow(self.view, self.results)
-        self.preview.explain_context = lambda: (self.model, self.current_query() or None)
+        self.preview.explain_context = lambda: (self.models.searching, self.current_query() or None)
         self.view.activated.connect(lambda idx: self.open_path(self.results.path_at(idx)))
         self.view.spacePressed.connect(self.toggle_preview)
         self.view.zoomRequested.connect(lambda d: self.zoom.setValue(self.zoom.value() + 16 * d))
@@ -169,6 +170,7 @@ class MainWindow(QMainWindow):
         self.status_line.follow(self.models)
         self.models.loading.connect(self._update_state)
         self.models.ready.connect(self._on_model_ready)
+        self.models.promoted.connect(self._on_model_promoted)
         self.models.failed.connect(self._on_model_failed)
         self.indexer.started.connect(self._update_state)
         self.indexer.progress.connect(self._on_index_event)
@@ -221,12 +223,26 @@ class MainWindow(QMainWindow):
 
     def _on_model_ready(self, name: str) -> None:
         self.banner.clear("model")
-        self.searcher.set_model(self.model)
+        self.searcher.set_model(self.models.searching)
+        if self.models.serving is not None:
+            self.banner.show_message(
+                f"Indexing your photos with {name}. Until that is done, search uses the vectors of "
+                f"{self.models.serving.config.name} that are already there.", "info", "transition")
+        else:
+            self.banner.clear("transition")
         self.modelReady.emit(name)
         if self.indexer.pending is not None or self.settings.folders:
             self.start_indexing()
         self.run_search()  # the query, or the library newest first when the box is empty
         self._update_state()
+
+    def _on_model_promoted(self, name: str) -> None:
+        """The model that indexed the library now serves search itself (its vectors are complete)."""
+        self.banner.clear("transition")
+        self.searcher.set_model(self.model)
+        self.statusBar().showMessage(f"Search now uses {name}", 6000)
+        self.run_search(keep_selection=True)
+        self.modelPromoted.emit(name)
 
     def _on_model_failed(self, name: str, msg: str) -> None:
         if self.model is not None:  # a switch failed: the working model stays, and so does its index
@@ -298,6 +314,7 @@ class MainWindow(QMainWindow):
         if ev is not None and self.indexer.pending is not None:
             QTimer.singleShot(0, lambda: self.start_indexing(self.indexer.pending))
         elif rep is not None and not rep.cancelled:
+            self.models.finish_indexing(self.writer)
             self.text_pass.schedule()
         if ev is not None:  # from now on new photos appear by themselves (the set of folders may have changed)
             self.live.start(self.folders())

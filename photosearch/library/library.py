@@ -321,6 +321,19 @@ class Library:
         """model id -> photos with a vector of it."""
         return self._read(sql.photos_per_model)
 
+    def not_covered_by(self, model_id: str, other_id: str) -> int:
+        """Photos that have a vector of ``model_id`` but not yet one of ``other_id``."""
+        return self._read(sql.count_missing_from, model_id, other_id)
+
+    def drop_model(self, model_id: str) -> int:
+        """Delete the vectors of ``model_id`` (e.g. a superseded starter build once its successor covers the
+        library); returns how many were deleted. Photos and other models' vectors are untouched."""
+        try:
+            with _db.Tx(self.conn):
+                return sql.delete_model(self.conn, model_id)
+        except sqlite3.Error as e:
+            raise LibraryError(f"could not write to the library: {e}") from None
+
     def offline_folders(self) -> dict[str, str]:
         """Library folders whose photos cannot be reached now (not found, drive not mounted): folder -> why.
         Their photos stay in the library and in search results."""

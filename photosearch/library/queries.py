@@ -188,6 +188,20 @@ def delete_vectors(conn: sqlite3.Connection, photo_id: int, model_id: str | None
         conn.execute("DELETE FROM embeddings WHERE photo_id = ? AND model_id = ?", (photo_id, model_id))
 
 
+def count_missing_from(conn: sqlite3.Connection, model_id: str, other_id: str) -> int:
+    """Photos with a vector of ``model_id`` but none of ``other_id``."""
+    return conn.execute("SELECT count(*) FROM embeddings e WHERE e.model_id = ? AND NOT EXISTS (SELECT 1 FROM "
+                        "embeddings o WHERE o.photo_id = e.photo_id AND o.model_id = ?)",
+                        (model_id, other_id)).fetchone()[0]
+
+
+def delete_model(conn: sqlite3.Connection, model_id: str) -> int:
+    """Every vector of ``model_id`` and its row in ``models``; the number of vectors deleted."""
+    n = conn.execute("DELETE FROM embeddings WHERE model_id = ?", (model_id,)).rowcount
+    conn.execute("DELETE FROM models WHERE model_id = ?", (model_id,))
+    return n
+
+
 def put_vector(conn: sqlite3.Connection, photo_id: int, model_id: str, vector: bytes, indexed_at: float) -> None:
     delete_vectors(conn, photo_id, model_id)
     conn.execute("INSERT INTO embeddings (photo_id, model_id, vector, indexed_at) VALUES (?, ?, ?, ?)",

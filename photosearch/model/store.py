@@ -208,6 +208,7 @@ class ModelStore:
             return load_checkpoint(as_path, dev)
         folder = self.folder(name)
         if name == "starter" and self._stale_starter(folder):
+            self._retire(folder)
             self._materialise(name, progress)
         elif not (folder / "config.json").is_file():
             if name not in BUILTINS:
@@ -220,6 +221,65 @@ class ModelStore:
             return json.loads((folder / "training.json").read_text()).get("starter_build") != STARTER_BUILD
         except (OSError, ValueError):
             return True
+
+    # -- retired builds ---------------------------------------------------------------------------
+    # A new starter build has new weights, so libraries hold vectors of the old one. The old build is kept
+    # under .retired/ (loadable by model id) so search can go on using those vectors until the new ones are
+    # complete (library/transition.py), then it is removed.
+    @property
+    def _retired_root(self) -> Path:
+        return self.root / ".retired"
+
+    def _retire(self, folder: Path) -> None:
+        from photosearch.model.checkpoint import read_config
+
+        try:
+            model_id = read_config(folder).model_id
+        except ModelError:
+            return  # nothing loadable to keep: it is rebuilt over
+        dest = self._retired_root / re.sub(r"[^A-Za-z0-9._-]", "-", model_id)
+        import shutil
+
+        self._retired_root.mkdir(parents=True, exist_ok=True)
+        if dest.exists():
+            shutil.rmtree(dest, ignore_errors=True)
+        os.replace(folder, dest)
+
+    def retired(self) -> dict[str, Path]:
+        """Model id -> folder of each retired build."""
+        from photosearch.model.checkpoint import read_config
+
+        out = {}
+        if self._retired_root.is_dir():
+            for f in sorted(self._retired_root.iterdir()):
+                try:
+                    out[read_config(f).model_id] = f
+                except ModelError:
+                    continue
+        return out
+
+    def forget_retired(self, model_id: str) -> bool:
+        """Delete a retired build (its vectors are no longer needed); False if there is none."""
+        import shutil
+
+        folder = self.retired().get(model_id)
+        if folder is None:
+            return False
+        shutil.rmtree(folder, ignore_errors=True)
+        return True
+
+    def model_folders(self) -> dict[str, Path]:
+        """Model id -> folder of every model on disk that can be loaded by id: installed ones and retired
+        builds (a library's vectors name their model by id)."""
+        from photosearch.model.checkpoint import read_config
+
+        out = dict(self.retired())
+        for name in self.installed():
+            try:
+                out[read_config(self.root / name).model_id] = self.root / name
+            except ModelError:
+                continue
+        return out
 
     def _materialise(self, name: str, progress: Callable[[str], None] | None) -> None:
         from photosearch.model.checkpoint import save_checkpoint
