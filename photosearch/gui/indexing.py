@@ -13,7 +13,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
 from photosearch.gui.jobs import index_job
-from photosearch.gui.workers import Task, TaskRunner
+from photosearch.gui.workers import CurrentJob, TaskRunner
 from photosearch.humanize import format_duration
 
 LIVE_REFRESH_S = 1.5  # while indexing, the window refreshes counts and the current search at most this often
@@ -34,27 +34,20 @@ def index_summary(report) -> str:
     return text
 
 
-class Indexer(QObject):
-    """Owns the indexing task: start, pause/resume, cancel, and the last progress event."""
+class Indexer(CurrentJob):
+    """Owns the indexing task: start, pause/resume, cancel, and the last progress event (``progress``:
+    IndexEvents; ``finished``: the final IndexEvent, report set, or None when the run failed)."""
 
     started = Signal()
-    progress = Signal(object)  # IndexEvent
     grew = Signal()  # more photos are in the library: at most every LIVE_REFRESH_S while embedding, and on pause
     pausedChanged = Signal(bool)
-    finished = Signal(object)  # the final IndexEvent (report set), or None when the run failed
-    failed = Signal(str)  # one line for the user (finished(None) follows)
 
     def __init__(self, writer: TaskRunner, library_path: Path, parent: QObject | None = None):
-        super().__init__(parent)
+        super().__init__(writer, parent)
         self.writer = writer
         self.library_path = Path(library_path)
-        self.task: Task | None = None
-        self.last_event = None  # the newest IndexEvent of the current (or last) run
         self.pending: list[str] | None = None  # folders to add at the next run; [] means "update all"
         self._last_grew = 0.0
-
-    def running(self) -> bool:
-        return self.task is not None and not self.task.done
 
     def paused(self) -> bool:
         return self.running() and self.task.paused
@@ -68,13 +61,8 @@ class Indexer(QObject):
         if not add and not have_folders:
             return False
         self.last_event = None
-        task = Task(index_job(self.library_path, model, list(add), batch_size), "index")
-        task.progress.connect(lambda ev, t=task: self._on_event(ev, t))
-        task.succeeded.connect(lambda ev, t=task: self._on_done(ev, t))
-        task.failed.connect(lambda msg, t=task: self._on_failed(msg, t))
-        self.task = task
+        self._submit(index_job(self.library_path, model, list(add), batch_size), "index")
         self.started.emit()
-        self.writer.submit(task)
         return True
 
     def toggle_pause(self) -> None:
@@ -93,25 +81,12 @@ class Indexer(QObject):
         if self.task is not None:
             self.task.cancel()
 
-    def _on_event(self, ev, task: Task) -> None:
-        if task is self.task:
-            self.last_event = ev
-            self.progress.emit(ev)
-            now = time.monotonic()
-            if ev.phase == "embed" and now - self._last_grew > LIVE_REFRESH_S:
-                self._last_grew = now
-                self.grew.emit()
-
-    def _on_done(self, ev, task: Task) -> None:
-        if task is self.task:
-            self.task = None
-            self.finished.emit(ev)
-
-    def _on_failed(self, msg: str, task: Task) -> None:
-        if task is self.task:
-            self.task = None
-            self.failed.emit(msg)
-            self.finished.emit(None)
+    def _on_event(self, ev) -> None:
+        super()._on_event(ev)
+        now = time.monotonic()
+        if ev.phase == "embed" and now - self._last_grew > LIVE_REFRESH_S:
+            self._last_grew = now
+            self.grew.emit()
 
 
 class IndexingBar(QFrame):

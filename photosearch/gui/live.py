@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from photosearch.gui.workers import Task, TaskRunner
+from photosearch.gui.workers import CurrentJob, Task, TaskRunner
 
 
 def watch_job(library_path: Path, poll_interval: float):
@@ -26,24 +26,19 @@ def watch_job(library_path: Path, poll_interval: float):
     return job
 
 
-class LiveWatcher(QObject):
+class LiveWatcher(CurrentJob):
     """Starts, restarts and stops the watcher; its events arrive as signals on the GUI thread."""
 
     changesReady = Signal(int)  # how many paths changed: time to run an incremental index
     statesChanged = Signal(list)  # [FolderState]: watching / polling / offline, with a reason
-    failed = Signal(str)
 
     def __init__(self, library_path: Path, poll_interval: float = 30.0, parent: QObject | None = None):
-        super().__init__(parent)
+        super().__init__(TaskRunner(1), parent)
+        self.runner.setParent(self)
         self.library_path = Path(library_path)
         self.poll_interval = poll_interval
-        self.runner = TaskRunner(1, self)
-        self.task: Task | None = None
         self.folders: list[str] = []  # what the running watcher watches
         self.states: list = []
-
-    def running(self) -> bool:
-        return self.task is not None and not self.task.done
 
     def start(self, folders: list[str]) -> None:
         """Watch the library's folders (restarts when the set changed; nothing to watch stops it)."""
@@ -52,13 +47,8 @@ class LiveWatcher(QObject):
             return
         self.stop_current()
         self.folders = folders
-        if not folders:
-            return
-        task = Task(watch_job(self.library_path, self.poll_interval), "watch")
-        task.progress.connect(lambda ev, t=task: self._on_event(ev, t))
-        task.failed.connect(lambda msg, t=task: self._on_failed(msg, t))
-        self.task = task
-        self.runner.submit(task)
+        if folders:
+            self._submit(watch_job(self.library_path, self.poll_interval), "watch")
 
     def stop_current(self) -> None:
         if self.task is not None:
@@ -70,16 +60,12 @@ class LiveWatcher(QObject):
         self.stop_current()
         return self.runner.shutdown(timeout_ms)
 
-    def _on_event(self, ev, task: Task) -> None:
-        if task is not self.task:
-            return
+    def _on_event(self, ev) -> None:
         if ev.kind == "changes":
             self.changesReady.emit(ev.changed)
         if ev.folders != self.states:
             self.states = list(ev.folders)
             self.statesChanged.emit(self.states)
 
-    def _on_failed(self, msg: str, task: Task) -> None:
-        if task is self.task:
-            self.task = None
-            self.failed.emit(f"Watching folders stopped: {msg}")
+    def _on_failed(self, msg: str) -> None:
+        super()._on_failed(f"Watching folders stopped: {msg}")

@@ -145,6 +145,47 @@ THUMB_PIXELS = 320  # grid thumbnails are made once at the largest zoom and scal
 PREVIEW_PIXELS = 1200
 
 
+class CurrentJob(QObject):
+    """One background job at a time whose events count only while it is the current one: after a newer
+    start (or a cancel that forgets it) a late task's events are ignored. The indexer, the text pass and the
+    folder watcher are this, each with its own job and runner."""
+
+    progress = Signal(object)  # an event the job yielded
+    finished = Signal(object)  # its return value, or None when it failed
+    failed = Signal(str)  # one line for the user (finished(None) follows)
+
+    def __init__(self, runner: TaskRunner, parent: QObject | None = None):
+        super().__init__(parent)
+        self.runner = runner
+        self.task: Task | None = None
+        self.last_event = None  # the newest event of the current (or last) run
+
+    def running(self) -> bool:
+        return self.task is not None and not self.task.done
+
+    def _submit(self, job: Callable[[Task], Any], name: str) -> Task:
+        task = Task(job, name)
+        task.progress.connect(lambda ev, t=task: self._on_event(ev) if t is self.task else None)
+        task.succeeded.connect(lambda out, t=task: self._on_done(out) if t is self.task else None)
+        task.failed.connect(lambda msg, t=task: self._on_failed(msg) if t is self.task else None)
+        self.task = task
+        self.runner.submit(task)
+        return task
+
+    def _on_event(self, ev) -> None:
+        self.last_event = ev
+        self.progress.emit(ev)
+
+    def _on_done(self, out) -> None:
+        self.task = None
+        self.finished.emit(out)
+
+    def _on_failed(self, msg: str) -> None:
+        self.task = None
+        self.failed.emit(msg)
+        self.finished.emit(None)
+
+
 def thumbnail_cache_file(cache_dir: Path, path: str, size: int) -> Path | None:
     """Cache file for ``path`` at ``size``; the key includes mtime and size, so edited photos refresh."""
     try:
