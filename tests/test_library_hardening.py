@@ -413,3 +413,50 @@ def test_unusable_model_config_is_one_clear_error_and_blames_no_photo(tmp_path, 
         with pytest.raises(ModelError, match="unusable configuration"):
             lib.run_index(broken, [root])
         assert lib.skipped() == [] and lib.run_index(tiny, [root]).indexed == 1
+
+
+def test_many_threads_opening_one_library_at_once(tmp_path):
+    """Threads of the window opening a new library at once: SQLite failed the switch to WAL ('database is
+    locked', 'disk I/O error'; seen as indexing stopping in a GUI test) and the loser removed the file. Also:
+    a parked header descriptor (see above) closed twice closed SQLite's own ('Bad file descriptor')."""
+    import threading
+
+    errors = []
+
+    def work(db, k):
+        try:
+            for _ in range(3):
+                with Library.open(db) as lib:
+                    lib.add_folder(tmp_path) if k % 2 == 0 else lib.status()
+        except Exception as e:  # noqa: BLE001 - any failure is the finding
+            errors.append(repr(e))
+
+    for trial in range(120):
+        db = tmp_path / f"lib{trial}.db"
+        threads = [threading.Thread(target=work, args=(db, k)) for k in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert errors == []
+
+
+def _open_twice(db) -> str:
+    try:
+        for _ in range(2):
+            with Library.open(db) as lib:
+                lib.status()
+        return ""
+    except Exception as e:  # noqa: BLE001 - any failure is the finding
+        return repr(e)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork")
+def test_many_processes_opening_one_new_library_at_once(tmp_path):
+    """Processes (the app, `photosearch watch`, a second app) opening a new library at once: the switch to WAL
+    failed at once with 'database is locked' (SQLite does not wait for that lock)."""
+    import multiprocessing
+
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        errors = [e for trial in range(60) for e in pool.map(_open_twice, [tmp_path / f"lib{trial}.db"] * 4) if e]
+    assert errors == []

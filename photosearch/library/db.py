@@ -132,28 +132,40 @@ _PARKED: dict[tuple[int, int], int] = {}
 _FILES_LOCK = threading.Lock()
 
 
-def _track(conn: sqlite3.Connection, path: Path) -> None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return
+_OPENING = [0]  # connections being opened right now (not yet in _LIVE): no header descriptor is closed then
+
+
+def _open_tracked(*args, path: Path, **kw) -> sqlite3.Connection:
+    """``sqlite3.connect`` for a library file, registered in ``_LIVE`` before it can take any lock."""
     with _FILES_LOCK:
-        _LIVE.setdefault((st.st_dev, st.st_ino), weakref.WeakSet()).add(conn)
+        _OPENING[0] += 1
+    try:
+        conn = sqlite3.connect(*args, factory=_Connection, **kw)
+        try:
+            st = os.stat(path)
+        except OSError:
+            return conn  # nothing there to read a header of
+        with _FILES_LOCK:
+            _LIVE.setdefault((st.st_dev, st.st_ino), weakref.WeakSet()).add(conn)
+        return conn
+    finally:
+        with _FILES_LOCK:
+            _OPENING[0] -= 1
 
 
 def _header(path: Path, st: os.stat_result) -> bytes:
     key = (st.st_dev, st.st_ino)
     with _FILES_LOCK:
-        for k in [k for k in _PARKED if not _LIVE.get(k)]:
+        for k in [k for k in _PARKED if not _LIVE.get(k) and not _OPENING[0]]:
             os.close(_PARKED.pop(k))
             _LIVE.pop(k, None)
-        fd = _PARKED.get(key)
+        fd = _PARKED.pop(key, None)
         if fd is None:
             fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         try:
             return os.pread(fd, 100, 0)
         finally:
-            if _LIVE.get(key):
+            if _LIVE.get(key) or _OPENING[0]:
                 _PARKED[key] = fd
             else:
                 os.close(fd)
@@ -179,7 +191,8 @@ def check_identity(path: Path) -> None:
         raise LibraryError(f"{path} is a SQLite database of another program, not a PhotoSearch library")
     # No application id (a library from before it was set, or a foreign file): look inside, read-only.
     try:
-        ro = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        ro = _open_tracked(f"{path.resolve().as_uri()}?mode=ro", path=path, uri=True,
+                           timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error:
         return  # decided by the full open, which reports its own error
     try:
@@ -228,9 +241,38 @@ def connect(path: str | Path, create: bool = True, read_only: bool = False) -> s
     library, a library from a newer PhotoSearch, a damaged file or a folder that cannot be written. A file
     that is not ours is refused before anything in it is changed.
     """
+    path = Path(path).expanduser()
+    # One thread of this process at a time sets a library up (journal mode, schema): two first opens at once
+    # made SQLite fail the switch to WAL ("database is locked", even "disk I/O error"), and the loser then
+    # removed the file the winner had just created.
+    with _setup_lock(path):
+        return _connect(path, create, read_only)
+
+
+_SETUP_LOCKS: dict[str, threading.Lock] = {}
+
+
+def _setup_lock(path: Path) -> threading.Lock:
+    with _FILES_LOCK:
+        return _SETUP_LOCKS.setdefault(os.path.abspath(path), threading.Lock())
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch to WAL; another process opening the same new library at the same moment can make the switch
+    fail at once (SQLite does not wait for that lock), so it is retried for the busy timeout."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError as e:
+            if "locked" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def _connect(path: Path, create: bool, read_only: bool) -> sqlite3.Connection:
     from photosearch.library.queries import read_text
 
-    path = Path(path).expanduser()
     try:
         exists = path.exists()
         if exists:
@@ -245,8 +287,8 @@ def connect(path: str | Path, create: bool = True, read_only: bool = False) -> s
         return _connect_read_only(path)
     try:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a batch is exactly one transaction.
-        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False,
-                               timeout=BUSY_TIMEOUT_MS / 1000, factory=_Connection)
+        conn = _open_tracked(str(path), path=path, isolation_level=None, check_same_thread=False,
+                             timeout=BUSY_TIMEOUT_MS / 1000)
     except sqlite3.Error as e:
         raise LibraryError(f"cannot open the library {path}: {e}") from None
     conn.text_factory = read_text  # paths that are not valid UTF-8 come back as Python's escaped names
@@ -255,8 +297,7 @@ def connect(path: str | Path, create: bool = True, read_only: bool = False) -> s
         tables = set(sqlite_utils.Database(conn).table_names())
         if tables and "meta" not in tables:
             raise LibraryError(f"{path} is a SQLite database of another program, not a PhotoSearch library")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            conn.execute("PRAGMA journal_mode = WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         conn.execute("PRAGMA temp_store = MEMORY")
@@ -269,7 +310,6 @@ def connect(path: str | Path, create: bool = True, read_only: bool = False) -> s
         if not exists:
             _remove_new(path)
         raise LibraryError(_error_text(path, e)) from None
-    _track(conn, path)
     return conn
 
 
@@ -281,8 +321,8 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
     last: Exception | None = None
     for query in ("mode=ro", "mode=ro&immutable=1"):
         try:
-            conn = sqlite3.connect(f"{path.resolve().as_uri()}?{query}", uri=True, isolation_level=None,
-                                   check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000, factory=_Connection)
+            conn = _open_tracked(f"{path.resolve().as_uri()}?{query}", path=path, uri=True, isolation_level=None,
+                                 check_same_thread=False, timeout=BUSY_TIMEOUT_MS / 1000)
         except sqlite3.Error as e:
             last = e
             continue
@@ -300,7 +340,6 @@ def _connect_read_only(path: Path) -> sqlite3.Connection:
             conn.close()
             raise LibraryError(f"{path} is in another library format; open it once with write access "
                                "(photosearch status) to bring it up to date")
-        _track(conn, path)
         return conn
     raise LibraryError(f"cannot read the library {path}: {last}")
 
