@@ -48,7 +48,7 @@ def run(out: Path, store_home: Path, work: Path) -> int:
     from photosearch.gui.window import MainWindow
     from photosearch.model.store import ModelStore
     from photosearch.paths import app_paths
-    from screenshots import wait_until
+    from screenshots import search_and_select_first, wait_until
     from texthelpers import card, photograph, sign
 
     app = make_app([])
@@ -71,18 +71,9 @@ def run(out: Path, store_home: Path, work: Path) -> int:
     win.text_pass.finished.connect(lambda ev: done.append(ev))
     win.add_folder(str(photos))
     wait_until(app, lambda: bool(done), 900)
-    found = []
-    win.searchFinished.connect(lambda o: found.append(o))
-    win.search_box.setText("wifi")
-    win.run_search()
-    wait_until(app, lambda: bool(found), 60)
-    win.view.setFocus()
-    win.view.setCurrentIndex(win.results.index(0))
-    shown = win.results.paths()[:24]
-    wait_until(app, lambda: all(win.results.pixmaps.get(p) is not None or p in win.results.pixmaps.failed
-                                for p in shown), 60)
+    search_and_select_first(app, win, "wifi")
     image = win.preview.image
-    wait_until(app, lambda: image.pixmap() is not None and win.preview.text_panel.isVisible(), 30)
+    wait_until(app, lambda: win.preview.text_panel.isVisible(), 30)
     QApplication.sendEvent(image, QEnterEvent(QPointF(5, 5), QPointF(5, 5), QPointF(5, 5)))
     wait_until(app, lambda: False, 0.3)
     out.mkdir(parents=True, exist_ok=True)

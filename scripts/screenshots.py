@@ -50,6 +50,22 @@ def wait_until(app, cond, timeout: float = 120.0) -> bool:
     return False
 
 
+def search_and_select_first(app, win, query: str) -> None:
+    """Type ``query`` as a person would, select the first result, and wait for the thumbnails on screen and
+    the preview's image."""
+    found = []
+    win.searchFinished.connect(lambda o: found.append(o))
+    win.search_box.setText(query)
+    win.run_search()
+    wait_until(app, lambda: bool(found), 60)
+    win.view.setFocus()
+    win.view.setCurrentIndex(win.results.index(0))
+    shown = win.results.paths()[:24]
+    wait_until(app, lambda: all(win.results.pixmaps.get(p) is not None or p in win.results.pixmaps.failed
+                                for p in shown), 60)
+    wait_until(app, lambda: win.preview.image.pixmap() is not None, 30)
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=str(REPO / "docs"))
@@ -148,17 +164,7 @@ def run(out: Path, store_home: Path, work: Path, args) -> int:
     wait_until(app, lambda: bool(done), 300)
     if args.only_relevance:
         return relevance_shots(app, win, out)
-    found = []
-    win.searchFinished.connect(lambda o: found.append(o))
-    win.search_box.setText("a yellow flower")
-    win.run_search()
-    wait_until(app, lambda: bool(found), 60)
-    win.view.setFocus()
-    win.view.setCurrentIndex(win.results.index(0))
-    paths_shown = win.results.paths()[:24]
-    wait_until(app, lambda: all(win.results.pixmaps.get(p) is not None or p in win.results.pixmaps.failed
-                                for p in paths_shown), 60)
-    wait_until(app, lambda: win.preview.image.pixmap() is not None, 30)
+    search_and_select_first(app, win, "a yellow flower")
     wait_until(app, lambda: False, 0.3)
     win.grab().save(str(out / "main-window.png"))
     print("wrote", out / "main-window.png", flush=True)
