@@ -12,19 +12,29 @@ from photosearch.gui.workers import Task
 from photosearch.paths import AppPaths
 
 
-def load_model_job(paths: AppPaths, name: str | None, device: str):
+def load_model_job(paths: AppPaths, name: str | None, device: str, backend: str | None = None):
     """Load ``name``, or the store's active model (falling back to the last one that worked, with the reason
-    reported as progress): returns ``(name, model)``."""
+    reported as progress), on the CPU ``backend`` (auto/torch/onnx; None: the Settings' choice, read here on
+    the caller's thread): returns ``(name, model)``. When ONNX Runtime cannot run the model it stays on torch."""
+    if backend is None:
+        from photosearch.gui.settings import Settings
+
+        backend = Settings(paths).backend
+
     def job(task: Task):
+        from photosearch.model.onnx_backend import attach_or_keep_torch
         from photosearch.model.store import ModelStore
 
         store = ModelStore(paths)
         if name:
-            return name, store.load(name, device=device, progress=task.report)
-        loaded = store.load_active(device=device, progress=task.report)
-        if loaded.fallback_reason:
-            task.report(loaded.fallback_reason)
-        return loaded.name, loaded.model
+            loaded_name, model = name, store.load(name, device=device, progress=task.report)
+        else:
+            loaded = store.load_active(device=device, progress=task.report)
+            if loaded.fallback_reason:
+                task.report(loaded.fallback_reason)
+            loaded_name, model = loaded.name, loaded.model
+        attach_or_keep_torch(model, backend, paths.onnx_cache, progress=task.report)
+        return loaded_name, model
     return job
 
 

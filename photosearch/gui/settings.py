@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from photosearch.device import BACKEND_CHOICES, default_backend
 from photosearch.paths import AppPaths
 
 SETTINGS_VERSION = 1
@@ -67,6 +68,17 @@ class Settings:
     @device.setter
     def device(self, v: str) -> None:
         self.q.setValue("device", v)
+
+    @property
+    def backend(self) -> str:
+        """CPU runtime for the encoders (auto/torch/onnx, see photosearch/model/onnx_backend.py); the default
+        is the CLI's: $PHOTOSEARCH_BACKEND, else auto."""
+        v = str(self._get("backend", default_backend())).lower()
+        return v if v in BACKEND_CHOICES else "auto"
+
+    @backend.setter
+    def backend(self, v: str) -> None:
+        self.q.setValue("backend", v if v in BACKEND_CHOICES else "auto")
 
     @property
     def batch_size(self) -> int:

@@ -479,6 +479,7 @@ class MainWindow(QMainWindow):
                              read_text=(self.library_status.get("text") or {}).get("enabled", True))
         dlg.readTextChanged.connect(self.set_read_text)
         dlg.modelChosen.connect(self.use_model)
+        dlg.backendChanged.connect(lambda _b: self.load_model())  # the model in use stays until it reloads
         dlg.finetuneRequested.connect(self.open_finetune)
         dlg.reindexRequested.connect(lambda: self.start_indexing())
         dlg.addFolderRequested.connect(self.choose_folder)
