@@ -31,7 +31,7 @@ class SettingsDialog(QDialog):
     backendChanged = Signal(str)  # the encoders' CPU runtime (auto/torch/onnx): the model reloads on it
 
     def __init__(self, parent: QWidget | None, paths: AppPaths, settings: Settings, current_model: str | None = None,
-                 thumbs=None, folders: list[str] | None = None, read_text: bool = True):
+                 thumbs=None, folders: list[str] | None = None, read_text: bool = True, select: str | None = None):
         super().__init__(parent)
         self.setWindowTitle("PhotoSearch Settings")
         self.paths, self.settings, self.thumbs = paths, settings, thumbs
@@ -40,7 +40,7 @@ class SettingsDialog(QDialog):
         self.resize(620, 640)
         lay = QVBoxLayout(self)
 
-        self.model_page = ModelPage(paths, self.runner, want=current_model or settings.model)
+        self.model_page = ModelPage(paths, self.runner, want=select or current_model or settings.model)
         self.model_page.useRequested.connect(self._use)
         self.model_page.finetuneRequested.connect(self._finetune)
         self.model_list = self.model_page.list  # the page's parts, as tests and callers know them

@@ -157,3 +157,11 @@ def set_text_pass_job(library_path: Path, on: bool):
             textindex.set_enabled(lib.conn, on)
             return lib.status()
     return job
+
+
+def suggestion_job(_task: Task):
+    """The catalog model worth suggesting here (a CatalogEntry), or None when the model hub cannot be reached
+    (a bounded probe, see photosearch/model/recommend.py) or nothing fits this machine."""
+    from photosearch.model.recommend import hub_reachable, recommend, this_machine
+
+    return recommend(this_machine()) if hub_reachable() else None

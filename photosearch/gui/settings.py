@@ -81,6 +81,15 @@ class Settings:
         self.q.setValue("backend", v if v in BACKEND_CHOICES else "auto")
 
     @property
+    def suggestion_dismissed(self) -> bool:
+        """The user closed the first-run "stronger model available" strip: it stays closed."""
+        return str(self._get("suggestions/model_dismissed", "false")).lower() in ("true", "1")
+
+    @suggestion_dismissed.setter
+    def suggestion_dismissed(self, v: bool) -> None:
+        self.q.setValue("suggestions/model_dismissed", bool(v))
+
+    @property
     def batch_size(self) -> int:
         return max(1, _to_int(self._get("batch_size", 32), 32))
 
