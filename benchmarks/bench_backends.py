@@ -6,7 +6,13 @@ of a shared machine hits all of them alike; the table reports medians. For int8 
 quantisation costs: the lowest cosine to the fp32 embeddings and, for the starter on the real test photos,
 text->image R@1 / top-5 agreement against torch fp32.
 
+End to end, for the starter: the indexing rate of camera-sized JPEGs (default 4000x3000, 12 MP) through the
+library pipeline (scan, decode, preprocess, embed, commit), with torch and with ONNX Runtime
+(``attach_backend``), using bench_library.py's own measurement (``bench_pipeline``, best of interleaved
+rounds, a fresh library each time).
+
     python benchmarks/bench_backends.py [--batch-size 16] [--rounds 7] [--threads N] [--skip-starter]
+                                        [--e2e-photos 32] [--e2e-size 4000x3000] [--e2e-rounds 2] [--e2e-only]
 
 Prints a table and a final JSON line.
 """
@@ -24,6 +30,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
 def vit_b32(folder: Path):
@@ -125,12 +132,43 @@ def ranking_effect(model, fns: dict) -> dict | None:
     return {"photos": len(pairs), **out}
 
 
+def end_to_end(model, photos: int, size: tuple[int, int], batch: int, rounds: int, work: Path) -> dict:
+    """Library indexing rate (images/s) of ``photos`` generated JPEGs of ``size``, torch vs ONNX Runtime."""
+    from bench_library import bench_pipeline, make_camera_jpegs
+
+    from photosearch.model.onnx_backend import attach_backend
+
+    t = time.perf_counter()
+    files = make_camera_jpegs(work / "camera", photos, size)
+    mb = sum(p.stat().st_size for p in files) / len(files) / 1e6
+    print(f"generated {len(files)} {size[0]}x{size[1]} JPEGs ({mb:.1f} MB each) in {time.perf_counter() - t:.0f} s",
+          file=sys.stderr)
+    best = {"torch": 0.0, "onnx": 0.0}
+    try:
+        for r in range(rounds):
+            for backend in best:
+                used = attach_backend(model, backend, work / "onnx-cache")
+                assert used["image"] == backend, used
+                p = bench_pipeline(model, work / "camera", work / f"e2e-{backend}-{r}.db", batch, None)
+                assert p["indexed"] == len(files), p
+                best[backend] = max(best[backend], p["images_per_second"])
+    finally:
+        model.set_tower_runners()
+    return {"photos": len(files), "megapixels": round(size[0] * size[1] / 1e6, 1), "mb_per_file": round(mb, 1),
+            "rounds": rounds, "batch_size": batch, "torch_images_per_s": round(best["torch"], 2),
+            "onnx_images_per_s": round(best["onnx"], 2), "speedup": round(best["onnx"] / best["torch"], 2)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--threads", type=int, default=0, help="torch and ONNX Runtime threads (0: torch's default)")
     ap.add_argument("--skip-starter", action="store_true")
+    ap.add_argument("--e2e-photos", type=int, default=32, help="camera JPEGs for the end-to-end rate (0: skip)")
+    ap.add_argument("--e2e-size", default="4000x3000")
+    ap.add_argument("--e2e-rounds", type=int, default=2)
+    ap.add_argument("--e2e-only", action="store_true", help="only the end-to-end indexing rate")
     args = ap.parse_args()
     import torch
 
@@ -143,10 +181,19 @@ def main() -> int:
         from photosearch.paths import app_paths
 
         models.append(ModelStore(app_paths().ensure()).load("starter", device="cpu").eval())
-    models.append(vit_b32(work / "vit"))
-    result = {"threads": torch.get_num_threads(), "batch_size": args.batch_size, "rounds": args.rounds,
-              "models": {}}
-    for model in models:
+    if not args.e2e_only:
+        models.append(vit_b32(work / "vit"))
+    result = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "threads": torch.get_num_threads(),
+              "batch_size": args.batch_size, "rounds": args.rounds, "models": {}}
+    if models and models[0].config.name == "starter" and args.e2e_photos:
+        w, h = map(int, args.e2e_size.split("x"))
+        e2e = end_to_end(models[0], args.e2e_photos, (w, h), args.batch_size, args.e2e_rounds, work)
+        result["end_to_end_starter"] = e2e
+        print(f"\nstarter, end to end: {e2e['photos']} {e2e['megapixels']} MP JPEGs ({e2e['mb_per_file']} MB) through "
+              f"the library pipeline, batch {e2e['batch_size']}, best of {e2e['rounds']} interleaved rounds")
+        print(f"torch {e2e['torch_images_per_s']:.1f} img/s, ONNX Runtime {e2e['onnx_images_per_s']:.1f} img/s "
+              f"({e2e['speedup']:.2f}x)")
+    for model in ([] if args.e2e_only else models):
         name = model.config.name
         fns = variants(model, work)
         s = model.config.preprocess.input_size

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from typing import TYPE_CHECKING
 
 from photosearch.errors import PhotoSearchError
@@ -11,6 +12,14 @@ if TYPE_CHECKING:
     import torch
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+# CPU runtime for the encoders (photosearch/model/onnx_backend.py): the CLI's --backend and the GUI's setting.
+BACKEND_CHOICES = ("auto", "torch", "onnx")
+ENV_BACKEND = "PHOTOSEARCH_BACKEND"
+
+
+def default_backend() -> str:
+    """``$PHOTOSEARCH_BACKEND``, else ``auto``: the default of the CLI's ``--backend`` and of the GUI's setting."""
+    return os.environ.get(ENV_BACKEND, "").strip().lower() or "auto"
 
 
 def available_devices() -> list[str]:

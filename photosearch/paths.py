@@ -43,6 +43,11 @@ class AppPaths:
     def downloads(self) -> Path:
         return self.cache / "downloads"
 
+    @property
+    def onnx_cache(self) -> Path:
+        """Exported ONNX graphs of the models' towers (photosearch/model/onnx_backend.py)."""
+        return self.cache / "onnx"
+
     def ensure(self) -> "AppPaths":
         for p in (self.data, self.cache, self.config, self.logs, self.models):
             p.mkdir(parents=True, exist_ok=True)

@@ -73,3 +73,43 @@ def test_active_model_that_fails_to_load_falls_back_to_the_last_one_that_worked(
     p = run(cli_env(home), "embed-text", "a cat", "--json")
     assert p.returncode == 0 and "note: flaky could not be loaded" in p.stderr
     assert len(json.loads(p.stdout)[0]["embedding"]) == 16
+
+
+def _siglip1_style(tmp_path):
+    """A tiny SigLIP laid out like google/siglip-base-patch16-224: a SentencePiece spiece.model and no
+    tokenizer.json, which transformers reads only with the sentencepiece package."""
+    src = build("siglip", tmp_path / "siglip1")
+    (src / "tokenizer.json").unlink()
+    (src / "spiece.model").write_bytes(b"\x0a\x0bnot a real sentencepiece model")
+    cfg = json.loads((src / "tokenizer_config.json").read_text())
+    (src / "tokenizer_config.json").write_text(json.dumps({**cfg, "tokenizer_class": "SiglipTokenizer"}))
+    return src
+
+
+def test_a_siglip_tokenizer_without_sentencepiece_fails_with_one_line_before_downloading(tmp_path):
+    import importlib.util
+
+    import pytest
+
+    if importlib.util.find_spec("sentencepiece") is not None:
+        pytest.skip("sentencepiece is installed here")
+    from photosearch.errors import ModelError
+    from photosearch.model.config import ModelConfig
+    from photosearch.model.hf_clip import HFClip
+
+    src = _siglip1_style(tmp_path)
+    env = cli_env(tmp_path / "home")
+    env.update(HF_HOME=str(tmp_path / "hf"), HF_HUB_OFFLINE="0")
+    with HubServer({"google/siglip-base-patch16-224": src}) as hub:
+        env["HF_ENDPOINT"] = hub.url
+        p = run(env, "models", "--download", "siglip-b16-224")
+    assert p.returncode == 1 and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    assert "needs the sentencepiece package" in p.stderr and "pip install sentencepiece" in p.stderr
+    assert not [r for r in hub.requests if "/resolve/" in r]  # said before any file was fetched
+    # a folder already on disk: loading says the same in one line
+    try:
+        HFClip(ModelConfig(name="s1", hf_clip_name=str(src)))
+    except ModelError as e:
+        assert "needs the sentencepiece package" in str(e) and "\n" not in str(e)
+    else:
+        raise AssertionError("loaded without sentencepiece")

@@ -64,7 +64,7 @@ class Context:
             from photosearch.model.onnx_backend import attach_backend
 
             # No progress line: stderr carries only errors for one-shot commands (the export is logged).
-            attach_backend(model, backend, self.paths.cache / "onnx")
+            attach_backend(model, backend, self.paths.onnx_cache)
         return model
 
     def search_model(self, lib, model):
@@ -125,8 +125,9 @@ def add_json(p: argparse.ArgumentParser) -> None:
 
 def add_backend(p: argparse.ArgumentParser) -> None:
     """``--backend auto|torch|onnx`` (default: $PHOTOSEARCH_BACKEND or auto), see model/onnx_backend.py."""
-    p.add_argument("--backend", choices=("auto", "torch", "onnx"),
-                   default=os.environ.get("PHOTOSEARCH_BACKEND") or "auto",
+    from photosearch.device import BACKEND_CHOICES, default_backend
+
+    p.add_argument("--backend", choices=BACKEND_CHOICES, default=default_backend(),
                    help="CPU runtime for the encoders: auto picks ONNX Runtime for images where it measures "
                         "faster; torch is the reference (default: auto)")
 

@@ -28,9 +28,10 @@ class SettingsDialog(QDialog):
     cacheCleared = Signal()
     searchSettingsChanged = Signal()
     readTextChanged = Signal(bool)  # the library's text pass switched on/off
+    backendChanged = Signal(str)  # the encoders' CPU runtime (auto/torch/onnx): the model reloads on it
 
     def __init__(self, parent: QWidget | None, paths: AppPaths, settings: Settings, current_model: str | None = None,
-                 thumbs=None, folders: list[str] | None = None, read_text: bool = True):
+                 thumbs=None, folders: list[str] | None = None, read_text: bool = True, select: str | None = None):
         super().__init__(parent)
         self.setWindowTitle("PhotoSearch Settings")
         self.paths, self.settings, self.thumbs = paths, settings, thumbs
@@ -39,7 +40,7 @@ class SettingsDialog(QDialog):
         self.resize(620, 640)
         lay = QVBoxLayout(self)
 
-        self.model_page = ModelPage(paths, self.runner, want=current_model or settings.model)
+        self.model_page = ModelPage(paths, self.runner, want=select or current_model or settings.model)
         self.model_page.useRequested.connect(self._use)
         self.model_page.finetuneRequested.connect(self._finetune)
         self.model_list = self.model_page.list  # the page's parts, as tests and callers know them
@@ -51,6 +52,14 @@ class SettingsDialog(QDialog):
         self.device.addItem("Automatic (best available)", "auto")
         self.device.setCurrentIndex(0)
         form.addRow("Device", self.device)
+        self.backend = QComboBox()
+        for key, label in (("auto", "Automatic (ONNX Runtime where it measures faster)"),
+                           ("onnx", "ONNX Runtime"), ("torch", "PyTorch (reference)")):
+            self.backend.addItem(label, key)
+        self.backend.setCurrentIndex(max(0, self.backend.findData(settings.backend)))
+        self.backend.setToolTip("How the search model runs on the CPU. ONNX Runtime is exported once per model; "
+                                "if it cannot run a model, PyTorch is used.")
+        form.addRow("CPU runtime", self.backend)
         self.batch = QSpinBox()
         self.batch.setRange(1, 512)
         self.batch.setValue(settings.batch_size)
@@ -193,6 +202,10 @@ class SettingsDialog(QDialog):
         self.settings.min_score = self.min_score.value()
         if changed_cut:
             self.searchSettingsChanged.emit()
+        backend = self.backend.currentData()
+        if backend != self.settings.backend:
+            self.settings.backend = backend
+            self.backendChanged.emit(backend)
         dev = self.device.currentData()
         device_changed = dev != self.settings.device
         self.settings.device = dev

@@ -12,33 +12,54 @@ from photosearch.gui.workers import Task
 from photosearch.paths import AppPaths
 
 
-def load_model_job(paths: AppPaths, name: str | None, device: str):
+def load_model_job(paths: AppPaths, name: str | None, device: str, backend: str | None = None):
     """Load ``name``, or the store's active model (falling back to the last one that worked, with the reason
-    reported as progress): returns ``(name, model)``."""
+    reported as progress), on the CPU ``backend`` (auto/torch/onnx; None: the Settings' choice, read here on
+    the caller's thread): returns ``(name, model)``. When ONNX Runtime cannot run the model it stays on torch."""
+    if backend is None:
+        from photosearch.gui.settings import Settings
+
+        backend = Settings(paths).backend
+
     def job(task: Task):
+        from photosearch.model.onnx_backend import attach_or_keep_torch
         from photosearch.model.store import ModelStore
 
         store = ModelStore(paths)
         if name:
-            return name, store.load(name, device=device, progress=task.report)
-        loaded = store.load_active(device=device, progress=task.report)
-        if loaded.fallback_reason:
-            task.report(loaded.fallback_reason)
-        return loaded.name, loaded.model
+            loaded_name, model = name, store.load(name, device=device, progress=task.report)
+        else:
+            loaded = store.load_active(device=device, progress=task.report)
+            if loaded.fallback_reason:
+                task.report(loaded.fallback_reason)
+            loaded_name, model = loaded.name, loaded.model
+        attach_or_keep_torch(model, backend, paths.onnx_cache, progress=task.report)
+        return loaded_name, model
     return job
 
 
-def serving_model_job(paths: AppPaths, library_path: Path | None, target, in_use, device: str):
+def serving_model_job(paths: AppPaths, library_path: Path | None, target, in_use, device: str,
+                      backend: str | None = None):
     """The model to search with while ``target`` indexes the library (library/transition.py): ``in_use``
-    when it serves, a stored model (e.g. a retired starter build) loaded here, or None (``target`` serves)."""
+    when it serves, a stored model (e.g. a retired starter build) loaded here on the CPU ``backend`` like
+    :func:`load_model_job`, or None (``target`` serves)."""
+    if backend is None:
+        from photosearch.gui.settings import Settings
+
+        backend = Settings(paths).backend
+
     def job(task: Task):
         if library_path is None or not Path(library_path).is_file():
             return None
         from photosearch.library import Library, transition
+        from photosearch.model.onnx_backend import attach_or_keep_torch
         from photosearch.model.store import ModelStore
 
         with Library.open(library_path) as lib:
-            return transition.load_serving(lib, ModelStore(paths), target, device, in_use=in_use)
+            serving = transition.load_serving(lib, ModelStore(paths), target, device, in_use=in_use)
+        if serving is not None and serving is not in_use:
+            attach_or_keep_torch(serving, backend, paths.onnx_cache, progress=task.report)
+        return serving
     return job
 
 
@@ -175,3 +196,11 @@ def set_text_pass_job(library_path: Path, on: bool):
             textindex.set_enabled(lib.conn, on)
             return lib.status()
     return job
+
+
+def suggestion_job(_task: Task):
+    """The catalog model worth suggesting here (a CatalogEntry), or None when the model hub cannot be reached
+    (a bounded probe, see photosearch/model/recommend.py) or nothing fits this machine."""
+    from photosearch.model.recommend import hub_reachable, recommend, this_machine
+
+    return recommend(this_machine()) if hub_reachable() else None

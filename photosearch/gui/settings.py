@@ -9,6 +9,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from photosearch.device import BACKEND_CHOICES, default_backend
 from photosearch.paths import AppPaths
 
 SETTINGS_VERSION = 1
@@ -67,6 +68,26 @@ class Settings:
     @device.setter
     def device(self, v: str) -> None:
         self.q.setValue("device", v)
+
+    @property
+    def backend(self) -> str:
+        """CPU runtime for the encoders (auto/torch/onnx, see photosearch/model/onnx_backend.py); the default
+        is the CLI's: $PHOTOSEARCH_BACKEND, else auto."""
+        v = str(self._get("backend", default_backend())).lower()
+        return v if v in BACKEND_CHOICES else "auto"
+
+    @backend.setter
+    def backend(self, v: str) -> None:
+        self.q.setValue("backend", v if v in BACKEND_CHOICES else "auto")
+
+    @property
+    def suggestion_dismissed(self) -> bool:
+        """The user closed the first-run "stronger model available" strip: it stays closed."""
+        return str(self._get("suggestions/model_dismissed", "false")).lower() in ("true", "1")
+
+    @suggestion_dismissed.setter
+    def suggestion_dismissed(self, v: bool) -> None:
+        self.q.setValue("suggestions/model_dismissed", bool(v))
 
     @property
     def batch_size(self) -> int:

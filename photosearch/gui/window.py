@@ -37,6 +37,7 @@ from photosearch.gui.sidebar import FolderSidebar
 from photosearch.gui.skipped import SkippedPanel
 from photosearch.gui.states import Situation, empty_state
 from photosearch.gui.statusline import StatusLine
+from photosearch.gui.suggest import SuggestionBar
 from photosearch.gui.widgets import Banner, PanelSplitter, dropped_folders_and_images
 from photosearch.gui.workers import Task, TaskRunner, ThumbnailLoader, error_text
 from photosearch.gui.textpass import TextPass
@@ -83,6 +84,7 @@ class MainWindow(QMainWindow):
         # -- the parts ---------------------------------------------------------------------------
         self.search_bar = SearchBar(self.settings.thumb_size)
         self.banner = Banner()
+        self.suggestion = SuggestionBar(self.settings, self.readers)  # first run: a stronger model to download
         self.sidebar = FolderSidebar(self.library_path, self.settings, self.readers, self.writer)
         self.results_pane = ResultsPane(self.results, self.settings.thumb_size, self.windowIcon())
         self.preview = PreviewPane(self.thumbs, self.readers, self.library_path)
@@ -127,6 +129,7 @@ class MainWindow(QMainWindow):
         outer.setSpacing(6)
         outer.addWidget(self.search_bar)
         outer.addWidget(self.banner)
+        outer.addWidget(self.suggestion)
         self.splitter.add_panels(self.sidebar, self.results_pane, self.preview)
         self.splitter.setSizes([230, 760, 330])
         outer.addWidget(self.splitter, 1)
@@ -172,6 +175,8 @@ class MainWindow(QMainWindow):
         self.models.ready.connect(self._on_model_ready)
         self.models.promoted.connect(self._on_model_promoted)
         self.models.failed.connect(self._on_model_failed)
+        self.models.ready.connect(self.suggestion.check)
+        self.suggestion.openRequested.connect(lambda name: self.open_settings(select=name))
         self.indexer.started.connect(self._update_state)
         self.indexer.progress.connect(self._on_index_event)
         self.indexer.grew.connect(self._on_library_grew)
@@ -488,14 +493,17 @@ class MainWindow(QMainWindow):
         else:
             self.results_pane.show_empty(text)
 
-    def open_settings(self) -> None:
+    def open_settings(self, select: str | None = None) -> None:
+        """The Settings dialog; ``select``: the model its model page starts on (else the one in use)."""
         from photosearch.gui.dialogs import SettingsDialog
 
         dlg = SettingsDialog(self, self.paths, self.settings, current_model=self.model_name, thumbs=self.thumbs,
+                             select=select,
                              folders=self.folders(),
                              read_text=(self.library_status.get("text") or {}).get("enabled", True))
         dlg.readTextChanged.connect(self.set_read_text)
         dlg.modelChosen.connect(self.use_model)
+        dlg.backendChanged.connect(lambda _b: self.load_model())  # the model in use stays until it reloads
         dlg.finetuneRequested.connect(self.open_finetune)
         dlg.reindexRequested.connect(lambda: self.start_indexing())
         dlg.addFolderRequested.connect(self.choose_folder)

@@ -41,6 +41,7 @@ class CatalogEntry:
     cpu: str = ""  # expected CPU cost
     quality: str = ""
     quality_source: str = ""
+    imagenet_zero_shot: float = 0.0  # published ImageNet zero-shot top-1 (%); 0: unknown (never suggested)
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "CatalogEntry":
@@ -53,7 +54,8 @@ class CatalogEntry:
                         download_estimate=bool(d.get("download_estimate", False)),
                         languages=tuple(d.get("languages", ("en",))), image_size=int(d.get("image_size", 224)),
                         cpu=d.get("cpu", ""), quality=d.get("quality", ""),
-                        quality_source=d.get("quality_source", ""))
+                        quality_source=d.get("quality_source", ""),
+                        imagenet_zero_shot=float(d.get("imagenet_zero_shot", 0.0)))
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"bad catalog entry {d.get('name', '?')!r}: {e}") from e
         if entry.builder not in BUILDERS:

@@ -98,6 +98,11 @@ def plan_files(repo_id: str) -> tuple[str, list[HubFile]]:
                   for s in info.siblings or [] if s.rfilename == "pytorch_model.bin"]
     if not any(f.path == "config.json" for f in files):
         raise DownloadError(f"{repo_id} is not a transformers model (no config.json)")
+    from photosearch.model.hf_clip import sentencepiece_missing
+
+    problem = sentencepiece_missing([f.path for f in files], repo_id)
+    if problem:  # said before a byte is downloaded, not after
+        raise DownloadError(problem)
     return info.sha or "main", files
 
 

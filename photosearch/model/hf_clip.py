@@ -24,6 +24,25 @@ from photosearch.model.base import EmbeddingModel
 from photosearch.model.config import FAMILY_HF_CLIP, ModelConfig, PreprocessConfig
 
 
+# SentencePiece tokenizer files: without a tokenizer.json beside them (SigLIP's spiece.model, for one),
+# transformers needs the optional ``sentencepiece`` package to read them.
+SENTENCEPIECE_FILES = ("spiece.model", "sentencepiece.bpe.model", "tokenizer.model")
+
+
+def sentencepiece_missing(file_names, source: str) -> str | None:
+    """One line for the user when ``source``'s tokenizer (its files: ``file_names``) needs ``sentencepiece``
+    and it is not installed; None when the tokenizer can load."""
+    import importlib.util
+
+    names = {Path(n).name for n in file_names}
+    if "tokenizer.json" in names or not names & set(SENTENCEPIECE_FILES):
+        return None
+    if importlib.util.find_spec("sentencepiece") is not None:
+        return None
+    return (f"{source} needs the sentencepiece package for its tokenizer (SigLIP models do): "
+            f"pip install sentencepiece")
+
+
 @dataclass(frozen=True)
 class TextRules:
     """How one transformers family tokenises captions and scores pairs."""
@@ -86,7 +105,15 @@ class HFClip(EmbeddingModel):
             else:
                 # from_config picks the same attention implementation as from_pretrained (bit-identical reloads)
                 self.clip = AutoModel.from_config(hf_config)
+            problem = sentencepiece_missing(Path(source).iterdir(), source) if Path(source).is_dir() else None
+            if problem:
+                raise ModelError(problem)
             self.tokenizer = AutoTokenizer.from_pretrained(source)
+        except (ImportError, ValueError) as e:
+            if "sentencepiece" not in str(e).lower():
+                raise
+            raise ModelError(f"{source} needs the sentencepiece package for its tokenizer: "
+                             f"pip install sentencepiece") from e
         except OSError as e:
             raise ModelError(f"cannot load model {source!r} (offline, or not a transformers folder): "
                              f"{str(e).splitlines()[0]}") from e

@@ -27,11 +27,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from photosearch.device import BACKEND_CHOICES
 from photosearch.errors import ModelError
 
 log = logging.getLogger(__name__)
 
-BACKENDS = ("auto", "torch", "onnx")
+BACKENDS = BACKEND_CHOICES
 OPSET = 17
 MIN_COSINE = 0.999  # parity with torch required before ONNX Runtime replaces it
 AUTO_MARGIN = 1.1  # ONNX must be this much faster to be chosen automatically (measurement noise)
@@ -223,3 +224,15 @@ def attach_backend(model, backend: str, cache_root: Path,
             log.warning("ONNX backend unavailable for %s; using torch", model.model_id, exc_info=True)
     model.set_tower_runners(**runners)
     return used
+
+
+def attach_or_keep_torch(model, backend: str, cache_root: Path,
+                         progress: Callable[[str], None] | None = None) -> dict[str, str]:
+    """:func:`attach_backend` for an app that must keep working (the GUI): any failure, even with ``onnx``
+    (an unknown backend, an exporter gap, no onnxruntime), is logged and the model stays on torch."""
+    try:
+        return attach_backend(model, backend, cache_root, progress)
+    except Exception as e:  # noqa: BLE001 - the torch path is the reference and always works
+        log.warning("backend %r unavailable for %s, using torch: %s", backend, model.model_id, e)
+        model.set_tower_runners(image=None, text=None)
+        return {"image": "torch", "text": "torch"}
