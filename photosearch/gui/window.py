@@ -26,6 +26,7 @@ from photosearch.gui.indexing import Indexer, IndexingBar, index_summary
 from photosearch.gui.live import LiveWatcher
 from photosearch.gui.menus import build_menus
 from photosearch.gui.modelhost import ModelHost
+from photosearch.gui.windowdialogs import WindowDialogs
 from photosearch.gui.models import ResultsModel
 from photosearch.gui.preview import PreviewPane
 from photosearch.gui.resources import app_icon
@@ -66,7 +67,8 @@ class MainWindow(QMainWindow):
         self.library_status: dict = {}  # the library's last status (photos, folders, skipped)
         self.reader_wait_ms = -1  # the launcher lowers it: see shutdown()
         self.clean_shutdown = True
-        self._dialogs: dict[str, QWidget] = {}  # the Settings and Fine-tune dialogs, closed with the window
+        self.dialogs = WindowDialogs(self)  # Settings and Fine-tune, closed with the window
+        self._dialogs = self.dialogs.open
 
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
@@ -495,22 +497,7 @@ class MainWindow(QMainWindow):
 
     def open_settings(self, select: str | None = None) -> None:
         """The Settings dialog; ``select``: the model its model page starts on (else the one in use)."""
-        from photosearch.gui.dialogs import SettingsDialog
-
-        dlg = SettingsDialog(self, self.paths, self.settings, current_model=self.model_name, thumbs=self.thumbs,
-                             select=select,
-                             folders=self.folders(),
-                             read_text=(self.library_status.get("text") or {}).get("enabled", True))
-        dlg.readTextChanged.connect(self.set_read_text)
-        dlg.modelChosen.connect(self.use_model)
-        dlg.backendChanged.connect(lambda _b: self.load_model())  # the model in use stays until it reloads
-        dlg.finetuneRequested.connect(self.open_finetune)
-        dlg.reindexRequested.connect(lambda: self.start_indexing())
-        dlg.addFolderRequested.connect(self.choose_folder)
-        dlg.removeFolderRequested.connect(self.remove_folder)
-        dlg.cacheCleared.connect(self.results.pixmaps.clear)
-        dlg.searchSettingsChanged.connect(self.search_bar.schedule)
-        self._show_dialog("settings", dlg)
+        self.dialogs.settings(select)
 
     def set_read_text(self, on: bool) -> None:
         """The library's text-pass setting (Settings): saved by the writer; on starts reading, off stops it."""
@@ -526,17 +513,7 @@ class MainWindow(QMainWindow):
         self.writer.submit(task)
 
     def open_finetune(self, base: str | None = None) -> None:
-        from photosearch.gui.finetune import FineTuneDialog
-
-        dlg = FineTuneDialog(self, self.paths, self.settings)
-        if base:
-            dlg.base.setEditText(base)  # selected once the dialog's model list arrives
-        dlg.useModel.connect(self.use_model)
-        self._show_dialog("finetune", dlg)
-
-    def _show_dialog(self, kind: str, dlg: QWidget) -> None:
-        self._dialogs[kind] = dlg
-        dlg.show()
+        self.dialogs.finetune(base)
 
     def show_about(self) -> None:
         from photosearch import __version__
@@ -558,8 +535,7 @@ class MainWindow(QMainWindow):
         if self.model_name:
             self.settings.model = self.model_name
         self.settings.sync()
-        for dlg in self._dialogs.values():
-            dlg.close()
+        self.dialogs.close_all()
         self.shutdown()
         super().closeEvent(e)
 
