@@ -3,7 +3,10 @@
 Measures the model alone (no decoding): batches of random pixels at the model's input size, after warm-up;
 reports the median over timed batches, eager fp32 and channels-last. Prints a table and a final JSON line.
 
-    python benchmarks/bench_embed.py [--batch-size 16] [--batches 8] [--threads N] [--device cpu]
+    python benchmarks/bench_embed.py [--batch-size 16] [--batches 8] [--threads N] [--device cpu] [--model NAME ...]
+
+``--model`` (repeatable): these store names or checkpoint folders instead of every offline-ready model, e.g.
+an earlier starter build beside today's, measured in the same run.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ def main() -> int:
     ap.add_argument("--batches", type=int, default=8)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--model", action="append", help="store name or checkpoint folder (repeatable)")
     args = ap.parse_args()
     import torch
 
@@ -58,13 +62,12 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     store = ModelStore(app_paths())
     rows = []
-    for info in store.list():
-        if not info.offline_ready:
-            continue
-        model = store.load(info.name, device=args.device)
+    names = args.model or [info.name for info in store.list() if info.offline_ready]
+    for name in names:
+        model = store.load(name, device=args.device)
         params = sum(p.numel() for p in model.param_groups()["image_encoder"]) / 1e6
         eager, cl = measure(model, args.batch_size, args.batches)
-        rows.append({"model": info.name, "image_params_M": round(params, 1), "input": model.config.preprocess.input_size,
+        rows.append({"model": name, "image_params_M": round(params, 1), "input": model.config.preprocess.input_size,
                      "eager_img_s": round(eager, 1), "channels_last_img_s": round(cl, 1)})
     print(f"image-embedding throughput on {args.device}, batch {args.batch_size}, {torch.get_num_threads()} threads")
     print(f"{'model':<16}{'params(M)':>10}{'input':>7}{'eager img/s':>13}{'ch-last img/s':>15}")
