@@ -5,12 +5,18 @@ order onto timm's ``efficientnet_lite0``). Text tower: all-MiniLM-L6-v2 (package
 mean pooling, 384-d; the shared space is MiniLM's own sentence space, less the one direction that all class
 prompts share (the text head is that projection).
 
-The image side reaches that space through what the classifier knows: the ``class_prompt`` head softmaxes
-the ImageNet logits at a tuned temperature and takes the probability-weighted mean of the MiniLM embeddings
-of prompts built from the 1,000 class names (ensembled over a few templates). Search then compares a typed
-sentence with "what this photo most likely shows", in a sentence-embedding space that knows synonyms
-("puppy" ~ "golden retriever"). The result is an ordinary :class:`DualEncoder`, saved as an ordinary
-checkpoint, so it can be indexed with and fine-tuned like any other model.
+The image side reaches that space through what the classifier knows. Preprocessing squashes the whole photo to
+256 x 256 (one tensor per photo, as for any model); the tower classifies two 224 px views of it, the whole
+photo (resized) and its centre 224 px, in one batch, and the ``class_prompt`` head averages the two views'
+ImageNet logits, softmaxes them at a tuned temperature and takes the probability-weighted mean of the MiniLM
+embeddings of each class's prompts: its WordNet synonyms in a few templates plus its WordNet gloss ("German
+shepherd: breed of large shepherd dogs used in police work"), from timm's ImageNet metadata. The whole view
+keeps subjects off the centre; the centre view keeps centred ones large; glosses let generic words ("a dog",
+"a fish") reach specific classes. Search then compares a typed sentence with "what this photo most likely
+shows", in a sentence-embedding space that knows synonyms ("puppy" ~ "golden retriever"). Design and
+temperature were chosen on the evaluation set's tuning half (benchmarks/starter_quality.py --sweep; the
+README's table). The result is an ordinary :class:`DualEncoder`, saved as an ordinary checkpoint, so it can be
+indexed with, exported to ONNX and fine-tuned like any other model.
 """
 
 from __future__ import annotations
