@@ -7,7 +7,7 @@ prompts share (the text head is that projection).
 
 The image side reaches that space through what the classifier knows. Preprocessing squashes the whole photo to
 256 x 256 (one tensor per photo, as for any model); the tower classifies two 224 px views of it, the whole
-photo (resized) and its centre 224 px, in one batch, and the ``class_prompt`` head averages the two views'
+photo (resized) and its centre 224 px, and the ``class_prompt`` head averages the two views'
 ImageNet logits, softmaxes them at a tuned temperature and takes the probability-weighted mean of the MiniLM
 embeddings of each class's prompts: its WordNet synonyms in a few templates plus its WordNet gloss ("German
 shepherd: breed of large shepherd dogs used in police work"), from timm's ImageNet metadata. The whole view

@@ -87,9 +87,9 @@ class ImageTower(nn.Module):
         views = self.views(x)
         if len(views) == 1:
             return self.model(views[0])  # (B, num_features)
-        feats = self.model(torch.cat(views))  # (V*B, F): one backbone pass over all views
-        v, f = len(views), self.view_features
-        return feats.reshape(v, -1, f).transpose(0, 1).reshape(-1, v * f)  # (B, V*F), view-major per image
+        # One backbone pass per view: on 2 CPU cores a single pass over the 2B stacked views cost 2.4-2.6x one
+        # view's, two passes 2.05-2.1x (larger batches fall out of cache).
+        return torch.cat([self.model(v) for v in views], dim=1)  # (B, V*F), view-major per image
 
     def data_config(self) -> dict:
         import timm.data
