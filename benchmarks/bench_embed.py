@@ -1,9 +1,13 @@
 """Image-embedding throughput (images/s) of each offline model on this machine, on ready tensors.
 
 Measures the model alone (no decoding): batches of random pixels at the model's input size, after warm-up;
-reports the median over timed batches, eager fp32 and channels-last. Prints a table and a final JSON line.
+reports the median over timed batches, eager fp32 and channels-last, all models and layouts alternating batch by
+batch. Prints a table and a final JSON line.
 
-    python benchmarks/bench_embed.py [--batch-size 16] [--batches 8] [--threads N] [--device cpu]
+    python benchmarks/bench_embed.py [--batch-size 16] [--batches 8] [--threads N] [--device cpu] [--model NAME ...]
+
+``--model`` (repeatable): these store names or checkpoint folders instead of every offline-ready model, e.g.
+an earlier starter build beside today's, measured in the same run.
 """
 
 from __future__ import annotations
@@ -18,18 +22,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-def measure(model, batch_size: int, batches: int) -> tuple[float, float]:
-    """(eager, channels-last) images/s: the two layouts alternate batch by batch, so machine noise hits both."""
+def measure(models: list, batch_size: int, batches: int) -> list[tuple[float, float]]:
+    """Per model, (eager, channels-last) images/s. Every model and layout runs one batch per round, in turn,
+    so machine noise hits them all alike."""
     import copy
 
     import torch
 
-    s = model.config.preprocess.input_size
-    x = torch.randn(batch_size, 3, s, s, device=model.device)
-    variants = [(model, x),
-                (copy.deepcopy(model).to(memory_format=torch.channels_last),
-                 x.contiguous(memory_format=torch.channels_last))]
-    times: list[list[float]] = [[], []]
+    variants = []
+    for model in models:
+        s = model.config.preprocess.input_size
+        x = torch.randn(batch_size, 3, s, s, device=model.device)
+        variants += [(model, x), (copy.deepcopy(model).to(memory_format=torch.channels_last),
+                                  x.contiguous(memory_format=torch.channels_last))]
+    times: list[list[float]] = [[] for _ in variants]
     with torch.inference_mode():
         for i in range(batches + 2):
             for v, (m, inp) in enumerate(variants):
@@ -39,7 +45,8 @@ def measure(model, batch_size: int, batches: int) -> tuple[float, float]:
                     torch.cuda.synchronize()
                 if i >= 2:  # two warm-up rounds
                     times[v].append(time.perf_counter() - t)
-    return batch_size / statistics.median(times[0]), batch_size / statistics.median(times[1])
+    rates = [batch_size / statistics.median(t) for t in times]
+    return [(rates[2 * k], rates[2 * k + 1]) for k in range(len(models))]
 
 
 def main() -> int:
@@ -48,6 +55,7 @@ def main() -> int:
     ap.add_argument("--batches", type=int, default=8)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
     ap.add_argument("--device", default="cpu")
+    ap.add_argument("--model", action="append", help="store name or checkpoint folder (repeatable)")
     args = ap.parse_args()
     import torch
 
@@ -58,13 +66,11 @@ def main() -> int:
         torch.set_num_threads(args.threads)
     store = ModelStore(app_paths())
     rows = []
-    for info in store.list():
-        if not info.offline_ready:
-            continue
-        model = store.load(info.name, device=args.device)
+    names = args.model or [info.name for info in store.list() if info.offline_ready]
+    models = [store.load(name, device=args.device) for name in names]
+    for name, model, (eager, cl) in zip(names, models, measure(models, args.batch_size, args.batches)):
         params = sum(p.numel() for p in model.param_groups()["image_encoder"]) / 1e6
-        eager, cl = measure(model, args.batch_size, args.batches)
-        rows.append({"model": info.name, "image_params_M": round(params, 1), "input": model.config.preprocess.input_size,
+        rows.append({"model": name, "image_params_M": round(params, 1), "input": model.config.preprocess.input_size,
                      "eager_img_s": round(eager, 1), "channels_last_img_s": round(cl, 1)})
     print(f"image-embedding throughput on {args.device}, batch {args.batch_size}, {torch.get_num_threads()} threads")
     print(f"{'model':<16}{'params(M)':>10}{'input':>7}{'eager img/s':>13}{'ch-last img/s':>15}")

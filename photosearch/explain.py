@@ -57,7 +57,7 @@ def concepts(model, image, query_vec: np.ndarray | None = None, top: int = 8) ->
     with torch.inference_mode():
         x = tf(image.convert("RGB"))[None].to(model.device)
         feats = model.image_encoder(x)
-        probs = (head.classifier(feats.float()) / head.log_temperature.exp()).softmax(-1)[0].float().cpu()
+        probs = (head.logits(feats.float()) / head.log_temperature.exp()).softmax(-1)[0].float().cpu()
         out = []
         contrib = None
         if query_vec is not None:

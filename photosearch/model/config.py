@@ -19,6 +19,13 @@ class ImageTowerConfig:
     weights_file: str | None = None  # local weights instead of the hub: .safetensors or a weights-only .pth
     weights_in_order: bool = False  # map the file's tensors onto the model by position (foreign key names)
     global_pool: str = "avg"
+    # Views of each (preprocessed) image the backbone sees, features concatenated per image (B, V*F): "whole"
+    # (the input resized to view_size) and "centre" (its centre view_crop, resized to view_size). Empty: the
+    # input as it is. Inside the model, so preprocessing stays one tensor per image and ONNX export sees it.
+    views: list[str] = field(default_factory=list)
+    view_size: int = 224
+    view_crop: float = 0.875  # "centre": the fraction of the input's side it keeps
+    view_interpolation: str = "bilinear"  # F.interpolate mode when a view is resized ("bilinear" or "bicubic")
 
 
 @dataclass
@@ -44,6 +51,7 @@ class PreprocessConfig:
     std: tuple[float, float, float] = (0.229, 0.224, 0.225)
     interpolation: str = "bicubic"
     crop_pct: float = 0.875  # resize the short side to input_size / crop_pct, then centre-crop
+    crop_mode: str = "center"  # timm's: "center" as above; "squash": the whole photo to input_size x input_size
 
 
 @dataclass
@@ -83,6 +91,8 @@ class ModelConfig:
                 v = sub[k](**{kk: vv for kk, vv in v.items() if kk in sub_known})
                 if k == "preprocess":
                     v.mean, v.std = tuple(v.mean), tuple(v.std)
+                if k == "image":
+                    v.views = list(v.views)
             kwargs[k] = v
         return cls(**kwargs)
 

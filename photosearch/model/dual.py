@@ -24,7 +24,8 @@ class DualEncoder(EmbeddingModel):
         keep_clf = config.image_head.kind == "class_prompt"
         self.image_encoder = ImageTower(config.image, load_pretrained, keep_classifier=keep_clf)
         self.text_encoder = TextTower(config.text, load_pretrained, local_dir=text_dir)
-        self.image_projection = build_head(config.image_head, self.image_encoder.num_features, config.embed_dim)
+        self.image_projection = build_head(config.image_head, self.image_encoder.view_features, config.embed_dim,
+                                           views=self.image_encoder.num_views)
         self.text_projection = build_head(config.text_head, self.text_encoder.num_features, config.embed_dim)
         if keep_clf and self.image_encoder.classifier is not None:
             # Start the class_prompt head from the backbone's own ImageNet classifier.

@@ -32,24 +32,33 @@ class ClassPromptHead(nn.Module):
     embeddings. ``prompts`` starts as the text tower's embeddings of prompts built from the class names,
     so an image of a tabby cat lands near "a photo of a tabby cat". Every part stays trainable, so the
     head is a fine-tuning starting point like any other.
+
+    With ``views`` > 1 the features are several views of each image side by side (B, V * in_dim, see
+    :class:`~photosearch.model.towers.ImageTower`); their logits are averaged before the softmax.
     """
 
-    def __init__(self, in_dim: int, num_classes: int, out_dim: int, temperature: float = 1.0):
+    def __init__(self, in_dim: int, num_classes: int, out_dim: int, temperature: float = 1.0, views: int = 1):
         super().__init__()
+        self.views = views
         self.classifier = nn.Linear(in_dim, num_classes)
         self.prompts = nn.Linear(num_classes, out_dim, bias=False)  # weight: (out_dim, num_classes)
         self.log_temperature = nn.Parameter(torch.tensor(float(temperature)).log())
 
+    def logits(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, V * in_dim) features -> (B, C) classifier logits, averaged over the views."""
+        return self.classifier(x.reshape(-1, self.views, self.classifier.in_features)).mean(1)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        probs = (self.classifier(x) / self.log_temperature.exp()).softmax(-1)  # (B, C)
+        probs = (self.logits(x) / self.log_temperature.exp()).softmax(-1)  # (B, C)
         return self.prompts(probs)  # (B, out_dim)
 
 
-def build_head(cfg: HeadConfig, in_dim: int, out_dim: int) -> nn.Module:
+def build_head(cfg: HeadConfig, in_dim: int, out_dim: int, views: int = 1) -> nn.Module:
+    """``in_dim``: features per view; ``views``: how many views' features arrive side by side."""
     if cfg.kind == "linear":
-        return LinearHead(in_dim, out_dim, cfg.init)
+        return LinearHead(in_dim * views, out_dim, cfg.init)
     if cfg.kind == "class_prompt":
         if cfg.num_classes <= 0:
             raise ModelError("class_prompt head needs num_classes")
-        return ClassPromptHead(in_dim, cfg.num_classes, out_dim, cfg.temperature)
+        return ClassPromptHead(in_dim, cfg.num_classes, out_dim, cfg.temperature, views)
     raise ModelError(f"unknown head kind {cfg.kind!r}")

