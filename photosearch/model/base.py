@@ -149,20 +149,26 @@ class EmbeddingModel(nn.Module):
 
     @torch.inference_mode()
     def embed_texts(self, texts: Sequence[str], batch_size: int = 64) -> torch.Tensor:
-        """(N, D) normalised float32 on the CPU, in input order."""
+        """(N, D) normalised float32 on the CPU, in input order. Batches are made of texts of similar length
+        (a batch is padded to its longest text: mixed lengths cost up to 3x when building the starter)."""
         from photosearch.device import autocast
 
         self.eval()
         runner = self._runner("text")
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = []
         for i in range(0, len(texts), batch_size):
-            tok = {k: v.to(self.device) for k, v in self.tokenize(list(texts[i:i + batch_size])).items()}
+            batch = [texts[j] for j in order[i:i + batch_size]]
+            tok = {k: v.to(self.device) for k, v in self.tokenize(batch).items()}
             if runner is not None:
                 out.append(F.normalize(runner(tok["input_ids"], tok["attention_mask"]).float(), dim=-1))
                 continue
             with autocast(self.device):
                 out.append(self.encode_text(tok["input_ids"], tok["attention_mask"]).float().cpu())
-        return torch.cat(out) if out else torch.zeros(0, self.embed_dim)
+        if not out:
+            return torch.zeros(0, self.embed_dim)
+        emb = torch.cat(out)
+        return emb[torch.argsort(torch.tensor(order))]
 
     def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
         """Normalised embeddings of a ready batch (B, 3, H, W), float32 on the CPU."""
