@@ -139,7 +139,7 @@ def class_prompt_embeddings(model, classes: list[str], templates=TEMPLATES) -> t
 
 def build_starter(temperature: float = STARTER_TEMPERATURE, progress: Callable[[str], None] | None = None,
                   vocabulary: str = STARTER_VOCABULARY, **config):
-    """Build the starter model from the packaged weights (about 10-20 s on 2 CPU cores). ``config``: overrides
+    """Build the starter model from the packaged weights (about 20 s on 2 CPU cores). ``config``: overrides
     of :func:`starter_config` (``input_size``, ``views``), for design sweeps."""
     from photosearch.model.dual import DualEncoder
 
