@@ -22,11 +22,10 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
 from photosearch.gui import desktop
-from photosearch.gui.indexing import Indexer, IndexingBar, index_summary
-from photosearch.gui.live import LiveWatcher
+from photosearch.gui.indexing import IndexingBar, index_summary
+from photosearch.gui.libwork import LibraryWork
 from photosearch.gui.menus import build_menus
 from photosearch.gui.modelhost import ModelHost
-from photosearch.gui.windowdialogs import WindowDialogs
 from photosearch.gui.models import ResultsModel
 from photosearch.gui.preview import PreviewPane
 from photosearch.gui.resources import app_icon
@@ -40,8 +39,8 @@ from photosearch.gui.states import Situation, empty_state
 from photosearch.gui.statusline import StatusLine
 from photosearch.gui.suggest import SuggestionBar
 from photosearch.gui.widgets import Banner, PanelSplitter, dropped_folders_and_images
+from photosearch.gui.windowdialogs import WindowDialogs
 from photosearch.gui.workers import Task, TaskRunner, ThumbnailLoader, error_text
-from photosearch.gui.textpass import TextPass
 from photosearch.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -79,9 +78,9 @@ class MainWindow(QMainWindow):
         self.results = ResultsModel(self.thumbs, self)
         self.models = ModelHost(paths, self.readers, self.settings, self, self.library_path)
         self.models.name = model_name or self.settings.model
-        self.indexer = Indexer(self.writer, self.library_path, self)
-        self.live = LiveWatcher(self.library_path, parent=self)  # started once the first index run ended
-        self.text_pass = TextPass(self.library_path, self)  # reads the words in photos after indexing
+        self.work = LibraryWork(self.writer, self.library_path, self.models, self.folders,
+                                lambda: self.settings.batch_size, self)
+        self.indexer, self.live, self.text_pass = self.work.indexer, self.work.live, self.work.text_pass
 
         # -- the parts ---------------------------------------------------------------------------
         self.search_bar = SearchBar(self.settings.thumb_size)
@@ -184,10 +183,8 @@ class MainWindow(QMainWindow):
         self.indexer.grew.connect(self._on_library_grew)
         self.indexer.failed.connect(lambda msg: self.show_error(f"Indexing stopped: {msg}"))
         self.indexer.finished.connect(self._on_index_finished)
-        self.live.changesReady.connect(lambda _n: self.start_indexing())
         self.live.statesChanged.connect(self.sidebar.set_folder_states)
         self.live.failed.connect(self.show_error)
-        self.indexer.started.connect(self.text_pass.cancel)  # visual indexing first; the text pass resumes after
         self.text_pass.progress.connect(self._on_text_event)
         self.text_pass.finished.connect(self._on_text_finished)
         self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}"))
@@ -280,14 +277,12 @@ class MainWindow(QMainWindow):
     def remove_folder(self, path: str) -> None:
         self.indexer.cancel()
         self.sidebar.remove(path)  # the search re-runs when the library says it is done (_on_status)
-        if self.live.running():
-            self.live.start(self.folders())
+        self.work.folders_changed()
         self._update_state()
 
     def start_indexing(self, add: list[str] | None = None) -> None:
         """Index every folder (only what is new/changed, or what the active model lacks)."""
-        self.indexer.start(self.model, self.folders() if add is None else add, self.settings.batch_size,
-                           bool(self.folders()))
+        self.work.start(add)
         self._update_state()
 
     @property
@@ -318,13 +313,6 @@ class MainWindow(QMainWindow):
         self.refresh_status()
         if ev is not None:
             self.run_search(keep_selection=True)
-        if ev is not None and self.indexer.pending is not None:
-            QTimer.singleShot(0, lambda: self.start_indexing(self.indexer.pending))
-        elif rep is not None and not rep.cancelled:
-            self.models.finish_indexing(self.writer)
-            self.text_pass.schedule()
-        if ev is not None:  # from now on new photos appear by themselves (the set of folders may have changed)
-            self.live.start(self.folders())
         self._update_state()
 
     def _on_text_event(self, ev) -> None:
@@ -501,16 +489,7 @@ class MainWindow(QMainWindow):
 
     def set_read_text(self, on: bool) -> None:
         """The library's text-pass setting (Settings): saved by the writer; on starts reading, off stops it."""
-        from photosearch.gui.jobs import set_text_pass_job
-
-        if not on:
-            self.text_pass.cancel()
-        task = Task(set_text_pass_job(self.library_path, on), "text-setting")
-        task.failed.connect(self.show_error)
-        task.succeeded.connect(self._on_status)
-        if on:
-            task.succeeded.connect(lambda _st: None if self.indexing() else self.text_pass.start())
-        self.writer.submit(task)
+        self.work.set_read_text(on, self._on_status, self.show_error)
 
     def open_finetune(self, base: str | None = None) -> None:
         self.dialogs.finetune(base)
@@ -544,9 +523,7 @@ class MainWindow(QMainWindow):
         get ``reader_wait_ms`` — a model load stuck in ``import torch`` cannot be interrupted, so the launcher
         exits the process instead of waiting for it. Returns whether every thread has stopped."""
         self.search_bar.stop()
-        self.indexer.cancel()
-        watcher_ended = self.live.shutdown()
-        self.text_pass.shutdown()
+        watcher_ended = self.work.shutdown()
         self.thumbs.shutdown()
         searches_ended = self.searcher.stop(self.reader_wait_ms)
         self.writer.shutdown()
