@@ -119,8 +119,9 @@ def fill_library(db: Path, model_id: str, dim: int, n: int, files: list[tuple[st
     with Library.open(db) as lib:
         conn = lib.conn
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("INSERT OR IGNORE INTO folders VALUES (?, ?)", (folder, time.time()))
-        conn.execute("INSERT OR IGNORE INTO models VALUES (?, ?, '<f2', ?)", (model_id, dim, time.time()))
+        conn.execute("INSERT OR IGNORE INTO folders (path, added_at) VALUES (?, ?)", (folder, time.time()))
+        conn.execute("INSERT OR IGNORE INTO models (model_id, dim, dtype, first_used) VALUES (?, ?, '<f2', ?)",
+                     (model_id, dim, time.time()))
         now = time.time()
         k = 0
         for vecs in clustered(n, dim):
@@ -134,7 +135,8 @@ def fill_library(db: Path, model_id: str, dim: int, n: int, files: list[tuple[st
                 rows.append((k, path, folder, size, mtime, f"{k:032x}", 4000, 3000, "JPEG",
                              f"20{10 + k % 15}-0{1 + k % 9}-1{k % 10}T12:00:00", now))
                 embs.append((k, model_id, v.astype("<f2").tobytes(), now))
-            conn.executemany("INSERT INTO photos VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            conn.executemany("INSERT INTO photos (id, path, folder, size, mtime_ns, hash, width, height, format, "
+                             "taken_at, indexed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             conn.executemany("INSERT INTO embeddings (photo_id, model_id, vector, indexed_at) VALUES (?, ?, ?, ?)",
                              embs)
         conn.execute("COMMIT")
