@@ -28,6 +28,7 @@ class SettingsDialog(QDialog):
     cacheCleared = Signal()
     searchSettingsChanged = Signal()
     readTextChanged = Signal(bool)  # the library's text pass switched on/off
+    deviceChanged = Signal(str)  # the compute device, when the model stays the same: the model reloads on it
     backendChanged = Signal(str)  # the encoders' CPU runtime (auto/torch/onnx): the model reloads on it
 
     def __init__(self, parent: QWidget | None, paths: AppPaths, settings: Settings, current_model: str | None = None,
@@ -211,8 +212,10 @@ class SettingsDialog(QDialog):
         self.settings.device = dev
         info = self.model_page.selected_info()
         name = info["name"] if info and info.get("offline_ready") else None  # not on disk: download first
-        if name and (name != self.current_model or device_changed):
-            self.modelChosen.emit(name)
+        if name and name != self.current_model:
+            self.modelChosen.emit(name)  # loads on the new device too
+        elif device_changed:
+            self.deviceChanged.emit(dev)
         self.accept()
 
     def done(self, r: int) -> None:

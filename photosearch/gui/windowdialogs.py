@@ -24,6 +24,7 @@ class WindowDialogs:
         dlg.readTextChanged.connect(win.set_read_text)
         dlg.modelChosen.connect(win.use_model)
         dlg.backendChanged.connect(lambda _b: win.load_model())  # the model in use stays until it reloads
+        dlg.deviceChanged.connect(lambda _d: win.load_model())
         dlg.finetuneRequested.connect(win.open_finetune)
         dlg.reindexRequested.connect(lambda: win.start_indexing())
         dlg.addFolderRequested.connect(win.choose_folder)

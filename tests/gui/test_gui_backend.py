@@ -77,3 +77,26 @@ def test_changing_the_runtime_in_settings_reloads_the_model_on_it(qtbot, make_wi
     with qtbot.waitSignal(win.modelReady, timeout=WAIT):
         dlg.accept_and_close()
     assert win.settings.backend == "onnx" and isinstance(win.model._runner("image"), OnnxTower)
+
+
+def test_changing_the_device_in_settings_reloads_the_model_on_it(qtbot, make_window, tiny_loaded):
+    """Choosing another device for the same model was saved but did nothing until the next start: the dialog
+    asked the window to switch to the model already in use, which it ignores."""
+    from photosearch.model.store import ModelStore
+    from photosearch.paths import app_paths
+
+    ModelStore(app_paths().ensure()).save(tiny_loaded, "tiny-local")
+    win = make_window(None, model_name="tiny-local")
+    win.settings.backend = "torch"
+    with qtbot.waitSignal(win.modelReady, timeout=WAIT):
+        win.load_model()
+    before = win.model
+    win.open_settings()
+    dlg = win._dialogs["settings"]
+    qtbot.waitUntil(lambda: dlg.device.findData("cpu") >= 0, timeout=WAIT)
+    assert win.settings.device == "auto" and dlg.model_page.selected_info()["name"] == "tiny-local"
+    dlg.device.setCurrentIndex(dlg.device.findData("cpu"))
+    with qtbot.waitSignal(win.modelReady, timeout=WAIT):
+        dlg.accept_and_close()
+    assert win.settings.device == "cpu" and win.model_name == "tiny-local"
+    assert win.model is not before and win.model.device.type == "cpu"
