@@ -212,7 +212,9 @@ class SettingsDialog(QDialog):
         self.settings.device = dev
         info = self.model_page.selected_info()
         name = info["name"] if info and info.get("offline_ready") else None  # not on disk: download first
-        if name and name != self.current_model:
+        page = self.model_page
+        if name and name != self.current_model and (page.touched or page.listed(self.current_model)):
+            # (a model in use that is not listed, e.g. a checkpoint folder, is switched only by a real choice)
             self.modelChosen.emit(name)  # loads on the new device too
         elif device_changed:
             self.deviceChanged.emit(dev)

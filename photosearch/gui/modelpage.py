@@ -57,6 +57,9 @@ class ModelPage(QGroupBox):
         self.list.setMinimumHeight(130)
         self.list.addItem("Loading the model list…")
         self.list.currentRowChanged.connect(self._on_row)
+        self.list.itemClicked.connect(self._on_clicked)
+        self.touched = False  # the user picked a row (not Qt making the first row current on focus)
+        self._row = -1
         lay.addWidget(self.list)
         self.details = QLabel()
         self.details.setWordWrap(True)
@@ -101,6 +104,8 @@ class ModelPage(QGroupBox):
             self.list.addItem(it)
             if m["name"] == keep:
                 self.list.setCurrentItem(it)
+        if keep not in {m["name"] for m in models}:
+            self.list.setCurrentRow(-1)  # the model in use is not listed (a checkpoint folder): select nothing
         self.list.blockSignals(False)
         self._on_row(self.list.currentRow())
 
@@ -112,7 +117,16 @@ class ModelPage(QGroupBox):
         name = self.selected()
         return next((m for m in self.models if m["name"] == name), None)
 
-    def _on_row(self, _row: int) -> None:
+    def listed(self, name: str | None) -> bool:
+        return any(m["name"] == name for m in self.models)
+
+    def _on_clicked(self, _item) -> None:
+        self.touched = True
+
+    def _on_row(self, row: int) -> None:
+        if self._row >= 0 and row != self._row:
+            self.touched = True  # moved from one row to another (keys); from none to the first is Qt's focus
+        self._row = row
         m = self.selected_info()
         self.details.setText(model_details(m) if m else "")
         self._sync_buttons()

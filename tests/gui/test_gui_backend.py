@@ -100,3 +100,19 @@ def test_changing_the_device_in_settings_reloads_the_model_on_it(qtbot, make_win
         dlg.accept_and_close()
     assert win.settings.device == "cpu" and win.model_name == "tiny-local"
     assert win.model is not before and win.model.device.type == "cpu"
+
+
+def test_ok_in_settings_keeps_a_model_loaded_from_a_folder(qtbot, make_window, tiny_checkpoint):
+    """With a model loaded by path (``photosearch-gui --model FOLDER``) the model page has no row for it; Qt
+    made the first row current and OK switched the window to that model (``starter``)."""
+    win = _load(qtbot, make_window, tiny_checkpoint, "torch")
+    before, name = win.model, win.model_name
+    win.open_settings()
+    dlg = win._dialogs["settings"]
+    qtbot.waitUntil(lambda: len(dlg.model_page.models) > 0, timeout=WAIT)
+    dlg.model_page.list.setFocus()  # Qt makes the first row current on focus
+    loads = []
+    win.models.loading.connect(loads.append)
+    dlg.accept_and_close()
+    qtbot.wait(200)
+    assert loads == [] and win.model is before and win.model_name == name
