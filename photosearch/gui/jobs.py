@@ -12,14 +12,18 @@ from photosearch.gui.workers import Task
 from photosearch.paths import AppPaths
 
 
+def _backend_setting(paths: AppPaths) -> str:
+    """The Settings' CPU runtime, read when the job is made (on the GUI thread), not in the worker."""
+    from photosearch.gui.settings import Settings
+
+    return Settings(paths).backend
+
+
 def load_model_job(paths: AppPaths, name: str | None, device: str, backend: str | None = None):
     """Load ``name``, or the store's active model (falling back to the last one that worked, with the reason
     reported as progress), on the CPU ``backend`` (auto/torch/onnx; None: the Settings' choice, read here on
     the caller's thread): returns ``(name, model)``. When ONNX Runtime cannot run the model it stays on torch."""
-    if backend is None:
-        from photosearch.gui.settings import Settings
-
-        backend = Settings(paths).backend
+    backend = backend or _backend_setting(paths)
 
     def job(task: Task):
         from photosearch.model.onnx_backend import attach_or_keep_torch
@@ -43,10 +47,7 @@ def serving_model_job(paths: AppPaths, library_path: Path | None, target, in_use
     """The model to search with while ``target`` indexes the library (library/transition.py): ``in_use``
     when it serves, a stored model (e.g. a retired starter build) loaded here on the CPU ``backend`` like
     :func:`load_model_job`, or None (``target`` serves)."""
-    if backend is None:
-        from photosearch.gui.settings import Settings
-
-        backend = Settings(paths).backend
+    backend = backend or _backend_setting(paths)
 
     def job(task: Task):
         if library_path is None or not Path(library_path).is_file():
@@ -72,8 +73,10 @@ def finish_transition_job(paths: AppPaths, library_path: Path, target_id: str, s
 
         with Library.open(library_path) as lib:
             transition.finish(lib, ModelStore(paths), target_id)
+            if serving_id is None:  # nothing stands in (most runs): no need to count vectors
+                return True
             counts = lib.models()
-            return serving_id is None or counts.get(target_id, 0) >= counts.get(serving_id, 0)
+            return counts.get(target_id, 0) >= counts.get(serving_id, 0)
     return job
 
 

@@ -20,8 +20,8 @@ from collections.abc import Iterable, Mapping
 def serving_model_id(counts: Mapping[str, int], target_id: str, loadable: Iterable[str]) -> str | None:
     """The model id search should use while ``target_id`` is being indexed, or None when the target itself
     serves: of the ``loadable`` models, the one with the most vectors, if it has more than the target."""
-    have = counts.get(target_id, 0)
-    best = max(((n, mid) for mid, n in counts.items() if mid != target_id and mid in set(loadable)), default=None)
+    have, loadable = counts.get(target_id, 0), set(loadable)
+    best = max(((n, mid) for mid, n in counts.items() if mid != target_id and mid in loadable), default=None)
     return best[1] if best is not None and best[0] > have else None
 
 
