@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
 from photosearch.gui.jobs import devices_job, dir_size_job
 from photosearch.gui.modelpage import ModelPage, model_label  # noqa: F401 - model_label: its old home
 from photosearch.gui.settings import Settings
-from photosearch.gui.widgets import muted
 from photosearch.humanize import format_size
 from photosearch.gui.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
