@@ -8,6 +8,7 @@ import pytest
 
 from photosearch.errors import LibraryError
 from photosearch.library import Library
+from photosearch.library.query import Query
 
 
 def test_create_reopen_and_folders(tmp_path):
@@ -78,7 +79,7 @@ def test_corrupt_file_is_an_error_not_a_crash(tmp_path, tiny):
         wal.unlink(missing_ok=True)
     with pytest.raises(LibraryError):
         lib = Library.open(p)
-        lib.search(tiny, "anything")
+        lib.search(tiny, Query.of("anything"))
 
 
 def test_folder_path_is_a_directory(tmp_path):

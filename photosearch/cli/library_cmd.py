@@ -190,7 +190,13 @@ def cmd_index(ctx) -> int:
 
 
 def cmd_search(ctx) -> int:
+    from photosearch.library.query import Query
+
     a = ctx.args
+    query = Query.of(a.query, like=a.like, top_k=a.top, min_score=a.min_score, folder=a.folder, after=a.after,
+                     before=a.before, types=a.types, more=a.more or (), less=a.less or (),
+                     only_relevant=a.only_relevant, sort=a.sort, group_copies=not a.all_copies,
+                     include_undated=a.include_undated, has_text=a.has_text)
     with _open_to_read(ctx, create=False) as lib:
         model = ctx.search_model(lib, ctx.load_model())
         mid = model.config.model_id
@@ -199,19 +205,14 @@ def cmd_search(ctx) -> int:
             note = f"no photos are indexed with model {mid!r} yet; run `photosearch index`"
             hits = []
         else:
-            hits = lib.search(model, a.query, like=a.like, top_k=a.top, min_score=a.min_score, folder=a.folder,
-                              after=a.after, before=a.before, types=a.types, more=a.more, less=a.less,
-                              only_relevant=a.only_relevant, sort=a.sort, group_copies=not a.all_copies,
-                              include_undated=a.include_undated, has_text=a.has_text)
-            if not hits and (a.folder or a.after or a.before or a.types):
-                note = lib.why_empty(model, folder=a.folder, after=a.after, before=a.before, types=a.types,
-                                     include_undated=a.include_undated)
+            hits = lib.search(model, query)
+            if not hits and query.filters.active:
+                note = lib.why_empty(model, query.filters)
     if note and not ctx.json:
         ctx.info(note)
     rows = [{"path": h.path, "score": h.score, "relevant": h.relevant, "date": h.date, "copies": h.copies,
              "text_match": h.text_match, "snippet": h.snippet} for h in hits]
-    browsing = not (a.query and a.query.strip()) and not a.like and not a.more
-    ctx.emit(rows, _human_browse if browsing else _human_hits)
+    ctx.emit(rows, _human_browse if query.browsing else _human_hits)
     return 0
 
 

@@ -65,12 +65,12 @@ class ResultsPane(QWidget):
 
     def show_outcome(self, outcome) -> None:
         """Fill the grid with a search answer; a refresh (``keep_selection``) keeps selection and scroll."""
-        req = outcome.request
+        req, q = outcome.request, outcome.request.query
         selected = self.current_path() if req.keep_selection else None
         scroll = self.view.verticalScrollBar().value() if req.keep_selection else 0
         browsing = outcome.browsing
-        self.results.set_hits(with_markers(outcome.hits, req.sort, browsing), outcome.infos)
-        what = (f"“{req.query}”" if req.query else f"photos like {os.path.basename(req.like)}" if req.like
+        self.results.set_hits(with_markers(outcome.hits, q.sort, browsing), outcome.infos)
+        what = (f"“{q.text}”" if q.text else f"photos like {os.path.basename(q.like)}" if q.like
                 else "your feedback")
         n = len(outcome.hits)
         self.label.setText(summary(outcome.hits, what, browsing) + (f" · {outcome.seconds * 1000:.0f} ms" if n

@@ -13,6 +13,7 @@ from photosearch.gui.searchbar import SearchBar
 from photosearch.gui.settings import Settings
 from photosearch.gui.sidebar import FolderSidebar
 from photosearch.gui.workers import SearchRequest, SearchService
+from photosearch.library.query import Query
 
 
 def is_query_error(e: BaseException) -> bool:
@@ -57,9 +58,9 @@ class Searcher(QObject):
         # Each search finds its own cut (good matches, then weaker ones); a minimum score set in Settings is
         # an advanced override for typed queries.
         cut = self.settings.min_score if query and not like and self.settings.min_score > 0 else None
-        return SearchRequest(query=query, like=like, folder=f.folder, after=f.after, before=f.before,
-                             min_score=cut, more=tuple(self.more), less=tuple(self.less), sort=self.sort,
-                             include_undated=f.include_undated, has_text=f.has_text,
+        return SearchRequest(Query.of(query, like=like, folder=f.folder, after=f.after, before=f.before,
+                                      min_score=cut, more=self.more, less=self.less, sort=self.sort, top_k=1000,
+                                      include_undated=f.include_undated, has_text=f.has_text),
                              keep_selection=keep_selection)
 
     # -- feedback ---------------------------------------------------------------------------------

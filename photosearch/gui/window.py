@@ -389,7 +389,7 @@ class MainWindow(QMainWindow):
         self.search_bar.focus()
 
     def _on_answer(self, outcome) -> None:
-        self.preview.set_query(outcome.request.query)  # its words are highlighted in a photo's text
+        self.preview.set_query(outcome.request.query.text)  # its words are highlighted in a photo's text
         if self.results_pane.current_path() is None:
             self.preview.show_path(None)  # a new answer: the old photo and its score are gone
         self._update_state()

@@ -26,6 +26,8 @@ from typing import Any, Callable
 from PySide6.QtCore import QObject, QThread, QThreadPool, Signal
 from PySide6.QtGui import QImage
 
+from photosearch.library.query import Query
+
 log = logging.getLogger(__name__)
 
 
@@ -298,21 +300,10 @@ class ThumbnailLoader(QObject):
 # -- search ---------------------------------------------------------------------------------------
 @dataclass
 class SearchRequest:
-    """One search the window asked for: what to find, and how to show the answer. ``id`` is set by
-    :meth:`SearchService.submit`; answers and failures carry the request back."""
+    """One search the window asked for: the core :class:`~photosearch.library.query.Query`, and how to show the
+    answer. ``id`` is set by :meth:`SearchService.submit`; answers and failures carry the request back."""
 
-    query: str | None = None  # text, with the library's "a + b - c" arithmetic
-    like: str | None = None  # an example image path (query by example)
-    folder: str | None = None
-    after: str | None = None  # ISO dates, both days included
-    before: str | None = None
-    top_k: int = 1000
-    min_score: float | None = None  # an explicit override of the per-search relevance cut
-    more: tuple = ()  # photos marked more like this / less like this (library/feedback.py)
-    less: tuple = ()
-    sort: str = "relevance"  # or "date": the good matches newest first
-    include_undated: bool = False
-    has_text: bool = False  # only photos in which text was read
+    query: Query = field(default_factory=Query)
     keep_selection: bool = False  # a refresh of the same search (indexing went on): keep selection and scroll
     id: int = 0
 
@@ -329,8 +320,7 @@ class SearchOutcome:
 
     @property
     def browsing(self) -> bool:
-        r = self.request
-        return not (r.query or r.like or r.more)
+        return self.request.query.browsing
 
 
 class SearchService(QThread):
@@ -395,13 +385,8 @@ class SearchService(QThread):
                         from photosearch.library import Library
 
                         lib = Library.open(self.library_path)
-                    hits = lib.search(model, req.query or None, like=req.like, top_k=req.top_k,
-                                      min_score=req.min_score, folder=req.folder, after=req.after,
-                                      before=req.before, more=list(req.more), less=list(req.less), sort=req.sort,
-                                      include_undated=req.include_undated, has_text=req.has_text)
-                    note = (lib.why_empty(model, req.folder, req.after, req.before,
-                                          include_undated=req.include_undated)
-                            if not hits and (req.folder or req.after or req.before) else None)
+                    hits = lib.search(model, req.query)
+                    note = lib.why_empty(model, req.query.filters) if not hits and req.query.filters.active else None
                     # details for the first screens, in one query; the rest load on selection
                     infos = lib.photo_infos([h.path for h in hits[:200]])
                 except Exception as e:  # reported to the UI, which decides how loud

@@ -5,6 +5,7 @@ No Qt and no heavy imports here: torch is imported only when indexing or searchi
 
 from photosearch.library.index import IndexEvent, IndexReport
 from photosearch.library.library import Library
+from photosearch.library.query import Filters, Query
 from photosearch.library.search import QueryError, SearchHit, parse_query
 
-__all__ = ["Library", "IndexEvent", "IndexReport", "SearchHit", "QueryError", "parse_query"]
+__all__ = ["Library", "Query", "Filters", "IndexEvent", "IndexReport", "SearchHit", "QueryError", "parse_query"]

@@ -17,6 +17,7 @@ from photosearch.library import db as _db
 from photosearch.library import browse, feedback, relevance
 from photosearch.library import queries as sql
 from photosearch.library.index import IndexEvent, IndexReport
+from photosearch.library.query import Filters, Query
 from photosearch.library.scan import norm_folder, under
 from photosearch.library.search import (QueryError, SearchHit, combine, folder_range, parse_date, parse_query,
                                         parse_types, vectors_for)
@@ -219,13 +220,9 @@ class Library:
         iv = self._image_vector(model, like) if like is not None else None
         return combine(tv, [w for w, _ in terms], iv)
 
-    def search(self, model, query: str | None = None, *, like: str | Path | None = None, top_k: int = 50,
-               min_score: float | None = None, folder: str | None = None, after: str | None = None,
-               before: str | None = None, types: list[str] | None = None, more=(), less=(),
-               only_relevant: bool = False, sort: str = "relevance", group_copies: bool = True,
-               include_undated: bool = False, has_text: bool = False) -> list[SearchHit]:
-        """Best first, each hit marked ``relevant`` by the per-query cut (library/relevance.py). ``query``
-        supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an example image (a library
+    def search(self, model, query: Query) -> list[SearchHit]:
+        """Best first, each hit marked ``relevant`` by the per-query cut (library/relevance.py). ``query.text``
+        supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``query.like`` is an example image (a library
         photo or any file); ``more``/``less`` are photos marked more-like / less-like (library/feedback.py);
         ``min_score`` overrides the cut with a fixed score and drops what is below it; ``only_relevant``
         keeps the good matches only; ``sort="date"`` orders the good matches newest first; identical files
@@ -234,20 +231,22 @@ class Library:
         (library/textindex.py); ``text:"words"`` searches the text only; ``has_text`` keeps photos with text."""
         from photosearch.library import textindex
 
-        tq = textindex.parse_text_query(query) if query and query.strip() else None
+        text, like, top_k, min_score = query.text, query.like, query.top_k, query.min_score
+        group_copies = query.group_copies
+        tq = textindex.parse_text_query(text) if text else None
         if tq is not None:
-            query = tq.visual  # what the visual model ranks by; None: the words in photos only
-        typed = bool(query and query.strip()) or like is not None
-        vi, mask = self._filtered(model, folder, after, before, types, include_undated, has_text)
-        if tq is not None and tq.fts and not typed and not more:
+            text = tq.visual  # what the visual model ranks by; None: the words in photos only
+        typed = bool(text and text.strip()) or like is not None
+        vi, mask = self._filtered(model, query.filters)
+        if tq is not None and tq.fts and not typed and not query.more:
             return textindex.lift_hits(self.conn, tq, vi, None, mask, [], top_k, group_copies)
-        if not typed and not more:
+        if not typed and not query.more:
             allowed = None if mask is None else vi.ids[:len(vi)][mask]
             return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
-        q = self.query_vector(model, query, like) if typed else None
-        kind = relevance.query_kind(bool(query and query.strip()), like is not None or bool(more))
-        more_v = [self._image_vector(model, p) for p in more]
-        less_v = [self._image_vector(model, p) for p in less]
+        q = self.query_vector(model, text, like) if typed else None
+        kind = relevance.query_kind(bool(text and text.strip()), like is not None or bool(query.more))
+        more_v = [self._image_vector(model, p) for p in query.more]
+        less_v = [self._image_vector(model, p) for p in query.less]
         all_scores = vi.scores(q) if q is not None else None
         less_s = [vi.scores(v) for v in less_v]
         if more_v or less_v:
@@ -258,11 +257,12 @@ class Library:
         all_scores = feedback.drop_marked(all_scores, less_s)
         # Ask for more than top_k: copies fold together and rows deleted since the matrix was loaded drop out.
         ids, scores = vi.top_k(q if q is not None else more_v[0], 2 * top_k + 8, mask,
-                               min_score if min_score is not None else threshold if only_relevant else None,
+                               min_score if min_score is not None else threshold if query.only_relevant else None,
                                scores=all_scores)
         # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
         try:
-            hits = browse.make_hits(self.conn, [int(i) for i in ids], scores, threshold, top_k, sort, group_copies)
+            hits = browse.make_hits(self.conn, [int(i) for i in ids], scores, threshold, top_k, query.sort,
+                                    group_copies)
             if tq is not None and tq.fts:
                 hits = textindex.lift_hits(self.conn, tq, vi, q, mask, hits, top_k, group_copies)
             return hits
@@ -271,21 +271,21 @@ class Library:
         except ValueError as e:
             raise QueryError(str(e)) from None
 
-    def _filtered(self, model, folder=None, after=None, before=None, types=None, include_undated=False,
-                  has_text=False):
+    def _filtered(self, model, filters: Filters | None = None):
         """The model's vectors and the mask of rows passing the filters (None: no filter)."""
-        after_s = parse_date(after) if after else None
-        before_s = parse_date(before, end=True) if before else None
-        formats = parse_types(types)
+        f = filters or Filters()
+        after_s = parse_date(f.after) if f.after else None
+        before_s = parse_date(f.before, end=True) if f.before else None
+        formats = parse_types(list(f.types))
         try:
             vi = vectors_for(self.conn, self._key, model.config.model_id, int(model.config.embed_dim))
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
-        mask = vi.filter_mask(after_s, before_s, formats, include_undated)
-        if folder:
-            m = self._folder_mask(vi, folder)
+        mask = vi.filter_mask(after_s, before_s, formats, f.include_undated)
+        if f.folder:
+            m = self._folder_mask(vi, f.folder)
             mask = m if mask is None else mask & m
-        if has_text:
+        if f.has_text:
             from photosearch.library import textindex
 
             m = textindex.has_text_mask(self.conn, vi.ids[:len(vi)])
@@ -297,24 +297,29 @@ class Library:
         inside = np.asarray(self._read(sql.photo_ids_in_range, lo, hi), dtype=np.int64)
         return np.isin(vi.ids[:len(vi)], inside)
 
-    def why_empty(self, model, folder: str | None = None, after: str | None = None, before: str | None = None,
-                  types: list[str] | None = None, include_undated: bool = False) -> str | None:
+    def why_empty(self, model, filters: Filters) -> str | None:
         """When a search found nothing: which filter did it, in one sentence (None if none explains it)."""
+        f = filters
         vi, _ = self._filtered(model)
         n = len(vi)
         counts: dict[str, int] = {}
-        if folder:
-            counts[f"under {folder}"] = int(self._folder_mask(vi, folder).sum())
-        if after:
-            counts[f"taken on or after {after}"] = int(vi.filter_mask(parse_date(after), None, None,
-                                                                      include_undated).sum())
-        if before:
-            counts[f"taken on or before {before}"] = int(vi.filter_mask(None, parse_date(before, end=True), None,
-                                                                        include_undated).sum())
-        if types:
-            counts[f"of type {', '.join(types)}"] = int(vi.filter_mask(None, None, parse_types(types)).sum())
+        if f.folder:
+            counts[f"under {f.folder}"] = int(self._folder_mask(vi, f.folder).sum())
+        if f.after:
+            counts[f"taken on or after {f.after}"] = int(vi.filter_mask(parse_date(f.after), None, None,
+                                                                        f.include_undated).sum())
+        if f.before:
+            counts[f"taken on or before {f.before}"] = int(vi.filter_mask(
+                None, parse_date(f.before, end=True), None, f.include_undated).sum())
+        if f.types:
+            counts[f"of type {', '.join(f.types)}"] = int(vi.filter_mask(None, None,
+                                                                         parse_types(list(f.types))).sum())
+        if f.has_text:
+            from photosearch.library import textindex
+
+            counts["with text"] = int(textindex.has_text_mask(self.conn, vi.ids[:n]).sum())
         undated = int(np.isnat(vi.taken[:n]).sum())
-        return browse.why_empty(n, counts, undated, include_undated)
+        return browse.why_empty(n, counts, undated, f.include_undated)
 
     # -- information -------------------------------------------------------------------------------------
     def skipped(self) -> list[dict]:
