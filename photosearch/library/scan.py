@@ -12,7 +12,6 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from photosearch.imageio import is_image_name
 
 # Folders that hold no photos of the user's, or the OS's/NAS's own copies of them.
 SYSTEM_DIRS = frozenset(s.lower() for s in (
@@ -102,6 +101,8 @@ def walk_folders(folders: list[str], all_roots: list[str] | None = None,
     stay inside the library folders (``all_roots``), each real folder visited once (no symlink loops).
     ``offline`` folders (see :func:`folder_offline`) are reported missing without being walked; sub-folders
     that cannot be listed are reported in ``unreadable_folders``."""
+    from photosearch.imageio import is_image_name  # here: imageio imports Pillow, which a search does not need
+
     real_roots = [os.path.realpath(r) for r in (all_roots or folders)]
     files: dict[str, FileStat] = {}
     missing: list[str] = []
