@@ -138,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.command:
         try:
-            from photosearch.gui.launcher import main as gui_main
+            from photosearch.gui.app.launcher import main as gui_main
         except ImportError:
             parser.print_help()
             return 0

@@ -18,10 +18,10 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QFrame, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QStyle, QVBoxLayout, QWidget)
 
-from photosearch.gui.jobs import remove_folder_job, status_job
-from photosearch.gui.settings import Settings
-from photosearch.gui.widgets import muted
-from photosearch.gui.workers import Task, TaskRunner
+from photosearch.gui.base.settings import Settings
+from photosearch.gui.base.widgets import muted
+from photosearch.gui.tasks.jobs import remove_folder_job, status_job
+from photosearch.gui.tasks.workers import Task, TaskRunner
 
 
 @dataclass(frozen=True)

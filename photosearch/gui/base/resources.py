@@ -6,7 +6,7 @@ from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
 # Installed wheel: photosearch/resources (mapped by packaging); source checkout: <repo>/resources.
-_CANDIDATES = (_HERE.parent / "resources", _HERE.parents[1] / "resources")
+_CANDIDATES = (_HERE.parents[1] / "resources", _HERE.parents[2] / "resources")
 
 
 def resource_path(name: str) -> Path:

@@ -43,7 +43,7 @@ class SearchBox(QLineEdit):
         f = self.font()
         f.setPointSizeF(f.pointSizeF() * 1.15)
         self.setFont(f)
-        from photosearch.gui.theme import icon
+        from photosearch.gui.base.theme import icon
 
         self.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
         self.setAcceptDrops(True)
@@ -179,7 +179,7 @@ class ThumbDelegate(QStyledItemDelegate):
             p.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
             p.setFont(option.font)
         if model.text_match_at(index):
-            from photosearch.gui.textview import paint_text_badge
+            from photosearch.gui.search.textview import paint_text_badge
 
             paint_text_badge(p, box, option.font)
         if hover:

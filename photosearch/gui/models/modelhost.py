@@ -15,9 +15,9 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 
-from photosearch.gui.jobs import finish_transition_job, load_model_job, serving_model_job
-from photosearch.gui.settings import Settings
-from photosearch.gui.workers import Task, TaskRunner
+from photosearch.gui.base.settings import Settings
+from photosearch.gui.tasks.jobs import finish_transition_job, load_model_job, serving_model_job
+from photosearch.gui.tasks.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
 
 log = logging.getLogger(__name__)

@@ -15,12 +15,12 @@ from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
 from PySide6.QtWidgets import (QFormLayout, QFrame, QGridLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QStyle,
                                QVBoxLayout, QWidget)
 
-from photosearch.gui.explainview import ExplainPanel
-from photosearch.gui.jobs import photo_info_job
-from photosearch.gui.textview import TextPanel, paint_text_boxes, query_words
-from photosearch.gui.theme import icon
-from photosearch.gui.widgets import muted
-from photosearch.gui.workers import PREVIEW_PIXELS, Task, TaskRunner, ThumbnailLoader
+from photosearch.gui.base.theme import icon
+from photosearch.gui.base.widgets import muted
+from photosearch.gui.search.explainview import ExplainPanel
+from photosearch.gui.search.textview import TextPanel, paint_text_boxes, query_words
+from photosearch.gui.tasks.jobs import photo_info_job
+from photosearch.gui.tasks.workers import PREVIEW_PIXELS, Task, TaskRunner, ThumbnailLoader
 from photosearch.humanize import format_size
 
 

@@ -12,8 +12,8 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QPushButton, QWidget
 
-from photosearch.gui.jobs import index_job
-from photosearch.gui.workers import CurrentJob, TaskRunner
+from photosearch.gui.tasks.jobs import index_job
+from photosearch.gui.tasks.workers import CurrentJob, TaskRunner
 from photosearch.humanize import format_duration
 
 LIVE_REFRESH_S = 1.5  # while indexing, the window refreshes counts and the current search at most this often

@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtGui import QColor, QIcon, QPalette, QPen
 from PySide6.QtWidgets import QProxyStyle, QStyle, QStyleFactory
 
-from photosearch.gui.resources import resource_path
+from photosearch.gui.base.resources import resource_path
 
 
 def icon(name: str) -> QIcon:

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer
 
-from photosearch.gui.jobs import text_job
-from photosearch.gui.workers import CurrentJob, TaskRunner
+from photosearch.gui.tasks.jobs import text_job
+from photosearch.gui.tasks.workers import CurrentJob, TaskRunner
 
 START_DELAY_MS = 2000
 

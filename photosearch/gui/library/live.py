@@ -3,7 +3,7 @@ on a thread of its own and tells the window when changes are ready to index and 
 comes back or can only be polled.
 
 The watcher itself writes nothing (``index=False``): a batch of changes becomes an ordinary incremental run of
-the window's :class:`~photosearch.gui.indexing.Indexer`, so the library keeps one writer, the indexing bar
+the window's :class:`~photosearch.gui.library.indexing.Indexer`, so the library keeps one writer, the indexing bar
 shows the progress and the current search re-runs when the run ends.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
 
-from photosearch.gui.workers import CurrentJob, Task, TaskRunner
+from photosearch.gui.tasks.workers import CurrentJob, Task, TaskRunner
 
 
 def watch_job(library_path: Path, poll_interval: float):

@@ -1,10 +1,10 @@
 """The window's background library work, and its order.
 
-Visual indexing comes first (:class:`~photosearch.gui.indexing.Indexer`, on the window's one writer thread).
+Visual indexing comes first (:class:`~photosearch.gui.library.indexing.Indexer`, on the window's one writer thread).
 When a run ends: folders asked for meanwhile start the next run; otherwise a complete run lets a new model
 take over search from its stand-in (:meth:`ModelHost.finish_indexing`) and schedules reading the words in the
-photos (:class:`~photosearch.gui.textpass.TextPass`, which any new run cancels). From the first finished run on
-the folders are watched (:class:`~photosearch.gui.live.LiveWatcher`), and their changes become incremental runs.
+photos (:class:`~photosearch.gui.library.textpass.TextPass`, which any new run cancels). From the first finished run on
+the folders are watched (:class:`~photosearch.gui.library.live.LiveWatcher`), and their changes become incremental runs.
 The window shows what happens; this decides what runs next.
 """
 
@@ -15,11 +15,11 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, QTimer
 
-from photosearch.gui.indexing import Indexer
-from photosearch.gui.live import LiveWatcher
-from photosearch.gui.modelhost import ModelHost
-from photosearch.gui.textpass import TextPass
-from photosearch.gui.workers import Task, TaskRunner
+from photosearch.gui.library.indexing import Indexer
+from photosearch.gui.library.live import LiveWatcher
+from photosearch.gui.library.textpass import TextPass
+from photosearch.gui.models.modelhost import ModelHost
+from photosearch.gui.tasks.workers import Task, TaskRunner
 
 
 class LibraryWork(QObject):
@@ -55,7 +55,7 @@ class LibraryWork(QObject):
     def set_read_text(self, on: bool, on_status: Callable[[dict], None], on_error: Callable[[str], None]) -> None:
         """The library's text-pass setting: saved by the writer; on starts reading (unless indexing), off stops
         it. ``on_status`` gets the library's status afterwards."""
-        from photosearch.gui.jobs import set_text_pass_job
+        from photosearch.gui.tasks.jobs import set_text_pass_job
 
         if not on:
             self.text_pass.cancel()

@@ -1,11 +1,11 @@
 """The main window: it lays out the parts and wires them together.
 
-The parts own their widgets and state and talk by signals: :class:`~photosearch.gui.searchbar.SearchBar`
-(query, example image, zoom), :class:`~photosearch.gui.sidebar.FolderSidebar` (folders, filters),
-:class:`~photosearch.gui.indexing.Indexer` with its :class:`~photosearch.gui.indexing.IndexingBar`,
-:class:`~photosearch.gui.skipped.SkippedPanel`, :class:`~photosearch.gui.preview.PreviewPane`,
-:class:`~photosearch.gui.modelhost.ModelHost`; the empty-state texts come from
-:func:`~photosearch.gui.states.empty_state` and platform actions from :mod:`photosearch.gui.desktop`.
+The parts own their widgets and state and talk by signals: :class:`~photosearch.gui.search.searchbar.SearchBar`
+(query, example image, zoom), :class:`~photosearch.gui.library.sidebar.FolderSidebar` (folders, filters),
+:class:`~photosearch.gui.library.indexing.Indexer` with its :class:`~photosearch.gui.library.indexing.IndexingBar`,
+:class:`~photosearch.gui.library.skipped.SkippedPanel`, :class:`~photosearch.gui.search.preview.PreviewPane`,
+:class:`~photosearch.gui.models.modelhost.ModelHost`; the empty-state texts come from
+:func:`~photosearch.gui.search.states.empty_state` and platform actions from :mod:`photosearch.gui.base.desktop`.
 
 Dependencies come in through the constructor (paths, settings, and optionally a ready model), so tests drive
 the real widgets with a tiny model while production loads the active model in the background after the
@@ -21,26 +21,26 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
-from photosearch.gui import desktop
-from photosearch.gui.indexing import IndexingBar, index_summary
-from photosearch.gui.libwork import LibraryWork
-from photosearch.gui.menus import build_menus
-from photosearch.gui.modelhost import ModelHost
-from photosearch.gui.models import ResultsModel
-from photosearch.gui.preview import PreviewPane
-from photosearch.gui.resources import app_icon
-from photosearch.gui.results import ResultsPane
-from photosearch.gui.search import Searcher, is_query_error
-from photosearch.gui.searchbar import SearchBar
-from photosearch.gui.settings import THUMB_MAX, THUMB_MIN, Settings
-from photosearch.gui.sidebar import FolderSidebar
-from photosearch.gui.skipped import SkippedPanel
-from photosearch.gui.states import Situation, empty_state
-from photosearch.gui.statusline import StatusLine
-from photosearch.gui.suggest import SuggestionBar
-from photosearch.gui.widgets import Banner, PanelSplitter, dropped_folders_and_images
-from photosearch.gui.windowdialogs import WindowDialogs
-from photosearch.gui.workers import Task, TaskRunner, ThumbnailLoader, error_text
+from photosearch.gui.app.menus import build_menus
+from photosearch.gui.app.statusline import StatusLine
+from photosearch.gui.app.windowdialogs import WindowDialogs
+from photosearch.gui.base import desktop
+from photosearch.gui.base.resources import app_icon
+from photosearch.gui.base.settings import THUMB_MAX, THUMB_MIN, Settings
+from photosearch.gui.base.widgets import Banner, PanelSplitter, dropped_folders_and_images
+from photosearch.gui.library.indexing import IndexingBar, index_summary
+from photosearch.gui.library.libwork import LibraryWork
+from photosearch.gui.library.sidebar import FolderSidebar
+from photosearch.gui.library.skipped import SkippedPanel
+from photosearch.gui.models.modelhost import ModelHost
+from photosearch.gui.models.suggest import SuggestionBar
+from photosearch.gui.search.preview import PreviewPane
+from photosearch.gui.search.results import ResultsPane
+from photosearch.gui.search.resultsmodel import ResultsModel
+from photosearch.gui.search.searchbar import SearchBar
+from photosearch.gui.search.searcher import Searcher, is_query_error
+from photosearch.gui.search.states import Situation, empty_state
+from photosearch.gui.tasks.workers import Task, TaskRunner, ThumbnailLoader, error_text
 from photosearch.paths import AppPaths
 
 log = logging.getLogger(__name__)

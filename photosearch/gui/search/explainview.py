@@ -8,8 +8,8 @@ import os
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
 
-from photosearch.gui.widgets import muted
-from photosearch.gui.workers import Task, TaskRunner
+from photosearch.gui.base.widgets import muted
+from photosearch.gui.tasks.workers import Task, TaskRunner
 
 
 def explain_job(model, query: str | None, path: str, heatmap: bool):

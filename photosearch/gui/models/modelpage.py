@@ -2,7 +2,7 @@
 on disk, and Download (with progress and cancel), Use and Fine-tune… for the selected model.
 
 The download runs the core generator :func:`photosearch.model.download.download_model` in a
-:class:`~photosearch.gui.workers.Task`; closing the dialog cancels it (the next download resumes).
+:class:`~photosearch.gui.tasks.workers.Task`; closing the dialog cancels it (the next download resumes).
 """
 
 from __future__ import annotations
@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
                                QVBoxLayout)
 
-from photosearch.gui.jobs import download_model_job, list_models_job
-from photosearch.gui.widgets import muted
-from photosearch.gui.workers import Task, TaskRunner
+from photosearch.gui.base.widgets import muted
+from photosearch.gui.tasks.jobs import download_model_job, list_models_job
+from photosearch.gui.tasks.workers import Task, TaskRunner
 from photosearch.humanize import format_size
 from photosearch.paths import AppPaths
 

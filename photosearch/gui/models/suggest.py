@@ -12,9 +12,9 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QToolButton
 
-from photosearch.gui.jobs import suggestion_job
-from photosearch.gui.settings import Settings
-from photosearch.gui.workers import Task, TaskRunner
+from photosearch.gui.base.settings import Settings
+from photosearch.gui.tasks.jobs import suggestion_job
+from photosearch.gui.tasks.workers import Task, TaskRunner
 from photosearch.humanize import format_size
 
 OFFLINE_MODEL = "starter"

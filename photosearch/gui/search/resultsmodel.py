@@ -8,7 +8,7 @@ import os
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QPixmap
 
-from photosearch.gui.workers import THUMB_PIXELS, ThumbnailLoader
+from photosearch.gui.tasks.workers import THUMB_PIXELS, ThumbnailLoader
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
@@ -60,7 +60,7 @@ class ResultsModel(QAbstractListModel):
 
     # -- filling ------------------------------------------------------------------------------
     def set_hits(self, hits: list, infos: dict | None = None) -> None:
-        """``hits``: SearchHits, possibly with marker tiles (gui/resultrows.py) between them."""
+        """``hits``: SearchHits, possibly with marker tiles (gui/search/resultrows.py) between them."""
         self.beginResetModel()
         self._all = list(hits)
         self._shown = min(BATCH, len(self._all))

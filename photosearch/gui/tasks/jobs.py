@@ -1,4 +1,4 @@
-"""Jobs for worker threads: small functions of a :class:`~photosearch.gui.workers.Task` that drive the core.
+"""Jobs for worker threads: small functions of a :class:`~photosearch.gui.tasks.workers.Task` that drive the core.
 
 No widgets in here (workers never touch them). Each job opens what it needs itself and returns plain data;
 the heavy imports (torch through the model store) happen inside the job, on the worker thread.
@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from photosearch.gui.workers import Task
+from photosearch.gui.tasks.workers import Task
 from photosearch.paths import AppPaths
 
 
 def _backend_setting(paths: AppPaths) -> str:
     """The Settings' CPU runtime, read when the job is made (on the GUI thread), not in the worker."""
-    from photosearch.gui.settings import Settings
+    from photosearch.gui.base.settings import Settings
 
     return Settings(paths).backend
 

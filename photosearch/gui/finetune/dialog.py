@@ -12,12 +12,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QF
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
                                QSplitter, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
-from photosearch.gui.charts import LineChart
-from photosearch.gui.jobs import list_models_job as _list_models
-from photosearch.gui.settings import Settings
-from photosearch.gui.widgets import muted
+from photosearch.gui.base.settings import Settings
+from photosearch.gui.base.widgets import muted
+from photosearch.gui.finetune.charts import LineChart
+from photosearch.gui.tasks.jobs import list_models_job as _list_models
 from photosearch.humanize import format_duration
-from photosearch.gui.workers import Task, TaskRunner
+from photosearch.gui.tasks.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
 from photosearch.train.estimate import FLICKR8K_SPLITS, estimate_cpu
 from photosearch.train.options import TrainOptions

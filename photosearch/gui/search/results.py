@@ -13,15 +13,15 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QStyle, QVBoxLayout,
                                QWidget)
 
-from photosearch.gui.models import ResultsModel
-from photosearch.gui.resultrows import summary, with_markers
-from photosearch.gui.states import EmptyText
-from photosearch.gui.widgets import EmptyState, ResultsView, ThumbDelegate, muted
+from photosearch.gui.base.widgets import EmptyState, ResultsView, ThumbDelegate, muted
+from photosearch.gui.search.resultrows import summary, with_markers
+from photosearch.gui.search.resultsmodel import ResultsModel
+from photosearch.gui.search.states import EmptyText
 
 
 class ResultsPane(QWidget):
     """Summary label and sort choice + (empty state | results grid) over a :class:`ResultsModel`. The grid
-    shows the good matches, then a divider tile and the weaker results (gui/resultrows.py)."""
+    shows the good matches, then a divider tile and the weaker results (gui/search/resultrows.py)."""
 
     sortChanged = Signal(str)  # "relevance" or "date"
 
@@ -87,7 +87,7 @@ class ResultsPane(QWidget):
         self.stack.setCurrentWidget(self.view)
 
     def show_empty(self, text: EmptyText) -> None:
-        """Show an empty state (see :func:`photosearch.gui.states.empty_state`)."""
+        """Show an empty state (see :func:`photosearch.gui.search.states.empty_state`)."""
         self.stack.setCurrentWidget(self.empty)
         self.label.setText("")
         pix = {"warning": QStyle.StandardPixmap.SP_MessageBoxWarning,

@@ -38,7 +38,7 @@ class StatusLine(QStatusBar):
         self.model_label.setText("No model")
 
     def follow(self, models) -> None:
-        """Show a :class:`~photosearch.gui.modelhost.ModelHost`'s loads; a failed switch shows the model kept."""
+        """Show a :class:`~photosearch.gui.models.modelhost.ModelHost`'s loads; a failed switch shows the model kept."""
         models.loading.connect(self.model_loading)
         models.progress.connect(lambda msg: self.showMessage(str(msg), 4000))
         models.ready.connect(lambda name: self.model_ready(name, models.device_type()))

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence, QShortcut
 
 if TYPE_CHECKING:
-    from photosearch.gui.window import MainWindow
+    from photosearch.gui.app.window import MainWindow
 
 
 def _act(menu, text: str, fn, shortcut=None) -> QAction:

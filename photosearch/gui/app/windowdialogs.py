@@ -15,7 +15,7 @@ class WindowDialogs:
 
     def settings(self, select: str | None = None) -> QWidget:
         """The Settings dialog; ``select``: the model its model page starts on (else the one in use)."""
-        from photosearch.gui.dialogs import SettingsDialog
+        from photosearch.gui.app.dialogs import SettingsDialog
 
         win = self.win
         dlg = SettingsDialog(win, win.paths, win.settings, current_model=win.model_name, thumbs=win.thumbs,
@@ -35,7 +35,7 @@ class WindowDialogs:
 
     def finetune(self, base: str | None = None) -> QWidget:
         """The fine-tuning dialog, starting from ``base`` when given."""
-        from photosearch.gui.finetune import FineTuneDialog
+        from photosearch.gui.finetune.dialog import FineTuneDialog
 
         win = self.win
         dlg = FineTuneDialog(win, win.paths, win.settings)

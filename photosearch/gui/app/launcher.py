@@ -29,7 +29,7 @@ def make_app(argv: list[str] | None = None):
     from PySide6.QtWidgets import QApplication
 
     from photosearch import APP_ID, APP_NAME
-    from photosearch.gui.resources import app_icon
+    from photosearch.gui.base.resources import app_icon
 
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else APP_NAME] + list(argv or []))
     app.setApplicationName(APP_NAME)
@@ -91,8 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     args = _parse(argv)
     app = make_app([])
-    from photosearch.gui.settings import Settings
-    from photosearch.gui.window import MainWindow
+    from photosearch.gui.app.window import MainWindow
+    from photosearch.gui.base.settings import Settings
     from photosearch.paths import app_paths
 
     try:
@@ -105,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging()
     install_excepthook(show=lambda path, summary: _show_crash(app, path, summary))
     settings = Settings(paths)
-    from photosearch.gui.theme import apply_theme
+    from photosearch.gui.base.theme import apply_theme
 
     apply_theme(app, settings.theme)
     if args.device:

@@ -10,9 +10,9 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
 
-from photosearch.gui.settings import THUMB_MAX, THUMB_MIN
-from photosearch.gui.theme import icon
-from photosearch.gui.widgets import SearchBox
+from photosearch.gui.base.settings import THUMB_MAX, THUMB_MIN
+from photosearch.gui.base.theme import icon
+from photosearch.gui.base.widgets import SearchBox
 
 DEBOUNCE_MS = 250  # results as you type, without a search per keystroke
 TEXT_HINT = "Describe a photo — e.g. “a dog on the beach” — or drop an image here"

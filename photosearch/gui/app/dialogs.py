@@ -8,12 +8,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QGroupBox, QHBoxLayout, QLabel, QListWidget, QPushButton, QSpinBox, QVBoxLayout,
                                QWidget)
 
-from photosearch.gui.jobs import devices_job, dir_size_job
-from photosearch.gui.modelpage import ModelPage, model_label  # noqa: F401 - model_label: its old home
-from photosearch.gui.settings import Settings
-from photosearch.gui.widgets import muted
+from photosearch.gui.base.settings import Settings
+from photosearch.gui.base.widgets import muted
+from photosearch.gui.models.modelpage import ModelPage, model_label  # noqa: F401 - model_label: its old home
+from photosearch.gui.tasks.jobs import devices_job, dir_size_job
 from photosearch.humanize import format_size
-from photosearch.gui.workers import Task, TaskRunner
+from photosearch.gui.tasks.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
 
 
@@ -193,7 +193,7 @@ class SettingsDialog(QDialog):
         if theme != self.settings.theme:
             from PySide6.QtWidgets import QApplication
 
-            from photosearch.gui.theme import apply_theme
+            from photosearch.gui.base.theme import apply_theme
 
             self.settings.theme = theme
             apply_theme(QApplication.instance(), theme)  # "system" takes effect at the next start
