@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, 
                                QWidget)
 
 from photosearch.gui.base.settings import Settings
-from photosearch.gui.base.widgets import muted
 from photosearch.gui.models.modelpage import ModelPage, model_label  # noqa: F401 - model_label: its old home
 from photosearch.gui.tasks.jobs import devices_job, dir_size_job
 from photosearch.humanize import format_size

@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     win = MainWindow(paths, settings, model_name=args.model, library_path=args.library)
     win.reader_wait_ms = 1500
     mode = os.environ.get(PROBE_ENV, "")
-    probe = _Probe(app, win, mode) if mode in ("paint", "ready") else None
+    _probe = _Probe(app, win, mode) if mode in ("paint", "ready") else None  # alive until exit: owns the filter
     win.show()
     rc = int(app.exec())
     if not win.clean_shutdown:

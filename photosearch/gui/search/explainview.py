@@ -15,8 +15,6 @@ from photosearch.gui.tasks.workers import Task, TaskRunner
 def explain_job(model, query: str | None, path: str, heatmap: bool):
     """``(path, query, Explanation)`` of one photo (concepts only without a query or ``heatmap``)."""
     def job(_task: Task):
-        import numpy as np
-
         from photosearch.explain import concepts, explain, query_vector
         from photosearch.imageio import load_image
 

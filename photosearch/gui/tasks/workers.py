@@ -97,7 +97,7 @@ class Task(QObject):
                     while not self._resume.wait(0.2):
                         pass
                 out = last
-        except BaseException as e:  # noqa: BLE001 - a worker must report, never take the app down
+        except BaseException as e:  # a worker must report, never take the app down
             log.debug("task %s failed", self.name, exc_info=True)
             ok, out = False, error_text(e)
         # ``done`` is set before the result signals: a slot reacting to them may start the next job at once.
@@ -220,7 +220,7 @@ def make_thumbnail(path: str, size: int, cache_dir: Path | None) -> QImage:
         pil, _ = load_image(path, min_side=size)
     except ImageSkip:
         return QImage()
-    except Exception:  # noqa: BLE001 - a thumbnail failure shows a placeholder, nothing more
+    except Exception:  # a thumbnail failure shows a placeholder, nothing more
         log.debug("thumbnail failed for %s", path, exc_info=True)
         return QImage()
     pil.thumbnail((size, size))
@@ -389,7 +389,7 @@ class SearchService(QThread):
                     note = lib.why_empty(model, req.query.filters) if not hits and req.query.filters.active else None
                     # details for the first screens, in one query; the rest load on selection
                     infos = lib.photo_infos([h.path for h in hits[:200]])
-                except Exception as e:  # noqa: BLE001 - reported to the UI, which decides how loud
+                except Exception as e:  # reported to the UI, which decides how loud
                     log.debug("search failed", exc_info=True)
                     self.failed.emit(req, e)
                     continue
