@@ -173,6 +173,7 @@ def plan(conn: sqlite3.Connection, model_id: str, folders: list[str], all_folder
     offline = offline_folders(conn, folders)
     away = offline_mounts(conn, recorded, folders)
     walk = walk_folders(folders, all_folders, {**offline, **away})
+    walk.missing_folders += [m for m in away if m not in walk.missing_folders]  # gone, so the walk met none
     present = set(folders) - set(walk.missing_folders)
     photos = sql.photos_by_path(conn)
     with_vec = sql.photo_ids_with_vector(conn, model_id)
