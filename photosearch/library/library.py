@@ -55,6 +55,7 @@ class Library:
         self.path = path
         self._key = os.path.realpath(path)
         self._text_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._recognised: dict[tuple[str, int], bool] = {}  # (folder, st_dev) -> holds its photos (offline.py)
 
     @classmethod
     def open(cls, path: str | Path, create: bool = True, read_only: bool = False) -> "Library":
@@ -345,9 +346,9 @@ class Library:
     def offline_folders(self) -> dict[str, str]:
         """Library folders whose photos cannot be reached now (not found, drive not mounted): folder -> why.
         Their photos stay in the library and in search results."""
-        from photosearch.library.index import offline_folders
+        from photosearch.library.offline import offline_folders
 
-        return self._read(offline_folders, self.folders())
+        return self._read(offline_folders, self.folders(), self._recognised)
 
     def status(self) -> dict:
         folders = self.folders()
