@@ -109,6 +109,9 @@ class OcrEngine:
     def _engine(self):
         if self._ocr is None:
             paths = bundled_models()
+            from photosearch.ortenv import onnxruntime
+
+            onnxruntime()  # telemetry off before RapidOCR makes its sessions
             from rapidocr import RapidOCR
 
             s = self.settings
