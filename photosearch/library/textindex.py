@@ -103,7 +103,8 @@ def _read_one(engine, path: str):
 
 def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
         cancel: threading.Event | None = None) -> Iterator[TextEvent]:
-    """Read every pending photo; one transaction per ``batch_size`` photos, an event per photo."""
+    """Read every pending photo; one transaction per ``batch_size`` photos, an event per photo. A photo that
+    cannot be read (decoding, memory, an ONNX Runtime failure) is stored with its reason, never raised."""
     t0 = time.perf_counter()
     todo = pending(conn, engine.engine_id)
     total = len(todo)
@@ -128,6 +129,8 @@ def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
                 img, scale, _ = loaded
                 try:
                     lines = engine.read(img)
+                except MemoryError:
+                    err = "too large to read text in memory"
                 except Exception as e:  # noqa: BLE001 - ONNX Runtime failing on one odd image
                     err = f"could not be read: {type(e).__name__}: {e}"
                 for ln in lines:
