@@ -22,29 +22,22 @@ def _backend_setting(paths: AppPaths) -> str:
 def load_model_job(paths: AppPaths, name: str | None, device: str, backend: str | None = None):
     """Load ``name``, or the store's active model (falling back to the last one that worked, with the reason
     reported as progress), on the CPU ``backend`` (auto/torch/onnx; None: the Settings' choice, read here on
-    the caller's thread): returns ``(name, model)``. When ONNX Runtime cannot run the model it stays on torch."""
+    the caller's thread): returns ``(name, model)``. When ONNX Runtime cannot run the model it stays on torch
+    (photosearch/session.py)."""
     backend = backend or _backend_setting(paths)
 
     def job(task: Task):
-        from photosearch.model.onnx_backend import attach_or_keep_torch
-        from photosearch.model.store import ModelStore
+        from photosearch.session import load_model
 
-        store = ModelStore(paths)
-        if name:
-            loaded_name, model = name, store.load(name, device=device, progress=task.report)
-        else:
-            loaded = store.load_active(device=device, progress=task.report)
-            if loaded.fallback_reason:
-                task.report(loaded.fallback_reason)
-            loaded_name, model = loaded.name, loaded.model
-        attach_or_keep_torch(model, backend, paths.onnx_cache, progress=task.report)
-        return loaded_name, model
+        loaded = load_model(paths, name, device=device, backend=backend, strict_backend=False,
+                            progress=task.report, backend_progress=task.report, on_note=task.report)
+        return loaded.name, loaded.model
     return job
 
 
 def serving_model_job(paths: AppPaths, library_path: Path | None, target, in_use, device: str,
                       backend: str | None = None):
-    """The model to search with while ``target`` indexes the library (library/transition.py): ``in_use``
+    """The model to search with while ``target`` indexes the library (photosearch/session.py): ``in_use``
     when it serves, a stored model (e.g. a retired starter build) loaded here on the CPU ``backend`` like
     :func:`load_model_job`, or None (``target`` serves)."""
     backend = backend or _backend_setting(paths)
@@ -52,15 +45,12 @@ def serving_model_job(paths: AppPaths, library_path: Path | None, target, in_use
     def job(task: Task):
         if library_path is None or not Path(library_path).is_file():
             return None
-        from photosearch.library import Library, transition
-        from photosearch.model.onnx_backend import attach_or_keep_torch
-        from photosearch.model.store import ModelStore
+        from photosearch.library import Library
+        from photosearch.session import stand_in
 
         with Library.open(library_path) as lib:
-            serving = transition.load_serving(lib, ModelStore(paths), target, device, in_use=in_use)
-        if serving is not None and serving is not in_use:
-            attach_or_keep_torch(serving, backend, paths.onnx_cache, progress=task.report)
-        return serving
+            return stand_in(paths, lib, target, device=device, in_use=in_use, backend=backend,
+                            strict_backend=False, backend_progress=task.report)
     return job
 
 
@@ -70,13 +60,11 @@ def finish_transition_job(paths: AppPaths, library_path: Path, target_id: str, s
     def job(_task: Task):
         from photosearch.library import Library, transition
         from photosearch.model.store import ModelStore
+        from photosearch.session import caught_up
 
         with Library.open(library_path) as lib:
             transition.finish(lib, ModelStore(paths), target_id)
-            if serving_id is None:  # nothing stands in (most runs): no need to count vectors
-                return True
-            counts = lib.models()
-            return counts.get(target_id, 0) >= counts.get(serving_id, 0)
+            return caught_up(lib, target_id, serving_id)
     return job
 
 

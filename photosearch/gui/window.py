@@ -42,6 +42,7 @@ from photosearch.gui.widgets import Banner, PanelSplitter, dropped_folders_and_i
 from photosearch.gui.windowdialogs import WindowDialogs
 from photosearch.gui.workers import Task, TaskRunner, ThumbnailLoader, error_text
 from photosearch.paths import AppPaths
+from photosearch.session import on_model_promoted
 
 log = logging.getLogger(__name__)
 
@@ -228,33 +229,32 @@ class MainWindow(QMainWindow):
     def _on_model_ready(self, name: str) -> None:
         self.banner.clear("model")
         self.searcher.set_model(self.models.searching)
-        if self.models.serving is not None:
-            self.banner.show_message(
-                f"Indexing your photos with {name}. Until that is done, search uses the vectors of "
-                f"{self.models.serving.config.name} that are already there.", "info", "transition")
+        then = self.models.session.model_ready(index_pending=self.indexer.pending is not None,
+                                               has_folders=bool(self.folders()))
+        if then.transition is not None:
+            self.banner.show_message(then.transition, "info", "transition")
         else:
             self.banner.clear("transition")
         self.modelReady.emit(name)
-        if self.indexer.pending is not None or self.settings.folders:
+        if then.start_indexing:
             self.start_indexing()
-        self.run_search()  # the query, or the library newest first when the box is empty
+        if then.rerun_search:
+            self.run_search()  # the query, or the library newest first when the box is empty
         self._update_state()
 
     def _on_model_promoted(self, name: str) -> None:
         """The model that indexed the library now serves search itself (its vectors are complete)."""
         self.banner.clear("transition")
         self.searcher.set_model(self.model)
-        self.statusBar().showMessage(f"Search now uses {name}", 6000)
+        self.statusBar().showMessage(on_model_promoted(name), 6000)
         self.run_search(keep_selection=True)
         self.modelPromoted.emit(name)
 
     def _on_model_failed(self, name: str, msg: str) -> None:
-        if self.model is not None:  # a switch failed: the working model stays, and so does its index
-            self.show_error(f"Could not load the model {name}: {msg}. Still using {self.model_name}.", "model")
-            if self.folders():
-                self.start_indexing()
-        else:
-            self.show_error(f"Could not load the model {name}: {msg}", "model")
+        then = self.models.session.model_failed(name, msg, has_folders=bool(self.folders()))
+        self.show_error(then.message, "model")  # a failed switch keeps the working model, and its index
+        if then.start_indexing:
+            self.start_indexing()
         self.modelFailed.emit(msg)
         self._update_state()
 
