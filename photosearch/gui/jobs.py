@@ -69,17 +69,21 @@ def finish_transition_job(paths: AppPaths, library_path: Path, target_id: str, s
 
 
 def download_model_job(paths: AppPaths, name: str):
-    """Download a catalog model (or hub id) into the store: yields DownloadEvents; cancellable."""
+    """Download a catalog model (or hub id) into the store: yields DownloadEvents and returns the last one
+    (phase "done" or "cancelled"); cancellable."""
     def job(task: Task):
         from photosearch.model.download import download_model
         from photosearch.model.store import ModelStore
 
-        yield from download_model(ModelStore(paths), name, task.cancel_event)
+        last = None
+        for last in download_model(ModelStore(paths), name, task.cancel_event):
+            yield last
+        return last
     return job
 
 
 def index_job(library_path: Path, model, add: list[str], batch_size: int):
-    """Add folders, then index every folder: yields the library's IndexEvents, the last one with a report."""
+    """Add folders, then index every folder: yields the library's IndexEvents, returns its IndexReport."""
     def job(task: Task):
         from photosearch.library import Library
 
@@ -87,19 +91,19 @@ def index_job(library_path: Path, model, add: list[str], batch_size: int):
         try:
             for f in add:
                 lib.add_folder(f)
-            yield from lib.index(model, None, batch_size=batch_size, cancel=task.cancel_event)
+            return (yield from lib.index(model, None, batch_size=batch_size, cancel=task.cancel_event))
         finally:
             lib.close()
     return job
 
 
 def status_job(library_path: Path):
-    """The library's status dict (photos, folders, skipped files) and ``photo_folders`` (sub-folders too)."""
+    """The library's :class:`~photosearch.library.LibraryStatus` with its ``photo_folders`` (sub-folders too)."""
     def job(_task: Task):
         from photosearch.library import Library
 
         with Library.open(library_path) as lib:
-            return dict(lib.status(), photo_folders=lib.photo_folders())
+            return lib.status(photo_folders=True)
     return job
 
 
@@ -110,7 +114,7 @@ def remove_folder_job(library_path: Path, folder: str):
 
         with Library.open(library_path) as lib:
             lib.remove_folder(folder)
-            return dict(lib.status(), photo_folders=lib.photo_folders())
+            return lib.status(photo_folders=True)
     return job
 
 
@@ -155,8 +159,8 @@ def dir_size_job(path: Path):
 
 
 def text_job(library_path: Path, background: bool = True):
-    """The library's text pass (reading the words in photos), when its setting is on: yields TextEvents;
-    returns None at once when it is off. ``background``: OCR at low CPU priority."""
+    """The library's text pass (reading the words in photos), when its setting is on: yields TextEvents and
+    returns the TextReport; returns None at once when it is off. ``background``: OCR at low CPU priority."""
     def job(task: Task):
         from photosearch.library import Library
         from photosearch.library import textindex
@@ -169,7 +173,7 @@ def text_job(library_path: Path, background: bool = True):
 
             engine = OcrEngine(background=background)
             try:
-                yield from lib.read_text(engine, cancel=task.cancel_event)
+                return (yield from lib.read_text(engine, cancel=task.cancel_event))
             finally:
                 engine.close()
         finally:

@@ -41,6 +41,7 @@ from photosearch.gui.suggest import SuggestionBar
 from photosearch.gui.widgets import Banner, PanelSplitter, dropped_folders_and_images
 from photosearch.gui.windowdialogs import WindowDialogs
 from photosearch.gui.workers import Task, TaskRunner, ThumbnailLoader, error_text
+from photosearch.library.status import LibraryStatus
 from photosearch.paths import AppPaths
 from photosearch.session import on_model_promoted
 
@@ -53,10 +54,10 @@ class MainWindow(QMainWindow):
     modelReady = Signal(str)  # model name
     modelFailed = Signal(str)
     modelPromoted = Signal(str)  # the model that indexed now serves search itself (a stand-in served before)
-    indexingFinished = Signal(object)  # the final IndexEvent (report set), or None when it failed
+    indexingFinished = Signal(object)  # the run's IndexReport, or None when it failed
     searchFinished = Signal(object)  # SearchOutcome (also when it found nothing)
     searchFailed = Signal(object)  # the exception
-    libraryStatus = Signal(dict)
+    libraryStatus = Signal(object)  # LibraryStatus
 
     def __init__(self, paths: AppPaths, settings: Settings | None = None, *, model=None, model_name: str | None = None,
                  library_path: str | Path | None = None, autoload: bool = True):
@@ -64,7 +65,7 @@ class MainWindow(QMainWindow):
         self.paths = paths
         self.settings = settings or Settings(paths)
         self.library_path = Path(library_path) if library_path else paths.library_db
-        self.library_status: dict = {}  # the library's last status (photos, folders, skipped)
+        self.library_status: LibraryStatus | None = None  # the library's last status (photos, folders, skipped)
         self.reader_wait_ms = -1  # the launcher lowers it: see shutdown()
         self.clean_shutdown = True
         self.dialogs = WindowDialogs(self)  # Settings and Fine-tune, closed with the window
@@ -304,14 +305,13 @@ class MainWindow(QMainWindow):
         self.refresh_status()  # the photo count
         self.run_search(keep_selection=True)  # results (or the library) appear as photos are indexed
 
-    def _on_index_finished(self, ev) -> None:
-        rep = getattr(ev, "report", None)
+    def _on_index_finished(self, rep) -> None:
         if rep is not None:
             self.statusBar().showMessage(index_summary(rep), 8000)
             self.skipped_panel.add_all(rep.skipped)
-        self.indexingFinished.emit(ev)
+        self.indexingFinished.emit(rep)
         self.refresh_status()
-        if ev is not None:
+        if rep is not None:
             self.run_search(keep_selection=True)
         self._update_state()
 
@@ -319,8 +319,7 @@ class MainWindow(QMainWindow):
         if ev.total and ev.done < ev.total:
             self.statusBar().showMessage(f"Reading text in photos: {ev.done:,} of {ev.total:,}", 5000)
 
-    def _on_text_finished(self, ev) -> None:
-        rep = getattr(ev, "text_report", None)
+    def _on_text_finished(self, rep) -> None:
         if rep is not None and rep.read:
             self.statusBar().showMessage(f"Read text in {rep.read:,} photos ({rep.with_text:,} with text)", 6000)
             if self.search_bar.active():
@@ -333,11 +332,11 @@ class MainWindow(QMainWindow):
     def refresh_status(self) -> None:
         self.sidebar.refresh()
 
-    def _on_status(self, st: dict) -> None:
-        removed = set(self.library_status.get("folders", [])) - set(st.get("folders", []))
+    def _on_status(self, st: LibraryStatus) -> None:
+        removed = set(self.library_status.folders if self.library_status else []) - set(st.folders)
         self.library_status = st
-        self.skipped_panel.add_all(st.get("skipped", []))
-        self.status_line.set_photos(st.get("photos"))
+        self.skipped_panel.add_all(st.skipped)
+        self.status_line.set_photos(st.photos)
         self.libraryStatus.emit(st)
         if removed:
             self.run_search()  # the removed folder's photos are gone from the results
@@ -463,7 +462,7 @@ class MainWindow(QMainWindow):
 
     def situation(self) -> Situation:
         """The facts the empty state depends on."""
-        photos = self.library_status.get("photos") or 0
+        photos = self.library_status.photos if self.library_status is not None else 0
         ev = self.indexer.last_event
         embedding = ev is not None and ev.phase == "embed"
         return Situation(
