@@ -56,24 +56,24 @@ def load_model(paths: AppPaths, name: str | None = None, *, device: str = "auto"
         raise ModelError(f"the model {name or '(active)'} could not be built from its configuration: {e}") from e
     if loaded.note and on_note is not None:
         on_note(loaded.note)
-    attach(paths, loaded.model, backend, strict=strict_backend, progress=backend_progress)
+    attach(paths, loaded.model, backend, strict=strict_backend, progress=backend_progress, note=on_note)
     return loaded
 
 
-def attach(paths: AppPaths, model, backend: str | None, *, strict: bool = True,
-           progress: Progress | None = None) -> None:
+def attach(paths: AppPaths, model, backend: str | None, *, strict: bool = True, progress: Progress | None = None,
+           note: Progress | None = None) -> None:
     """Run ``model``'s encoders on the CPU ``backend`` (auto/torch/onnx; None: leave it as it is).
     ``strict``: ``onnx`` that cannot run is an error (the command line); otherwise torch stays (the window,
-    which must keep working)."""
+    which must keep working). ``note``: one line when a damaged cached graph is exported again."""
     if not backend:
         return
     from photosearch.model.onnx_backend import attach_backend, attach_or_keep_torch
 
-    (attach_backend if strict else attach_or_keep_torch)(model, backend, paths.onnx_cache, progress)
+    (attach_backend if strict else attach_or_keep_torch)(model, backend, paths.onnx_cache, progress, note)
 
 
 def stand_in(paths: AppPaths, lib, target, *, device: str = "auto", in_use=None, backend: str | None = None,
-             strict_backend: bool = True, backend_progress: Progress | None = None):
+             strict_backend: bool = True, backend_progress: Progress | None = None, on_note: Progress | None = None):
     """The model whose vectors search ``lib`` while ``target`` indexes it (None: ``target`` serves): ``in_use``
     when it is that model, else one loaded from the store and put on ``backend`` like :func:`load_model`."""
     from photosearch.library import transition
@@ -81,7 +81,7 @@ def stand_in(paths: AppPaths, lib, target, *, device: str = "auto", in_use=None,
 
     serving = transition.load_serving(lib, ModelStore(paths), target, device, in_use=in_use)
     if serving is not None and serving is not in_use:
-        attach(paths, serving, backend, strict=strict_backend, progress=backend_progress)
+        attach(paths, serving, backend, strict=strict_backend, progress=backend_progress, note=on_note)
     return serving
 
 

@@ -55,7 +55,7 @@ class Context:
         from photosearch.session import stand_in, stand_in_note
 
         serving = stand_in(self.paths, lib, model, device=getattr(self.args, "device", "auto"),
-                           backend=getattr(self.args, "backend", None))
+                           backend=getattr(self.args, "backend", None), on_note=lambda n: self.info(f"note: {n}"))
         if serving is None:
             return model
         if not self.json:

@@ -50,7 +50,7 @@ def serving_model_job(paths: AppPaths, library_path: Path | None, target, in_use
 
         with Library.open(library_path) as lib:
             return stand_in(paths, lib, target, device=device, in_use=in_use, backend=backend,
-                            strict_backend=False, backend_progress=task.report)
+                            strict_backend=False, backend_progress=task.report, on_note=task.report)
     return job
 
 

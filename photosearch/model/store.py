@@ -138,10 +138,10 @@ class ModelStore:
         return self.root / "active.json"
 
     def active(self) -> str:
+        """The user's choice, kept even while its folder is missing (a drive not mounted, a folder moved
+        back later): :meth:`load_active` then falls back for that run only and says why."""
         name = self._active_state().get("active")
-        if not isinstance(name, str):
-            return DEFAULT_MODEL
-        return name if name in BUILTINS or name in self.installed() else DEFAULT_MODEL
+        return name if isinstance(name, str) and _NAME_RE.match(name) else DEFAULT_MODEL
 
     def set_active(self, name: str) -> None:
         """Make ``name`` the active model. A built-in that is not on disk is refused until downloaded."""
@@ -176,6 +176,8 @@ class ModelStore:
         The GUI and the CLI show ``fallback_reason`` and keep searching with what loaded."""
         name = self.active()
         try:
+            if name not in BUILTINS and name not in self.installed():
+                raise ModelError(f"its folder {self.root / name} is missing")
             model = self.load(name, device=device, progress=progress)
         except _LOAD_ERRORS as e:
             reason = f"{name} could not be loaded ({e})"
@@ -214,7 +216,16 @@ class ModelStore:
             if name not in BUILTINS:
                 raise ModelError(f"unknown model {name!r}; see `photosearch models`")
             self._materialise(name, progress)
-        return load_checkpoint(folder, dev)
+        try:
+            return load_checkpoint(folder, dev)
+        except ModelError as e:
+            if name != "starter":
+                raise
+            # Packaged, so it can always be made again offline: a damaged copy heals itself.
+            if progress:
+                progress(f"the starter model's files were damaged ({e}); building it again")
+            self._materialise(name, progress)
+            return load_checkpoint(folder, dev)
 
     def _stale_starter(self, folder: Path) -> bool:
         try:
@@ -309,6 +320,10 @@ class ModelStore:
         if name not in self.installed():
             raise ModelError(f"no installed model named {name!r}")
         shutil.rmtree(self.folder(name))
+        state = self._active_state()
+        if name in (state.get("active"), state.get("last_good")):  # deleted on purpose: the choice goes too
+            active = DEFAULT_MODEL if state.get("active") == name else state.get("active")
+            self._write_active(active, None if state.get("last_good") == name else state.get("last_good"))
 
 
 def _quiet_transformers() -> None:
