@@ -17,6 +17,7 @@ from typing import Callable
 from photosearch.errors import ModelError
 from photosearch.model.catalog import CatalogEntry, catalog_entry, load_catalog
 from photosearch.model.config import ModelConfig
+from photosearch.model.ref import ModelRef
 from photosearch.paths import AppPaths
 
 DEFAULT_MODEL = "starter"
@@ -195,19 +196,13 @@ class ModelStore:
         return ActiveLoad(model, name)
 
     # -- loading --------------------------------------------------------------------------------
-    def load(self, name: str | None = None, device: str = "auto",
-             progress: Callable[[str], None] | None = None):
-        """Load by store name (built-ins materialised on first use) or by a checkpoint folder path."""
-        from photosearch.device import resolve_device
-        from photosearch.model.checkpoint import load_checkpoint
+    def ref(self, text: str) -> ModelRef:
+        """What a person typed (``--model``, a setting) as a :class:`ModelRef`: a store name or a folder."""
+        return ModelRef.parse(text, set(BUILTINS) | set(self.installed()))
 
-        _quiet_transformers()
-        dev = resolve_device(device)
-        name = name or self.active()
-        as_path = Path(name).expanduser()
-        if (os.sep in name or name.startswith(".")) or (as_path.exists() and name not in BUILTINS
-                                                      and name not in self.installed()):
-            return load_checkpoint(as_path, dev)
+    def ensure(self, name: str, progress: Callable[[str], None] | None = None) -> Path:
+        """The folder of the store model ``name``, ready to load: a built-in is materialised on first use
+        (``starter`` from the packaged weights; a stale starter build is retired first, see below)."""
         folder = self.folder(name)
         if name == "starter" and self._stale_starter(folder):
             self._retire(folder)
@@ -216,15 +211,30 @@ class ModelStore:
             if name not in BUILTINS:
                 raise ModelError(f"unknown model {name!r}; see `photosearch models`")
             self._materialise(name, progress)
+        return folder
+
+    def load(self, ref: ModelRef | str | None = None, device: str = "auto",
+             progress: Callable[[str], None] | None = None):
+        """Load a :class:`ModelRef` (a string is read by :meth:`ref`; None: the active model): a store model
+        after :meth:`ensure`, or a checkpoint folder as it is."""
+        from photosearch.device import resolve_device
+        from photosearch.model.checkpoint import load_checkpoint
+
+        _quiet_transformers()
+        dev = resolve_device(device)
+        ref = ref if isinstance(ref, ModelRef) else self.ref(ref or self.active())
+        if ref.folder is not None:
+            return load_checkpoint(ref.folder, dev)
+        folder = self.ensure(ref.name, progress)
         try:
             return load_checkpoint(folder, dev)
         except ModelError as e:
-            if name != "starter":
+            if ref.name != "starter":
                 raise
             # Packaged, so it can always be made again offline: a damaged copy heals itself.
             if progress:
                 progress(f"the starter model's files were damaged ({e}); building it again")
-            self._materialise(name, progress)
+            self._materialise(ref.name, progress)
             return load_checkpoint(folder, dev)
 
     def _stale_starter(self, folder: Path) -> bool:
