@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Callable, Generator
+from typing import TYPE_CHECKING, Callable, Generator
 
 import numpy as np
 
@@ -23,6 +23,9 @@ from photosearch.library.scan import norm_folder, under
 from photosearch.library.status import LibraryStatus, TextStatus
 from photosearch.library.search import (QueryError, SearchHit, combine, folder_range, parse_date, parse_query,
                                         parse_types, vectors_for)
+
+if TYPE_CHECKING:
+    from photosearch.library.textindex import TextEvent
 
 _TEXT_CACHE_SIZE = 256  # recent query terms per model: retyping a query skips the text encoder
 
