@@ -37,7 +37,7 @@ def test_non_utf8_file_name_is_indexed_and_kept_losslessly(tmp_path, tiny):
         hit = lib.search(tiny, Query.of(None, like=os.fsdecode(raw), top_k=1))[0]
         assert os.fsencode(hit.path) == raw and hit.score > 0.99
         lib.remove_folder(root)
-        assert lib.status()["photos"] == 0
+        assert lib.status().photos == 0
 
 
 @contextlib.contextmanager
@@ -95,7 +95,7 @@ def test_unreadable_sub_folder_keeps_its_photos_and_is_reported(tmp_path, tmp_pa
             with _unreadable(root / "sub"):
                 rep = lib.run_index(tiny)
             assert rep.removed == 0 and rep.unreadable_folders == [str(root / "sub")]
-            assert lib.status()["photos"] == 4
+            assert lib.status().photos == 4
             rep = lib.run_index(tiny)  # readable again: nothing to redo
             assert (rep.indexed, rep.unchanged, rep.unreadable_folders) == (0, 4, [])
     finally:
@@ -117,7 +117,7 @@ def test_empty_mount_point_or_other_device_keeps_photos_offline(tmp_path, tiny):
         root.mkdir()  # the empty mount point
         rep = lib.run_index(tiny)
         assert rep.removed == 0 and rep.missing_folders == [str(root)]
-        assert lib.status()["photos"] == 3 and lib.status()["missing_folders"] == [str(root)]
+        assert lib.status().photos == 3 and lib.status().missing_folders == [str(root)]
         assert "empty" in lib.offline_folders()[str(root)]
         # The same folder name on another device than recorded, holding other photos (another drive mounted
         # there): offline too.
@@ -355,7 +355,7 @@ def test_read_only_library_is_searched_without_writing(tmp_path, tmp_path_factor
                 os.seteuid(65534)
             with Library.open(libdir / "lib.db", read_only=True) as lib:
                 assert [h.path for h in lib.search(tiny, Query.of("x"))] == [str(root / "a.jpg")]
-                assert lib.status()["photos"] == 1
+                assert lib.status().photos == 1
         finally:
             if as_root:
                 os.seteuid(0)

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
+from typing import Generator, Iterator
 
 import numpy as np
 
@@ -364,9 +364,10 @@ def embed(conn: sqlite3.Connection, model, jobs: list[_Job], prog: _Progress, *,
 
 
 def run(conn: sqlite3.Connection, model, folders: list[str], all_folders: list[str], *, batch_size: int = 32,
-        workers: int | None = None, cancel: threading.Event | None = None) -> Iterator[IndexEvent]:
+        workers: int | None = None, cancel: threading.Event | None = None) -> Generator[IndexEvent, None, IndexReport]:
     """Index ``folders`` (``all_folders`` bound where symlinks may lead) with ``model``: events of phase
-    "scan", then "embed" per committed batch, then one "done" carrying the :class:`IndexReport`."""
+    "scan", then "embed" per committed batch, then one "done"; returns the :class:`IndexReport` (the "done"
+    event carries it too, for progress displays)."""
     t0 = time.perf_counter()
     model_id = model.config.model_id
     _ensure_model(conn, model_id, int(model.config.embed_dim))
@@ -389,6 +390,7 @@ def run(conn: sqlite3.Connection, model, folders: list[str], all_folders: list[s
                          cancelled=cancelled, missing_folders=list(p.walk.missing_folders),
                          unreadable_folders=list(p.walk.unreadable_folders))
     yield prog.event("done", None, report)
+    return report
 
 
 def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: np.ndarray | None,

@@ -41,7 +41,9 @@ from photosearch.gui.search.searchbar import SearchBar
 from photosearch.gui.search.searcher import Searcher, is_query_error
 from photosearch.gui.search.states import Situation, empty_state
 from photosearch.gui.tasks.workers import Task, TaskRunner, ThumbnailLoader, error_text
+from photosearch.library.status import LibraryStatus
 from photosearch.paths import AppPaths
+from photosearch.session import on_model_promoted
 
 log = logging.getLogger(__name__)
 
@@ -52,10 +54,10 @@ class MainWindow(QMainWindow):
     modelReady = Signal(str)  # model name
     modelFailed = Signal(str)
     modelPromoted = Signal(str)  # the model that indexed now serves search itself (a stand-in served before)
-    indexingFinished = Signal(object)  # the final IndexEvent (report set), or None when it failed
+    indexingFinished = Signal(object)  # the run's IndexReport, or None when it failed
     searchFinished = Signal(object)  # SearchOutcome (also when it found nothing)
     searchFailed = Signal(object)  # the exception
-    libraryStatus = Signal(dict)
+    libraryStatus = Signal(object)  # LibraryStatus
 
     def __init__(self, paths: AppPaths, settings: Settings | None = None, *, model=None, model_name: str | None = None,
                  library_path: str | Path | None = None, autoload: bool = True):
@@ -63,7 +65,7 @@ class MainWindow(QMainWindow):
         self.paths = paths
         self.settings = settings or Settings(paths)
         self.library_path = Path(library_path) if library_path else paths.library_db
-        self.library_status: dict = {}  # the library's last status (photos, folders, skipped)
+        self.library_status: LibraryStatus | None = None  # the library's last status (photos, folders, skipped)
         self.reader_wait_ms = -1  # the launcher lowers it: see shutdown()
         self.clean_shutdown = True
         self.dialogs = WindowDialogs(self)  # Settings and Fine-tune, closed with the window
@@ -228,33 +230,32 @@ class MainWindow(QMainWindow):
     def _on_model_ready(self, name: str) -> None:
         self.banner.clear("model")
         self.searcher.set_model(self.models.searching)
-        if self.models.serving is not None:
-            self.banner.show_message(
-                f"Indexing your photos with {name}. Until that is done, search uses the vectors of "
-                f"{self.models.serving.config.name} that are already there.", "info", "transition")
+        then = self.models.session.model_ready(index_pending=self.indexer.pending is not None,
+                                               has_folders=bool(self.folders()))
+        if then.transition is not None:
+            self.banner.show_message(then.transition, "info", "transition")
         else:
             self.banner.clear("transition")
         self.modelReady.emit(name)
-        if self.indexer.pending is not None or self.settings.folders:
+        if then.start_indexing:
             self.start_indexing()
-        self.run_search()  # the query, or the library newest first when the box is empty
+        if then.rerun_search:
+            self.run_search()  # the query, or the library newest first when the box is empty
         self._update_state()
 
     def _on_model_promoted(self, name: str) -> None:
         """The model that indexed the library now serves search itself (its vectors are complete)."""
         self.banner.clear("transition")
         self.searcher.set_model(self.model)
-        self.statusBar().showMessage(f"Search now uses {name}", 6000)
+        self.statusBar().showMessage(on_model_promoted(name), 6000)
         self.run_search(keep_selection=True)
         self.modelPromoted.emit(name)
 
     def _on_model_failed(self, name: str, msg: str) -> None:
-        if self.model is not None:  # a switch failed: the working model stays, and so does its index
-            self.show_error(f"Could not load the model {name}: {msg}. Still using {self.model_name}.", "model")
-            if self.folders():
-                self.start_indexing()
-        else:
-            self.show_error(f"Could not load the model {name}: {msg}", "model")
+        then = self.models.session.model_failed(name, msg, has_folders=bool(self.folders()))
+        self.show_error(then.message, "model")  # a failed switch keeps the working model, and its index
+        if then.start_indexing:
+            self.start_indexing()
         self.modelFailed.emit(msg)
         self._update_state()
 
@@ -304,14 +305,13 @@ class MainWindow(QMainWindow):
         self.refresh_status()  # the photo count
         self.run_search(keep_selection=True)  # results (or the library) appear as photos are indexed
 
-    def _on_index_finished(self, ev) -> None:
-        rep = getattr(ev, "report", None)
+    def _on_index_finished(self, rep) -> None:
         if rep is not None:
             self.statusBar().showMessage(index_summary(rep), 8000)
             self.skipped_panel.add_all(rep.skipped)
-        self.indexingFinished.emit(ev)
+        self.indexingFinished.emit(rep)
         self.refresh_status()
-        if ev is not None:
+        if rep is not None:
             self.run_search(keep_selection=True)
         self._update_state()
 
@@ -319,8 +319,7 @@ class MainWindow(QMainWindow):
         if ev.total and ev.done < ev.total:
             self.statusBar().showMessage(f"Reading text in photos: {ev.done:,} of {ev.total:,}", 5000)
 
-    def _on_text_finished(self, ev) -> None:
-        rep = getattr(ev, "text_report", None)
+    def _on_text_finished(self, rep) -> None:
         if rep is not None and rep.read:
             self.statusBar().showMessage(f"Read text in {rep.read:,} photos ({rep.with_text:,} with text)", 6000)
             if self.search_bar.active():
@@ -333,11 +332,11 @@ class MainWindow(QMainWindow):
     def refresh_status(self) -> None:
         self.sidebar.refresh()
 
-    def _on_status(self, st: dict) -> None:
-        removed = set(self.library_status.get("folders", [])) - set(st.get("folders", []))
+    def _on_status(self, st: LibraryStatus) -> None:
+        removed = set(self.library_status.folders if self.library_status else []) - set(st.folders)
         self.library_status = st
-        self.skipped_panel.add_all(st.get("skipped", []))
-        self.status_line.set_photos(st.get("photos"))
+        self.skipped_panel.add_all(st.skipped)
+        self.status_line.set_photos(st.photos)
         self.libraryStatus.emit(st)
         if removed:
             self.run_search()  # the removed folder's photos are gone from the results
@@ -463,7 +462,7 @@ class MainWindow(QMainWindow):
 
     def situation(self) -> Situation:
         """The facts the empty state depends on."""
-        photos = self.library_status.get("photos") or 0
+        photos = self.library_status.photos if self.library_status is not None else 0
         ev = self.indexer.last_event
         embedding = ev is not None and ev.phase == "embed"
         return Situation(

@@ -53,7 +53,7 @@ class FolderSidebar(QWidget):
     removeRequested = Signal(str)  # the Remove button, with the selected folder
     reindexRequested = Signal()
     filtersChanged = Signal()
-    statusLoaded = Signal(dict)  # the library's status (also after a folder was removed)
+    statusLoaded = Signal(object)  # the library's LibraryStatus (also after a folder was removed)
     failed = Signal(str)  # one line for the user
 
     def __init__(self, library_path: Path | None = None, settings: Settings | None = None,
@@ -214,23 +214,22 @@ class FolderSidebar(QWidget):
         self._save()
         task = Task(remove_folder_job(self.library_path, path), "remove-folder")
         task.failed.connect(self.failed)
-        task.succeeded.connect(self.apply_status)
+        task.returned.connect(self.apply_status)
         self.writer.submit(task)
 
     def refresh(self) -> None:
         """Read the library's status on a reader thread (``statusLoaded`` or ``failed`` follows)."""
         task = Task(status_job(self.library_path), "status")
-        task.succeeded.connect(self.apply_status)
+        task.returned.connect(self.apply_status)
         task.failed.connect(lambda msg: self.failed.emit(f"Cannot open the library: {msg}"))
         self.readers.submit(task)
 
-    def apply_status(self, st: dict) -> None:
-        st = dict(st or {})
-        for f in st.get("folders", []):
+    def apply_status(self, st) -> None:
+        """Show the library's folders (a :class:`~photosearch.library.LibraryStatus`) and hand it on."""
+        for f in st.folders:
             self.add_folder(f)
-        self.set_photo_folders(st.get("photo_folders", []))
-        if st.get("folders") is not None:
-            self._save()
+        self.set_photo_folders(st.photo_folders or [])
+        self._save()
         self.statusLoaded.emit(st)
 
     def _save(self) -> None:
