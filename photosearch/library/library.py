@@ -25,7 +25,7 @@ from photosearch.library.search import (QueryError, SearchHit, combine, folder_r
                                         parse_types, vectors_for)
 
 if TYPE_CHECKING:
-    from photosearch.library.textindex import TextEvent
+    from photosearch.library.textindex import TextEvent, TextReport
 
 _TEXT_CACHE_SIZE = 256  # recent query terms per model: retyping a query skips the text encoder
 
