@@ -14,7 +14,6 @@ out to need an image encoded (``--like`` a file outside the library) raises
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 ENV_SWITCH = "PHOTOSEARCH_FAST_TEXT"
 
@@ -27,18 +26,14 @@ def text_model(ctx, lib):
     from photosearch.errors import ModelError
     from photosearch.library import transition
     from photosearch.model import text_onnx
-    from photosearch.model.store import BUILTINS
 
     store = ctx.model_store()
-    name = getattr(a, "model", None) or store.active()
+    ref = store.ref(getattr(a, "model", None) or store.active())
     try:
-        if os.sep in name or name.startswith(".") or (name not in BUILTINS and name not in store.installed()):
-            folder = Path(name).expanduser()  # a checkpoint folder, as ModelStore.load reads the name
-        else:
-            folder = store.folder(name)
-            if name == "starter" and store._stale_starter(folder):  # the full load rebuilds it first
-                return None
+        folder = ref.folder if ref.folder is not None else store.folder(ref.name)
     except ModelError:
+        return None
+    if ref.name == "starter" and store._stale_starter(folder):  # ModelStore.ensure rebuilds it first
         return None
     model = text_onnx.open_text_model(folder)
     if model is None:

@@ -143,21 +143,16 @@ def cmd_index(ctx) -> int:
     cancel = threading.Event()
     text_report = None
     with _open(ctx) as lib:
+        from photosearch.events import drain
         from photosearch.library import textindex
 
         text = textindex.enabled(lib.conn) if ctx.args.text is None else ctx.args.text
         bar = None if quiet else IndexProgress()
-
-        def on_event(ev):
-            nonlocal text_report
-            if getattr(ev, "text_report", None) is not None:
-                text_report = ev.text_report
-            if bar is not None:
-                bar(ev)
-
         try:
-            report = lib.run_index(model, ctx.args.paths or None, on_event=on_event, batch_size=ctx.args.batch_size,
-                                   workers=ctx.args.workers, cancel=cancel, text=text)
+            report = lib.run_index(model, ctx.args.paths or None, on_event=bar, batch_size=ctx.args.batch_size,
+                                   workers=ctx.args.workers, cancel=cancel)
+            if text and not report.cancelled:  # then the words in the photos
+                text_report = drain(lib.read_text(cancel=cancel), bar)
         finally:
             if bar is not None:
                 bar.close()
@@ -265,7 +260,7 @@ def _usage_error(msg: str) -> int:
 
 def cmd_status(ctx) -> int:
     with _open_to_read(ctx) as lib:
-        st = lib.status()
+        st = lib.status().to_dict()
         offline = lib.offline_folders()
 
     def human(s):

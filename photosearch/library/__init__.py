@@ -15,10 +15,13 @@ if TYPE_CHECKING:
     from photosearch.library.library import Library
     from photosearch.library.query import Filters, Query
     from photosearch.library.search import QueryError, SearchHit, parse_query
+    from photosearch.library.status import LibraryStatus, TextStatus
 
 _HOMES = {"Library": "library", "Query": "query", "Filters": "query", "IndexEvent": "index", "IndexReport": "index",
-          "SearchHit": "search", "QueryError": "search", "parse_query": "search"}
-__all__ = ["Library", "Query", "Filters", "IndexEvent", "IndexReport", "SearchHit", "QueryError", "parse_query"]
+          "SearchHit": "search", "QueryError": "search", "parse_query": "search", "LibraryStatus": "status",
+          "TextStatus": "status"}
+__all__ = ["Library", "Query", "Filters", "IndexEvent", "IndexReport", "SearchHit", "QueryError", "parse_query",
+           "LibraryStatus", "TextStatus"]
 
 
 def __getattr__(name: str):

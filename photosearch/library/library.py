@@ -9,22 +9,24 @@ import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Generator
 
 import numpy as np
 
 from photosearch.errors import LibraryError
+from photosearch.events import drain
 from photosearch.library import db as _db
 from photosearch.library import browse, feedback, relevance
 from photosearch.library import queries as sql
 from photosearch.library.query import Filters, Query
 from photosearch.library.scan import norm_folder, under
+from photosearch.library.status import LibraryStatus, TextStatus
 from photosearch.library.search import (QueryError, SearchHit, combine, folder_range, parse_date, parse_query,
                                         parse_types, vectors_for)
 
 if TYPE_CHECKING:
     from photosearch.library.index import IndexEvent, IndexReport
-    from photosearch.library.textindex import TextEvent
+    from photosearch.library.textindex import TextEvent, TextReport
 
 _TEXT_CACHE_SIZE = 256  # recent query terms per model: retyping a query skips the text encoder
 
@@ -58,6 +60,7 @@ class Library:
         self.path = path
         self._key = os.path.realpath(path)
         self._text_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._recognised: dict[tuple[str, int], bool] = {}  # (folder, st_dev) -> holds its photos (offline.py)
 
     @classmethod
     def open(cls, path: str | Path, create: bool = True, read_only: bool = False) -> "Library":
@@ -135,11 +138,13 @@ class Library:
 
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
-              cancel: threading.Event | None = None, text: bool = False, ocr=None) -> Iterator[IndexEvent]:
-        """Generator of progress events; the visual pass ends with phase "done" and ``.report``. Folders given
+              cancel: threading.Event | None = None, text: bool = False,
+              ocr=None) -> Generator[IndexEvent, None, IndexReport]:
+        """Generator of progress events that returns the visual pass's :class:`IndexReport`. Folders given
         are added to the library first; without them every library folder is indexed. ``text=True`` then
         reads the words in the photos (``ocr``: an :class:`~photosearch.ocr.OcrEngine`), yielding
-        :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done")."""
+        :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done"); :meth:`read_text`
+        alone returns that pass's report."""
         from photosearch.library import index as _index
 
         if batch_size < 1:
@@ -156,35 +161,32 @@ class Library:
             if not targets:
                 raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
             try:
-                yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
-                                      workers=workers, cancel=cancel)
+                report = yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
+                                               workers=workers, cancel=cancel)
             except sqlite3.DatabaseError as e:
                 raise LibraryError(_db._error_text(self.path, e)) from None
         if text and not (cancel is not None and cancel.is_set()):
             yield from self.read_text(ocr, cancel=cancel)
+        return report
 
     def read_text(self, ocr=None, *, batch_size: int = 8,
-                  cancel: threading.Event | None = None) -> Iterator[TextEvent]:
-        """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read.
+                  cancel: threading.Event | None = None) -> Generator["TextEvent", None, "TextReport"]:
+        """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read;
+        returns its :class:`~photosearch.library.textindex.TextReport`.
         The default engine runs at normal priority (the command line waits for it); the app passes one with
         ``background=True``."""
         from photosearch.library import textindex
         from photosearch.ocr import OcrEngine
 
         try:
-            yield from textindex.run(self.conn, ocr or OcrEngine(), batch_size=batch_size, cancel=cancel)
+            return (yield from textindex.run(self.conn, ocr or OcrEngine(), batch_size=batch_size, cancel=cancel))
         except sqlite3.DatabaseError as e:
             raise LibraryError(_db._error_text(self.path, e)) from None
 
     def run_index(self, model, folders=None, *, on_event: Callable[[IndexEvent], None] | None = None,
                   **kw) -> IndexReport:
-        report = None
-        for ev in self.index(model, folders, **kw):
-            if on_event is not None:
-                on_event(ev)
-            if getattr(ev, "report", None) is not None:
-                report = ev.report
-        return report
+        """:meth:`index` to its end; ``on_event`` sees every event."""
+        return drain(self.index(model, folders, **kw), on_event)
 
     # -- search ------------------------------------------------------------------------------------------
     def _text_vectors(self, model, terms: list[str]) -> np.ndarray:
@@ -348,29 +350,25 @@ class Library:
     def offline_folders(self) -> dict[str, str]:
         """Library folders whose photos cannot be reached now (not found, drive not mounted): folder -> why.
         Their photos stay in the library and in search results."""
-        from photosearch.library.index import offline_folders
+        from photosearch.library.offline import offline_folders
 
-        return self._read(offline_folders, self.folders())
+        return self._read(offline_folders, self.folders(), self._recognised)
 
-    def status(self) -> dict:
+    def status(self, photo_folders: bool = False) -> LibraryStatus:
+        """Photos, vectors per model, folders (offline ones too), skipped files, the text pass;
+        ``photo_folders``: also the folders holding photos (:meth:`photo_folders`)."""
         folders = self.folders()
         photos = self._read(sql.count_photos)
         offline = self.offline_folders()
-        return {
-            "library": str(self.path),
-            "photos": photos,
-            "models": self.models(),
-            "folders": folders,
-            "missing_folders": [f for f in folders if f in offline],
-            "skipped": self.skipped(),
-            "text": self._text_status(),
-        }
+        return LibraryStatus(library=str(self.path), photos=photos, models=self.models(), folders=folders,
+                             missing_folders=[f for f in folders if f in offline], skipped=self.skipped(),
+                             text=self._text_status(), photo_folders=self.photo_folders() if photo_folders else None)
 
-    def _text_status(self) -> dict:
+    def _text_status(self) -> TextStatus:
         from photosearch.library import textindex
 
         try:
-            return {"enabled": textindex.enabled(self.conn), **textindex.counts(self.conn)}
+            return TextStatus(enabled=textindex.enabled(self.conn), **textindex.counts(self.conn))
         except sqlite3.DatabaseError as e:
             raise LibraryError(_db._error_text(self.path, e)) from None
 

@@ -59,9 +59,11 @@ class TextOnnxEncoder:
 
     def __init__(self, folder: Path, threads: int = 1):
         """``threads``: a query of a few words does not parallelise; one thread is fastest on a busy machine."""
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        from photosearch.ortenv import onnxruntime
+
+        ort = onnxruntime()  # telemetry off before the session
         folder = Path(folder)
         self.tokenizer = Tokenizer.from_file(str(folder / TOKENIZER_FILE))
         so = ort.SessionOptions()
