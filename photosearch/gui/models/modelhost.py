@@ -18,7 +18,7 @@ import logging
 from PySide6.QtCore import QObject, Signal
 
 from photosearch.gui.base.settings import Settings
-from photosearch.gui.tasks.jobs import finish_transition_job, load_model_job, serving_model_job
+from photosearch.gui.tasks.jobs import deferred_backend_job, finish_transition_job, load_model_job, serving_model_job
 from photosearch.gui.tasks.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
 from photosearch.session import Session
@@ -73,7 +73,8 @@ class ModelHost(QObject):
         return self.session.searching
 
     def _remember_progress(self, msg: object) -> None:
-        self.last_progress = msg
+        if self.is_loading:  # not a background job's after the model is ready (its ONNX export)
+            self.last_progress = msg
 
     def set(self, model, name: str, serving=None) -> None:
         """Use an already loaded model (``serving``: a stand-in for search until :meth:`promote`)."""
@@ -136,21 +137,26 @@ class ModelHost(QObject):
     def _on_loaded(self, out, task: Task) -> None:
         if task is not self._task:
             return
-        name, model = out
+        name, model, deferred = out
         # Which vectors search uses while the new model indexes: found (and loaded) on a reader thread.
         follow = Task(serving_model_job(self.paths, self.library_path, model, self.searching, self.settings.device),
                       "serving-model")
-        follow.returned.connect(lambda serving, t=follow: self._on_serving(name, model, serving, t))
+        follow.returned.connect(lambda serving, t=follow: self._on_serving(name, model, serving, t, deferred))
         follow.failed.connect(lambda msg, t=follow: (log.warning("no stand-in model: %s", msg),
-                                                     self._on_serving(name, model, None, t)))
+                                                     self._on_serving(name, model, None, t, deferred)))
         self._task = follow
         self.readers.submit(follow)
 
-    def _on_serving(self, name: str, model, serving, task: Task) -> None:
+    def _on_serving(self, name: str, model, serving, task: Task, deferred: str | None = None) -> None:
         if task is self._task:
             if name == self._chosen:
                 self._remember_choice(name)
             self.set(model, name, serving)
+            if deferred:  # its ONNX graphs are made now, in the background, not before first use
+                export = Task(deferred_backend_job(self.paths, model, deferred), "backend")
+                export.progress.connect(self.progress)
+                export.failed.connect(lambda msg: log.warning("CPU backend %s: %s", deferred, msg))
+                self.readers.submit(export)
 
     def _on_failed(self, name: str | None, msg: str, task: Task) -> None:
         if task is self._task:

@@ -19,19 +19,51 @@ def _backend_setting(paths: AppPaths) -> str:
     return Settings(paths).backend
 
 
+def _needs_export(paths: AppPaths, model, backend: str) -> bool:
+    """Whether ``auto`` (the default) would first export the image tower to ONNX and measure it (13 s for the
+    starter here, more on a busy machine), which a first launch should not wait for. A backend the user chose
+    (``onnx``) is attached before the model is ready, as asked."""
+    if backend != "auto" or getattr(model, "checkpoint_folder", None) is None \
+            or getattr(getattr(model, "device", None), "type", "cpu") != "cpu":
+        return False
+    from photosearch.model.onnx_backend import GRAPH_FILE, tower_folder
+
+    return not (tower_folder(paths.onnx_cache, model, "image") / GRAPH_FILE).is_file()
+
+
 def load_model_job(paths: AppPaths, name: str | None, device: str, backend: str | None = None):
     """Load ``name``, or the store's active model (falling back to the last one that worked, with the reason
     reported as progress), on the CPU ``backend`` (auto/torch/onnx; None: the Settings' choice, read here on
-    the caller's thread): returns ``(name, model)``. When ONNX Runtime cannot run the model it stays on torch
-    (photosearch/session.py)."""
+    the caller's thread): returns ``(name, model, deferred)``. When ONNX Runtime cannot run the model it stays
+    on torch (photosearch/session.py). When the backend would first have to export the model's graphs, the
+    model is returned on torch at once and ``deferred`` names the backend for :func:`deferred_backend_job`
+    (else None): search and indexing start without waiting for the export."""
     backend = backend or _backend_setting(paths)
 
     def job(task: Task):
-        from photosearch.session import load_model
+        from photosearch.session import attach, load_model
 
-        loaded = load_model(paths, name, device=device, backend=backend, strict_backend=False,
-                            progress=task.report, backend_progress=task.report, on_note=task.report)
-        return loaded.name, loaded.model
+        loaded = load_model(paths, name, device=device, backend=None, progress=task.report, on_note=task.report)
+        if _needs_export(paths, loaded.model, backend):
+            return loaded.name, loaded.model, backend
+        attach(paths, loaded.model, backend, strict=False, progress=task.report, note=task.report)
+        return loaded.name, loaded.model, None
+    return job
+
+
+def deferred_backend_job(paths: AppPaths, model, backend: str):
+    """Put a model already in use on ``backend`` without disturbing it: the graphs are exported (and, with
+    ``auto``, measured against torch) on a private copy loaded from its folder while the model in use goes on
+    indexing and searching with torch; then the model in use takes the exported graphs (no export, no measuring
+    left to do)."""
+    def job(task: Task):
+        from photosearch.model.checkpoint import load_checkpoint
+        from photosearch.session import attach
+
+        copy = load_checkpoint(model.checkpoint_folder, "cpu")
+        attach(paths, copy, backend, strict=False, progress=task.report, note=task.report)
+        del copy
+        attach(paths, model, backend, strict=False, note=task.report)
     return job
 
 
