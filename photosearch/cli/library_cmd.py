@@ -191,6 +191,8 @@ def cmd_index(ctx) -> int:
 
 def cmd_search(ctx) -> int:
     a = ctx.args
+    if a.less and not (a.query and a.query.strip()) and not a.like and not a.more:
+        return _usage_error("--less sinks photos in a ranking: give a query, --like or --more with it")
     with _open_to_read(ctx, create=False) as lib:
         model = ctx.search_model(lib, ctx.load_model())
         mid = model.config.model_id
