@@ -188,6 +188,8 @@ def cmd_search(ctx) -> int:
     from photosearch.library.query import Query
 
     a = ctx.args
+    if a.less and not (a.query and a.query.strip()) and not a.like and not a.more:
+        return _usage_error("--less sinks photos in a ranking: give a query, --like or --more with it")
     query = Query.of(a.query, like=a.like, top_k=a.top, min_score=a.min_score, folder=a.folder, after=a.after,
                      before=a.before, types=a.types, more=a.more or (), less=a.less or (),
                      only_relevant=a.only_relevant, sort=a.sort, group_copies=not a.all_copies,

@@ -201,19 +201,34 @@ class Library:
         return np.stack([self._text_cache[(mid, t)] for t in terms])
 
     def _image_vector(self, model, like) -> np.ndarray:
+        return self._image_vectors(model, [like])[0]
+
+    def _image_vectors(self, model, paths) -> list[np.ndarray]:
+        """Vectors of example photos: a library photo's stored vector, other files embedded in batches
+        (library/feedback.py bounds how many)."""
+        return feedback.marked_vectors(list(paths), lambda p: self._stored_vector(model, p),
+                                       lambda ps: self._embed_files(model, ps))
+
+    def _stored_vector(self, model, like) -> np.ndarray | None:
         p = str(Path(like).expanduser().resolve())
         for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(like))), p)):
             vec = self._read(sql.vector_of, cand, model.config.model_id)
             if vec is not None:
                 return np.frombuffer(vec, dtype=sql.VECTOR_DTYPE).astype(np.float32)
+        return None
+
+    def _embed_files(self, model, paths) -> np.ndarray:
         from photosearch.imageio import ImageSkip, decode_min_side, load_image
 
         pre = model.config.preprocess
-        try:
-            img, _ = load_image(p, min_side=decode_min_side(pre.input_size, pre.crop_pct))
-        except ImageSkip as e:
-            raise QueryError(f"{like}: {e.reason}") from None
-        return model.embed_pil([img]).numpy()[0].astype(np.float32)
+        imgs = []
+        for like in paths:
+            try:
+                imgs.append(load_image(Path(like).expanduser().resolve(),
+                                       min_side=decode_min_side(pre.input_size, pre.crop_pct))[0])
+            except ImageSkip as e:
+                raise QueryError(f"{like}: {e.reason}") from None
+        return model.embed_pil(imgs).numpy().astype(np.float32)
 
     def query_vector(self, model, query: str | None = None, like: str | Path | None = None) -> np.ndarray:
         """The unit vector a search ranks by (text terms with arithmetic, and/or an example image)."""
@@ -247,8 +262,8 @@ class Library:
             return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
         q = self.query_vector(model, text, like) if typed else None
         kind = relevance.query_kind(bool(text and text.strip()), like is not None or bool(query.more))
-        more_v = [self._image_vector(model, p) for p in query.more]
-        less_v = [self._image_vector(model, p) for p in query.less]
+        marked = self._image_vectors(model, [*query.more, *query.less])
+        more_v, less_v = marked[:len(query.more)], marked[len(query.more):]
         all_scores = vi.scores(q) if q is not None else None
         less_s = [vi.scores(v) for v in less_v]
         if more_v or less_v:

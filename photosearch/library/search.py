@@ -36,6 +36,7 @@ class QueryError(PhotoSearchError):
 
 
 # -- query arithmetic ------------------------------------------------------------------------------------
+MAX_WEIGHT = 1000.0  # "2*cat" weights; a 400-digit one overflowed to inf and found nothing
 _TERM_RE = re.compile(r"^\s*(?:(?P<w>\d+(?:\.\d*)?|\.\d+)\s*\*\s*)?(?P<t>.*?)\s*$", re.S)
 
 
@@ -54,6 +55,9 @@ def parse_query(query: str) -> list[tuple[float, str]]:
             continue
         m = _TERM_RE.match(term)
         w = float(m.group("w")) if m.group("w") else 1.0
+        if w > MAX_WEIGHT:
+            raise QueryError(f"the weight {m.group('w')[:12]}{'…' if len(m.group('w')) > 12 else ''} in "
+                             f"{term[:40]!r} is too large (at most {MAX_WEIGHT:g})")
         t = m.group("t").strip()
         if t:
             out.append((sign * w, t))
