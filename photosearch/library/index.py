@@ -107,7 +107,9 @@ def _prepare(job: _Job, min_side: int, transform) -> _Ready:
     for _ in range(READ_TRIES):
         try:
             before = _identity(job.path)
-            h = content_hash(job.path)
+            # A file unchanged since it was stored (only a new model's vector is missing) keeps its hash.
+            same = not job.content_changed and (before[2], before[3]) == (job.size, job.mtime_ns)
+            h = job.hash if same and job.hash else content_hash(job.path)
             img, meta = load_image(job.path, min_side=min_side)
             after = _identity(job.path)
         except ImageMissing:
@@ -128,10 +130,9 @@ def _prepare(job: _Job, min_side: int, transform) -> _Ready:
             break
     else:
         return _Ready(job, skip=CHANGING, file_fault=False)
-    planned = job.size, job.mtime_ns
-    job.size, job.mtime_ns = before[2], before[3]
-    if planned != (job.size, job.mtime_ns) and job.hash is not None and h != job.hash:
+    if not same and job.hash is not None and h != job.hash:
         job.content_changed = True  # rewritten since it was planned: every model's old vector is stale
+    job.size, job.mtime_ns = before[2], before[3]
     try:
         return _Ready(job, transform(img), h, meta)
     except MemoryError:

@@ -180,8 +180,13 @@ def move_photos(conn: sqlite3.Connection, moves: Iterable[tuple[str, str, int, i
 
 
 def set_hashes(conn: sqlite3.Connection, hashes: Iterable[tuple[str, int]]) -> None:
-    """(hash, id): the same content, fingerprinted anew (a moved file's full hash replacing a sampled one)."""
-    conn.executemany("UPDATE photos SET hash = ? WHERE id = ?", hashes)
+    """(hash, id): the same content, fingerprinted anew (a moved file's full hash replacing a sampled one).
+    The words read in it stay valid: their record follows, so the text pass does not read them again."""
+    rows = list(hashes)
+    for h, pid in rows:
+        conn.execute("UPDATE photo_text SET hash = ? WHERE photo_id = ? AND hash = (SELECT hash FROM photos "
+                     "WHERE id = ?)", (h, pid, pid))
+    conn.executemany("UPDATE photos SET hash = ? WHERE id = ?", rows)
 
 
 def touch_photos(conn: sqlite3.Connection, touches: Iterable[tuple[int, int, int]]) -> None:
