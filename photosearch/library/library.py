@@ -25,7 +25,7 @@ from photosearch.library.search import (QueryError, SearchHit, combine, folder_r
                                         parse_types, vectors_for)
 
 if TYPE_CHECKING:
-    from photosearch.library.textindex import TextEvent
+    from photosearch.library.textindex import TextEvent, TextReport
 
 _TEXT_CACHE_SIZE = 256  # recent query terms per model: retyping a query skips the text encoder
 
@@ -166,7 +166,7 @@ class Library:
         return report
 
     def read_text(self, ocr=None, *, batch_size: int = 8,
-                  cancel: threading.Event | None = None) -> Generator["TextEvent", None, "TextReport"]:
+                  cancel: threading.Event | None = None) -> Generator[TextEvent, None, TextReport]:
         """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read;
         returns its :class:`~photosearch.library.textindex.TextReport`.
         The default engine runs at normal priority (the command line waits for it); the app passes one with

@@ -23,7 +23,7 @@ import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Generator, Iterator
+from typing import Generator
 
 import numpy as np
 
