@@ -167,7 +167,7 @@ class Library:
         return report
 
     def read_text(self, ocr=None, *, batch_size: int = 8,
-                  cancel: threading.Event | None = None) -> Generator["TextEvent", None, "TextReport"]:
+                  cancel: threading.Event | None = None) -> Generator[TextEvent, None, TextReport]:
         """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read;
         returns its :class:`~photosearch.library.textindex.TextReport`.
         The default engine runs at normal priority (the command line waits for it); the app passes one with
