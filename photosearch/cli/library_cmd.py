@@ -181,6 +181,10 @@ def cmd_index(ctx) -> int:
         return "\n".join(lines)
 
     ctx.emit(d, human)
+    from photosearch.cli import fast_path
+
+    sys.stdout.flush()  # the report first; then, once per model, what makes `search` answer fast
+    fast_path.export_later(model)
     return 0
 
 
@@ -194,23 +198,37 @@ def cmd_search(ctx) -> int:
                      before=a.before, types=a.types, more=a.more or (), less=a.less or (),
                      only_relevant=a.only_relevant, sort=a.sort, group_copies=not a.all_copies,
                      include_undated=a.include_undated, has_text=a.has_text)
+    from photosearch.cli import fast_path
+    from photosearch.model.text_onnx import NeedsFullModel
+
+    full = None
     with _open_to_read(ctx, create=False) as lib:
-        model = ctx.search_model(lib, ctx.load_model())
-        mid = model.config.model_id
-        note = None
-        if not lib.models().get(mid):
-            note = f"no photos are indexed with model {mid!r} yet; run `photosearch index`"
-            hits = []
-        else:
-            hits = lib.search(model, query)
-            if not hits and query.filters.active:
-                note = lib.why_empty(model, query.filters)
+        model = fast_path.text_model(ctx, lib)  # torch-free when it gives the same answer (cli/fast_path.py)
+        try:
+            hits, note = _search(lib, model, query) if model is not None else (None, None)
+        except NeedsFullModel:
+            hits = None
+        if hits is None:
+            full = ctx.load_model()
+            hits, note = _search(lib, ctx.search_model(lib, full), query)
     if note and not ctx.json:
         ctx.info(note)
     rows = [{"path": h.path, "score": h.score, "relevant": h.relevant, "date": h.date, "copies": h.copies,
              "text_match": h.text_match, "snippet": h.snippet} for h in hits]
     ctx.emit(rows, _human_browse if query.browsing else _human_hits)
+    if full is not None:
+        sys.stdout.flush()  # the answer first; then, once per model, what makes the next search fast
+        fast_path.export_later(full)
     return 0
+
+
+def _search(lib, model, query):
+    """(hits, a note for the user or None)."""
+    mid = model.config.model_id
+    if not lib.models().get(mid):
+        return [], f"no photos are indexed with model {mid!r} yet; run `photosearch index`"
+    hits = lib.search(model, query)
+    return hits, lib.why_empty(model, query.filters) if not hits and query.filters.active else None
 
 
 def _human_browse(rows: list[dict]) -> str:

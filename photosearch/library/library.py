@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -17,7 +18,6 @@ from photosearch.events import drain
 from photosearch.library import db as _db
 from photosearch.library import browse, feedback, relevance
 from photosearch.library import queries as sql
-from photosearch.library.index import IndexEvent, IndexReport
 from photosearch.library.query import Filters, Query
 from photosearch.library.scan import norm_folder, under
 from photosearch.library.status import LibraryStatus, TextStatus
@@ -25,6 +25,7 @@ from photosearch.library.search import (QueryError, SearchHit, combine, folder_r
                                         parse_types, vectors_for)
 
 if TYPE_CHECKING:
+    from photosearch.library.index import IndexEvent, IndexReport
     from photosearch.library.textindex import TextEvent, TextReport
 
 _TEXT_CACHE_SIZE = 256  # recent query terms per model: retyping a query skips the text encoder
@@ -35,8 +36,10 @@ def _few_threads(n_texts: int):
     """Encode a short query on one thread: a 10-token input does not parallelise, and on a busy 2-core
     machine torch's second thread made it 3-8x slower (45-117 ms against 13-17 ms, measured). The setting is
     process-wide; it is restored at once."""
-    import torch
-
+    torch = sys.modules.get("torch")
+    if torch is None:  # a torch-free text encoder (model/text_onnx.py) runs on one thread already
+        yield
+        return
     before = torch.get_num_threads()
     if n_texts > 4 or before == 1:
         yield
@@ -191,7 +194,7 @@ class Library:
         missing = [t for t in terms if (mid, t) not in self._text_cache]
         if missing:
             with _few_threads(len(missing)):
-                vecs = model.embed_texts(missing).numpy().astype(np.float32)
+                vecs = np.asarray(model.embed_texts(missing), dtype=np.float32)  # torch or numpy
             for t, v in zip(missing, vecs):
                 self._text_cache[(mid, t)] = v
                 if len(self._text_cache) > _TEXT_CACHE_SIZE:

@@ -175,6 +175,7 @@ class MainWindow(QMainWindow):
         self.preview.moreLikeRequested.connect(self.search_like)
         self.status_line.follow(self.models)
         self.models.loading.connect(self._update_state)
+        self.models.progress.connect(self._update_state)  # first use: what is being built, how far
         self.models.ready.connect(self._on_model_ready)
         self.models.promoted.connect(self._on_model_promoted)
         self.models.failed.connect(self._on_model_failed)
@@ -472,7 +473,8 @@ class MainWindow(QMainWindow):
         embedding = ev is not None and ev.phase == "embed"
         return Situation(
             folders=len(self.folders()), photos=photos, model_ready=self.model is not None,
-            model_loading=self.models.is_loading, query=self.current_query(), like=self.like_path,
+            model_loading=self.models.is_loading, model_progress=str(self.models.last_progress or ""),
+            query=self.current_query(), like=self.like_path,
             searched=self.searcher.searched_once, outcome=self.last_outcome is not None, results=self.results.total(),
             indexing=self.indexing() or (self.indexer.pending is not None and not photos),
             index_done=ev.done if embedding else None, index_total=ev.total if embedding else None,
