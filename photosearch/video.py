@@ -44,6 +44,7 @@ class VideoInfo:
     duration_s: float
     codec: str
     moments: list[Moment]
+    taken_at: str | None = None  # the container's creation time (UTC, as phones write it), ISO 8601
 
 
 class VideoSkip(Exception):
@@ -144,7 +145,21 @@ def read_video(path: str | os.PathLike, sampling: Sampling = Sampling()) -> Vide
         if (first.width > first.height) != (w > h) and w != h:
             w, h = h, w  # rotated phone video: report the size as shown
         picker.moments.sort(key=lambda m: m.t)
-        return VideoInfo(w, h, duration, stream.codec_context.name, picker.moments[: s.max_frames])
+        return VideoInfo(w, h, duration, stream.codec_context.name, picker.moments[: s.max_frames],
+                         _creation_time(container))
+
+
+def _creation_time(container) -> str | None:
+    from datetime import datetime
+
+    raw = (container.metadata or {}).get("creation_time")
+    try:
+        dt = datetime.fromisoformat(str(raw).replace("Z", "+00:00")) if raw else None
+    except ValueError:
+        return None
+    if dt is None or dt.year < 1980:  # 1904/1970: the container's zero, written by tools that know no date
+        return None
+    return dt.replace(tzinfo=None, microsecond=0).isoformat()
 
 
 def _duration(container, stream) -> float:

@@ -85,3 +85,49 @@ def test_bad_files_are_refused_with_a_reason(tmp_path, photos):
         reasons[p.name] = e.value.reason
     assert "no video stream" in reasons["sound.mkv"] and reasons["empty.mp4"] == "empty file"
     assert all(r and "Traceback" not in r for r in reasons.values()), reasons
+
+
+# -- videos in the library ---------------------------------------------------------------------------------
+def test_a_video_is_found_at_the_moment_that_matches(tmp_path, photos, tiny):
+    from photosearch.library import Library
+    from photosearch.library.query import Query
+
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    spans = write_slideshow(pics / "holiday.mp4", photos, seconds_each=3.0)
+    Image.fromarray(photos[2]).save(tmp_path / "example.png")  # the third photo shown, outside the library
+    Image.fromarray(np.full((64, 64, 3), 200, np.uint8)).save(pics / "grey.png")
+    with Library.open(tmp_path / "lib.db") as lib:
+        rep = lib.run_index(tiny, [pics], batch_size=4)
+        assert rep.indexed == 2 and rep.skipped == []
+        info = lib.photo_info(pics / "holiday.mp4")
+        assert info["format"] == "VIDEO-MP4" and (info["width"], info["height"]) == (320, 240)
+        n = lib.conn.execute("SELECT count(*) FROM video_frames").fetchone()[0]
+        assert n >= len(photos)
+        hit = lib.search(tiny, Query.of(like=tmp_path / "example.png", top_k=5))[0]
+        assert hit.path == str(pics / "holiday.mp4")
+        start, end = spans[2]
+        assert start - 0.5 <= hit.time_s < end, (hit.time_s, spans)
+        # A changed video loses its old moments; a removed one takes them along.
+        write_slideshow(pics / "holiday.mp4", photos[:2], seconds_each=2.0)
+        lib.run_index(tiny)
+        ts = [r[0] for r in lib.conn.execute("SELECT t FROM video_frames ORDER BY t")]
+        assert ts and max(ts) < 4.0
+        (pics / "holiday.mp4").unlink()
+        lib.run_index(tiny)
+        assert lib.conn.execute("SELECT count(*) FROM video_frames").fetchone()[0] == 0
+
+
+@pytest.mark.slow
+def test_starter_finds_the_cat_moment(tmp_path, photos, starter_model):
+    from photosearch.library import Library
+    from photosearch.library.query import Query
+
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    spans = write_slideshow(pics / "clip.mp4", photos, seconds_each=3.0)
+    with Library.open(tmp_path / "lib.db") as lib:
+        lib.run_index(starter_model, [pics])
+        hit = lib.search(starter_model, Query.of("a cat", top_k=3))[0]
+    start, end = spans[2]  # chelsea the cat
+    assert start - 0.5 <= hit.time_s < end, (hit.time_s, spans)

@@ -76,6 +76,7 @@ class _Ready:
     meta: object = None
     skip: str | None = None
     file_fault: bool = True  # the skip is the file's own fault (see queries.put_skip)
+    times: list[float] | None = None  # a video: the time of each moment, one tensor row each (library/frames.py)
 
 
 VANISHED = "vanished: the file was removed during indexing"
@@ -88,8 +89,11 @@ def default_workers() -> int:
 def _prepare(job: _Job, min_side: int, transform) -> _Ready:
     """Runs in a worker thread: never raises, a failure is a skip reason."""
     from photosearch.imageio import ImageMissing, ImageSkip, load_image
+    from photosearch.video import is_video_name
 
     try:
+        if is_video_name(job.path):
+            return _prepare_video(job, transform)
         img, meta = load_image(job.path, min_side=min_side)
         h = job.hash or content_hash(job.path)
     except ImageMissing:
@@ -112,6 +116,18 @@ def _prepare(job: _Job, min_side: int, transform) -> _Ready:
         return _Ready(job, skip="too large to prepare in memory", file_fault=False)
     except Exception as e:  # noqa: BLE001 - the file decoded: the model's preprocessing failed, not the file
         return _Ready(job, skip=f"the model could not prepare it: {e}", file_fault=False)
+
+
+def _prepare_video(job: _Job, transform) -> _Ready:
+    """A video: every sampled moment prepared, stacked; the moments' times ride along."""
+    import torch
+
+    from photosearch.imageio import load_video
+
+    _, meta, info = load_video(job.path)
+    h = job.hash or content_hash(job.path)
+    tensor = torch.stack([transform(m.image) for m in info.moments])
+    return _Ready(job, tensor, h, meta, times=[m.t for m in info.moments])
 
 
 def _ensure_model(conn: sqlite3.Connection, model_id: str, dim: int) -> None:
@@ -308,7 +324,8 @@ def embed(conn: sqlite3.Connection, model, jobs: list[_Job], prog: _Progress, *,
                 r = inflight.popleft().result()
                 (failed if r.skip is not None else batch).append(r)
             if len(batch) >= batch_size or len(failed) >= batch_size or (not inflight and (batch or failed)):
-                vecs = model.embed_pixels(torch.stack([b.tensor for b in batch])).numpy() if batch else None
+                vecs = model.embed_pixels(torch.cat([b.tensor if b.times is not None else b.tensor.unsqueeze(0)
+                                                     for b in batch])).numpy() if batch else None
                 _commit(conn, model_id, batch, vecs, failed)
                 skips = [{"path": f.job.path, "reason": f.skip} for f in failed]
                 prog.skips.extend(skips)
@@ -356,11 +373,16 @@ def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: 
             failed: list[_Ready]) -> None:
     """One transaction: the batch's photo rows, their vectors and the skips. Files of a folder removed from
     the library since the run started are dropped (checked inside the transaction: no orphans)."""
+    from photosearch.library import frames
+
     now = time.time()
     try:
         with Tx(conn):
             current = set(sql.folder_paths(conn))
-            for i, r in enumerate(batch):
+            row = 0  # a photo takes one row of vecs, a video one per moment
+            for r in batch:
+                n = len(r.times) if r.times is not None else 1
+                v, row = vecs[row:row + n], row + n
                 if r.job.folder not in current:
                     continue
                 j, m = r.job, r.meta
@@ -369,7 +391,10 @@ def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: 
                 pid = sql.upsert_photo(conn, path=j.path, folder=j.folder, size=j.size, mtime_ns=j.mtime_ns,
                                      hash=r.hash, width=m.width, height=m.height, format=m.format,
                                      taken_at=m.taken_at, indexed_at=now)
-                sql.put_vector(conn, pid, model_id, vecs[i].astype(VECTOR_DTYPE).tobytes(), now)
+                sql.put_vector(conn, pid, model_id, (v[0] if r.times is None else frames.summary(v))
+                               .astype(VECTOR_DTYPE).tobytes(), now)
+                if r.times is not None:
+                    frames.store(conn, pid, model_id, r.times, v)
                 sql.delete_skips(conn, [j.path])
             for r in failed:
                 j = r.job

@@ -29,6 +29,7 @@ class SearchHit:
     copies: list[str] = field(default_factory=list)  # other paths with the same content (library/browse.py)
     text_match: bool = False  # the photo's recognised text holds the query's words (library/textindex.py)
     snippet: str | None = None  # the matching text, matched words in [brackets]
+    time_s: float | None = None  # a video: the second of its best-matching moment (library/frames.py)
 
 
 class QueryError(PhotoSearchError):
