@@ -108,6 +108,10 @@ def test_a_video_is_found_at_the_moment_that_matches(tmp_path, photos, tiny):
         assert hit.path == str(pics / "holiday.mp4")
         start, end = spans[2]
         assert start - 0.5 <= hit.time_s < end, (hit.time_s, spans)
+        only = lib.search(tiny, Query.of(like=tmp_path / "example.png", types=["video"], top_k=5))
+        assert [h.path for h in only] == [str(pics / "holiday.mp4")]
+        stills = lib.search(tiny, Query.of(like=tmp_path / "example.png", types=["png"], top_k=5))
+        assert [h.path for h in stills] == [str(pics / "grey.png")] and stills[0].time_s is None
         # A changed video loses its old moments; a removed one takes them along.
         write_slideshow(pics / "holiday.mp4", photos[:2], seconds_each=2.0)
         lib.run_index(tiny)
