@@ -101,7 +101,8 @@ def main(argv=None) -> int:
         mb = jpg.stat().st_size / 1e6
         decode = best_of(lambda: load_image(jpg, min_side=256), args.rounds)
         full = best_of(lambda: content_hash(jpg), args.rounds)
-        res["camera_jpeg"] = {"mb": round(mb, 1), "decode_ms": round(decode * 1000, 1), "hash_ms": round(full * 1000, 1)}
+        res["camera_jpeg"] = {"mb": round(mb, 1), "decode_ms": round(decode * 1000, 1),
+                              "hash_ms": round(full * 1000, 1)}
         rows.append((f"12 MP JPEG ({mb:.1f} MB): draft decode / whole hash", f"{decode * 1000:.0f} ms / "
                      f"{full * 1000:.0f} ms"))
     width = max(len(a) for a, _ in rows)

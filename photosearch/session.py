@@ -137,6 +137,12 @@ def on_model_failed(name: str, error: str, in_use: str | None, *, has_folders: b
     return ModelFailed(f"Could not load the model {name}: {error}. Still using {in_use}.", start_indexing=has_folders)
 
 
+def index_on_open(has_folders: bool, model_ready: bool, indexing: bool) -> bool:
+    """Whether the library's folders, known once its first status is read, start an index run: when a model
+    is ready (its ready-time decision came before the folders were known) and nothing runs or waits."""
+    return has_folders and model_ready and not indexing
+
+
 def on_model_promoted(name: str) -> str:
     """The status line once ``name``'s own vectors serve search (the stand-in is gone)."""
     return f"Search now uses {name}"

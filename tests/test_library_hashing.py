@@ -108,12 +108,17 @@ def test_a_moved_large_file_with_an_old_sampled_hash_is_not_re_embedded(tmp_path
     with Library.open(tmp_path / "lib.db") as lib:
         lib.run_index(tiny, [root])
         before = _stored(lib, tiny, photo)
-        lib.conn.execute("UPDATE photos SET hash = ?", (legacy_hash(photo),))  # as an old version stored it
+        old = legacy_hash(photo)
+        lib.conn.execute("UPDATE photos SET hash = ?", (old,))  # as an old version stored it
+        lib.conn.execute("INSERT INTO photo_text (photo_id, hash, engine, text, lines, error, read_at) "
+                         "SELECT id, hash, 'ocr', 'EXIT', '[]', NULL, 0 FROM photos")  # its words were read
         photo.rename(root / "moved.tif")
         rep = lib.run_index(tiny)
         assert (rep.moved, rep.indexed, rep.removed) == (1, 0, 0)
         assert np.array_equal(_stored(lib, tiny, root / "moved.tif"), before)
-        assert lib.conn.execute("SELECT hash FROM photos").fetchone()[0] == content_hash(root / "moved.tif")
+        new = content_hash(root / "moved.tif")
+        assert lib.conn.execute("SELECT hash FROM photos").fetchone()[0] == new
+        assert lib.conn.execute("SELECT hash FROM photo_text").fetchone()[0] == new, "no need to read it again"
         os.utime(root / "moved.tif")  # touched, same bytes: verified by the full hash, nothing re-embedded
         rep = lib.run_index(tiny)
         assert (rep.indexed, rep.unchanged) == (0, 1)

@@ -14,7 +14,8 @@ from photosearch.errors import ModelError
 from photosearch.library import Library
 from photosearch.model.store import ModelStore
 from photosearch.paths import app_paths
-from photosearch.session import Session, caught_up, load_model, on_model_failed, on_model_ready, stand_in
+from photosearch.session import (Session, caught_up, index_on_open, load_model, on_model_failed, on_model_ready,
+                                 stand_in)
 
 
 def _photos(folder, n=3):
@@ -100,3 +101,10 @@ def test_window_decisions_when_a_model_is_ready_or_fails():
     switch = on_model_failed("big", "offline", "starter", has_folders=True)
     assert switch.message == "Could not load the model big: offline. Still using starter." and switch.start_indexing
     assert not on_model_failed("big", "offline", "starter", has_folders=False).start_indexing
+
+
+def test_the_first_status_starts_indexing_only_when_a_model_waits_for_folders():
+    assert index_on_open(has_folders=True, model_ready=True, indexing=False)
+    assert not index_on_open(has_folders=False, model_ready=True, indexing=False)
+    assert not index_on_open(has_folders=True, model_ready=False, indexing=False)  # model-ready decides then
+    assert not index_on_open(has_folders=True, model_ready=True, indexing=True)  # already running or waiting

@@ -192,7 +192,8 @@ def test_cli_watch_past_the_inotify_limit_polls_the_blind_albums_and_says_so(tmp
                 break
             if pred(obj):
                 return obj
-        raise AssertionError(f"not seen within {timeout} s; stderr: {proc.stderr.read()[-1500:] if proc.poll() else ''}")
+        err = proc.stderr.read()[-1500:] if proc.poll() is not None else ""
+        raise AssertionError(f"not seen within {timeout} s; stderr: {err}")
 
     try:
         until(lambda o: o["kind"] == "batch")  # the catch-up: the watcher is up

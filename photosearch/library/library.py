@@ -16,7 +16,7 @@ import numpy as np
 from photosearch.errors import LibraryError
 from photosearch.events import drain
 from photosearch.library import db as _db
-from photosearch.library import browse, feedback, relevance
+from photosearch.library import browse, feedback, frames, relevance
 from photosearch.library import queries as sql
 from photosearch.library.query import Filters, Query
 from photosearch.library.scan import norm_folder, under
@@ -170,7 +170,7 @@ class Library:
         return report
 
     def read_text(self, ocr=None, *, batch_size: int = 8,
-                  cancel: threading.Event | None = None) -> Generator["TextEvent", None, "TextReport"]:
+                  cancel: threading.Event | None = None) -> Generator[TextEvent, None, TextReport]:
         """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read;
         returns its :class:`~photosearch.library.textindex.TextReport`.
         The default engine runs at normal priority (the command line waits for it); the app passes one with
@@ -204,19 +204,34 @@ class Library:
         return np.stack([self._text_cache[(mid, t)] for t in terms])
 
     def _image_vector(self, model, like) -> np.ndarray:
+        return self._image_vectors(model, [like])[0]
+
+    def _image_vectors(self, model, paths) -> list[np.ndarray]:
+        """Vectors of example photos: a library photo's stored vector, other files embedded in batches
+        (library/feedback.py bounds how many)."""
+        return feedback.marked_vectors(list(paths), lambda p: self._stored_vector(model, p),
+                                       lambda ps: self._embed_files(model, ps))
+
+    def _stored_vector(self, model, like) -> np.ndarray | None:
         p = str(Path(like).expanduser().resolve())
         for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(like))), p)):
             vec = self._read(sql.vector_of, cand, model.config.model_id)
             if vec is not None:
                 return np.frombuffer(vec, dtype=sql.VECTOR_DTYPE).astype(np.float32)
+        return None
+
+    def _embed_files(self, model, paths) -> np.ndarray:
         from photosearch.imageio import ImageSkip, decode_min_side, load_image
 
         pre = model.config.preprocess
-        try:
-            img, _ = load_image(p, min_side=decode_min_side(pre.input_size, pre.crop_pct))
-        except ImageSkip as e:
-            raise QueryError(f"{like}: {e.reason}") from None
-        return model.embed_pil([img]).numpy()[0].astype(np.float32)
+        imgs = []
+        for like in paths:
+            try:
+                imgs.append(load_image(Path(like).expanduser().resolve(),
+                                       min_side=decode_min_side(pre.input_size, pre.crop_pct))[0])
+            except ImageSkip as e:
+                raise QueryError(f"{like}: {e.reason}") from None
+        return model.embed_pil(imgs).numpy().astype(np.float32)
 
     def query_vector(self, model, query: str | None = None, like: str | Path | None = None) -> np.ndarray:
         """The unit vector a search ranks by (text terms with arithmetic, and/or an example image)."""
@@ -250,9 +265,13 @@ class Library:
             return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
         q = self.query_vector(model, text, like) if typed else None
         kind = relevance.query_kind(bool(text and text.strip()), like is not None or bool(query.more))
-        more_v = [self._image_vector(model, p) for p in query.more]
-        less_v = [self._image_vector(model, p) for p in query.less]
+        marked = self._image_vectors(model, [*query.more, *query.less])
+        more_v, less_v = marked[:len(query.more)], marked[len(query.more):]
         all_scores = vi.scores(q) if q is not None else None
+        moments: dict[int, float] = {}
+        if all_scores is not None:  # a video scores as its best moment
+            all_scores, moments = frames.lift(self.conn, self._key, model.config.model_id, vi.ids[:len(vi)], q,
+                                              all_scores)
         less_s = [vi.scores(v) for v in less_v]
         if more_v or less_v:
             all_scores = feedback.adjust(all_scores, [vi.scores(v) for v in more_v], less_s)
@@ -270,7 +289,7 @@ class Library:
                                     group_copies)
             if tq is not None and tq.fts:
                 hits = textindex.lift_hits(self.conn, tq, vi, q, mask, hits, top_k, group_copies)
-            return hits
+            return frames.annotate(self.conn, hits, moments)
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
         except ValueError as e:

@@ -176,7 +176,7 @@ class Watches:
             try:
                 watch = self.native.schedule(self._handler(folder), folder, recursive=True)
                 self.handles[folder] = [(self.native, watch)]
-                return self._cover(folder, folder, FolderState(folder, WATCHING))
+                return self._cover(folder, folder, FolderState(folder, WATCHING), self.watched())
             except OSError as e:  # inotify's watch or instance limit (ENOSPC/EMFILE), or no events here
                 reason = f"cannot watch for changes ({e.strerror or e}); checked every {self.poll_interval:g} s instead"
                 log.info("watch %s: %s", folder, reason)
@@ -189,11 +189,12 @@ class Watches:
         with self._lock:
             new, self._new_dirs = self._new_dirs, set()
         changed = []
+        watched = self.watched() if new else None  # one look at the kernel's list (it may be long)
         for root, d in sorted(new):
             st = states.get(root)
             if st is None or st.mode == OFFLINE or not self._native(root):
                 continue
-            after = self._cover(root, d, st)
+            after = self._cover(root, d, st, watched)
             if after != st:
                 states[root] = after
                 changed.append(root)
@@ -226,10 +227,11 @@ class Watches:
         watch = self.polling.schedule(self._handler(root), path, recursive=True)
         self.handles.setdefault(root, []).append((self.polling, watch))
 
-    def _cover(self, root: str, path: str, st: FolderState) -> FolderState:
-        """Poll the sub-folders of ``path`` that inotify does not watch; ``st`` updated to say so."""
+    def _cover(self, root: str, path: str, st: FolderState, watched) -> FolderState:
+        """Poll the sub-folders of ``path`` that inotify does not watch (``watched``: the kernel's list);
+        ``st`` updated to say so."""
         polled = {w.path for obs, w in self.handles.get(root, []) if obs is self.polling}
-        tops, blind, total = blind_spots(path, self.watched())
+        tops, blind, total = blind_spots(path, watched)
         tops = [t for t in tops if not any(under(t, p) for p in polled)]
         if not tops:
             return st

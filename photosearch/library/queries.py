@@ -180,8 +180,13 @@ def move_photos(conn: sqlite3.Connection, moves: Iterable[tuple[str, str, int, i
 
 
 def set_hashes(conn: sqlite3.Connection, hashes: Iterable[tuple[str, int]]) -> None:
-    """(hash, id): the same content, fingerprinted anew (a moved file's full hash replacing a sampled one)."""
-    conn.executemany("UPDATE photos SET hash = ? WHERE id = ?", hashes)
+    """(hash, id): the same content, fingerprinted anew (a moved file's full hash replacing a sampled one).
+    The words read in it stay valid: their record follows, so the text pass does not read them again."""
+    rows = list(hashes)
+    for h, pid in rows:
+        conn.execute("UPDATE photo_text SET hash = ? WHERE photo_id = ? AND hash = (SELECT hash FROM photos "
+                     "WHERE id = ?)", (h, pid, pid))
+    conn.executemany("UPDATE photos SET hash = ? WHERE id = ?", rows)
 
 
 def touch_photos(conn: sqlite3.Connection, touches: Iterable[tuple[int, int, int]]) -> None:
@@ -215,8 +220,10 @@ def delete_vectors(conn: sqlite3.Connection, photo_id: int, model_id: str | None
     """The photo's vectors (of one model, or of all when its content changed)."""
     if model_id is None:
         conn.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,))
+        conn.execute("DELETE FROM video_frames WHERE photo_id = ?", (photo_id,))
     else:
         conn.execute("DELETE FROM embeddings WHERE photo_id = ? AND model_id = ?", (photo_id, model_id))
+        conn.execute("DELETE FROM video_frames WHERE photo_id = ? AND model_id = ?", (photo_id, model_id))
 
 
 def count_missing_from(conn: sqlite3.Connection, model_id: str, other_id: str) -> int:
@@ -229,6 +236,7 @@ def count_missing_from(conn: sqlite3.Connection, model_id: str, other_id: str) -
 def delete_model(conn: sqlite3.Connection, model_id: str) -> int:
     """Every vector of ``model_id`` and its row in ``models``; the number of vectors deleted."""
     n = conn.execute("DELETE FROM embeddings WHERE model_id = ?", (model_id,)).rowcount
+    conn.execute("DELETE FROM video_frames WHERE model_id = ?", (model_id,))
     conn.execute("DELETE FROM models WHERE model_id = ?", (model_id,))
     return n
 

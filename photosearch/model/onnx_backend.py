@@ -148,7 +148,7 @@ def open_tower(model, tower: str, cache_root: Path, note: Callable[[str], None] 
         return OnnxTower(ensure_exported(model, tower, cache_root))
     except (ImportError, ModelError):  # no onnxruntime, or the export itself failed: nothing to heal
         raise
-    except Exception as e:
+    except Exception as e:  # onnxruntime's own errors for a graph it cannot read (re-raised when fresh)
         if not cached:
             raise
         msg = (f"the cached ONNX graph of the {tower} encoder of {model.model_id} could not be read "

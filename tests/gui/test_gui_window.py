@@ -229,15 +229,39 @@ def test_settings_are_remembered(qtbot, make_window, tiny_loaded, small_photos):
     win = make_window(tiny_loaded)
     win.zoom.setValue(224)
     win.resize(700, 560)  # inside the offscreen screen, so restoreGeometry keeps it
-    win.sidebar.add_folder(str(small_photos))
-    win.settings.folders = win.folders()
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.add_folder(str(small_photos))
     win.close()
     win2 = make_window(tiny_loaded)
     assert win2.zoom.value() == 224
     assert win2.view.delegate.size == 224
     assert (win2.size().width(), win2.size().height()) == (700, 560)
-    assert win2.folders() == [str(small_photos)]
+    qtbot.waitUntil(lambda: win2.folders() == [str(small_photos.resolve())], timeout=WAIT)  # from the library
     assert Path(os.environ["PHOTOSEARCH_HOME"]) in win2.settings.file.parents
+
+
+def test_the_folder_list_lives_in_the_library_and_an_older_list_moves_there(qtbot, make_window, tiny_loaded,
+                                                                            small_photos, tmp_path):
+    from photosearch.gui.base.settings import Settings
+    from photosearch.library import Library
+    from photosearch.paths import app_paths
+
+    old = Settings(app_paths().ensure())
+    old.q.setValue("folders", [str(small_photos), str(tmp_path / "gone")])  # what an older version kept
+    old.sync()
+    win = make_window(tiny_loaded)
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):  # a model and folders: the library is updated
+        pass
+    assert win.folders() == [str(small_photos.resolve())]
+    assert not win.settings.q.contains("folders")  # moved, once
+    with Library.open(win.library_path) as lib:
+        assert lib.folders() == [str(small_photos.resolve())]
+        other = tmp_path / "other"
+        other.mkdir()
+        lib.add_folder(other)  # e.g. `photosearch folders add` while the window is open
+    win.refresh_status()
+    qtbot.waitUntil(lambda: sorted(win.folders()) == sorted([str(small_photos.resolve()), str(other)]),
+                    timeout=WAIT)
 
 
 @pytest.mark.slow

@@ -43,7 +43,7 @@ from photosearch.gui.search.states import Situation, empty_state
 from photosearch.gui.tasks.workers import Task, TaskRunner, ThumbnailLoader, error_text
 from photosearch.library.status import LibraryStatus
 from photosearch.paths import AppPaths
-from photosearch.session import on_model_promoted
+from photosearch.session import index_on_open, on_model_promoted
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +88,7 @@ class MainWindow(QMainWindow):
         self.search_bar = SearchBar(self.settings.thumb_size)
         self.banner = Banner()
         self.suggestion = SuggestionBar(self.settings, self.readers)  # first run: a stronger model to download
-        self.sidebar = FolderSidebar(self.library_path, self.settings, self.readers, self.writer)
+        self.sidebar = FolderSidebar(self.library_path, self.readers, self.writer)
         self.results_pane = ResultsPane(self.results, self.settings.thumb_size, self.windowIcon())
         self.preview = PreviewPane(self.thumbs, self.readers, self.library_path)
         self.splitter = PanelSplitter(self.results_pane.grid_min_width)
@@ -199,8 +199,9 @@ class MainWindow(QMainWindow):
             self.resize(1320, 820)
         if self.settings.splitter is not None:
             self.splitter.restoreState(self.settings.splitter)
-        for f in self.settings.folders:
-            self.sidebar.add_folder(f)
+        for f in self.settings.take_folders():  # an older version's list: into the library, once
+            if Path(f).is_dir():
+                self.sidebar.add(f)
 
     # ==== model ===================================================================================
     @property
@@ -334,8 +335,12 @@ class MainWindow(QMainWindow):
         self.sidebar.refresh()
 
     def _on_status(self, st: LibraryStatus) -> None:
+        first = self.library_status is None
         removed = set(self.library_status.folders if self.library_status else []) - set(st.folders)
         self.library_status = st
+        if first and index_on_open(bool(st.folders), self.model is not None,
+                                   self.indexing() or self.indexer.pending is not None):
+            self.start_indexing()
         self.skipped_panel.add_all(st.skipped)
         self.status_line.set_photos(st.photos)
         self.libraryStatus.emit(st)

@@ -139,6 +139,17 @@ def status_job(library_path: Path):
     return job
 
 
+def add_folder_job(library_path: Path, folder: str):
+    """Add a folder to the library (the folder list's one home); returns the library's status afterwards."""
+    def job(_task: Task):
+        from photosearch.library import Library
+
+        with Library.open(library_path) as lib:
+            lib.add_folder(folder)
+            return lib.status(photo_folders=True)
+    return job
+
+
 def remove_folder_job(library_path: Path, folder: str):
     """Remove a folder and its photos; returns the library's status afterwards."""
     def job(_task: Task):
