@@ -21,13 +21,15 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
-from photosearch.gui.app.menus import build_menus
+from photosearch.gui.app.banner import Banner
+from photosearch.gui.app.menus import MenuActions, build_menus
+from photosearch.gui.app.splitter import PanelSplitter
 from photosearch.gui.app.statusline import StatusLine
-from photosearch.gui.app.windowdialogs import WindowDialogs
+from photosearch.gui.app.windowdialogs import DialogActions, WindowDialogs
 from photosearch.gui.base import desktop
+from photosearch.gui.base.desktop import dropped_folders_and_images
 from photosearch.gui.base.resources import app_icon
 from photosearch.gui.base.settings import THUMB_MAX, THUMB_MIN, Settings
-from photosearch.gui.base.widgets import Banner, PanelSplitter, dropped_folders_and_images
 from photosearch.gui.library.indexing import IndexingBar, index_summary
 from photosearch.gui.library.libwork import LibraryWork
 from photosearch.gui.library.sidebar import FolderSidebar
@@ -40,7 +42,8 @@ from photosearch.gui.search.resultsmodel import ResultsModel
 from photosearch.gui.search.searchbar import SearchBar
 from photosearch.gui.search.searcher import Searcher, is_query_error
 from photosearch.gui.search.states import Situation, empty_state
-from photosearch.gui.tasks.workers import Task, TaskRunner, ThumbnailLoader, error_text
+from photosearch.gui.search.thumbnails import ThumbnailLoader
+from photosearch.gui.tasks.workers import error_text, Task, TaskRunner
 from photosearch.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -66,8 +69,6 @@ class MainWindow(QMainWindow):
         self.library_status: dict = {}  # the library's last status (photos, folders, skipped)
         self.reader_wait_ms = -1  # the launcher lowers it: see shutdown()
         self.clean_shutdown = True
-        self.dialogs = WindowDialogs(self)  # Settings and Fine-tune, closed with the window
-        self._dialogs = self.dialogs.open
 
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
@@ -110,9 +111,11 @@ class MainWindow(QMainWindow):
         self.count_label = self.status_line.count_label
         self.search_service = self.searcher.service
 
+        self.dialogs = WindowDialogs(self, paths, self.settings, self.thumbs, self._dialog_actions())
+        self._dialogs = self.dialogs.open  # Settings and Fine-tune, closed with the window
         self._lay_out()
         self._wire()
-        build_menus(self)
+        build_menus(self, self._menu_actions(), self.view, [self.skipped_panel.toggleViewAction()])
         self._restore()
         if model is not None:
             self.set_model(model, self.models.name or model.config.name)
@@ -188,6 +191,24 @@ class MainWindow(QMainWindow):
         self.text_pass.progress.connect(self._on_text_event)
         self.text_pass.finished.connect(self._on_text_finished)
         self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}"))
+
+    def _menu_actions(self) -> MenuActions:
+        return MenuActions(
+            add_folder=self.choose_folder, update_index=lambda: self.start_indexing(), settings=self.open_settings,
+            quit=self.close, zoom=lambda d: self.zoom.setValue(self.zoom.value() + 32 * d),
+            toggle_sidebar=self.toggle_sidebar, toggle_preview=self.toggle_preview, finetune=self.open_finetune,
+            about=self.show_about, focus_search=self.focus_search, clear_search=self.clear_search,
+            open_path=self.open_path, reveal_path=self.reveal_path, copy_path=self.copy_path,
+            search_like=self.search_like, on_selected=self.on_selected_result)
+
+    def _dialog_actions(self) -> DialogActions:
+        return DialogActions(
+            model_name=lambda: self.model_name, folders=self.folders,
+            read_text=lambda: (self.library_status.get("text") or {}).get("enabled", True),
+            use_model=self.use_model, reload_model=lambda: self.load_model(), set_read_text=self.set_read_text,
+            open_finetune=self.open_finetune, reindex=lambda: self.start_indexing(), add_folder=self.choose_folder,
+            remove_folder=self.remove_folder, cache_cleared=self.results.pixmaps.clear,
+            search_settings_changed=self.search_bar.schedule)
 
     def _restore(self) -> None:
         if self.settings.geometry is not None:
@@ -485,7 +506,7 @@ class MainWindow(QMainWindow):
 
     def open_settings(self, select: str | None = None) -> None:
         """The Settings dialog; ``select``: the model its model page starts on (else the one in use)."""
-        self.dialogs.settings(select)
+        self.dialogs.settings_dialog(select)
 
     def set_read_text(self, on: bool) -> None:
         """The library's text-pass setting (Settings): saved by the writer; on starts reading, off stops it."""

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QF
                                QSplitter, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
 from photosearch.gui.base.settings import Settings
-from photosearch.gui.base.widgets import muted
+from photosearch.gui.base.theme import muted
 from photosearch.gui.finetune.charts import LineChart
 from photosearch.gui.tasks.jobs import list_models_job as _list_models
 from photosearch.humanize import format_duration

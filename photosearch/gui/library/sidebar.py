@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QFrame, QHBoxLay
                                QListWidgetItem, QPushButton, QStyle, QVBoxLayout, QWidget)
 
 from photosearch.gui.base.settings import Settings
-from photosearch.gui.base.widgets import muted
+from photosearch.gui.base.theme import muted
 from photosearch.gui.tasks.jobs import remove_folder_job, status_job
 from photosearch.gui.tasks.workers import Task, TaskRunner
 

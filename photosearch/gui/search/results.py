@@ -13,7 +13,11 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QStyle, QVBoxLayout,
                                QWidget)
 
-from photosearch.gui.base.widgets import EmptyState, ResultsView, ThumbDelegate, muted
+from photosearch.gui.base.theme import muted
+
+from photosearch.gui.search.emptystate import EmptyState
+
+from photosearch.gui.search.grid import ResultsView, ThumbDelegate
 from photosearch.gui.search.resultrows import summary, with_markers
 from photosearch.gui.search.resultsmodel import ResultsModel
 from photosearch.gui.search.states import EmptyText
