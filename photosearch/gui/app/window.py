@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
@@ -29,6 +29,7 @@ from photosearch.gui.app.windowdialogs import DialogActions, WindowDialogs
 from photosearch.gui.base import desktop
 from photosearch.gui.base.desktop import dropped_folders_and_images
 from photosearch.gui.base.resources import app_icon
+from photosearch.gui.base.screen import fit_window
 from photosearch.gui.base.settings import THUMB_MAX, THUMB_MIN, Settings
 from photosearch.gui.library.indexing import IndexingBar, index_summary
 from photosearch.gui.library.libwork import LibraryWork
@@ -213,8 +214,9 @@ class MainWindow(QMainWindow):
     def _restore(self) -> None:
         if self.settings.geometry is not None:
             self.restoreGeometry(self.settings.geometry)
+            fit_window(self)  # saved on another screen, or on this one before it shrank
         else:
-            self.resize(1320, 820)
+            fit_window(self, QSize(1320, 820))
         if self.settings.splitter is not None:
             self.splitter.restoreState(self.settings.splitter)
         for f in self.settings.folders:

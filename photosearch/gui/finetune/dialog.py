@@ -7,11 +7,12 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox,
                                QHBoxLayout, QHeaderView, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
                                QSplitter, QTableWidget, QTableWidgetItem, QToolButton, QVBoxLayout, QWidget)
 
+from photosearch.gui.base.screen import fit_window
 from photosearch.gui.base.settings import Settings
 from photosearch.gui.base.theme import muted
 from photosearch.gui.finetune.charts import LineChart
@@ -142,7 +143,7 @@ class FineTuneDialog(QDialog):
         self.auto_device: str | None = None  # what "auto" resolves to, once probed off the GUI thread
         self.data_counts: tuple[int, int] | None = None  # (train, val) images of the chosen data set
         self._resume_name: str | None = None  # the run whose options the form was last filled from
-        self.resize(1060, 700)
+        fit_window(self, QSize(1060, 700))
         outer = QHBoxLayout(self)
         split = QSplitter(Qt.Orientation.Horizontal)
         outer.addWidget(split)
