@@ -54,3 +54,30 @@ def test_taken_after_and_before_include_their_day_and_no_other(qtbot, make_windo
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
         side.before_check.setChecked(True)  # after and before the same day: that day only
     assert _names(win) == ["may10.jpg"]
+
+
+def test_filters_apply_to_the_library_shown_with_an_empty_search_box(qtbot, make_window, tiny_loaded, dated_photos):
+    """Issue 20, item 5: with the box empty the grid shows the library, and ticking a filter narrows it at once
+    (it used to wait for the next typed search)."""
+    win = make_window(tiny_loaded)
+    side = win.sidebar
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.add_folder(str(dated_photos))
+    qtbot.waitUntil(lambda: len(_names(win)) == 3, timeout=WAIT)
+    assert win.search_box.text() == ""
+
+    side.after_date.setDate(QDate(2025, 5, 10))
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        side.after_check.setChecked(True)
+    assert _names(win) == ["may10.jpg", "may11.jpg"]
+
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        side.text_check.setChecked(True)  # no photo has text: nothing is left, and the window says which filter
+    assert _names(win) == []
+    assert win.last_outcome.note
+
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        side.text_check.setChecked(False)
+    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+        side.after_check.setChecked(False)
+    assert _names(win) == ["may10.jpg", "may11.jpg", "may9.jpg"]

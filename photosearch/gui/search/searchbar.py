@@ -137,9 +137,9 @@ class SearchBar(QWidget):
         return bool(self.query() or self.like_path)
 
     def schedule(self) -> None:
-        """Search soon (after the debounce), e.g. when a filter changed."""
-        if self.active():
-            self._debounce.start()
+        """Search soon (after the debounce), e.g. when a filter changed; with the box empty too, where the
+        search shows the library (newest first) through the filters."""
+        self._debounce.start()
 
     def request_now(self) -> None:
         self._debounce.stop()
