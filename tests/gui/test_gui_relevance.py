@@ -34,6 +34,64 @@ def test_rows_put_a_divider_between_good_and_weaker_results():
     assert summary(_hits([True, False]), "“x”") == "1 good match for “x” · 1 weaker after the divider"
 
 
+
+def _pane(qtbot):
+    from PySide6.QtGui import QIcon
+
+    from photosearch.gui.search.results import ResultsPane
+    from photosearch.gui.search.resultsmodel import ResultsModel
+
+    pane = ResultsPane(ResultsModel(loader=None), 96, QIcon())
+    qtbot.addWidget(pane)
+    pane.resize(720, 900)
+    pane.show()
+    pane.show_grid()
+    return pane
+
+
+def _outcome(hits, sort="relevance"):
+    from photosearch.gui.search.service import SearchOutcome, SearchRequest
+    from photosearch.library.query import Query
+
+    return SearchOutcome(SearchRequest(Query.of("flowers", sort=sort)), hits)
+
+
+@pytest.mark.gui
+def test_month_headers_and_the_divider_are_full_width_rows_between_the_photos(qtbot, qtmodeltester):
+    """Issue 20, item 8: section rows span the grid, the photos before them end above and those after them
+    start below (they used to be photo-sized tiles in the flow, like missing photos)."""
+    pane = _pane(qtbot)
+    dates = ["2024-03-02", "2024-03-01", "2023-12-24", "2023-12-20", None, None, None]
+    pane.show_outcome(_outcome(_hits([True] * 4 + [False] * 3, dates), sort="date"))
+    model, view = pane.results, pane.view
+    qtmodeltester.check(model)
+    view.doItemsLayout()
+    qtbot.waitUntil(lambda: view.visualRect(model.index(model.rowCount() - 1)).isValid())
+    rows = [model.index(r) for r in range(model.rowCount())]
+    markers = [i for i in rows if model.marker_at(i) is not None]
+    assert [model.marker_at(i).text for i in markers] == ["March 2024", "December 2023", DIVIDER_TEXT]
+    width = view.viewport().width()
+    for m in markers:
+        rect = view.visualRect(m)
+        assert rect.width() >= width - 8, (rect, width)
+        for i in rows:
+            if i.row() < m.row():
+                assert view.visualRect(i).bottom() <= rect.top(), (i.row(), m.row())
+            elif i.row() > m.row():
+                assert view.visualRect(i).top() >= rect.bottom(), (i.row(), m.row())
+    assert not (model.flags(markers[0]) & Qt.ItemFlag.ItemIsSelectable)
+
+
+@pytest.mark.gui
+def test_the_sort_choice_shows_only_when_there_are_good_matches_to_order(qtbot):
+    """"Newest first" orders the good matches; with none it would change nothing, so it is not offered."""
+    pane = _pane(qtbot)
+    pane.show_outcome(_outcome(_hits([True, False])))
+    assert pane.sort.isVisibleTo(pane)
+    pane.show_outcome(_outcome(_hits([False, False])))
+    assert not pane.sort.isVisibleTo(pane)
+
+
 def _index(qtbot, win, folder, timeout=WAIT):
     with qtbot.waitSignal(win.indexingFinished, timeout=timeout):
         win.add_folder(str(folder))

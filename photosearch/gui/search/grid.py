@@ -24,7 +24,17 @@ class ThumbDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option, index) -> QSize:
         fm = QFontMetrics(option.font)
-        return QSize(self.size + 2 * self.PAD, self.size + 2 * self.PAD + fm.height() + 4)
+        model = index.model()
+        if model is not None and hasattr(model, "marker_at") and model.marker_at(index) is not None:
+            return self.section_size(fm)
+        return QSize(self.size + 2 * self.PAD + 4, self.size + 2 * self.PAD + fm.height() + 8)
+
+    def section_size(self, fm: QFontMetrics) -> QSize:
+        """A section row (month header, the divider before the weaker results): the grid's whole width, so the
+        photos after it start on a new line below it."""
+        view = self.parent()
+        width = view.viewport().width() - 2 * view.spacing() - 1 if isinstance(view, QListView) else 400
+        return QSize(max(1, width), 2 * fm.height() + 6)
 
     def thumb_box(self, rect: QRect) -> QRect:
         r = rect.adjusted(2, 2, -2, -2)
@@ -37,23 +47,25 @@ class ThumbDelegate(QStyledItemDelegate):
         return (QRect(box.left() + 4, box.bottom() - d - 4, d, d), QRect(box.right() - d - 4, box.bottom() - d - 4, d, d))
 
     def _paint_marker(self, p: QPainter, option, marker) -> None:
-        r = option.rect.adjusted(6, 6, -6, -6)
+        """A section row: its title in bold, on the left, and a rule across the rest of the row."""
         pal = option.palette
-        c = QColor(pal.color(QPalette.ColorRole.Text))
-        c.setAlpha(150)
         f = QFont(option.font)
         f.setBold(True)
+        if marker.kind == "month":
+            f.setPointSizeF(f.pointSizeF() * 1.1)
         p.setFont(f)
-        if marker.kind == "divider":
-            line = QColor(pal.color(QPalette.ColorRole.Mid))
-            p.setPen(QPen(line, 2))
-            p.drawLine(r.left() + 2, r.top() + 4, r.left() + 2, r.bottom() - 4)
-            p.setPen(c)
-            p.drawText(r.adjusted(12, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft
-                       | Qt.TextFlag.TextWordWrap, marker.text + "  →")
-        else:
-            p.setPen(c)
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, marker.text)
+        fm = QFontMetrics(f)
+        r = option.rect.adjusted(self.PAD, 0, -self.PAD, 0)
+        text = fm.elidedText(marker.text, Qt.TextElideMode.ElideRight, r.width())
+        baseline = r.bottom() - (r.height() - fm.height()) // 2 - fm.descent()
+        # Active colours: the row is not selectable, and Qt would paint it with the faint disabled ones.
+        p.setPen(pal.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Text))
+        p.drawText(r.left(), baseline, text)
+        x = r.left() + fm.horizontalAdvance(text) + 12
+        if x < r.right():
+            y = baseline - fm.xHeight() // 2
+            p.setPen(QPen(pal.color(QPalette.ColorGroup.Active, QPalette.ColorRole.Mid), 1))
+            p.drawLine(x, y, r.right(), y)
 
     def paint(self, p: QPainter, option, index) -> None:
         p.save()
@@ -151,7 +163,9 @@ class ResultsView(QListView):
     def __init__(self, thumb_size: int, parent=None):
         super().__init__(parent)
         self.setViewMode(QListView.ViewMode.IconMode)
-        self.setUniformItemSizes(True)
+        # Not uniform: section rows (month headers, the divider) span the grid's width between the photos.
+        self.setUniformItemSizes(False)
+        self.setSpacing(0)
         self.setResizeMode(QListView.ResizeMode.Adjust)
         self.setMovement(QListView.Movement.Static)
         self.setWrapping(True)
@@ -189,8 +203,6 @@ class ResultsView(QListView):
         if size == self.delegate.size and not force:
             return
         self.delegate.size = size
-        fm = self.fontMetrics()
-        self.setGridSize(QSize(size + 2 * ThumbDelegate.PAD + 4, size + 2 * ThumbDelegate.PAD + fm.height() + 8))
         self.verticalScrollBar().setSingleStep(max(16, size // 5))
         self.doItemsLayout()
 
