@@ -62,7 +62,7 @@ class WindowDialogs:
 
         dlg = FineTuneDialog(self.parent, self.paths, self.settings)
         if base:
-            dlg.base.setEditText(base)  # selected once the dialog's model list arrives
+            dlg.form.base.setEditText(base)  # selected once the dialog's model list arrives
         dlg.useModel.connect(self.actions.use_model)
         return self._show("finetune", dlg)
 
