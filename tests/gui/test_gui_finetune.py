@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from driver import Driver
 
 pytestmark = pytest.mark.gui
 WAIT = 180_000
@@ -44,8 +45,8 @@ def test_tiny_training_runs_to_completion_and_the_window_switches_to_it(qtbot, m
     from photosearch.model.store import ModelStore
 
     win = make_window(tiny_loaded)
-    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
-        win.add_folder(str(small_photos))
+    drv = Driver(qtbot, win)
+    drv.add_folder(small_photos)
     dlg = make_dialog(qtbot, win)
     dlg.useModel.connect(win.use_model)
     qtbot.waitUntil(lambda: dlg.form.base.findData(tiny_base) >= 0, timeout=WAIT)
@@ -68,11 +69,11 @@ def test_tiny_training_runs_to_completion_and_the_window_switches_to_it(qtbot, m
     assert dlg.panel.use_btn.isEnabled()
 
     # "Use this model": the window loads it and indexes only what it lacks (here: every photo).
-    with qtbot.waitSignal(win.modelReady, timeout=WAIT) as ready:
+    with qtbot.waitSignal(win.models.ready, timeout=WAIT) as ready:
         qtbot.mouseClick(dlg.panel.use_btn, Qt.MouseButton.LeftButton)
     assert ready.args == ["tiny-ft"]
     qtbot.waitUntil(lambda: win.model_name == "tiny-ft", timeout=WAIT)
-    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT) as idx:
+    with drv.wait_indexed() as idx:
         pass
     ev = idx.args[0]
     assert ev.report.indexed == 8

@@ -5,7 +5,8 @@ The parts own their widgets and state and talk by signals: :class:`~photosearch.
 :class:`~photosearch.gui.library.indexing.Indexer` with its :class:`~photosearch.gui.library.indexing.IndexingBar`,
 :class:`~photosearch.gui.library.skipped.SkippedPanel`, :class:`~photosearch.gui.search.preview.PreviewPane`,
 :class:`~photosearch.gui.models.modelhost.ModelHost`; the empty-state texts come from
-:func:`~photosearch.gui.search.states.empty_state` and platform actions from :mod:`photosearch.gui.base.desktop`.
+:func:`~photosearch.gui.search.states.empty_state` and what can be done with a result from
+:class:`~photosearch.gui.app.resultactions.ResultActions`.
 
 Dependencies come in through the constructor (paths, settings, and optionally a ready model), so tests drive
 the real widgets with a tiny model while production loads the active model in the background after the
@@ -17,16 +18,16 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
 from photosearch.gui.app.banner import Banner
 from photosearch.gui.app.menus import MenuActions, build_menus
+from photosearch.gui.app.resultactions import ResultActions
 from photosearch.gui.app.splitter import PanelSplitter
 from photosearch.gui.app.statusline import StatusLine
 from photosearch.gui.app.windowdialogs import DialogActions, WindowDialogs
-from photosearch.gui.base import desktop
 from photosearch.gui.base.desktop import dropped_folders_and_images
 from photosearch.gui.base.resources import app_icon
 from photosearch.gui.base.screen import fit_window
@@ -52,14 +53,6 @@ log = logging.getLogger(__name__)
 
 class MainWindow(QMainWindow):
     """PhotoSearch's window: search bar, folder sidebar, results grid, preview, indexing bar, status bar."""
-
-    modelReady = Signal(str)  # model name
-    modelFailed = Signal(str)
-    modelPromoted = Signal(str)  # the model that indexed now serves search itself (a stand-in served before)
-    indexingFinished = Signal(object)  # the final IndexEvent (report set), or None when it failed
-    searchFinished = Signal(object)  # SearchOutcome (also when it found nothing)
-    searchFailed = Signal(object)  # the exception
-    libraryStatus = Signal(dict)
 
     def __init__(self, paths: AppPaths, settings: Settings | None = None, *, model=None, model_name: str | None = None,
                  library_path: str | Path | None = None, autoload: bool = True):
@@ -97,23 +90,11 @@ class MainWindow(QMainWindow):
         self.status_line = StatusLine([self.skipped_panel.button])
         self.searcher = Searcher(self.library_path, self.search_bar, self.sidebar, self.settings,
                                  self.results_pane, self)
-        # Names the tests and scripts use for the parts' main controls.
-        self.results_label = self.results_pane.label
-        self.stack = self.results_pane.stack
-        self.empty = self.results_pane.empty
-        self.view = self.results_pane.view
-        self.search_box = self.search_bar.search_box
-        self.like_chip = self.search_bar.like_chip
-        self.zoom = self.search_bar.zoom
-        self.folder_filter = self.sidebar.folder_filter
-        self.pause_btn = self.index_bar.pause_btn
-        self.cancel_btn = self.index_bar.cancel_btn
-        self.skipped_btn = self.skipped_panel.button
-        self.count_label = self.status_line.count_label
-        self.search_service = self.searcher.service
-
+        self.view = self.results_pane.view  # the grid: the window wires it to the preview, menus and actions
+        self.actions = ResultActions(self._selected_paths, self.show_error,
+                                     lambda text, ms: self.statusBar().showMessage(text, ms))
+        # Settings and Fine-tune, one of each, closed with the window
         self.dialogs = WindowDialogs(self, paths, self.settings, self.thumbs, self._dialog_actions())
-        self._dialogs = self.dialogs.open  # Settings and Fine-tune, closed with the window
         self._lay_out()
         self._wire()
         build_menus(self, self._menu_actions(), self.view, [self.skipped_panel.toggleViewAction()])
@@ -165,15 +146,15 @@ class MainWindow(QMainWindow):
         self.searcher.answered.connect(self._on_answer)
         self.searcher.failed.connect(self._on_search_failed)
         self.searcher.cleared.connect(lambda: self.preview.show_path(None))
-        self.empty.actionTriggered.connect(self._on_empty_action)
+        self.results_pane.empty.actionTriggered.connect(self._on_empty_action)
         self.preview.follow(self.view, self.results)
         self.preview.explain_context = lambda: (self.models.searching, self.current_query() or None)
-        self.view.activated.connect(lambda idx: self.open_path(self.results.path_at(idx)))
+        self.view.activated.connect(lambda idx: self.actions.open_path(self.results.path_at(idx)))
         self.view.spacePressed.connect(self.toggle_preview)
-        self.view.zoomRequested.connect(lambda d: self.zoom.setValue(self.zoom.value() + 16 * d))
-        self.preview.openRequested.connect(self.open_path)
-        self.preview.revealRequested.connect(self.reveal_path)
-        self.preview.copyRequested.connect(self.copy_path)
+        self.view.zoomRequested.connect(lambda d: self.search_bar.zoom.setValue(self.search_bar.zoom.value() + 16 * d))
+        self.preview.openRequested.connect(self.actions.open_path)
+        self.preview.revealRequested.connect(self.actions.reveal_path)
+        self.preview.copyRequested.connect(self.actions.copy_path)
         self.preview.moreLikeRequested.connect(self.search_like)
         self.status_line.follow(self.models)
         self.models.loading.connect(self._update_state)
@@ -189,18 +170,18 @@ class MainWindow(QMainWindow):
         self.indexer.finished.connect(self._on_index_finished)
         self.live.statesChanged.connect(self.sidebar.set_folder_states)
         self.live.failed.connect(self.show_error)
-        self.text_pass.progress.connect(self._on_text_event)
-        self.text_pass.finished.connect(self._on_text_finished)
+        self.work.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self.work.textRead.connect(self._on_text_read)
         self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}"))
 
     def _menu_actions(self) -> MenuActions:
         return MenuActions(
             add_folder=self.choose_folder, update_index=lambda: self.start_indexing(), settings=self.open_settings,
-            quit=self.close, zoom=lambda d: self.zoom.setValue(self.zoom.value() + 32 * d),
+            quit=self.close, zoom=lambda d: self.search_bar.zoom.setValue(self.search_bar.zoom.value() + 32 * d),
             toggle_sidebar=self.toggle_sidebar, toggle_preview=self.toggle_preview, finetune=self.open_finetune,
             about=self.show_about, focus_search=self.focus_search, clear_search=self.clear_search,
-            open_path=self.open_path, reveal_path=self.reveal_path, copy_path=self.copy_path,
-            search_like=self.search_like, on_selected=self.on_selected_result)
+            open_path=self.actions.open_path, reveal_path=self.actions.reveal_path, copy_path=self.actions.copy_path,
+            search_like=self.search_like, on_selected=self.actions.on_selected)
 
     def _dialog_actions(self) -> DialogActions:
         return DialogActions(
@@ -210,6 +191,10 @@ class MainWindow(QMainWindow):
             open_finetune=self.open_finetune, reindex=lambda: self.start_indexing(), add_folder=self.choose_folder,
             remove_folder=self.remove_folder, cache_cleared=self.results.pixmaps.clear,
             search_settings_changed=self.search_bar.schedule)
+
+    def _selected_paths(self) -> list[str]:
+        cur = self.results_pane.current_path()
+        return self.view.selected_paths() or ([cur] if cur else [])
 
     def _restore(self) -> None:
         if self.settings.geometry is not None:
@@ -257,7 +242,6 @@ class MainWindow(QMainWindow):
                 f"{self.models.serving.config.name} that are already there.", "info", "transition")
         else:
             self.banner.clear("transition")
-        self.modelReady.emit(name)
         if self.indexer.pending is not None or self.settings.folders:
             self.start_indexing()
         self.run_search()  # the query, or the library newest first when the box is empty
@@ -269,7 +253,6 @@ class MainWindow(QMainWindow):
         self.searcher.set_model(self.model)
         self.statusBar().showMessage(f"Search now uses {name}", 6000)
         self.run_search(keep_selection=True)
-        self.modelPromoted.emit(name)
 
     def _on_model_failed(self, name: str, msg: str) -> None:
         if self.model is not None:  # a switch failed: the working model stays, and so does its index
@@ -278,7 +261,6 @@ class MainWindow(QMainWindow):
                 self.start_indexing()
         else:
             self.show_error(f"Could not load the model {name}: {msg}", "model")
-        self.modelFailed.emit(msg)
         self._update_state()
 
     # ==== folders and indexing ====================================================================
@@ -332,23 +314,15 @@ class MainWindow(QMainWindow):
         if rep is not None:
             self.statusBar().showMessage(index_summary(rep), 8000)
             self.skipped_panel.add_all(rep.skipped)
-        self.indexingFinished.emit(ev)
         self.refresh_status()
         if ev is not None:
             self.run_search(keep_selection=True)
         self._update_state()
 
-    def _on_text_event(self, ev) -> None:
-        if ev.total and ev.done < ev.total:
-            self.statusBar().showMessage(f"Reading text in photos: {ev.done:,} of {ev.total:,}", 5000)
-
-    def _on_text_finished(self, ev) -> None:
-        rep = getattr(ev, "text_report", None)
-        if rep is not None and rep.read:
-            self.statusBar().showMessage(f"Read text in {rep.read:,} photos ({rep.with_text:,} with text)", 6000)
-            if self.search_bar.active():
-                self.run_search(keep_selection=True)  # text matches can lift photos now
-            self.refresh_status()
+    def _on_text_read(self) -> None:
+        if self.search_bar.active():
+            self.run_search(keep_selection=True)  # text matches can lift photos now
+        self.refresh_status()
 
     def skipped(self) -> dict[str, str]:
         return self.skipped_panel.skipped()
@@ -361,7 +335,6 @@ class MainWindow(QMainWindow):
         self.library_status = st
         self.skipped_panel.add_all(st.get("skipped", []))
         self.status_line.set_photos(st.get("photos"))
-        self.libraryStatus.emit(st)
         if removed:
             self.run_search()  # the removed folder's photos are gone from the results
         self._update_state()
@@ -385,7 +358,7 @@ class MainWindow(QMainWindow):
     def search_like(self, path: str) -> None:
         """Query by example: photos that look like ``path`` (any image file, in the library or not)."""
         if path:
-            self.search_box.clear()
+            self.search_bar.search_box.clear()
             self.search_bar.set_like(path, self.results.pixmaps.get(path))
             self.run_search()
 
@@ -416,41 +389,19 @@ class MainWindow(QMainWindow):
         if self.results_pane.current_path() is None:
             self.preview.show_path(None)  # a new answer: the old photo and its score are gone
         self._update_state()
-        self.searchFinished.emit(outcome)
 
     def _on_search_failed(self, exc: BaseException) -> None:
         if is_query_error(exc):  # shown as a quiet note in the results pane
             self.preview.show_path(None)
         elif self.model is not None:
             self.show_error(f"Search failed: {error_text(exc)}")
-        self.searchFailed.emit(exc)
 
-    # ==== selection, preview and result actions ===================================================
-    def on_selected_result(self, fn) -> None:
-        """Call ``fn`` with the first selected result (or the current one)."""
-        cur = self.results_pane.current_path()
-        paths = self.view.selected_paths() or ([cur] if cur else [])
-        if paths and paths[0]:
-            fn(paths[0])
-
+    # ==== panels ================================================================================
     def toggle_preview(self) -> None:
         self.preview.setVisible(not self.preview.isVisible())
 
     def toggle_sidebar(self) -> None:
         self.sidebar.setVisible(not self.sidebar.isVisible())
-
-    def open_path(self, path: str | None) -> None:
-        if path and not desktop.open_path(path):
-            self.show_error(f"No application to open {path}")
-
-    def reveal_path(self, path: str | None) -> None:
-        if path and not desktop.reveal_path(path):
-            self.show_error(f"Could not show {path} in the file manager")
-
-    def copy_path(self, path: str | None) -> None:
-        if path:
-            desktop.copy_path(path)
-            self.statusBar().showMessage(f"Copied {path}", 3000)
 
     # ==== drag and drop onto the window ===========================================================
     def dragEnterEvent(self, e) -> None:
@@ -533,7 +484,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, e) -> None:
         self.settings.geometry = self.saveGeometry()
         self.settings.splitter = self.splitter.saveState()
-        self.settings.thumb_size = self.zoom.value()
+        self.settings.thumb_size = self.search_bar.zoom.value()
         if self.model_name:
             self.settings.model = self.model_name
         self.settings.sync()
