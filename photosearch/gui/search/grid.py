@@ -71,7 +71,8 @@ class ThumbDelegate(QStyledItemDelegate):
         p.save()
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        marker = index.model().marker_at(index) if hasattr(index.model(), "marker_at") else None
+        model = index.model()
+        marker = model.marker_at(index) if hasattr(model, "marker_at") else None
         if marker is not None:
             self._paint_marker(p, option, marker)
             p.restore()
@@ -87,9 +88,36 @@ class ThumbDelegate(QStyledItemDelegate):
             p.setBrush(c)
             p.drawRoundedRect(QRectF(r), 8, 8)
         box = QRect(r.x() + self.PAD - 2, r.y() + self.PAD - 2, self.size, self.size)
-        model = index.model()
         path = model.path_at(index)
-        pm = model.thumbnail(path) if path else None
+        self._paint_thumbnail(p, pal, box, model.thumbnail(path) if path else None)
+        text_rect = QRect(r.x() + 4, box.bottom() + 4, r.width() - 8, option.fontMetrics.height())
+        p.setPen(pal.color(QPalette.ColorRole.Text))
+        name = option.fontMetrics.elidedText(os.path.basename(path or ""),
+                                             Qt.TextElideMode.ElideMiddle, text_rect.width())
+        p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
+        hit = model.hit(index.row()) if hasattr(model, "hit") else None
+        copies = len(getattr(hit, "copies", None) or [])
+        if copies:
+            self._paint_badge(p, option.font, f"{copies + 1} copies", box, left=True)
+        if model.text_match_at(index):
+            from photosearch.gui.search.textview import paint_text_badge
+
+            paint_text_badge(p, box, option.font)
+        if hover:
+            for rect, sign in zip(self.feedback_rects(option.rect), ("+", "−")):
+                p.setPen(Qt.PenStyle.NoPen)
+                p.setBrush(QColor(0, 0, 0, 150))
+                p.drawEllipse(QRectF(rect))
+                p.setPen(QColor("white"))
+                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, sign)
+            score = model.score_at(index)
+            if score is not None:
+                self._paint_badge(p, option.font, f"{score:.2f}", box, left=False)
+        p.restore()
+
+    @staticmethod
+    def _paint_thumbnail(p: QPainter, pal, box: QRect, pm) -> None:
+        """The thumbnail fitted into ``box`` with rounded corners, or a placeholder while it loads."""
         if isinstance(pm, QPixmap) and not pm.isNull():
             s = pm.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, s.width(), s.height())
@@ -105,52 +133,23 @@ class ThumbDelegate(QStyledItemDelegate):
             c.setAlpha(60)
             p.setBrush(c)
             p.drawRoundedRect(QRectF(box.adjusted(8, 8, -8, -8)), 6, 6)
-        text_rect = QRect(r.x() + 4, box.bottom() + 4, r.width() - 8, option.fontMetrics.height())
-        p.setPen(pal.color(QPalette.ColorRole.HighlightedText if False else QPalette.ColorRole.Text))
-        name = option.fontMetrics.elidedText(os.path.basename(path or ""),
-                                             Qt.TextElideMode.ElideMiddle, text_rect.width())
-        p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
-        hit = model.hit(index.row()) if hasattr(model, "hit") else None
-        copies = len(getattr(hit, "copies", None) or [])
-        if copies:
-            f = QFont(option.font)
-            f.setPointSizeF(max(7.0, f.pointSizeF() * 0.8))
-            p.setFont(f)
-            label = f"{copies + 1} copies"
-            w = QFontMetrics(f).horizontalAdvance(label) + 10
-            badge = QRect(box.left() + 4, box.top() + 4, w, QFontMetrics(f).height() + 2)
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor(0, 0, 0, 150))
-            p.drawRoundedRect(QRectF(badge), 6, 6)
-            p.setPen(QColor("white"))
-            p.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
-            p.setFont(option.font)
-        if model.text_match_at(index):
-            from photosearch.gui.search.textview import paint_text_badge
 
-            paint_text_badge(p, box, option.font)
-        if hover:
-            for rect, sign in zip(self.feedback_rects(option.rect), ("+", "−")):
-                p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(QColor(0, 0, 0, 150))
-                p.drawEllipse(QRectF(rect))
-                p.setPen(QColor("white"))
-                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, sign)
-            score = model.score_at(index)
-            if score is not None:
-                f = QFont(option.font)
-                f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
-                f.setBold(True)
-                p.setFont(f)
-                label = f"{score:.2f}"
-                w = QFontMetrics(f).horizontalAdvance(label) + 10
-                badge = QRect(box.right() - w - 2, box.top() + 4, w, QFontMetrics(f).height() + 2)
-                p.setPen(Qt.PenStyle.NoPen)
-                p.setBrush(QColor(0, 0, 0, 160))
-                p.drawRoundedRect(QRectF(badge), 6, 6)
-                p.setPen(QColor("white"))
-                p.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
-        p.restore()
+    @staticmethod
+    def _paint_badge(p: QPainter, font: QFont, label: str, box: QRect, left: bool) -> None:
+        """White text on a dark pill in a top corner of the thumbnail: the copies (left) or the score (right)."""
+        f = QFont(font)
+        f.setPointSizeF(max(7.0, f.pointSizeF() * (0.8 if left else 0.85)))
+        f.setBold(not left)
+        p.setFont(f)
+        fm = QFontMetrics(f)
+        w = fm.horizontalAdvance(label) + 10
+        badge = QRect(box.left() + 4 if left else box.right() - w - 2, box.top() + 4, w, fm.height() + 2)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 150 if left else 160))
+        p.drawRoundedRect(QRectF(badge), 6, 6)
+        p.setPen(QColor("white"))
+        p.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+        p.setFont(font)
 
 
 class ResultsView(QListView):
