@@ -18,10 +18,12 @@ import threading
 import time
 import weakref
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from photosearch.errors import LibraryError
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 log = logging.getLogger(__name__)
 
@@ -294,7 +296,7 @@ def _connect(path: Path, create: bool, read_only: bool) -> sqlite3.Connection:
     conn.text_factory = read_text  # paths that are not valid UTF-8 come back as Python's escaped names
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        tables = set(sqlite_utils.Database(conn).table_names())
+        tables = set(database(conn).table_names())
         if tables and "meta" not in tables:
             raise LibraryError(f"{path} is a SQLite database of another program, not a PhotoSearch library")
         _use_wal(conn)
@@ -379,7 +381,10 @@ def _migrate(conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
 def database(conn: sqlite3.Connection) -> sqlite_utils.Database:
     """sqlite-utils' view of a library connection, for introspection and read-side helpers. Writes stay on
     explicit ``Tx`` transactions: sqlite-utils' own write helpers commit on their own, which would split the
-    indexer's one-transaction-per-batch (the crash-safety unit)."""
+    indexer's one-transaction-per-batch (the crash-safety unit). Imported here, not at the top: it costs
+    0.2-0.4 s, and a search only reads (cli/fast_path.py)."""
+    import sqlite_utils
+
     return sqlite_utils.Database(conn)
 
 

@@ -8,6 +8,7 @@ opened, so one embedding batch stays one transaction. Nothing here catches error
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from typing import Iterable
@@ -73,6 +74,32 @@ def folder_devices(conn: sqlite3.Connection) -> dict[str, int | None]:
 def set_folder_devices(conn: sqlite3.Connection, devices: dict[str, int]) -> None:
     conn.executemany("UPDATE folders SET device = ? WHERE path = CAST(? AS TEXT)",
                      [(d, db_text(p)) for p, d in devices.items()])
+
+
+MOUNTS_KEY = "mount_points"  # meta: JSON {sub-folder: st_dev} of drives mounted inside library folders
+
+
+def mount_points(conn: sqlite3.Connection) -> dict[str, int]:
+    """Sub-folders of library folders that were on another device than their parent when last indexed."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (MOUNTS_KEY,)).fetchone()
+    try:
+        return {str(k): int(v) for k, v in json.loads(row[0]).items()} if row else {}
+    except (ValueError, TypeError, AttributeError):
+        return {}  # a damaged record: mount points are found again by the next walk
+
+
+def set_mount_points(conn: sqlite3.Connection, mounts: dict[str, int]) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                 (MOUNTS_KEY, json.dumps(mounts, sort_keys=True)))
+
+
+def photo_sample(conn: sqlite3.Connection, prefix: str, n: int) -> list[sqlite3.Row]:
+    """Up to ``n`` photos (path, size, hash) whose path starts with ``prefix``: to recognise a folder by its
+    content."""
+    p = db_text(prefix)
+    return _rows(conn, "SELECT path, size, hash FROM photos WHERE substr(CAST(path AS BLOB), 1, ?) = "
+                       "CAST(CAST(? AS TEXT) AS BLOB) ORDER BY id LIMIT ?",
+                 (len(p.encode() if isinstance(p, str) else p), p, n))
 
 
 def folders_with_photos(conn: sqlite3.Connection) -> set[str]:
@@ -150,6 +177,16 @@ def move_photos(conn: sqlite3.Connection, moves: Iterable[tuple[str, str, int, i
     """(path, folder, size, mtime_ns, id): a file found again by content at a new path keeps its vectors."""
     conn.executemany("UPDATE photos SET path = CAST(? AS TEXT), folder = CAST(? AS TEXT), size = ?, mtime_ns = ? "
                      "WHERE id = ?", [(db_text(p), db_text(f), s, m, i) for p, f, s, m, i in moves])
+
+
+def set_hashes(conn: sqlite3.Connection, hashes: Iterable[tuple[str, int]]) -> None:
+    """(hash, id): the same content, fingerprinted anew (a moved file's full hash replacing a sampled one).
+    The words read in it stay valid: their record follows, so the text pass does not read them again."""
+    rows = list(hashes)
+    for h, pid in rows:
+        conn.execute("UPDATE photo_text SET hash = ? WHERE photo_id = ? AND hash = (SELECT hash FROM photos "
+                     "WHERE id = ?)", (h, pid, pid))
+    conn.executemany("UPDATE photos SET hash = ? WHERE id = ?", rows)
 
 
 def touch_photos(conn: sqlite3.Connection, touches: Iterable[tuple[int, int, int]]) -> None:

@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from photosearch.errors import PhotoSearchError
+from photosearch.rawio import RAW_EXTENSIONS
 
 
 @dataclass
@@ -35,6 +36,7 @@ class QueryError(PhotoSearchError):
 
 
 # -- query arithmetic ------------------------------------------------------------------------------------
+MAX_WEIGHT = 1000.0  # "2*cat" weights; a 400-digit one overflowed to inf and found nothing
 _TERM_RE = re.compile(r"^\s*(?:(?P<w>\d+(?:\.\d*)?|\.\d+)\s*\*\s*)?(?P<t>.*?)\s*$", re.S)
 
 
@@ -53,6 +55,9 @@ def parse_query(query: str) -> list[tuple[float, str]]:
             continue
         m = _TERM_RE.match(term)
         w = float(m.group("w")) if m.group("w") else 1.0
+        if w > MAX_WEIGHT:
+            raise QueryError(f"the weight {m.group('w')[:12]}{'…' if len(m.group('w')) > 12 else ''} in "
+                             f"{term[:40]!r} is too large (at most {MAX_WEIGHT:g})")
         t = m.group("t").strip()
         if t:
             out.append((sign * w, t))
@@ -81,7 +86,10 @@ def combine(text_vecs: np.ndarray | None, weights: list[float], image_vec: np.nd
 
 # -- filters ---------------------------------------------------------------------------------------------
 _TYPE_ALIASES = {"jpg": "JPEG", "jpeg": "JPEG", "jpe": "JPEG", "jfif": "JPEG", "png": "PNG", "webp": "WEBP",
-                 "gif": "GIF", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF", "heic": "HEIF", "heif": "HEIF"}
+                 "gif": "GIF", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF", "heic": "HEIF", "heif": "HEIF",
+                 "hif": "HEIF", "avif": "AVIF"}
+# Camera RAW files are stored as "RAW-<EXT>" (imageio._load_raw); "raw" means all of them.
+_TYPE_ALIASES.update({e.lstrip("."): "RAW-" + e.lstrip(".").upper() for e in RAW_EXTENSIONS})
 
 
 def parse_date(value: str, end: bool = False) -> str:
@@ -106,8 +114,11 @@ def parse_types(types: list[str] | None) -> list[str]:
     fmts = []
     for t in types or []:
         k = t.lower().lstrip(".")
+        if k == "raw":
+            fmts.extend("RAW-" + e.lstrip(".").upper() for e in RAW_EXTENSIONS)
+            continue
         if k not in _TYPE_ALIASES:
-            raise QueryError(f"unknown file type {t!r} (choose from {', '.join(sorted(_TYPE_ALIASES))})")
+            raise QueryError(f"unknown file type {t!r} (choose from raw, {', '.join(sorted(_TYPE_ALIASES))})")
         fmts.append(_TYPE_ALIASES[k])
     return sorted(set(fmts))
 

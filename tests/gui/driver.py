@@ -3,7 +3,7 @@ window to answer. Tests say ``drv.add_folder(photos)``, ``drv.type_query("a red 
 ``drv.result_names()``; the window keeps no aliases or signals for them (it is reached through its parts).
 
     drv = Driver(qtbot, make_window(tiny_loaded))
-    drv.add_folder(small_photos)            # waits until indexing has finished; returns the final event
+    drv.add_folder(small_photos)            # waits until indexing has finished; returns its IndexReport
     outcome = drv.type_query("a red circle")  # waits for the answer (a SearchOutcome)
     assert drv.result_names()[0] == "01-red.jpg"
 """
@@ -63,13 +63,13 @@ class Driver:
 
     @contextmanager
     def wait_indexed(self, timeout: int | None = None):
-        """Wait for the indexing run the block starts to finish (``.args[0]``: its last event, None on failure)."""
+        """Wait for the indexing run the block starts to finish (``.args[0]``: its IndexReport, None on failure)."""
         with self.qtbot.waitSignal(self.win.indexer.finished, timeout=timeout or self.wait_ms) as blocker:
             yield blocker
 
     # -- what the user does ---------------------------------------------------------------------
     def add_folder(self, path: str | Path, timeout: int | None = None):
-        """Add a folder and wait until it is indexed; returns the run's last event."""
+        """Add a folder and wait until it is indexed; returns the run's IndexReport."""
         with self.wait_indexed(timeout) as blocker:
             assert self.win.add_folder(str(path))
         return blocker.args[0]

@@ -35,7 +35,7 @@ def test_text_matches_badge_preview_hover_filter_and_setting(qtbot, make_window,
     win.text_pass.background = False  # a niced pass waits behind every other process of a shared machine
     with qtbot.waitSignal(win.text_pass.finished, timeout=WAIT) as done:
         win.add_folder(str(text_photos))
-    rep = done.args[0].text_report
+    rep = done.args[0]  # the pass's TextReport
     assert (rep.read, rep.with_text) == (3, 1)
 
     drv.type_query("wifi")
@@ -68,4 +68,4 @@ def test_text_matches_badge_preview_hover_filter_and_setting(qtbot, make_window,
     dlg.read_text.setChecked(False)
     dlg.accept_and_close()
     # the writer saves the setting, then the window holds the library's new status
-    qtbot.waitUntil(lambda: win.library_status.get("text", {}).get("enabled") is False, timeout=WAIT)
+    qtbot.waitUntil(lambda: win.library_status is not None and win.library_status.text.enabled is False, timeout=WAIT)

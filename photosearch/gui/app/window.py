@@ -45,8 +45,10 @@ from photosearch.gui.search.searchbar import SearchBar
 from photosearch.gui.search.searcher import Searcher, is_query_error
 from photosearch.gui.search.states import Situation, empty_state
 from photosearch.gui.search.thumbnails import ThumbnailLoader
-from photosearch.gui.tasks.workers import error_text, Task, TaskRunner
+from photosearch.gui.tasks.workers import Task, TaskRunner, error_text
+from photosearch.library.status import LibraryStatus
 from photosearch.paths import AppPaths
+from photosearch.session import index_on_open, on_model_promoted
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +62,7 @@ class MainWindow(QMainWindow):
         self.paths = paths
         self.settings = settings or Settings(paths)
         self.library_path = Path(library_path) if library_path else paths.library_db
-        self.library_status: dict = {}  # the library's last status (photos, folders, skipped)
+        self.library_status: LibraryStatus | None = None  # the library's last status (photos, folders, skipped)
         self.reader_wait_ms = -1  # the launcher lowers it: see shutdown()
         self.clean_shutdown = True
 
@@ -81,7 +83,7 @@ class MainWindow(QMainWindow):
         self.search_bar = SearchBar(self.settings.thumb_size)
         self.banner = Banner()
         self.suggestion = SuggestionBar(self.settings, self.readers)  # first run: a stronger model to download
-        self.sidebar = FolderSidebar(self.library_path, self.settings, self.readers, self.writer)
+        self.sidebar = FolderSidebar(self.library_path, self.readers, self.writer)
         self.results_pane = ResultsPane(self.results, self.settings.thumb_size, self.windowIcon())
         self.preview = PreviewPane(self.thumbs, self.readers, self.library_path)
         self.splitter = PanelSplitter(self.results_pane.grid_min_width)
@@ -158,6 +160,7 @@ class MainWindow(QMainWindow):
         self.preview.moreLikeRequested.connect(self.search_like)
         self.status_line.follow(self.models)
         self.models.loading.connect(self._update_state)
+        self.models.progress.connect(self._update_state)  # first use: what is being built, how far
         self.models.ready.connect(self._on_model_ready)
         self.models.promoted.connect(self._on_model_promoted)
         self.models.failed.connect(self._on_model_failed)
@@ -186,7 +189,7 @@ class MainWindow(QMainWindow):
     def _dialog_actions(self) -> DialogActions:
         return DialogActions(
             model_name=lambda: self.model_name, folders=self.folders,
-            read_text=lambda: (self.library_status.get("text") or {}).get("enabled", True),
+            read_text=lambda: self.library_status.text.enabled if self.library_status else True,
             use_model=self.use_model, reload_model=lambda: self.load_model(), set_read_text=self.set_read_text,
             open_finetune=self.open_finetune, reindex=lambda: self.start_indexing(), add_folder=self.choose_folder,
             remove_folder=self.remove_folder, cache_cleared=self.results.pixmaps.clear,
@@ -204,8 +207,9 @@ class MainWindow(QMainWindow):
             fit_window(self, QSize(1320, 820))
         if self.settings.splitter is not None:
             self.splitter.restoreState(self.settings.splitter)
-        for f in self.settings.folders:
-            self.sidebar.add_folder(f)
+        for f in self.settings.take_folders():  # an older version's list: into the library, once
+            if Path(f).is_dir():
+                self.sidebar.add(f)
 
     # ==== model ===================================================================================
     @property
@@ -236,31 +240,30 @@ class MainWindow(QMainWindow):
     def _on_model_ready(self, name: str) -> None:
         self.banner.clear("model")
         self.searcher.set_model(self.models.searching)
-        if self.models.serving is not None:
-            self.banner.show_message(
-                f"Indexing your photos with {name}. Until that is done, search uses the vectors of "
-                f"{self.models.serving.config.name} that are already there.", "info", "transition")
+        then = self.models.session.model_ready(index_pending=self.indexer.pending is not None,
+                                               has_folders=bool(self.folders()))
+        if then.transition is not None:
+            self.banner.show_message(then.transition, "info", "transition")
         else:
             self.banner.clear("transition")
-        if self.indexer.pending is not None or self.settings.folders:
+        if then.start_indexing:
             self.start_indexing()
-        self.run_search()  # the query, or the library newest first when the box is empty
+        if then.rerun_search:
+            self.run_search()  # the query, or the library newest first when the box is empty
         self._update_state()
 
     def _on_model_promoted(self, name: str) -> None:
         """The model that indexed the library now serves search itself (its vectors are complete)."""
         self.banner.clear("transition")
         self.searcher.set_model(self.model)
-        self.statusBar().showMessage(f"Search now uses {name}", 6000)
+        self.statusBar().showMessage(on_model_promoted(name), 6000)
         self.run_search(keep_selection=True)
 
     def _on_model_failed(self, name: str, msg: str) -> None:
-        if self.model is not None:  # a switch failed: the working model stays, and so does its index
-            self.show_error(f"Could not load the model {name}: {msg}. Still using {self.model_name}.", "model")
-            if self.folders():
-                self.start_indexing()
-        else:
-            self.show_error(f"Could not load the model {name}: {msg}", "model")
+        then = self.models.session.model_failed(name, msg, has_folders=bool(self.folders()))
+        self.show_error(then.message, "model")  # a failed switch keeps the working model, and its index
+        if then.start_indexing:
+            self.start_indexing()
         self._update_state()
 
     # ==== folders and indexing ====================================================================
@@ -309,13 +312,12 @@ class MainWindow(QMainWindow):
         self.refresh_status()  # the photo count
         self.run_search(keep_selection=True)  # results (or the library) appear as photos are indexed
 
-    def _on_index_finished(self, ev) -> None:
-        rep = getattr(ev, "report", None)
+    def _on_index_finished(self, rep) -> None:
         if rep is not None:
             self.statusBar().showMessage(index_summary(rep), 8000)
             self.skipped_panel.add_all(rep.skipped)
         self.refresh_status()
-        if ev is not None:
+        if rep is not None:
             self.run_search(keep_selection=True)
         self._update_state()
 
@@ -330,11 +332,15 @@ class MainWindow(QMainWindow):
     def refresh_status(self) -> None:
         self.sidebar.refresh()
 
-    def _on_status(self, st: dict) -> None:
-        removed = set(self.library_status.get("folders", [])) - set(st.get("folders", []))
+    def _on_status(self, st: LibraryStatus) -> None:
+        first = self.library_status is None
+        removed = set(self.library_status.folders if self.library_status else []) - set(st.folders)
         self.library_status = st
-        self.skipped_panel.add_all(st.get("skipped", []))
-        self.status_line.set_photos(st.get("photos"))
+        if first and index_on_open(bool(st.folders), self.model is not None,
+                                   self.indexing() or self.indexer.pending is not None):
+            self.start_indexing()
+        self.skipped_panel.add_all(st.skipped)
+        self.status_line.set_photos(st.photos)
         if removed:
             self.run_search()  # the removed folder's photos are gone from the results
         self._update_state()
@@ -437,12 +443,13 @@ class MainWindow(QMainWindow):
 
     def situation(self) -> Situation:
         """The facts the empty state depends on."""
-        photos = self.library_status.get("photos") or 0
+        photos = self.library_status.photos if self.library_status is not None else 0
         ev = self.indexer.last_event
         embedding = ev is not None and ev.phase == "embed"
         return Situation(
             folders=len(self.folders()), photos=photos, model_ready=self.model is not None,
-            model_loading=self.models.is_loading, query=self.current_query(), like=self.like_path,
+            model_loading=self.models.is_loading, model_progress=str(self.models.last_progress or ""),
+            query=self.current_query(), like=self.like_path,
             searched=self.searcher.searched_once, outcome=self.last_outcome is not None, results=self.results.total(),
             indexing=self.indexing() or (self.indexer.pending is not None and not photos),
             index_done=ev.done if embedding else None, index_total=ev.total if embedding else None,

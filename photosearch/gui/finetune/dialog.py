@@ -28,7 +28,7 @@ def _train_job(opts_kwargs: dict, paths: AppPaths, resume: bool):
         # On resume the stored run's options fill in, by the same rule as the command line.
         stored = load_run_options(paths, opts_kwargs.get("name")) if resume else None
         opts = merge_options(stored, opts_kwargs)
-        yield from train(opts, paths, resume=resume, cancel=task.cancel_event)
+        return (yield from train(opts, paths, resume=resume, cancel=task.cancel_event))  # the TrainResult
     return job
 
 
@@ -83,7 +83,7 @@ class FineTuneDialog(QDialog):
 
     def _run(self, task: Task, on_progress, on_ok) -> None:
         task.progress.connect(on_progress)
-        task.succeeded.connect(on_ok)
+        task.returned.connect(on_ok)
         task.failed.connect(self._on_failed)
         task.finished.connect(self._idle)
         self.task = self.runner.submit(task)
@@ -135,8 +135,7 @@ class FineTuneDialog(QDialog):
     def _on_event(self, ev) -> None:
         self.panel.show_update(self.state.on_event(ev))
 
-    def _on_done(self, ev) -> None:
-        res = getattr(ev, "result", None)
+    def _on_done(self, res) -> None:
         self.state.finish(res)
         if res is None:
             self.trainingFinished.emit(None)

@@ -94,7 +94,7 @@ class FineTuneForm(QWidget):
         self.update_resume()
 
     def _submit(self, task: Task, on_ok) -> None:
-        task.succeeded.connect(on_ok)
+        task.returned.connect(on_ok)
         self.runner.submit(task)
 
     # -- layout ---------------------------------------------------------------------------------

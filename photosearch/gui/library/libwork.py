@@ -66,9 +66,9 @@ class LibraryWork(QObject):
             self.text_pass.cancel()
         task = Task(set_text_pass_job(self.library_path, on), "text-setting")
         task.failed.connect(on_error)
-        task.succeeded.connect(on_status)
+        task.returned.connect(on_status)
         if on:
-            task.succeeded.connect(lambda _st: None if self.indexer.running() else self.text_pass.start())
+            task.returned.connect(lambda _st: None if self.indexer.running() else self.text_pass.start())
         self.writer.submit(task)
 
     def shutdown(self) -> bool:
@@ -79,22 +79,22 @@ class LibraryWork(QObject):
         self.text_pass.shutdown()
         return watcher_ended
 
-    def _after_index(self, ev) -> None:
-        rep = getattr(ev, "report", None)
-        if ev is not None and self.indexer.pending is not None:
+    def _after_index(self, rep) -> None:
+        """``rep``: the run's IndexReport, None when it failed."""
+        if rep is not None and self.indexer.pending is not None:
             QTimer.singleShot(0, lambda: self.start(self.indexer.pending))
         elif rep is not None and not rep.cancelled:
             self.models.finish_indexing(self.writer)
             self.text_pass.schedule()
-        if ev is not None:  # from now on new photos appear by themselves (the set of folders may have changed)
+        if rep is not None:  # from now on new photos appear by themselves (the set of folders may have changed)
             self.live.start(self._folders())
 
     def _on_text_event(self, ev) -> None:
         if ev.total and ev.done < ev.total:
             self.message.emit(f"Reading text in photos: {ev.done:,} of {ev.total:,}", 5000)
 
-    def _on_text_finished(self, ev) -> None:
-        rep = getattr(ev, "text_report", None)
+    def _on_text_finished(self, rep) -> None:
+        """``rep``: the pass's TextReport, None when it failed."""
         if rep is not None and rep.read:
             self.message.emit(f"Read text in {rep.read:,} photos ({rep.with_text:,} with text)", 6000)
             self.textRead.emit()
