@@ -15,7 +15,7 @@ def test_closing_while_indexing_and_searching_joins_every_thread(qtbot, make_win
     drv = Driver(qtbot, win)
     win.settings.batch_size = 4
     win.add_folder(str(many_photos))
-    qtbot.waitUntil(lambda: win.last_index_event is not None and win.last_index_event.phase == "embed",
+    qtbot.waitUntil(lambda: win.indexer.last_event is not None and win.indexer.last_event.phase == "embed",
                     timeout=WAIT)
     drv.type_query("a photo", enter=True)
     win.run_search()  # one more in flight while the window closes

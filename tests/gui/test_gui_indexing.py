@@ -31,7 +31,7 @@ def test_the_photo_count_grows_while_indexing(qtbot, make_window, tiny_loaded, m
             win.indexer.toggle_pause()
 
     win.add_folder(str(many_photos))
-    win.index_task.progress.connect(pause_early)
+    win.indexer.task.progress.connect(pause_early)
     qtbot.waitUntil(lambda: bool(held), timeout=WAIT)
 
     def counted() -> int:

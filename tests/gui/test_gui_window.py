@@ -100,7 +100,7 @@ def test_dropping_an_image_on_the_search_box_searches_by_example(qtbot, make_win
                     Qt.KeyboardModifier.NoModifier)
     with drv.wait_search():
         drv.search_box.dropEvent(ev)
-    assert win.like_path == example
+    assert win.search_bar.like_path == example
     assert win.results.paths()[0] == example
 
 
@@ -147,7 +147,7 @@ def test_cancel_indexing_keeps_finished_work(qtbot, make_window, tiny_loaded, tm
     first_embed = []
     with drv.wait_indexed() as blocker:
         win.add_folder(str(d))
-        qtbot.waitUntil(lambda: win.last_index_event is not None and win.last_index_event.phase == "embed",
+        qtbot.waitUntil(lambda: win.indexer.last_event is not None and win.indexer.last_event.phase == "embed",
                         timeout=WAIT)
         first_embed.append(win.index_bar.isVisible())
         qtbot.mouseClick(win.index_bar.cancel_btn, Qt.MouseButton.LeftButton)
@@ -184,8 +184,8 @@ def test_results_arrive_while_indexing_and_pause_holds_it(qtbot, make_window, ti
             qtbot.mouseClick(win.index_bar.pause_btn, Qt.MouseButton.LeftButton)
 
     win.add_folder(str(d))
-    win.index_task.progress.connect(pause_early)
-    qtbot.waitUntil(lambda: win.index_task is not None and win.index_task.paused, timeout=WAIT)
+    win.indexer.task.progress.connect(pause_early)
+    qtbot.waitUntil(lambda: win.indexer.task is not None and win.indexer.task.paused, timeout=WAIT)
     # the search re-runs by itself and shows what is indexed so far, while indexing is held
     qtbot.waitUntil(lambda: win.results.total() >= 8, timeout=WAIT)
     assert win.indexing() and win.results.total() < 300
@@ -314,7 +314,7 @@ def test_down_highlights_at_once_and_new_searches_reset_the_preview(qtbot, make_
     # "More like this": a new search, so the preview no longer shows the old photo and its old score
     with drv.wait_search():
         qtbot.mouseClick(win.preview.like_btn, Qt.MouseButton.LeftButton)
-    assert win.like_path == second
+    assert win.search_bar.like_path == second
     assert win.preview.path is None and win.preview.fields["Score"].text() == "—"
     # a typed search after selecting again: the same
     drv.grid.setCurrentIndex(win.results.index(2))

@@ -38,6 +38,14 @@ class MenuActions:
     on_selected: Callable[[PathAction], object]  # calls its argument with the first selected result
 
 
+def about_text() -> str:
+    """What Help > About says."""
+    from photosearch import __version__
+
+    return (f"PhotoSearch {__version__} — find photos in your own folders from a typed sentence. Everything runs "
+            "on this computer.")
+
+
 def _act(menu, text: str, fn, shortcut=None) -> QAction:
     a = menu.addAction(text)
     a.triggered.connect(lambda _c=False: fn())

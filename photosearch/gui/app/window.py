@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
 from photosearch.gui.app.banner import Banner
-from photosearch.gui.app.menus import MenuActions, build_menus
+from photosearch.gui.app.menus import MenuActions, about_text, build_menus
 from photosearch.gui.app.resultactions import ResultActions
 from photosearch.gui.app.splitter import PanelSplitter
 from photosearch.gui.app.statusline import StatusLine
@@ -45,7 +45,7 @@ from photosearch.gui.search.searchbar import SearchBar
 from photosearch.gui.search.searcher import Searcher, is_query_error
 from photosearch.gui.search.states import Situation, empty_state
 from photosearch.gui.search.thumbnails import ThumbnailLoader
-from photosearch.gui.tasks.workers import Task, TaskRunner, error_text
+from photosearch.gui.tasks.workers import TaskRunner, error_text
 from photosearch.library.status import LibraryStatus
 from photosearch.paths import AppPaths
 from photosearch.session import index_on_open, on_model_promoted
@@ -182,7 +182,8 @@ class MainWindow(QMainWindow):
             add_folder=self.choose_folder, update_index=lambda: self.start_indexing(), settings=self.open_settings,
             quit=self.close, zoom=lambda d: self.search_bar.zoom.setValue(self.search_bar.zoom.value() + 32 * d),
             toggle_sidebar=self.toggle_sidebar, toggle_preview=self.toggle_preview, finetune=self.open_finetune,
-            about=self.show_about, focus_search=self.focus_search, clear_search=self.clear_search,
+            about=lambda: self.banner.show_message(about_text(), "info"), focus_search=self.focus_search,
+            clear_search=self.clear_search,
             open_path=self.actions.open_path, reveal_path=self.actions.reveal_path, copy_path=self.actions.copy_path,
             search_like=self.search_like, on_selected=self.actions.on_selected)
 
@@ -293,14 +294,6 @@ class MainWindow(QMainWindow):
         self.work.start(add)
         self._update_state()
 
-    @property
-    def index_task(self) -> Task | None:
-        return self.indexer.task
-
-    @property
-    def last_index_event(self):
-        return self.indexer.last_event
-
     def indexing(self) -> bool:
         return self.indexer.running()
 
@@ -346,10 +339,6 @@ class MainWindow(QMainWindow):
         self._update_state()
 
     # ==== search ==================================================================================
-    @property
-    def like_path(self) -> str | None:
-        return self.search_bar.like_path
-
     @property
     def last_outcome(self):
         return self.searcher.last_outcome
@@ -449,7 +438,7 @@ class MainWindow(QMainWindow):
         return Situation(
             folders=len(self.folders()), photos=photos, model_ready=self.model is not None,
             model_loading=self.models.is_loading, model_progress=str(self.models.last_progress or ""),
-            query=self.current_query(), like=self.like_path,
+            query=self.current_query(), like=self.search_bar.like_path,
             searched=self.searcher.searched_once, outcome=self.last_outcome is not None, results=self.results.total(),
             indexing=self.indexing() or (self.indexer.pending is not None and not photos),
             index_done=ev.done if embedding else None, index_total=ev.total if embedding else None,
@@ -474,12 +463,6 @@ class MainWindow(QMainWindow):
 
     def open_finetune(self, base: str | None = None) -> None:
         self.dialogs.finetune(base)
-
-    def show_about(self) -> None:
-        from photosearch import __version__
-
-        self.banner.show_message(f"PhotoSearch {__version__} — find photos in your own folders from a typed "
-                                 f"sentence. Everything runs on this computer.", "info")
 
     # ==== closing =================================================================================
     def paintEvent(self, e) -> None:
