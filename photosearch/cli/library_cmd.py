@@ -214,7 +214,7 @@ def cmd_search(ctx) -> int:
     if note and not ctx.json:
         ctx.info(note)
     rows = [{"path": h.path, "score": h.score, "relevant": h.relevant, "date": h.date, "copies": h.copies,
-             "text_match": h.text_match, "snippet": h.snippet} for h in hits]
+             "text_match": h.text_match, "snippet": h.snippet, "time_s": h.time_s} for h in hits]
     ctx.emit(rows, _human_browse if query.browsing else _human_hits)
     if full is not None:
         sys.stdout.flush()  # the answer first; then, once per model, what makes the next search fast
@@ -241,6 +241,11 @@ def _copies(r: dict) -> str:
     return f"  (+{len(r['copies'])} {'copy' if len(r['copies']) == 1 else 'copies'})" if r.get("copies") else ""
 
 
+def _moment(r: dict) -> str:
+    t = r.get("time_s")
+    return "" if t is None else f"  at {int(t // 60)}:{int(t % 60):02d}"
+
+
 def _human_hits(rows: list[dict]) -> str:
     """Good matches, then the weaker ones under a divider; or says that nothing clearly matches."""
     if not rows:
@@ -250,7 +255,7 @@ def _human_hits(rows: list[dict]) -> str:
     for i, r in enumerate(rows):
         if good and not r["relevant"] and (i == 0 or rows[i - 1]["relevant"]):
             lines.append("-- other results (weaker) --")
-        lines.append(f"{r['score']:.3f}  {r['path']}" + _copies(r)
+        lines.append(f"{r['score']:.3f}  {r['path']}" + _copies(r) + _moment(r)
                      + (f"  [text: {r['snippet']}]" if r.get("text_match") else ""))
     return "\n".join(lines)
 

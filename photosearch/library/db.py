@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 APP_MARKER = "photosearch-library"  # meta['app']: tells our databases from any other SQLite file
 APPLICATION_ID = 0x50685363  # 'PhSc' in the SQLite header (offset 68): ours, readable without opening the file
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000  # another PhotoSearch process may hold the write lock for one batch
 
@@ -116,6 +116,17 @@ MIGRATIONS: list[list[str]] = [
             INSERT INTO photo_text_fts (photo_text_fts, rowid, text) VALUES ('delete', old.photo_id, old.text);
             INSERT INTO photo_text_fts (rowid, text) VALUES (new.photo_id, new.text);
         END""",
+    ],
+    # 4: the sampled moments of videos (library/frames.py): a vector per moment, with its time.
+    [
+        """CREATE TABLE video_frames (
+            photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            t REAL NOT NULL,               -- seconds from the start of the video
+            vector BLOB NOT NULL,          -- as embeddings.vector
+            PRIMARY KEY (model_id, photo_id, t)
+        )""",
+        "CREATE INDEX video_frames_photo ON video_frames(photo_id)",
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

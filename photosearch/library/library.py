@@ -16,7 +16,7 @@ import numpy as np
 from photosearch.errors import LibraryError
 from photosearch.events import drain
 from photosearch.library import db as _db
-from photosearch.library import browse, feedback, relevance
+from photosearch.library import browse, feedback, frames, relevance
 from photosearch.library import queries as sql
 from photosearch.library.query import Filters, Query
 from photosearch.library.scan import norm_folder, under
@@ -268,6 +268,10 @@ class Library:
         marked = self._image_vectors(model, [*query.more, *query.less])
         more_v, less_v = marked[:len(query.more)], marked[len(query.more):]
         all_scores = vi.scores(q) if q is not None else None
+        moments: dict[int, float] = {}
+        if all_scores is not None:  # a video scores as its best moment
+            all_scores, moments = frames.lift(self.conn, self._key, model.config.model_id, vi.ids[:len(vi)], q,
+                                              all_scores)
         less_s = [vi.scores(v) for v in less_v]
         if more_v or less_v:
             all_scores = feedback.adjust(all_scores, [vi.scores(v) for v in more_v], less_s)
@@ -285,7 +289,7 @@ class Library:
                                     group_copies)
             if tq is not None and tq.fts:
                 hits = textindex.lift_hits(self.conn, tq, vi, q, mask, hits, top_k, group_copies)
-            return hits
+            return frames.annotate(self.conn, hits, moments)
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
         except ValueError as e:
