@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from bench_library import fill_library, make_small_files  # noqa: E402
+from bench_library import fill_library, make_small_files
 
 
 def best_of(fn, rounds: int) -> float:

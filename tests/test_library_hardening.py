@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from libhelpers import write_jpeg
 
-from photosearch.library import Library
+from photosearch.library import Library, Query
 
 
 def _lib(tmp_path) -> Library:
@@ -29,15 +29,15 @@ def test_non_utf8_file_name_is_indexed_and_kept_losslessly(tmp_path, tiny):
     with _lib(tmp_path) as lib:
         rep = lib.run_index(tiny, [root])
         assert rep.indexed == 4 and rep.skipped == []
-        paths = {h.path for h in lib.search(tiny, "anything", top_k=10)}
+        paths = {h.path for h in lib.search(tiny, Query.of("anything", top_k=10))}
         assert os.fsdecode(raw) in paths
         assert {os.fsencode(p) for p in paths} >= {raw}  # the real bytes come back
         assert lib.photo_info(os.fsdecode(raw))["width"] == 96
         assert lib.run_index(tiny).unchanged == 4  # and the next run finds it unchanged
-        hit = lib.search(tiny, None, like=os.fsdecode(raw), top_k=1)[0]
+        hit = lib.search(tiny, Query.of(None, like=os.fsdecode(raw), top_k=1))[0]
         assert os.fsencode(hit.path) == raw and hit.score > 0.99
         lib.remove_folder(root)
-        assert lib.status()["photos"] == 0
+        assert lib.status().photos == 0
 
 
 @contextlib.contextmanager
@@ -95,7 +95,7 @@ def test_unreadable_sub_folder_keeps_its_photos_and_is_reported(tmp_path, tmp_pa
             with _unreadable(root / "sub"):
                 rep = lib.run_index(tiny)
             assert rep.removed == 0 and rep.unreadable_folders == [str(root / "sub")]
-            assert lib.status()["photos"] == 4
+            assert lib.status().photos == 4
             rep = lib.run_index(tiny)  # readable again: nothing to redo
             assert (rep.indexed, rep.unchanged, rep.unreadable_folders) == (0, 4, [])
     finally:
@@ -117,7 +117,7 @@ def test_empty_mount_point_or_other_device_keeps_photos_offline(tmp_path, tiny):
         root.mkdir()  # the empty mount point
         rep = lib.run_index(tiny)
         assert rep.removed == 0 and rep.missing_folders == [str(root)]
-        assert lib.status()["photos"] == 3 and lib.status()["missing_folders"] == [str(root)]
+        assert lib.status().photos == 3 and lib.status().missing_folders == [str(root)]
         assert "empty" in lib.offline_folders()[str(root)]
         # The same folder name on another device than recorded, holding other photos (another drive mounted
         # there): offline too.
@@ -173,7 +173,7 @@ def test_folder_removed_during_indexing_leaves_no_orphans(tmp_path, tiny):
         assert lib.folders() == []
         assert lib.conn.execute("SELECT count(*) FROM photos").fetchone()[0] == 0
         assert lib.conn.execute("SELECT count(*) FROM embeddings").fetchone()[0] == 0
-        assert lib.search(tiny, "anything", top_k=20) == []
+        assert lib.search(tiny, Query.of("anything", top_k=20)) == []
 
 
 def test_skips_not_the_files_fault_are_retried(tmp_path, tiny):
@@ -292,8 +292,8 @@ def test_end_of_time_date_filter_is_not_an_overflow(tmp_path, tiny):
     write_jpeg(root / "a.jpg", 1, exif_date="2020:01:01 00:00:00")
     with _lib(tmp_path) as lib:
         lib.run_index(tiny, [root])
-        assert len(lib.search(tiny, "x", before="9999-12-31")) == 1
-        assert len(lib.search(tiny, "x", after="9999-12-31")) == 0
+        assert len(lib.search(tiny, Query.of("x", before="9999-12-31"))) == 1
+        assert len(lib.search(tiny, Query.of("x", after="9999-12-31"))) == 0
 
 
 def test_like_file_that_never_existed_or_is_a_fifo(tmp_path, tiny):
@@ -310,12 +310,12 @@ def test_like_file_that_never_existed_or_is_a_fifo(tmp_path, tiny):
     with _lib(tmp_path) as lib:
         lib.run_index(tiny, [root])
         with pytest.raises(QueryError, match="no such file"):
-            lib.search(tiny, like=tmp_path / "never.jpg")
+            lib.search(tiny, Query.of(like=tmp_path / "never.jpg"))
         out = {}
 
         def attempt():
             try:
-                lib.search(tiny, like=fifo)
+                lib.search(tiny, Query.of(like=fifo))
             except QueryError as e:
                 out["error"] = str(e)
 
@@ -354,8 +354,8 @@ def test_read_only_library_is_searched_without_writing(tmp_path, tmp_path_factor
                 os.setegid(65534)
                 os.seteuid(65534)
             with Library.open(libdir / "lib.db", read_only=True) as lib:
-                assert [h.path for h in lib.search(tiny, "x")] == [str(root / "a.jpg")]
-                assert lib.status()["photos"] == 1
+                assert [h.path for h in lib.search(tiny, Query.of("x"))] == [str(root / "a.jpg")]
+                assert lib.status().photos == 1
         finally:
             if as_root:
                 os.seteuid(0)
@@ -389,6 +389,7 @@ def test_second_indexer_gets_a_clear_message(tmp_path, tiny):
 
 _PROBE = """
 import fcntl, os, sys
+from photosearch.library.query import Query
 fd = os.open(sys.argv[1], os.O_RDWR)
 try:  # SQLite's SHARED lock range: PENDING_BYTE + 2, 510 bytes (os_unix.c)
     fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 510, 0x40000000 + 2)

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
+from typing import Generator, Iterator
 
 import numpy as np
 
@@ -77,6 +77,7 @@ class _Ready:
     meta: object = None
     skip: str | None = None
     file_fault: bool = True  # the skip is the file's own fault (see queries.put_skip)
+    times: list[float] | None = None  # a video: the time of each moment, one tensor row each (library/frames.py)
 
 
 VANISHED = "vanished: the file was removed during indexing"
@@ -102,15 +103,20 @@ def _prepare(job: _Job, min_side: int, transform) -> _Ready:
     The hash and the pixels must be of the same bytes (a vector stored under another version's hash is never
     corrected): the file is hashed and decoded between two looks at its identity and read again when it
     changed meanwhile. What was read is recorded with the size and mtime it had then."""
-    from photosearch.imageio import ImageMissing, ImageSkip, load_image
+    from photosearch.imageio import ImageMissing, ImageSkip, load_image, load_video
+    from photosearch.video import is_video_name
 
+    video, info = is_video_name(job.path), None
     for _ in range(READ_TRIES):
         try:
             before = _identity(job.path)
             # A file unchanged since it was stored (only a new model's vector is missing) keeps its hash.
             same = not job.content_changed and (before[2], before[3]) == (job.size, job.mtime_ns)
             h = job.hash if same and job.hash else content_hash(job.path)
-            img, meta = load_image(job.path, min_side=min_side)
+            if video:  # every sampled moment; the poster frame stands in for the photo
+                img, meta, info = load_video(job.path)
+            else:
+                img, meta = load_image(job.path, min_side=min_side)
             after = _identity(job.path)
         except ImageMissing:
             return _Ready(job, skip=VANISHED, file_fault=False)
@@ -134,6 +140,11 @@ def _prepare(job: _Job, min_side: int, transform) -> _Ready:
         job.content_changed = True  # rewritten since it was planned: every model's old vector is stale
     job.size, job.mtime_ns = before[2], before[3]
     try:
+        if info is not None:  # a video: one tensor row per moment, the times ride along
+            import torch
+
+            return _Ready(job, torch.stack([transform(m.image) for m in info.moments]), h, meta,
+                          times=[m.t for m in info.moments])
         return _Ready(job, transform(img), h, meta)
     except MemoryError:
         return _Ready(job, skip="too large to prepare in memory", file_fault=False)
@@ -348,7 +359,8 @@ def embed(conn: sqlite3.Connection, model, jobs: list[_Job], prog: _Progress, *,
                 r = inflight.popleft().result()
                 (failed if r.skip is not None else batch).append(r)
             if len(batch) >= batch_size or len(failed) >= batch_size or (not inflight and (batch or failed)):
-                vecs = model.embed_pixels(torch.stack([b.tensor for b in batch])).numpy() if batch else None
+                vecs = model.embed_pixels(torch.cat([b.tensor if b.times is not None else b.tensor.unsqueeze(0)
+                                                     for b in batch])).numpy() if batch else None
                 _commit(conn, model_id, batch, vecs, failed)
                 skips = [{"path": f.job.path, "reason": f.skip} for f in failed]
                 prog.skips.extend(skips)
@@ -365,9 +377,10 @@ def embed(conn: sqlite3.Connection, model, jobs: list[_Job], prog: _Progress, *,
 
 
 def run(conn: sqlite3.Connection, model, folders: list[str], all_folders: list[str], *, batch_size: int = 32,
-        workers: int | None = None, cancel: threading.Event | None = None) -> Iterator[IndexEvent]:
+        workers: int | None = None, cancel: threading.Event | None = None) -> Generator[IndexEvent, None, IndexReport]:
     """Index ``folders`` (``all_folders`` bound where symlinks may lead) with ``model``: events of phase
-    "scan", then "embed" per committed batch, then one "done" carrying the :class:`IndexReport`."""
+    "scan", then "embed" per committed batch, then one "done"; returns the :class:`IndexReport` (the "done"
+    event carries it too, for progress displays)."""
     t0 = time.perf_counter()
     model_id = model.config.model_id
     _ensure_model(conn, model_id, int(model.config.embed_dim))
@@ -390,17 +403,23 @@ def run(conn: sqlite3.Connection, model, folders: list[str], all_folders: list[s
                          cancelled=cancelled, missing_folders=list(p.walk.missing_folders),
                          unreadable_folders=list(p.walk.unreadable_folders))
     yield prog.event("done", None, report)
+    return report
 
 
 def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: np.ndarray | None,
             failed: list[_Ready]) -> None:
     """One transaction: the batch's photo rows, their vectors and the skips. Files of a folder removed from
     the library since the run started are dropped (checked inside the transaction: no orphans)."""
+    from photosearch.library import frames
+
     now = time.time()
     try:
         with Tx(conn):
             current = set(sql.folder_paths(conn))
-            for i, r in enumerate(batch):
+            row = 0  # a photo takes one row of vecs, a video one per moment
+            for r in batch:
+                n = len(r.times) if r.times is not None else 1
+                v, row = vecs[row:row + n], row + n
                 if r.job.folder not in current:
                     continue
                 j, m = r.job, r.meta
@@ -409,7 +428,10 @@ def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: 
                 pid = sql.upsert_photo(conn, path=j.path, folder=j.folder, size=j.size, mtime_ns=j.mtime_ns,
                                      hash=r.hash, width=m.width, height=m.height, format=m.format,
                                      taken_at=m.taken_at, indexed_at=now)
-                sql.put_vector(conn, pid, model_id, vecs[i].astype(VECTOR_DTYPE).tobytes(), now)
+                sql.put_vector(conn, pid, model_id, (v[0] if r.times is None else frames.summary(v))
+                               .astype(VECTOR_DTYPE).tobytes(), now)
+                if r.times is not None:
+                    frames.store(conn, pid, model_id, r.times, v)
                 sql.delete_skips(conn, [j.path])
             for r in failed:
                 j = r.job

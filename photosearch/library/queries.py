@@ -9,7 +9,6 @@ opened, so one embedding batch stays one transaction. Nothing here catches error
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import time
 from typing import Iterable
@@ -221,8 +220,10 @@ def delete_vectors(conn: sqlite3.Connection, photo_id: int, model_id: str | None
     """The photo's vectors (of one model, or of all when its content changed)."""
     if model_id is None:
         conn.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,))
+        conn.execute("DELETE FROM video_frames WHERE photo_id = ?", (photo_id,))
     else:
         conn.execute("DELETE FROM embeddings WHERE photo_id = ? AND model_id = ?", (photo_id, model_id))
+        conn.execute("DELETE FROM video_frames WHERE photo_id = ? AND model_id = ?", (photo_id, model_id))
 
 
 def count_missing_from(conn: sqlite3.Connection, model_id: str, other_id: str) -> int:
@@ -235,6 +236,7 @@ def count_missing_from(conn: sqlite3.Connection, model_id: str, other_id: str) -
 def delete_model(conn: sqlite3.Connection, model_id: str) -> int:
     """Every vector of ``model_id`` and its row in ``models``; the number of vectors deleted."""
     n = conn.execute("DELETE FROM embeddings WHERE model_id = ?", (model_id,)).rowcount
+    conn.execute("DELETE FROM video_frames WHERE model_id = ?", (model_id,))
     conn.execute("DELETE FROM models WHERE model_id = ?", (model_id,))
     return n
 

@@ -16,7 +16,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from photosearch.imageio import is_image_name
 
 # Folders that hold no photos of the user's, or the OS's/NAS's own copies of them.
 SYSTEM_DIRS = frozenset(s.lower() for s in (
@@ -127,6 +126,9 @@ class _Walk:
     """The state of one :func:`walk_folders`: what was found, and the real folders already visited."""
 
     def __init__(self, real_roots: list[str], offline: dict[str, str]):
+        from photosearch.imageio import is_image_name  # here: imageio imports Pillow, which a search does not need
+
+        self.is_image_name = is_image_name
         self.real_roots = real_roots
         self.offline = offline
         self.result = WalkResult({}, [])
@@ -166,7 +168,7 @@ class _Walk:
                 if s.st_dev != parent_dev and not is_link:
                     self.result.mounts[e.path] = s.st_dev
                 return e.path, s.st_dev
-            if is_image_name(e.name) and e.is_file() and e.path not in self.result.files:
+            if self.is_image_name(e.name) and e.is_file() and e.path not in self.result.files:
                 s = e.stat()
                 self.result.files[e.path] = FileStat(e.path, root, s.st_size, s.st_mtime_ns)
         except OSError:

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from PySide6.QtCore import Qt
 
-from photosearch.gui.resultrows import DIVIDER_TEXT, Marker, month_of, summary, with_markers
+from photosearch.gui.search.resultrows import DIVIDER_TEXT, Marker, month_of, summary, with_markers
 from photosearch.library.search import SearchHit
 
 WAIT = 60_000
@@ -71,18 +71,18 @@ def test_feedback_chips_refine_and_are_removable(qtbot, make_window, tiny_loaded
     win.view.setCurrentIndex(win.results.index(0))
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
         qtbot.keyClick(win.view, Qt.Key.Key_Minus)  # less like this one
-    assert blocker.args[0].request.less == (first,) and first not in win.results.paths()
+    assert blocker.args[0].request.query.less == (first,) and first not in win.results.paths()
     chip = win.search_bar.feedback_chips[first]
     assert chip.text().startswith("− ") and chip.isVisibleTo(win)
     second = win.results.paths()[0]
     win.view.setCurrentIndex(win.results.index(0))
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
         qtbot.keyClick(win.view, Qt.Key.Key_Plus)  # more like this one
-    assert blocker.args[0].request.more == (second,)
+    assert blocker.args[0].request.query.more == (second,)
     assert win.search_bar.feedback_chips[second].text().startswith("+ ")
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
         qtbot.mouseClick(win.search_bar.feedback_chips[first], Qt.MouseButton.LeftButton)  # remove the chip
-    assert blocker.args[0].request.less == () and first in win.results.paths()
+    assert blocker.args[0].request.query.less == () and first in win.results.paths()
     assert set(win.search_bar.feedback_chips) == {second}
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
         win.clear_search()
@@ -108,7 +108,7 @@ def test_browsing_sorts_by_month_and_groups_copies(qtbot, make_window, tiny_load
     _search(qtbot, win, "a red circle")
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
         win.results_pane.sort.setCurrentIndex(win.results_pane.sort.findData("date"))
-    assert blocker.args[0].request.sort == "date"
+    assert blocker.args[0].request.query.sort == "date"
 
 
 def test_a_filter_that_empties_the_search_is_named(qtbot, make_window, tiny_loaded, small_photos):
@@ -123,7 +123,7 @@ def test_a_filter_that_empties_the_search_is_named(qtbot, make_window, tiny_load
     assert "no date taken" in win.empty.body.text()
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT) as blocker:
         win.sidebar.undated_check.setChecked(True)
-    assert blocker.args[0].request.include_undated and blocker.args[0].hits  # the undated photos come back
+    assert blocker.args[0].request.query.filters.include_undated and blocker.args[0].hits  # the undated photos come back
 
 
 def test_the_preview_explains_a_hit_with_a_heat_map_toggle(qtbot, make_window, tiny_loaded, small_photos):
