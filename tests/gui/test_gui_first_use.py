@@ -25,7 +25,7 @@ def test_the_loading_state_says_what_is_being_built_how_far_and_how_long():
 def test_the_window_shows_the_loaders_latest_message_until_a_model_is_ready(qtbot, make_window, tiny_checkpoint):
     win = make_window(None, model_name=str(tiny_checkpoint))
     win.settings.backend = "torch"
-    with qtbot.waitSignal(win.modelReady, timeout=60_000):
+    with qtbot.waitSignal(win.models.ready, timeout=60_000):
         win.load_model()
         # what the loading task reports while the starter is built (no event is processed before the check)
         step = BuildProgress("prompts", 0.55, 12.0)
@@ -43,7 +43,7 @@ def test_auto_backend_exports_after_the_model_is_ready_not_before(qtbot, make_wi
 
     win = make_window(None, model_name=str(tiny_checkpoint))
     win.settings.backend = "auto"
-    with qtbot.waitSignal(win.modelReady, timeout=60_000):
+    with qtbot.waitSignal(win.models.ready, timeout=60_000):
         win.load_model()
     folder = tower_folder(win.paths.onnx_cache, win.model, "image")
     ready_without_graph = not (folder / GRAPH_FILE).exists()
