@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -15,9 +16,8 @@ import numpy as np
 from photosearch.errors import LibraryError
 from photosearch.events import drain
 from photosearch.library import db as _db
-from photosearch.library import browse, feedback, relevance
+from photosearch.library import browse, feedback, frames, relevance
 from photosearch.library import queries as sql
-from photosearch.library.index import IndexEvent, IndexReport
 from photosearch.library.query import Filters, Query
 from photosearch.library.scan import norm_folder, under
 from photosearch.library.status import LibraryStatus, TextStatus
@@ -25,6 +25,7 @@ from photosearch.library.search import (QueryError, SearchHit, combine, folder_r
                                         parse_types, vectors_for)
 
 if TYPE_CHECKING:
+    from photosearch.library.index import IndexEvent, IndexReport
     from photosearch.library.textindex import TextEvent, TextReport
 
 _TEXT_CACHE_SIZE = 256  # recent query terms per model: retyping a query skips the text encoder
@@ -35,8 +36,10 @@ def _few_threads(n_texts: int):
     """Encode a short query on one thread: a 10-token input does not parallelise, and on a busy 2-core
     machine torch's second thread made it 3-8x slower (45-117 ms against 13-17 ms, measured). The setting is
     process-wide; it is restored at once."""
-    import torch
-
+    torch = sys.modules.get("torch")
+    if torch is None:  # a torch-free text encoder (model/text_onnx.py) runs on one thread already
+        yield
+        return
     before = torch.get_num_threads()
     if n_texts > 4 or before == 1:
         yield
@@ -57,6 +60,7 @@ class Library:
         self.path = path
         self._key = os.path.realpath(path)
         self._text_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._recognised: dict[tuple[str, int], bool] = {}  # (folder, st_dev) -> holds its photos (offline.py)
 
     @classmethod
     def open(cls, path: str | Path, create: bool = True, read_only: bool = False) -> "Library":
@@ -190,7 +194,7 @@ class Library:
         missing = [t for t in terms if (mid, t) not in self._text_cache]
         if missing:
             with _few_threads(len(missing)):
-                vecs = model.embed_texts(missing).numpy().astype(np.float32)
+                vecs = np.asarray(model.embed_texts(missing), dtype=np.float32)  # torch or numpy
             for t, v in zip(missing, vecs):
                 self._text_cache[(mid, t)] = v
                 if len(self._text_cache) > _TEXT_CACHE_SIZE:
@@ -200,19 +204,34 @@ class Library:
         return np.stack([self._text_cache[(mid, t)] for t in terms])
 
     def _image_vector(self, model, like) -> np.ndarray:
+        return self._image_vectors(model, [like])[0]
+
+    def _image_vectors(self, model, paths) -> list[np.ndarray]:
+        """Vectors of example photos: a library photo's stored vector, other files embedded in batches
+        (library/feedback.py bounds how many)."""
+        return feedback.marked_vectors(list(paths), lambda p: self._stored_vector(model, p),
+                                       lambda ps: self._embed_files(model, ps))
+
+    def _stored_vector(self, model, like) -> np.ndarray | None:
         p = str(Path(like).expanduser().resolve())
         for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(like))), p)):
             vec = self._read(sql.vector_of, cand, model.config.model_id)
             if vec is not None:
                 return np.frombuffer(vec, dtype=sql.VECTOR_DTYPE).astype(np.float32)
+        return None
+
+    def _embed_files(self, model, paths) -> np.ndarray:
         from photosearch.imageio import ImageSkip, decode_min_side, load_image
 
         pre = model.config.preprocess
-        try:
-            img, _ = load_image(p, min_side=decode_min_side(pre.input_size, pre.crop_pct))
-        except ImageSkip as e:
-            raise QueryError(f"{like}: {e.reason}") from None
-        return model.embed_pil([img]).numpy()[0].astype(np.float32)
+        imgs = []
+        for like in paths:
+            try:
+                imgs.append(load_image(Path(like).expanduser().resolve(),
+                                       min_side=decode_min_side(pre.input_size, pre.crop_pct))[0])
+            except ImageSkip as e:
+                raise QueryError(f"{like}: {e.reason}") from None
+        return model.embed_pil(imgs).numpy().astype(np.float32)
 
     def query_vector(self, model, query: str | None = None, like: str | Path | None = None) -> np.ndarray:
         """The unit vector a search ranks by (text terms with arithmetic, and/or an example image)."""
@@ -246,9 +265,13 @@ class Library:
             return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
         q = self.query_vector(model, text, like) if typed else None
         kind = relevance.query_kind(bool(text and text.strip()), like is not None or bool(query.more))
-        more_v = [self._image_vector(model, p) for p in query.more]
-        less_v = [self._image_vector(model, p) for p in query.less]
+        marked = self._image_vectors(model, [*query.more, *query.less])
+        more_v, less_v = marked[:len(query.more)], marked[len(query.more):]
         all_scores = vi.scores(q) if q is not None else None
+        moments: dict[int, float] = {}
+        if all_scores is not None:  # a video scores as its best moment
+            all_scores, moments = frames.lift(self.conn, self._key, model.config.model_id, vi.ids[:len(vi)], q,
+                                              all_scores)
         less_s = [vi.scores(v) for v in less_v]
         if more_v or less_v:
             all_scores = feedback.adjust(all_scores, [vi.scores(v) for v in more_v], less_s)
@@ -266,7 +289,7 @@ class Library:
                                     group_copies)
             if tq is not None and tq.fts:
                 hits = textindex.lift_hits(self.conn, tq, vi, q, mask, hits, top_k, group_copies)
-            return hits
+            return frames.annotate(self.conn, hits, moments)
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
         except ValueError as e:
@@ -346,9 +369,9 @@ class Library:
     def offline_folders(self) -> dict[str, str]:
         """Library folders whose photos cannot be reached now (not found, drive not mounted): folder -> why.
         Their photos stay in the library and in search results."""
-        from photosearch.library.index import offline_folders
+        from photosearch.library.offline import offline_folders
 
-        return self._read(offline_folders, self.folders())
+        return self._read(offline_folders, self.folders(), self._recognised)
 
     def status(self, photo_folders: bool = False) -> LibraryStatus:
         """Photos, vectors per model, folders (offline ones too), skipped files, the text pass;

@@ -104,7 +104,9 @@ class OnnxTower:
     """An exported tower in an ONNX Runtime CPU session, called with torch tensors like the torch tower."""
 
     def __init__(self, path: Path, threads: int | None = None, input_names: tuple[str, ...] = ()):
-        import onnxruntime as ort
+        from photosearch.ortenv import onnxruntime
+
+        ort = onnxruntime()  # telemetry off before the session
 
         so = ort.SessionOptions()
         so.intra_op_num_threads = threads or torch.get_num_threads()

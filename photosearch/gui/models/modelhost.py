@@ -46,7 +46,9 @@ class ModelHost(QObject):
         self.settings = settings
         self._chosen: str | None = None  # a model the user chose: saved as the choice once it has loaded
         self.is_loading = False
+        self.last_progress: object | None = None  # the newest load's latest message, until a model is ready
         self._task: Task | None = None  # the newest load; older ones finishing late are ignored
+        self.progress.connect(self._remember_progress)
 
     @property
     def model(self):
@@ -70,9 +72,13 @@ class ModelHost(QObject):
         """The model searches use: the stand-in while there is one, else ``model``."""
         return self.session.searching
 
+    def _remember_progress(self, msg: object) -> None:
+        self.last_progress = msg
+
     def set(self, model, name: str, serving=None) -> None:
         """Use an already loaded model (``serving``: a stand-in for search until :meth:`promote`)."""
         self._task = None
+        self.last_progress = None
         self.is_loading = False
         self.session.use(model, name, serving)
         self.ready.emit(name)
@@ -102,6 +108,7 @@ class ModelHost(QObject):
         model in use (if any) stays until the new one is ready."""
         target = name or self.name
         self.is_loading = True
+        self.last_progress = None
         task = Task(load_model_job(self.paths, target, device), "load-model")
         task.progress.connect(self.progress)
         task.returned.connect(lambda out, t=task: self._on_loaded(out, t))
@@ -150,6 +157,7 @@ class ModelHost(QObject):
             self._task = None
             self._chosen = None
             self.is_loading = False
+            self.last_progress = None
             if self.model is None:
                 self.name = name  # nothing in use: remember what was asked for (Settings shows it)
             self.failed.emit(name or "", msg)
