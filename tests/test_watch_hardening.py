@@ -19,8 +19,9 @@ from helpers import cli_env
 from libhelpers import write_jpeg
 from watchhelpers import Watcher, paths_in
 
-from photosearch.library import Library, Query
+from photosearch.library import Library
 from photosearch.library.observe import POLLING, Watches, blind_spots, inotify_watched
+from photosearch.library.query import Query
 
 SOON = 12.0  # well under max_wait (30 s): what "not starved" means here
 
@@ -105,7 +106,7 @@ def test_watch_reads_the_words_in_new_photos(tmp_path, tiny):
         w.next("text", lambda e: e.text.with_text >= 1)
         with Library.open(lib_path) as lib:
             assert lib.status().text.read == 2
-            assert [h.path for h in lib.search(tiny, Query.of("text:wifi", top_k=5))] == [str(photos / "cafe.jpg")]
+            assert [h.path for h in lib.search(tiny, Query.of("text:wifi"))] == [str(photos / "cafe.jpg")]
     finally:
         w.stop()
 
