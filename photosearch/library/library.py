@@ -129,11 +129,13 @@ class Library:
 
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
-              cancel: threading.Event | None = None, text: bool = False, ocr=None) -> Iterator[IndexEvent]:
+              cancel: threading.Event | None = None, text: bool = False, ocr=None, faces: bool = False,
+              face_engine=None) -> Iterator[IndexEvent]:
         """Generator of progress events; the visual pass ends with phase "done" and ``.report``. Folders given
         are added to the library first; without them every library folder is indexed. ``text=True`` then
         reads the words in the photos (``ocr``: an :class:`~photosearch.ocr.OcrEngine`), yielding
-        :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done")."""
+        :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done"); ``faces=True`` then
+        finds the faces and groups them into people (:meth:`find_faces`)."""
         from photosearch.library import index as _index
 
         if batch_size < 1:
@@ -156,6 +158,27 @@ class Library:
                 raise LibraryError(_db._error_text(self.path, e)) from None
         if text and not (cancel is not None and cancel.is_set()):
             yield from self.read_text(ocr, cancel=cancel)
+        if faces and not (cancel is not None and cancel.is_set()):
+            yield from self.find_faces(face_engine, cancel=cancel)
+
+    def find_faces(self, engine=None, *, cancel: threading.Event | None = None) -> Iterator:
+        """The faces pass alone (faces/facepass.py), then the new faces grouped into people (faces/people.py):
+        :class:`~photosearch.faces.facepass.FaceEvent`s, then ``GroupEvent``s; the last FaceEvent of phase
+        "faces-done" carries the report (``grouped`` filled in when grouping ends)."""
+        from photosearch.faces import facepass, people
+        from photosearch.faces.engine import FaceEngine
+
+        try:
+            report = None
+            for ev in facepass.run(self.conn, engine or FaceEngine(), cancel=cancel):
+                report = ev.face_report or report
+                yield ev
+            for ev in people.group(self.conn, cancel=cancel):
+                if report is not None:
+                    report.grouped = ev.joined + ev.created
+                yield ev
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(_db._error_text(self.path, e)) from None
 
     def read_text(self, ocr=None, *, batch_size: int = 8,
                   cancel: threading.Event | None = None) -> Iterator["TextEvent"]:
@@ -287,7 +310,15 @@ class Library:
 
             m = textindex.has_text_mask(self.conn, vi.ids[:len(vi)])
             mask = m if mask is None else mask & m
+        if f.persons:
+            m = self._persons_mask(vi, f.persons)
+            mask = m if mask is None else mask & m
         return vi, mask
+
+    def _persons_mask(self, vi, names) -> np.ndarray:
+        from photosearch.faces.people import photo_ids_with
+
+        return np.isin(vi.ids[:len(vi)], self._read(photo_ids_with, tuple(names)))
 
     def _folder_mask(self, vi, folder: str) -> np.ndarray:
         lo, hi = folder_range(folder)
@@ -315,6 +346,8 @@ class Library:
             from photosearch.library import textindex
 
             counts["with text"] = int(textindex.has_text_mask(self.conn, vi.ids[:n]).sum())
+        for name in f.persons:
+            counts[f"of {name}"] = int(self._persons_mask(vi, (name,)).sum())
         undated = int(np.isnat(vi.taken[:n]).sum())
         return browse.why_empty(n, counts, undated, f.include_undated)
 

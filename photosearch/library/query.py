@@ -16,14 +16,16 @@ class Filters:
     types: tuple[str, ...] = ()  # file types as typed (jpg, .PNG, tiff); empty: all
     include_undated: bool = False  # date filters keep photos without a date taken
     has_text: bool = False  # only photos in which words were read
+    persons: tuple[str, ...] = ()  # names of people (faces/people.py): photos with ALL of them
 
     def __post_init__(self):
         object.__setattr__(self, "types", tuple(self.types or ()))
+        object.__setattr__(self, "persons", tuple(" ".join(str(n).split()) for n in self.persons or ()))
 
     @property
     def active(self) -> bool:
         """Whether any filter narrows the library (``include_undated`` alone narrows nothing)."""
-        return bool(self.folder or self.after or self.before or self.types or self.has_text)
+        return bool(self.folder or self.after or self.before or self.types or self.has_text or self.persons)
 
 
 @dataclass(frozen=True)
