@@ -231,10 +231,10 @@ def _faces(conn: sqlite3.Connection, face_ids) -> list[tuple[int, int, int | Non
 
 def _shared_photo(conn: sqlite3.Connection, pid: int, photo_ids, exclude=()) -> str | None:
     """The path of a photo among ``photo_ids`` where ``pid`` already has a face (other than ``exclude``)."""
+    skip = f" AND f.id NOT IN ({', '.join('?' * len(exclude))})" if exclude else ""
     for photo in set(photo_ids):
-        row = conn.execute(f"SELECT ph.path FROM faces f JOIN photos ph ON ph.id = f.photo_id WHERE f.person_id = ? "
-                           f"AND f.photo_id = ? AND f.id NOT IN ({', '.join('?' * len(exclude)) or 'NULL'})",
-                           (pid, photo, *exclude)).fetchone()
+        row = conn.execute("SELECT ph.path FROM faces f JOIN photos ph ON ph.id = f.photo_id WHERE f.person_id = ? "
+                           "AND f.photo_id = ?" + skip, (pid, photo, *exclude)).fetchone()
         if row is not None:
             return row[0]
     return None
