@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from libhelpers import write_jpeg
 
-from photosearch.library import Library
+from photosearch.library import Library, Query
 
 
 def _lib(tmp_path) -> Library:

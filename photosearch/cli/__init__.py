@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.command:
         try:
-            from photosearch.gui.launcher import main as gui_main
+            from photosearch.gui.app.launcher import main as gui_main
         except ImportError:
             parser.print_help()
             return 0
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"photosearch: error: {e}", file=sys.stderr)
         return 1
-    except Exception as e:  # noqa: BLE001 - the contract is one line, not a traceback
+    except Exception as e:  # the contract is one line, not a traceback
         if args.debug or os.environ.get("PHOTOSEARCH_DEBUG"):
             raise
         detail = str(e).strip().splitlines()[0] if str(e).strip() else "no details"

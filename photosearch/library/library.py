@@ -8,7 +8,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterator
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from photosearch.library.query import Filters, Query
 from photosearch.library.scan import norm_folder, under
 from photosearch.library.search import (QueryError, SearchHit, combine, folder_range, parse_date, parse_query,
                                         parse_types, vectors_for)
+
+if TYPE_CHECKING:
+    from photosearch.library.textindex import TextEvent
 
 _TEXT_CACHE_SIZE = 256  # recent query terms per model: retyping a query skips the text encoder
 
@@ -181,7 +184,7 @@ class Library:
             raise LibraryError(_db._error_text(self.path, e)) from None
 
     def read_text(self, ocr=None, *, batch_size: int = 8,
-                  cancel: threading.Event | None = None) -> Iterator["TextEvent"]:
+                  cancel: threading.Event | None = None) -> Iterator[TextEvent]:
         """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read.
         The default engine runs at normal priority (the command line waits for it); the app passes one with
         ``background=True``."""

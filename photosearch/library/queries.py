@@ -8,7 +8,6 @@ opened, so one embedding batch stays one transaction. Nothing here catches error
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 from typing import Iterable

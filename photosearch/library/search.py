@@ -17,6 +17,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from photosearch.errors import PhotoSearchError
+from photosearch.rawio import RAW_EXTENSIONS
 
 
 @dataclass
@@ -81,7 +82,10 @@ def combine(text_vecs: np.ndarray | None, weights: list[float], image_vec: np.nd
 
 # -- filters ---------------------------------------------------------------------------------------------
 _TYPE_ALIASES = {"jpg": "JPEG", "jpeg": "JPEG", "jpe": "JPEG", "jfif": "JPEG", "png": "PNG", "webp": "WEBP",
-                 "gif": "GIF", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF", "heic": "HEIF", "heif": "HEIF"}
+                 "gif": "GIF", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF", "heic": "HEIF", "heif": "HEIF",
+                 "hif": "HEIF", "avif": "AVIF"}
+# Camera RAW files are stored as "RAW-<EXT>" (imageio._load_raw); "raw" means all of them.
+_TYPE_ALIASES.update({e.lstrip("."): "RAW-" + e.lstrip(".").upper() for e in RAW_EXTENSIONS})
 
 
 def parse_date(value: str, end: bool = False) -> str:
@@ -106,8 +110,11 @@ def parse_types(types: list[str] | None) -> list[str]:
     fmts = []
     for t in types or []:
         k = t.lower().lstrip(".")
+        if k == "raw":
+            fmts.extend("RAW-" + e.lstrip(".").upper() for e in RAW_EXTENSIONS)
+            continue
         if k not in _TYPE_ALIASES:
-            raise QueryError(f"unknown file type {t!r} (choose from {', '.join(sorted(_TYPE_ALIASES))})")
+            raise QueryError(f"unknown file type {t!r} (choose from raw, {', '.join(sorted(_TYPE_ALIASES))})")
         fmts.append(_TYPE_ALIASES[k])
     return sorted(set(fmts))
 

@@ -9,7 +9,7 @@ builds, kept by the model store only for this) are dropped and the builds delete
 can still choose are kept: switching back is then instant.
 
 Used by the command line (``search`` uses the serving model, ``index`` finishes the change) and by the
-window (:mod:`photosearch.gui.modelhost`). No Qt here.
+window (:mod:`photosearch.gui.models.modelhost`). No Qt here.
 """
 
 from __future__ import annotations

@@ -137,7 +137,7 @@ def download_model(store, name: str, cancel: threading.Event | None = None) -> I
     from huggingface_hub import get_session, hf_hub_url
 
     store_name, repo_id = resolve_source(name)
-    target = store.folder(store_name)
+    store.folder(store_name)  # a bad name fails here, before any network call
     yield DownloadEvent(store_name, "plan", message=f"asking the model hub about {repo_id}")
     commit, files = plan_files(repo_id)
     total = sum(f.size for f in files)

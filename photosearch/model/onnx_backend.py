@@ -91,7 +91,7 @@ def export_tower(model, tower: str, dest: Path) -> Path:
             warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
             torch.onnx.export(graph, args, str(dest), dynamo=False, opset_version=OPSET, input_names=names,
                               output_names=outs, dynamic_axes=axes, do_constant_folding=True)
-    except Exception as e:  # noqa: BLE001 - any exporter failure means: this model runs on torch
+    except Exception as e:  # any exporter failure means: this model runs on torch
         raise ModelError(f"cannot export the {tower} tower of {model.model_id} to ONNX: "
                          f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from e
     finally:
@@ -215,7 +215,7 @@ def attach_backend(model, backend: str, cache_root: Path,
             if backend == "onnx" or _choose(model, tower, sess, folder):
                 runners[tower] = sess
                 used[tower] = "onnx"
-        except Exception as e:  # noqa: BLE001 - no onnxruntime, an exporter gap, a bad graph: torch stays
+        except Exception as e:  # no onnxruntime, an exporter gap, a bad graph: torch stays
             if backend == "onnx":
                 if isinstance(e, ModelError):
                     raise

@@ -28,8 +28,8 @@ def tiny_base(tmp_path):
 
 
 def make_dialog(qtbot, win=None, **kw):
-    from photosearch.gui.finetune import FineTuneDialog
-    from photosearch.gui.settings import Settings
+    from photosearch.gui.base.settings import Settings
+    from photosearch.gui.finetune.dialog import FineTuneDialog
     from photosearch.paths import app_paths
 
     paths = app_paths().ensure()

@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from photosearch.gui.models import PathRole
+from photosearch.gui.search.resultsmodel import PathRole
 
 pytestmark = pytest.mark.gui
 WAIT = 60_000
