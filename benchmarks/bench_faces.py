@@ -38,7 +38,7 @@ from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from facehelpers import astronaut, crowd, face_crop, group_photo, hopper, variant  # noqa: E402
+from facehelpers import astronaut, crowd, face_crop, group_photo, hopper, variant
 
 
 def _sk(name: str) -> Image.Image:

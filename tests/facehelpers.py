@@ -34,9 +34,9 @@ def variant(img: Image.Image, seed: int) -> Image.Image:
     a small rotation, sometimes mirrored, and JPEG re-compression at a random quality."""
     rng = np.random.default_rng(seed)
     w, h = img.size
-    l, t = rng.uniform(0, 0.12) * w, rng.uniform(0, 0.08) * h
+    left, top = rng.uniform(0, 0.12) * w, rng.uniform(0, 0.08) * h
     r, b = w - rng.uniform(0, 0.12) * w, h - rng.uniform(0, 0.1) * h
-    out = img.crop((int(l), int(t), int(r), int(b)))
+    out = img.crop((int(left), int(top), int(r), int(b)))
     s = rng.uniform(0.7, 1.4)
     out = out.resize((max(64, int(out.width * s)), max(64, int(out.height * s))), Image.BICUBIC)
     out = ImageEnhance.Brightness(out).enhance(rng.uniform(0.6, 1.35))

@@ -5,7 +5,6 @@ record), the CLI and forgetting every face."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import sqlite3
 import subprocess
@@ -21,7 +20,6 @@ from helpers import cli_env
 from PIL import Image, ImageFilter
 
 from photosearch.faces import engine as fe
-from photosearch.faces import facepass
 from photosearch.faces.engine import FaceEngine, FaceModelError
 from photosearch.library import Library
 

@@ -4,7 +4,6 @@ the hard rules (two faces of one photo, the user's decisions, named anchors), th
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import time
 from pathlib import Path
 

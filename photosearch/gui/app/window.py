@@ -34,6 +34,7 @@ from photosearch.gui.library.sidebar import FolderSidebar
 from photosearch.gui.library.skipped import SkippedPanel
 from photosearch.gui.models.modelhost import ModelHost
 from photosearch.gui.models.suggest import SuggestionBar
+from photosearch.gui.people.panel import PeoplePanel
 from photosearch.gui.search.preview import PreviewPane
 from photosearch.gui.search.results import ResultsPane
 from photosearch.gui.search.resultsmodel import ResultsModel
@@ -92,6 +93,7 @@ class MainWindow(QMainWindow):
         self.splitter = PanelSplitter(self.results_pane.grid_min_width)
         self.index_bar = IndexingBar(self.indexer)
         self.skipped_panel = SkippedPanel(self)
+        self.people_panel = PeoplePanel(self.library_path, self.readers, self.writer, self)
         self.status_line = StatusLine([self.skipped_panel.button])
         self.searcher = Searcher(self.library_path, self.search_bar, self.sidebar, self.settings,
                                  self.results_pane, self)
@@ -137,6 +139,7 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.index_bar)
         self.setCentralWidget(central)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.skipped_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.people_panel)
         self.setStatusBar(self.status_line)
 
     def _wire(self) -> None:

@@ -1,0 +1,189 @@
+"""The People panel: a face tile per person (their best face, how many photos), named and renamed in place.
+
+The people are read on a reader thread (the tiles' face crops made there as QImages), names are written on the
+window's one writer thread; the panel only shows what comes back (faces/people.py owns the data). Keyboard:
+arrows move between tiles, F2 or Enter puts the focus in the name box, Enter there names the selected person.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt
+from PySide6.QtGui import QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QLineEdit, QListView, QPushButton, QVBoxLayout,
+                               QWidget)
+
+from photosearch.gui.tasks.workers import Task, TaskRunner
+
+TILE = 96  # px, the face crop's side
+
+
+@dataclass
+class PersonTile:
+    id: int
+    name: str | None
+    faces: int
+    photos: int
+    suggest: bool  # unnamed and large enough to be worth naming
+    image: QImage | None  # the cover face, square; made on the worker thread
+
+
+def _cover_image(path: str, box, size: int = TILE) -> QImage | None:
+    """The face with a margin, square, as a QImage (worker thread)."""
+    from photosearch.faces.facepass import decode
+    from photosearch.imageio import ImageSkip
+
+    try:
+        rgb, to_photo = decode(path)
+    except ImageSkip:
+        return None
+    x, y, w, h = (v / to_photo for v in box)
+    side = max(w, h) * 1.6
+    cx, cy = x + w / 2, y + h / 2
+    left, top = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
+    crop = rgb[top:int(cy + side / 2), left:int(cx + side / 2)]
+    if crop.size == 0:
+        return None
+    from PIL import Image
+
+    im = Image.fromarray(crop).resize((size, size))
+    data = im.tobytes()
+    return QImage(data, size, size, 3 * size, QImage.Format.Format_RGB888).copy()
+
+
+def load_people(library_path: Path) -> tuple[list[PersonTile], dict]:
+    """People with two faces or more (or named), and the faces status (worker thread)."""
+    from photosearch.faces import facepass, people
+    from photosearch.library import Library
+
+    if not Path(library_path).exists():
+        return [], {"faces_pass": False, "faces": 0}
+    with Library.open(library_path, read_only=True) as lib:
+        rows = people.list_people(lib.conn, min_faces=2)
+        status = {"faces_pass": facepass.enabled(lib.conn), **facepass.counts(lib.conn)}
+    tiles = [PersonTile(r["id"], r["name"], r["faces"], r["photos"], r["suggest"],
+                        _cover_image(r["cover"]["path"], r["cover"]["box"]) if r["cover"] else None) for r in rows]
+    return tiles, status
+
+
+def name_person(library_path: Path, pid: int, name: str) -> None:
+    from photosearch.faces import people
+    from photosearch.library import Library
+
+    with Library.open(library_path) as lib:
+        people.name(lib.conn, pid, name)
+
+
+class PeopleModel(QAbstractListModel):
+    IdRole = Qt.ItemDataRole.UserRole + 1
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.tiles: list[PersonTile] = []
+        self._pixmaps: dict[int, QPixmap] = {}
+
+    def set_tiles(self, tiles: list[PersonTile]) -> None:
+        self.beginResetModel()
+        self.tiles = tiles
+        self._pixmaps = {}
+        self.endResetModel()
+
+    def rowCount(self, parent=QModelIndex()) -> int:
+        return 0 if parent.isValid() else len(self.tiles)
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < len(self.tiles):
+            return None
+        t = self.tiles[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return f"{t.name or 'Unnamed'}\n{t.photos} photo{'s' if t.photos != 1 else ''}"
+        if role == Qt.ItemDataRole.DecorationRole and t.image is not None:
+            if t.id not in self._pixmaps:  # pixmaps only on the GUI thread, made when first shown
+                self._pixmaps[t.id] = QPixmap.fromImage(t.image)
+            return self._pixmaps[t.id]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            hint = " - name this person?" if t.suggest else ""
+            return f"{t.name or 'Unnamed'}: {t.faces} faces in {t.photos} photos{hint}"
+        if role == self.IdRole:
+            return t.id
+        return None
+
+
+class PeoplePanel(QDockWidget):
+    """A dock with the people grid and a name box. ``refresh()`` reloads (also when the panel is shown)."""
+
+    def __init__(self, library_path: Path, readers: TaskRunner, writer: TaskRunner, parent: QWidget | None = None):
+        super().__init__("People", parent)
+        self.setObjectName("people")
+        self.library_path = Path(library_path)
+        self.readers, self.writer = readers, writer
+        self.model = PeopleModel(self)
+        self.view = QListView()
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setIconSize(QSize(TILE, TILE))
+        self.view.setGridSize(QSize(TILE + 28, TILE + 44))
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setWordWrap(True)
+        self.view.setModel(self.model)
+        self.status = QLabel()
+        self.status.setWordWrap(True)
+        self.name_box = QLineEdit()
+        self.name_box.setPlaceholderText("Name the selected person…")
+        self.name_btn = QPushButton("Name")
+        row = QHBoxLayout()
+        row.addWidget(self.name_box, 1)
+        row.addWidget(self.name_btn)
+        body = QWidget()
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(self.status)
+        lay.addWidget(self.view, 1)
+        lay.addLayout(row)
+        self.setWidget(body)
+        self.name_btn.clicked.connect(self.name_selected)
+        self.name_box.returnPressed.connect(self.name_selected)
+        self.view.activated.connect(lambda _i: self.name_box.setFocus())
+        self.view.selectionModel().currentChanged.connect(self._on_current)
+        QShortcut(QKeySequence(Qt.Key.Key_F2), self.view, activated=self.name_box.setFocus)
+        self.visibilityChanged.connect(lambda shown: shown and self.refresh())
+        self.loading: Task | None = None
+        self.hide()
+
+    def refresh(self) -> Task:
+        task = Task(lambda _t: load_people(self.library_path), "people")
+        task.succeeded.connect(self._on_loaded)
+        task.failed.connect(self.status.setText)
+        self.loading = self.readers.submit(task)
+        return task
+
+    def _on_loaded(self, out) -> None:
+        tiles, st = out
+        keep = self.selected_id()
+        self.model.set_tiles(tiles)
+        if not st.get("faces_pass") and not st.get("faces"):
+            self.status.setText("Faces are off. Turn them on with `photosearch people --enable` and index.")
+        else:
+            self.status.setText(f"{len(tiles)} people, {st.get('named', 0)} named, from {st.get('faces', 0)} faces")
+        for r, t in enumerate(tiles):
+            if t.id == keep:
+                self.view.setCurrentIndex(self.model.index(r))
+
+    def _on_current(self, cur, _prev) -> None:
+        name = self.model.tiles[cur.row()].name if cur.isValid() else None
+        self.name_box.setText(name or "")
+
+    def selected_id(self) -> int | None:
+        idx = self.view.currentIndex()
+        return self.model.data(idx, PeopleModel.IdRole) if idx.isValid() else None
+
+    def name_selected(self) -> Task | None:
+        pid, name = self.selected_id(), self.name_box.text().strip()
+        if pid is None or not name:
+            return None
+        task = Task(lambda _t: name_person(self.library_path, pid, name), "name-person")
+        task.succeeded.connect(lambda _r: self.refresh())
+        task.failed.connect(self.status.setText)
+        return self.writer.submit(task)

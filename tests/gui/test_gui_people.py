@@ -1,0 +1,70 @@
+"""The People panel on real faces, in the window at 1366x768: tiles with the best face and counts, naming by
+keyboard, the name written to the library."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from facehelpers import astronaut, hopper, variant
+from PySide6.QtCore import Qt
+
+from photosearch.faces import people
+from photosearch.faces.engine import FaceEngine
+from photosearch.library import Library
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def face_library(tmp_path, tiny_loaded) -> Path:
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    for s in range(3):
+        variant(astronaut(), 300 + s).save(pics / f"collins{s}.jpg", quality=88)
+    for s in range(2):
+        variant(hopper(), 400 + s).save(pics / f"hopper{s}.jpg", quality=88)
+    db = tmp_path / "lib.db"
+    with Library.open(db) as lib:
+        lib.run_index(tiny_loaded, [str(pics)], faces=True, face_engine=FaceEngine())
+    return db
+
+
+def test_people_panel_shows_face_tiles_and_names_a_person_by_keyboard(qtbot, qtmodeltester, make_window,
+                                                                      tiny_loaded, face_library):
+    win = make_window(tiny_loaded, library_path=face_library)
+    win.resize(1366, 768)
+    panel = win.people_panel
+    assert not panel.isVisible()
+    action = next(a for a in win.menuBar().actions()[1].menu().actions() if a.text() == "People")
+    action.trigger()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=60_000)
+    qtmodeltester.check(panel.model)
+    texts = [panel.model.data(panel.model.index(r)) for r in range(2)]
+    assert texts == ["Unnamed\n3 photos", "Unnamed\n2 photos"]  # the larger group first
+    assert all(t.image is not None and t.image.width() == 96 for t in panel.model.tiles)
+    assert "3 faces in 3 photos" in panel.model.data(panel.model.index(0), Qt.ItemDataRole.ToolTipRole)
+
+    panel.view.setFocus()
+    panel.view.setCurrentIndex(panel.model.index(0))
+    qtbot.keyClick(panel.view, Qt.Key.Key_F2)
+    assert panel.name_box.hasFocus()
+    qtbot.keyClicks(panel.name_box, "Eileen")
+    qtbot.keyClick(panel.name_box, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2 and panel.model.tiles[0].name == "Eileen", timeout=30_000)
+    assert panel.selected_id() == panel.model.tiles[0].id  # the selection stays on the person just named
+    with Library.open(face_library, read_only=True) as lib:
+        assert people.known_person_names(lib.conn) == ["Eileen"]
+
+    # A name in use is refused with the core's one line; nothing changes.
+    panel.view.setCurrentIndex(panel.model.index(1))
+    panel.name_box.setText("eileen")
+    task = panel.name_selected()
+    qtbot.waitUntil(lambda: task.done, timeout=30_000)
+    assert "already called" in panel.status.text()
+
+    # Everything fits a 1366x768 screen: the panel, its grid and the name box are on screen.
+    assert win.width() <= 1366 and win.height() <= 768
+    right = panel.mapTo(win, panel.rect().bottomRight())
+    assert right.x() <= win.width() and right.y() <= win.height()
+    assert panel.name_btn.isVisible() and panel.view.width() >= 96 + 28
