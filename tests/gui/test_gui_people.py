@@ -68,3 +68,34 @@ def test_people_panel_shows_face_tiles_and_names_a_person_by_keyboard(qtbot, qtm
     right = panel.mapTo(win, panel.rect().bottomRight())
     assert right.x() <= win.width() and right.y() <= win.height()
     assert panel.name_btn.isVisible() and panel.view.width() >= 96 + 28
+
+
+def test_turning_faces_on_in_the_panel_runs_the_pass_with_progress_and_off_keeps_nothing_new(
+        qtbot, make_window, tiny_loaded, tmp_path):
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    for s in range(2):
+        variant(astronaut(), 500 + s).save(pics / f"collins{s}.jpg", quality=88)
+    db = tmp_path / "lib.db"
+    with Library.open(db) as lib:
+        lib.run_index(tiny_loaded, [str(pics)])  # faces are off by default: none made
+        assert lib.conn.execute("SELECT count(*) FROM face_scans").fetchone()[0] == 0
+    win = make_window(tiny_loaded, library_path=db)
+    panel = win.people_panel
+    panel.show()
+    qtbot.waitUntil(lambda: "Faces are off" in panel.status.text(), timeout=30_000)
+    assert not panel.enable.isChecked() and panel.model.rowCount() == 0
+    lines = []
+    panel.message.connect(lines.append)
+    with qtbot.waitSignal(panel.faces.finished, timeout=120_000):
+        panel.enable.click()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 1, timeout=30_000)
+    assert panel.enable.isChecked() and panel.model.tiles[0].photos == 2
+    assert "Finding faces: 2 of 2 photos, 2 faces" in lines
+    with qtbot.waitSignal(panel.model.modelReset, timeout=30_000):  # saved by the writer, then reloaded
+        panel.enable.click()  # off: the setting is saved, nothing more is scanned
+    assert not panel.enable.isChecked()
+    with Library.open(db, read_only=True) as lib:
+        from photosearch.faces import facepass
+
+        assert not facepass.enabled(lib.conn)

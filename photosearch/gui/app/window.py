@@ -191,6 +191,8 @@ class MainWindow(QMainWindow):
         self.text_pass.progress.connect(self._on_text_event)
         self.text_pass.finished.connect(self._on_text_finished)
         self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}"))
+        self.people_panel.faces.follow(self.indexer, self.text_pass)
+        self.people_panel.message.connect(lambda line: self.statusBar().showMessage(line, 5000))
 
     def _restore(self) -> None:
         if self.settings.geometry is not None:
@@ -527,6 +529,7 @@ class MainWindow(QMainWindow):
         exits the process instead of waiting for it. Returns whether every thread has stopped."""
         self.search_bar.stop()
         watcher_ended = self.work.shutdown()
+        self.people_panel.faces.shutdown()
         self.thumbs.shutdown()
         searches_ended = self.searcher.stop(self.reader_wait_ms)
         self.writer.shutdown()

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QPixmap, QShortcut
-from PySide6.QtWidgets import (QDockWidget, QHBoxLayout, QLabel, QLineEdit, QListView, QPushButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QLabel, QLineEdit, QListView, QPushButton,
+                               QVBoxLayout, QWidget)
 
+from photosearch.gui.people.facespass import FacesPass, set_faces_job
 from photosearch.gui.tasks.workers import Task, TaskRunner
 
 TILE = 96  # px, the face crop's side
@@ -112,7 +113,10 @@ class PeopleModel(QAbstractListModel):
 
 
 class PeoplePanel(QDockWidget):
-    """A dock with the people grid and a name box. ``refresh()`` reloads (also when the panel is shown)."""
+    """A dock with the faces setting, the people grid and a name box; it owns the window's faces pass
+    (``faces``). ``refresh()`` reloads (also when the panel is shown and when a faces pass ends)."""
+
+    message = Signal(str)  # a progress line for the window's status bar
 
     def __init__(self, library_path: Path, readers: TaskRunner, writer: TaskRunner, parent: QWidget | None = None):
         super().__init__("People", parent)
@@ -130,6 +134,9 @@ class PeoplePanel(QDockWidget):
         self.view.setModel(self.model)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.enable = QCheckBox("Find faces in my photos")
+        self.enable.setToolTip("Faces are found and grouped on this computer only; turning this off stops "
+                               "finding new ones (`photosearch people forget --all` deletes them)")
         self.name_box = QLineEdit()
         self.name_box.setPlaceholderText("Name the selected person…")
         self.name_btn = QPushButton("Name")
@@ -139,6 +146,7 @@ class PeoplePanel(QDockWidget):
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(6, 6, 6, 6)
+        lay.addWidget(self.enable)
         lay.addWidget(self.status)
         lay.addWidget(self.view, 1)
         lay.addLayout(row)
@@ -150,7 +158,31 @@ class PeoplePanel(QDockWidget):
         QShortcut(QKeySequence(Qt.Key.Key_F2), self.view, activated=self.name_box.setFocus)
         self.visibilityChanged.connect(lambda shown: shown and self.refresh())
         self.loading: Task | None = None
+        self.faces = FacesPass(self.library_path, self)
+        self.faces.progress.connect(self._on_faces_event)
+        self.faces.finished.connect(lambda ev: ev is not None and self.refresh())
+        self.faces.failed.connect(lambda msg: self.status.setText(f"Finding faces stopped: {msg}"))
+        self.enable.clicked.connect(self.set_enabled)
         self.hide()
+
+    def set_enabled(self, on: bool) -> Task:
+        """The library's faces setting, saved by the writer; on starts the pass, off stops it."""
+        if not on:
+            self.faces.cancel()
+        task = Task(set_faces_job(self.library_path, on), "faces-setting")
+        task.succeeded.connect(lambda _r: self.faces.start() if on else self.refresh())
+        task.failed.connect(self.status.setText)
+        return self.writer.submit(task)
+
+    def _on_faces_event(self, ev) -> None:
+        if ev.phase == "faces" and ev.total:
+            line = f"Finding faces: {ev.done:,} of {ev.total:,} photos, {ev.faces:,} faces"
+        elif ev.phase == "group" and ev.total:
+            line = f"Grouping faces into people: {ev.done:,} of {ev.total:,}"
+        else:
+            return
+        self.status.setText(line)
+        self.message.emit(line)
 
     def refresh(self) -> Task:
         task = Task(lambda _t: load_people(self.library_path), "people")
@@ -163,8 +195,9 @@ class PeoplePanel(QDockWidget):
         tiles, st = out
         keep = self.selected_id()
         self.model.set_tiles(tiles)
+        self.enable.setChecked(bool(st.get("faces_pass")))
         if not st.get("faces_pass") and not st.get("faces"):
-            self.status.setText("Faces are off. Turn them on with `photosearch people --enable` and index.")
+            self.status.setText("Faces are off: nothing about faces is made or kept until you turn them on.")
         else:
             self.status.setText(f"{len(tiles)} people, {st.get('named', 0)} named, from {st.get('faces', 0)} faces")
         for r, t in enumerate(tiles):
