@@ -69,6 +69,20 @@ def test_people_panel_shows_face_tiles_and_names_a_person_by_keyboard(qtbot, qtm
     assert right.x() <= win.width() and right.y() <= win.height()
     assert panel.name_btn.isVisible() and panel.view.width() >= 96 + 28
 
+    # Merge (the context menu's action): both selected, the current one keeps its name; then hide.
+    from PySide6.QtCore import QItemSelectionModel
+
+    panel.view.setCurrentIndex(panel.model.index(0))
+    panel.view.selectionModel().select(panel.model.index(1), QItemSelectionModel.SelectionFlag.Select)
+    assert sorted(panel.selected_ids()) == sorted(t.id for t in panel.model.tiles)
+    merge = next(a for a in panel.view.actions() if a.text().startswith("Merge"))
+    with qtbot.waitSignal(panel.model.modelReset, timeout=30_000):
+        merge.trigger()
+    assert [(t.name, t.photos) for t in panel.model.tiles] == [("Eileen", 5)]
+    with qtbot.waitSignal(panel.model.modelReset, timeout=30_000):
+        panel.hide_current()
+    assert panel.model.rowCount() == 0
+
 
 def test_turning_faces_on_in_the_panel_runs_the_pass_with_progress_and_off_keeps_nothing_new(
         qtbot, make_window, tiny_loaded, tmp_path):

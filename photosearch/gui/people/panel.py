@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QImage, QKeySequence, QPixmap, QShortcut
+from PySide6.QtGui import QAction, QImage, QKeySequence, QPixmap, QShortcut
 from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QLabel, QLineEdit, QListView, QPushButton,
                                QVBoxLayout, QWidget)
 
@@ -69,12 +69,18 @@ def load_people(library_path: Path) -> tuple[list[PersonTile], dict]:
     return tiles, status
 
 
-def name_person(library_path: Path, pid: int, name: str) -> None:
+def change_people(library_path: Path, op: str, *args) -> None:
+    """One of faces/people.py's operations (name, merge, hide) on the library (writer thread)."""
     from photosearch.faces import people
     from photosearch.library import Library
 
     with Library.open(library_path) as lib:
-        people.name(lib.conn, pid, name)
+        if op == "merge":
+            into, *others = args
+            for other in others:
+                people.merge(lib.conn, into, other)
+        else:
+            getattr(people, op)(lib.conn, *args)
 
 
 class PeopleModel(QAbstractListModel):
@@ -131,7 +137,14 @@ class PeoplePanel(QDockWidget):
         self.view.setResizeMode(QListView.ResizeMode.Adjust)
         self.view.setMovement(QListView.Movement.Static)
         self.view.setWordWrap(True)
+        self.view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
         self.view.setModel(self.model)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        for text, fn in (("Merge the selected people into the current one", self.merge_selected),
+                         ("Hide this person", self.hide_current)):
+            a = QAction(text, self.view)
+            a.triggered.connect(lambda _c=False, fn=fn: fn())
+            self.view.addAction(a)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.enable = QCheckBox("Find faces in my photos")
@@ -212,11 +225,29 @@ class PeoplePanel(QDockWidget):
         idx = self.view.currentIndex()
         return self.model.data(idx, PeopleModel.IdRole) if idx.isValid() else None
 
+    def selected_ids(self) -> list[int]:
+        return [self.model.data(i, PeopleModel.IdRole) for i in self.view.selectionModel().selectedIndexes()]
+
     def name_selected(self) -> Task | None:
         pid, name = self.selected_id(), self.name_box.text().strip()
         if pid is None or not name:
             return None
-        task = Task(lambda _t: name_person(self.library_path, pid, name), "name-person")
+        return self._change("name", pid, name)
+
+    def merge_selected(self) -> Task | None:
+        """Every selected person into the current one (refused, with the reason, when two share a photo)."""
+        into = self.selected_id()
+        others = [p for p in self.selected_ids() if p != into]
+        if into is None or not others:
+            return None
+        return self._change("merge", into, *others)
+
+    def hide_current(self) -> Task | None:
+        pid = self.selected_id()
+        return None if pid is None else self._change("hide", pid)
+
+    def _change(self, op: str, *args) -> Task:
+        task = Task(lambda _t: change_people(self.library_path, op, *args), f"people-{op}")
         task.succeeded.connect(lambda _r: self.refresh())
         task.failed.connect(self.status.setText)
         return self.writer.submit(task)
