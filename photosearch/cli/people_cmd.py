@@ -7,14 +7,15 @@ import sys
 
 from photosearch.cli import add_json
 
-ACTIONS = ("list", "name", "merge", "split", "move", "reject", "hide", "show", "unassigned", "regroup", "forget")
+ACTIONS = ("list", "faces", "name", "merge", "split", "move", "reject", "hide", "show", "unassigned", "regroup",
+           "forget")
 
 
 def register(sub) -> None:
     p = sub.add_parser("people", help="people found in the library's photos: list, name, merge, split, correct; "
                                       "turn the faces pass on/off; forget all faces")
     p.add_argument("action", nargs="?", default="list", choices=ACTIONS, metavar="ACTION",
-                   help="list (default) | name ID NAME | merge INTO OTHER | split FACE_ID... | move FACE_ID ID | "
+                   help="list (default) | faces ID (a person's faces, best first) | name ID NAME | merge INTO OTHER | split FACE_ID... | move FACE_ID ID | "
                         "reject FACE_ID (not this person) | hide ID | show ID | unassigned | regroup | "
                         "forget --all")
     p.add_argument("args", nargs="*", metavar="ARG")
@@ -83,6 +84,13 @@ def cmd_people(ctx) -> int:
             n = facepass.forget_all(conn)
             ctx.emit({"forgotten_faces": n, "faces_pass": False},
                      lambda d: f"forgot {d['forgotten_faces']} faces; the faces pass is off")
+            return 0
+        elif act == "faces":
+            pid = _ints(args, 1, "a person id")[0]
+            people.name_of(conn, pid)  # an unknown id is one clear line
+            ctx.emit(people.faces_of(conn, pid), lambda fs: "\n".join(
+                f"face {f['face_id']}  {f['path']}  {'' if f['usable'] else '(poor) '}"
+                f"{'(placed by you)' if f['user_set'] else ''}" for f in fs) or "no faces")
             return 0
         elif act == "unassigned":
             ctx.emit(people.unassigned(conn), lambda fs: "\n".join(

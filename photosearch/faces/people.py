@@ -177,18 +177,18 @@ def photo_ids_with(conn: sqlite3.Connection, names: tuple[str, ...] | list[str])
 
 def list_people(conn: sqlite3.Connection, include_hidden: bool = False, min_faces: int = 1) -> list[dict]:
     """People with their face and photo counts and cover (the user's choice, else the best usable face),
-    named first, then by size."""
+    named first, then by size. Unnamed groups under ``min_faces`` are left out unless the user made them."""
     rows = conn.execute(
-        "SELECT p.id, p.name, p.hidden, p.cover_face, count(f.id), count(DISTINCT f.photo_id) FROM people p "
-        "JOIN faces f ON f.person_id = p.id GROUP BY p.id").fetchall()
+        "SELECT p.id, p.name, p.hidden, p.cover_face, count(f.id), count(DISTINCT f.photo_id), sum(f.user_set) "
+        "FROM people p JOIN faces f ON f.person_id = p.id GROUP BY p.id").fetchall()
     covers = {}
     for pid, fid, path, x, y, w, h in conn.execute(
             "SELECT f.person_id, f.id, ph.path, f.x, f.y, f.w, f.h FROM faces f JOIN photos ph ON ph.id = f.photo_id "
             "WHERE f.person_id IS NOT NULL ORDER BY f.usable, json_extract(f.quality, '$.quality')"):
         covers[pid] = {"face_id": fid, "path": path, "box": [round(x), round(y), round(w), round(h)]}
     out = []
-    for pid, name, hidden, cover_face, n_faces, n_photos in rows:
-        if (hidden and not include_hidden) or (n_faces < min_faces and name is None):
+    for pid, name, hidden, cover_face, n_faces, n_photos, by_user in rows:
+        if (hidden and not include_hidden) or (n_faces < min_faces and name is None and not by_user):
             continue
         cover = covers.get(pid)
         if cover_face is not None:
@@ -202,6 +202,15 @@ def list_people(conn: sqlite3.Connection, include_hidden: bool = False, min_face
     return out
 
 
+def faces_of(conn: sqlite3.Connection, pid: int, limit: int | None = None) -> list[dict]:
+    """A person's faces, the best first (usable, then by quality): what a user checks and corrects."""
+    rows = conn.execute("SELECT f.id, ph.path, f.x, f.y, f.w, f.h, f.usable, f.user_set FROM faces f JOIN photos ph ON "
+                        "ph.id = f.photo_id WHERE f.person_id = ? ORDER BY f.usable DESC, "
+                        "json_extract(f.quality, '$.quality') DESC, f.id LIMIT ?", (pid, -1 if limit is None else limit))
+    return [{"face_id": r[0], "path": r[1], "box": [round(v) for v in r[2:6]], "usable": bool(r[6]),
+             "user_set": bool(r[7])} for r in rows]
+
+
 def unassigned(conn: sqlite3.Connection) -> list[dict]:
     """Faces in no person: too poor to group, or taken out by the user ("not this person")."""
     return [{"face_id": r[0], "path": r[1], "box": [round(v) for v in r[2:6]], "usable": bool(r[6]),
@@ -211,6 +220,11 @@ def unassigned(conn: sqlite3.Connection) -> list[dict]:
 
 
 # -- the user's operations -------------------------------------------------------------------------------
+def name_of(conn: sqlite3.Connection, pid: int) -> str | None:
+    """The person's name (None: unnamed); an unknown id is a PeopleError."""
+    return _person(conn, pid)[1]
+
+
 def _person(conn: sqlite3.Connection, pid: int) -> tuple:
     row = conn.execute("SELECT id, name FROM people WHERE id = ?", (pid,)).fetchone()
     if row is None:

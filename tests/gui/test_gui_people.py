@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from facehelpers import astronaut, hopper, variant
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QItemSelectionModel, Qt
 
 from photosearch.faces import people
 from photosearch.faces.engine import FaceEngine
@@ -59,9 +59,8 @@ def test_people_panel_shows_face_tiles_and_names_a_person_by_keyboard(qtbot, qtm
     # A name in use is refused with the core's one line; nothing changes.
     panel.view.setCurrentIndex(panel.model.index(1))
     panel.name_box.setText("eileen")
-    task = panel.name_selected()
-    qtbot.waitUntil(lambda: task.done, timeout=30_000)
-    assert "already called" in panel.status.text()
+    assert panel.name_selected() is not None
+    qtbot.waitUntil(lambda: "already called" in panel.status.text(), timeout=30_000)
 
     # Everything fits a 1366x768 screen: the panel, its grid and the name box are on screen.
     assert win.width() <= 1366 and win.height() <= 768
@@ -69,16 +68,47 @@ def test_people_panel_shows_face_tiles_and_names_a_person_by_keyboard(qtbot, qtm
     assert right.x() <= win.width() and right.y() <= win.height()
     assert panel.name_btn.isVisible() and panel.view.width() >= 96 + 28
 
+    # Correcting a group: the person's faces in the strip; "Not this person" and "Make a new person of these".
+    panel.view.setCurrentIndex(panel.model.index(0))
+    qtbot.waitUntil(lambda: panel.strip.faces.rowCount() == 3, timeout=30_000)
+    qtmodeltester.check(panel.strip.faces)
+    strip = panel.strip
+    out, split = strip.faces.tiles[2].face_id, strip.faces.tiles[1].face_id
+    strip.setCurrentIndex(strip.faces.index(2))
+    with qtbot.waitSignal(panel.model.modelReset, timeout=30_000):
+        next(a for a in strip.actions() if a.text() == "Not this person").trigger()
+    strip.setCurrentIndex(strip.faces.index(1))
+    assert strip.selected_faces() == [split]
+    with qtbot.waitSignal(panel.model.modelReset, timeout=30_000):
+        panel.split_faces()
+    assert sorted((t.name, t.photos) for t in panel.model.tiles if t.name) == [("Eileen", 1)]
+    assert len(panel.model.tiles) == 3  # Eileen, Hopper, and the face split off (made by the user: shown)
+    with Library.open(face_library, read_only=True) as lib:
+        assert [f["face_id"] for f in people.unassigned(lib.conn)] == [out]
+        people_before = lib.conn.execute("SELECT count(*) FROM people").fetchone()[0]
+    with Library.open(face_library) as lib:  # a full re-group keeps every correction
+        list(people.regroup(lib.conn))
+        assert [f["face_id"] for f in people.unassigned(lib.conn)] == [out]
+        assert lib.conn.execute("SELECT count(*) FROM people").fetchone()[0] == people_before
+    with qtbot.waitSignal(panel.model.modelReset, timeout=30_000):
+        panel.refresh()
+    eileen = next(i for i, t in enumerate(panel.model.tiles) if t.name == "Eileen")
+    lone = next(i for i, t in enumerate(panel.model.tiles) if t.name is None and t.photos == 1)
     # Merge (the context menu's action): both selected, the current one keeps its name; then hide.
-    from PySide6.QtCore import QItemSelectionModel
+    panel.view.setCurrentIndex(panel.model.index(eileen))
+    panel.view.selectionModel().select(panel.model.index(lone), QItemSelectionModel.SelectionFlag.Select)
+    with qtbot.waitSignal(panel.model.modelReset, timeout=30_000):
+        panel.merge_selected()
+    assert sorted((t.name, t.photos) for t in panel.model.tiles if t.name) == [("Eileen", 2)]
 
+    # Merge everyone left into Eileen; then hide.
     panel.view.setCurrentIndex(panel.model.index(0))
     panel.view.selectionModel().select(panel.model.index(1), QItemSelectionModel.SelectionFlag.Select)
     assert sorted(panel.selected_ids()) == sorted(t.id for t in panel.model.tiles)
     merge = next(a for a in panel.view.actions() if a.text().startswith("Merge"))
     with qtbot.waitSignal(panel.model.modelReset, timeout=30_000):
         merge.trigger()
-    assert [(t.name, t.photos) for t in panel.model.tiles] == [("Eileen", 5)]
+    assert [(t.name, t.photos) for t in panel.model.tiles] == [("Eileen", 4)]  # the rejected face stays out
     with qtbot.waitSignal(panel.model.modelReset, timeout=30_000):
         panel.hide_current()
     assert panel.model.rowCount() == 0

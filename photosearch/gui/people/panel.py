@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QCheckBox, QDockWidget, QHBoxLayout, QLabel, QLin
                                QVBoxLayout, QWidget)
 
 from photosearch.gui.people.facespass import FacesPass, set_faces_job
+from photosearch.gui.people.facestrip import FaceStrip, face_image, load_faces
 from photosearch.gui.tasks.workers import Task, TaskRunner
 
 TILE = 96  # px, the face crop's side
@@ -31,29 +32,6 @@ class PersonTile:
     image: QImage | None  # the cover face, square; made on the worker thread
 
 
-def _cover_image(path: str, box, size: int = TILE) -> QImage | None:
-    """The face with a margin, square, as a QImage (worker thread)."""
-    from photosearch.faces.facepass import decode
-    from photosearch.imageio import ImageSkip
-
-    try:
-        rgb, to_photo = decode(path)
-    except ImageSkip:
-        return None
-    x, y, w, h = (v / to_photo for v in box)
-    side = max(w, h) * 1.6
-    cx, cy = x + w / 2, y + h / 2
-    left, top = int(max(0, cx - side / 2)), int(max(0, cy - side / 2))
-    crop = rgb[top:int(cy + side / 2), left:int(cx + side / 2)]
-    if crop.size == 0:
-        return None
-    from PIL import Image
-
-    im = Image.fromarray(crop).resize((size, size))
-    data = im.tobytes()
-    return QImage(data, size, size, 3 * size, QImage.Format.Format_RGB888).copy()
-
-
 def load_people(library_path: Path) -> tuple[list[PersonTile], dict]:
     """People with two faces or more (or named), and the faces status (worker thread)."""
     from photosearch.faces import facepass, people
@@ -65,7 +43,7 @@ def load_people(library_path: Path) -> tuple[list[PersonTile], dict]:
         rows = people.list_people(lib.conn, min_faces=2)
         status = {"faces_pass": facepass.enabled(lib.conn), **facepass.counts(lib.conn)}
     tiles = [PersonTile(r["id"], r["name"], r["faces"], r["photos"], r["suggest"],
-                        _cover_image(r["cover"]["path"], r["cover"]["box"]) if r["cover"] else None) for r in rows]
+                        face_image(r["cover"]["path"], r["cover"]["box"], TILE) if r["cover"] else None) for r in rows]
     return tiles, status
 
 
@@ -79,6 +57,11 @@ def change_people(library_path: Path, op: str, *args) -> None:
             into, *others = args
             for other in others:
                 people.merge(lib.conn, into, other)
+        elif op == "reject":
+            for face in args:
+                people.reject(lib.conn, face)
+        elif op == "split":
+            people.split(lib.conn, list(args))
         else:
             getattr(people, op)(lib.conn, *args)
 
@@ -156,13 +139,22 @@ class PeoplePanel(QDockWidget):
         row = QHBoxLayout()
         row.addWidget(self.name_box, 1)
         row.addWidget(self.name_btn)
+        self.strip = FaceStrip()
+        self.strip_label = QLabel("Select a person to see their faces")
+        for text, fn in (("Not this person", self.reject_faces), ("Make a new person of these", self.split_faces)):
+            act = QAction(text, self.strip)
+            act.triggered.connect(lambda _c=False, fn=fn: fn())
+            self.strip.addAction(act)
+        self.strip.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(6, 6, 6, 6)
         lay.addWidget(self.enable)
         lay.addWidget(self.status)
-        lay.addWidget(self.view, 1)
+        lay.addWidget(self.view, 3)
         lay.addLayout(row)
+        lay.addWidget(self.strip_label)
+        lay.addWidget(self.strip, 2)
         self.setWidget(body)
         self.name_btn.clicked.connect(self.name_selected)
         self.name_box.returnPressed.connect(self.name_selected)
@@ -218,8 +210,26 @@ class PeoplePanel(QDockWidget):
                 self.view.setCurrentIndex(self.model.index(r))
 
     def _on_current(self, cur, _prev) -> None:
-        name = self.model.tiles[cur.row()].name if cur.isValid() else None
-        self.name_box.setText(name or "")
+        tile = self.model.tiles[cur.row()] if cur.isValid() else None
+        self.name_box.setText((tile.name or "") if tile else "")
+        if tile is None:
+            self.strip.faces.set_faces(None, [])
+            return
+        self.strip_label.setText(f"Faces of {tile.name or 'this person'} (select, then right-click to correct)")
+        task = Task(lambda _t, pid=tile.id: load_faces(self.library_path, pid), "person-faces")
+        task.succeeded.connect(lambda out: out[0] == self.selected_id() and self.strip.faces.set_faces(*out))
+        task.failed.connect(self.status.setText)
+        self.readers.submit(task)
+
+    def reject_faces(self) -> Task | None:
+        """"Not this person" for the selected faces: they leave and never come back to this person."""
+        faces = self.strip.selected_faces()
+        return self._change("reject", *faces) if faces else None
+
+    def split_faces(self) -> Task | None:
+        """The selected faces become a new person."""
+        faces = self.strip.selected_faces()
+        return self._change("split", *faces) if faces else None
 
     def selected_id(self) -> int | None:
         idx = self.view.currentIndex()
