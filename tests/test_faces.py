@@ -201,6 +201,18 @@ def test_cli_people_name_search_faces_and_forget(tmp_path, home, tiny):
     r = _cli(home, *base, "people", "name", collins["id"], " ", check=False)
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "empty" in r.stderr
 
+    faces = json.loads(_cli(home, *base, "people", "faces", collins["id"], "--json").stdout)
+    assert len(faces) == 4 and all(f["usable"] for f in faces)
+    out = next(f["face_id"] for f in faces if f["path"].endswith("collins2.jpg"))
+    _cli(home, *base, "people", "reject", out)  # "not this person"
+    left = json.loads(_cli(home, *base, "people", "unassigned", "--json").stdout)
+    assert [f["face_id"] for f in left] == [out] and left[0]["user_set"]
+    _cli(home, *base, "people", "move", out, collins["id"])  # the user changes their mind
+    assert json.loads(_cli(home, *base, "people", "unassigned", "--json").stdout) == []
+    r = _cli(home, *base, "people", "merge", collins["id"], next(p["id"] for p in people if p["faces"] == 2),
+             check=False)
+    assert r.returncode == 1 and "group.jpg" in r.stderr and r.stderr.count("\n") == 1  # both in one photo
+
     hits = json.loads(_cli(home, *base, "search", "--person", "eileen collins", "--model", model_dir, "--json",
                            "--top", "20").stdout)
     assert sorted(Path(h["path"]).name for h in hits) == ["collins0.jpg", "collins1.jpg", "collins2.jpg", "group.jpg"]
