@@ -176,6 +176,14 @@ def test_search_with_people_keeps_photos_with_all_of_them(lib, built):
         ["collins0", "collins1", "collins2", "collins3", "group", "twin"]
     both = lib.search(model, Query("a photo", filters=Filters(persons=("Eileen", "Grace")), top_k=50))
     assert names(both) == ["group"]
+    conn.execute("UPDATE photos SET taken_at = '2098-07-01T10:00:00' WHERE path LIKE '%collins1.jpg'")
+    conn.execute("UPDATE photos SET taken_at = '2099-01-02T10:00:00' WHERE path LIKE '%group.jpg'")
+    eileen = next(p for p in pp.list_people(conn) if p["name"] == "Eileen")
+    assert eileen["dates"] == ["2098-07-01", "2099-01-02"] and eileen["photos"] == 6
+    browse = lib.search(model, Query(filters=Filters(persons=("Eileen",)), top_k=50))  # her photos, newest first (undated: by file time)
+    assert [Path(h.path).stem for h in browse[:2]] == ["group", "collins1"]
+    st = lib.status()["faces"]
+    assert (st["faces"], st["scanned"], st["named"]) == (12, 10, 2) and not st["enabled"]
     f = Filters(persons=("Nobody",))
     assert lib.search(model, Query("a photo", filters=f)) == []
     assert lib.why_empty(model, f) == "no photos of Nobody"

@@ -279,6 +279,10 @@ def cmd_status(ctx) -> int:
         if t:
             lines.append(f"text in photos: {'on' if t['enabled'] else 'off'}, {t['read']} read, "
                          f"{t['with_text']} with text")
+        f = s.get("faces") or {}
+        if f:
+            lines.append(f"faces: {'on' if f['enabled'] else 'off'}, {f['faces']} in {f['scanned']} photos scanned, "
+                         f"{f['people']} people ({f['named']} named)")
         lines.append("folders:" if s["folders"] else "folders: none (add one with `photosearch folders add PATH`)")
         off = offline
         lines += [f"  {f}{f'  ({off[f]})' if f in off else ''}" for f in s["folders"]]

@@ -110,6 +110,7 @@ def _human_people(rows: list[dict]) -> str:
     if not rows:
         return "no people yet (turn faces on: photosearch index --faces)"
     return "\n".join(f"{r['id']:>5}  {r['name'] or '(unnamed)':<24} {r['faces']:>4} faces {r['photos']:>4} photos"
+                     + (f"  {r['dates'][0]} to {r['dates'][1]}" if r["dates"] else "")
                      + ("  hidden" if r["hidden"] else "") + ("  name me?" if r["suggest"] else "") for r in rows)
 
 

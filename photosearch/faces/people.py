@@ -177,17 +177,19 @@ def photo_ids_with(conn: sqlite3.Connection, names: tuple[str, ...] | list[str])
 
 def list_people(conn: sqlite3.Connection, include_hidden: bool = False, min_faces: int = 1) -> list[dict]:
     """People with their face and photo counts and cover (the user's choice, else the best usable face),
-    named first, then by size. Unnamed groups under ``min_faces`` are left out unless the user made them."""
+    named first, then by size, with the range of dates their photos were taken. Unnamed groups under
+    ``min_faces`` are left out unless the user made them."""
     rows = conn.execute(
-        "SELECT p.id, p.name, p.hidden, p.cover_face, count(f.id), count(DISTINCT f.photo_id), sum(f.user_set) "
-        "FROM people p JOIN faces f ON f.person_id = p.id GROUP BY p.id").fetchall()
+        "SELECT p.id, p.name, p.hidden, p.cover_face, count(f.id), count(DISTINCT f.photo_id), sum(f.user_set), "
+        "min(ph.taken_at), max(ph.taken_at) FROM people p JOIN faces f ON f.person_id = p.id "
+        "JOIN photos ph ON ph.id = f.photo_id GROUP BY p.id").fetchall()
     covers = {}
     for pid, fid, path, x, y, w, h in conn.execute(
             "SELECT f.person_id, f.id, ph.path, f.x, f.y, f.w, f.h FROM faces f JOIN photos ph ON ph.id = f.photo_id "
             "WHERE f.person_id IS NOT NULL ORDER BY f.usable, json_extract(f.quality, '$.quality')"):
         covers[pid] = {"face_id": fid, "path": path, "box": [round(x), round(y), round(w), round(h)]}
     out = []
-    for pid, name, hidden, cover_face, n_faces, n_photos, by_user in rows:
+    for pid, name, hidden, cover_face, n_faces, n_photos, by_user, first, last in rows:
         if (hidden and not include_hidden) or (n_faces < min_faces and name is None and not by_user):
             continue
         cover = covers.get(pid)
@@ -197,6 +199,7 @@ def list_people(conn: sqlite3.Connection, include_hidden: bool = False, min_face
             if r is not None:
                 cover = {"face_id": r[0], "path": r[1], "box": [round(v) for v in r[2:6]]}
         out.append({"id": pid, "name": name, "faces": n_faces, "photos": n_photos, "hidden": bool(hidden),
+                    "dates": [first[:10], last[:10]] if first else None,  # taken, of the dated photos
                     "cover": cover, "suggest": name is None and n_faces >= SUGGEST_MIN_FACES})
     out.sort(key=lambda d: (d["name"] is None, -d["faces"], d["id"]))
     return out

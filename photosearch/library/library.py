@@ -46,6 +46,12 @@ def _few_threads(n_texts: int):
         torch.set_num_threads(before)
 
 
+def _faces_status(conn: sqlite3.Connection) -> dict:
+    from photosearch.faces import facepass
+
+    return {"enabled": facepass.enabled(conn), **facepass.counts(conn)}
+
+
 class Library:
     """One library database. Thread use: one Library object per thread; another Library opened on the same
     file (other thread or process) sees newly committed photos on its next search."""
@@ -394,6 +400,7 @@ class Library:
             "missing_folders": [f for f in folders if f in offline],
             "skipped": self.skipped(),
             "text": self._text_status(),
+            "faces": self._read(_faces_status),
         }
 
     def _text_status(self) -> dict:
