@@ -50,6 +50,8 @@ def register(sub) -> None:
     p.add_argument("--has-text", action="store_true", help="only photos in which text was read")
     p.add_argument("--person", dest="persons", action="append", default=[], metavar="NAME",
                    help="only photos of this named person (`photosearch people`); repeatable: photos with all")
+    p.add_argument("--thing", dest="things", action="append", default=[], metavar="NAME",
+                   help="rank by a named thing too (`photosearch things`), e.g. --thing Rex; repeatable")
     p.add_argument("--model", metavar="M")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     add_json(p)
@@ -215,7 +217,7 @@ def cmd_search(ctx) -> int:
     from photosearch.library.query import Query
 
     a = ctx.args
-    query = Query.of(a.query, like=a.like, top_k=a.top, min_score=a.min_score, folder=a.folder, after=a.after,
+    query = Query.of(a.query, like=a.like, things=a.things, top_k=a.top, min_score=a.min_score, folder=a.folder, after=a.after,
                      before=a.before, types=a.types, more=a.more or (), less=a.less or (),
                      only_relevant=a.only_relevant, sort=a.sort, group_copies=not a.all_copies,
                      include_undated=a.include_undated, has_text=a.has_text, persons=a.persons)

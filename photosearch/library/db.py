@@ -115,7 +115,7 @@ MIGRATIONS: list[list[str]] = [
             INSERT INTO photo_text_fts (rowid, text) VALUES (new.photo_id, new.text);
         END""",
     ],
-    # 4: faces found in each photo and the people they are grouped into (photosearch/faces/).
+    # 4: faces found in each photo and the people they are grouped into (photosearch/faces/); named things.
     [
         """CREATE TABLE face_scans (
             photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
@@ -153,6 +153,18 @@ MIGRATIONS: list[list[str]] = [
             person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
             PRIMARY KEY (face_id, person_id)
         )""",
+        # Named things beyond faces (library/things.py): a name for a few photos of a pet or an object.
+        """CREATE TABLE things (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE thing_photos (
+            thing_id INTEGER NOT NULL REFERENCES things(id) ON DELETE CASCADE,
+            photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+            PRIMARY KEY (thing_id, photo_id)
+        )""",
+        "CREATE INDEX thing_photos_photo ON thing_photos(photo_id)",
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -242,11 +242,23 @@ class Library:
             raise QueryError(f"{like}: {e.reason}") from None
         return model.embed_pil([img]).numpy()[0].astype(np.float32)
 
-    def query_vector(self, model, query: str | None = None, like: str | Path | None = None) -> np.ndarray:
-        """The unit vector a search ranks by (text terms with arithmetic, and/or an example image)."""
+    def query_vector(self, model, query: str | None = None, like: str | Path | None = None,
+                     things: tuple[str, ...] = ()) -> np.ndarray:
+        """The unit vector a search ranks by (text terms with arithmetic, and/or an example image and named
+        things, which count together as the image side)."""
         terms = parse_query(query) if query and query.strip() else []
         tv = self._text_vectors(model, [t for _, t in terms]) if terms else None
         iv = self._image_vector(model, like) if like is not None else None
+        if things:
+            from photosearch.library.things import ThingError, thing_vector
+
+            try:
+                shown = [thing_vector(self.conn, name, model.config.model_id) for name in things]
+            except ThingError as e:
+                raise QueryError(str(e)) from None
+            if iv is not None:
+                shown.append(iv / max(float(np.linalg.norm(iv)), 1e-6))
+            iv = np.sum(shown, axis=0)
         return combine(tv, [w for w, _ in terms], iv)
 
     def search(self, model, query: Query) -> list[SearchHit]:
@@ -265,15 +277,16 @@ class Library:
         tq = textindex.parse_text_query(text) if text else None
         if tq is not None:
             text = tq.visual  # what the visual model ranks by; None: the words in photos only
-        typed = bool(text and text.strip()) or like is not None
+        typed = bool(text and text.strip()) or like is not None or bool(query.things)
         vi, mask = self._filtered(model, query.filters)
         if tq is not None and tq.fts and not typed and not query.more:
             return textindex.lift_hits(self.conn, tq, vi, None, mask, [], top_k, group_copies)
         if not typed and not query.more:
             allowed = None if mask is None else vi.ids[:len(vi)][mask]
             return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
-        q = self.query_vector(model, text, like) if typed else None
-        kind = relevance.query_kind(bool(text and text.strip()), like is not None or bool(query.more))
+        q = self.query_vector(model, text, like, query.things) if typed else None
+        kind = relevance.query_kind(bool(text and text.strip()),
+                                    like is not None or bool(query.more) or bool(query.things))
         more_v = [self._image_vector(model, p) for p in query.more]
         less_v = [self._image_vector(model, p) for p in query.less]
         all_scores = vi.scores(q) if q is not None else None
