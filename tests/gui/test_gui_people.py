@@ -27,6 +27,9 @@ def face_library(tmp_path, tiny_loaded) -> Path:
     db = tmp_path / "lib.db"
     with Library.open(db) as lib:
         lib.run_index(tiny_loaded, [str(pics)], faces=True, face_engine=FaceEngine())
+        from photosearch.library.things import name_thing
+
+        name_thing(lib.conn, "Rocket", [pics / "hopper1.jpg"])  # named things are listed apart from people
     return db
 
 
@@ -44,6 +47,7 @@ def test_people_panel_shows_face_tiles_and_names_a_person_by_keyboard(qtbot, qtm
     assert texts == ["Unnamed\n3 photos", "Unnamed\n2 photos"]  # the larger group first
     assert all(t.image is not None and t.image.width() == 96 for t in panel.model.tiles)
     assert "3 faces in 3 photos" in panel.model.data(panel.model.index(0), Qt.ItemDataRole.ToolTipRole)
+    assert panel.things.isVisible() and panel.things.text() == "Named things: Rocket (1)"
 
     panel.view.setFocus()
     panel.view.setCurrentIndex(panel.model.index(0))

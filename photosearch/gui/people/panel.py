@@ -39,9 +39,12 @@ def load_people(library_path: Path) -> tuple[list[PersonTile], dict]:
 
     if not Path(library_path).exists():
         return [], {"faces_pass": False, "faces": 0}
+    from photosearch.library.things import list_things
+
     with Library.open(library_path, read_only=True) as lib:
         rows = people.list_people(lib.conn, min_faces=2)
-        status = {"faces_pass": facepass.enabled(lib.conn), **facepass.counts(lib.conn)}
+        status = {"faces_pass": facepass.enabled(lib.conn), **facepass.counts(lib.conn),
+                  "things": list_things(lib.conn)}
     tiles = [PersonTile(r["id"], r["name"], r["faces"], r["photos"], r["suggest"],
                         face_image(r["cover"]["path"], r["cover"]["box"], TILE) if r["cover"] else None) for r in rows]
     return tiles, status
@@ -139,6 +142,8 @@ class PeoplePanel(QDockWidget):
         row = QHBoxLayout()
         row.addWidget(self.name_box, 1)
         row.addWidget(self.name_btn)
+        self.things = QLabel()  # named things (library/things.py), listed apart from people
+        self.things.setWordWrap(True)
         self.strip = FaceStrip()
         self.strip_label = QLabel("Select a person to see their faces")
         for text, fn in (("Not this person", self.reject_faces), ("Make a new person of these", self.split_faces)):
@@ -155,6 +160,7 @@ class PeoplePanel(QDockWidget):
         lay.addLayout(row)
         lay.addWidget(self.strip_label)
         lay.addWidget(self.strip, 2)
+        lay.addWidget(self.things)
         self.setWidget(body)
         self.name_btn.clicked.connect(self.name_selected)
         self.name_box.returnPressed.connect(self.name_selected)
@@ -201,6 +207,10 @@ class PeoplePanel(QDockWidget):
         keep = self.selected_id()
         self.model.set_tiles(tiles)
         self.enable.setChecked(bool(st.get("faces_pass")))
+        named = st.get("things") or []
+        self.things.setText("Named things: " + ", ".join(f"{t['name']} ({t['photos']})" for t in named)
+                            if named else "")
+        self.things.setVisible(bool(named))
         if not st.get("faces_pass") and not st.get("faces"):
             self.status.setText("Faces are off: nothing about faces is made or kept until you turn them on.")
         else:
