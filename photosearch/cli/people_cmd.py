@@ -57,53 +57,64 @@ def cmd_people(ctx) -> int:
         conn = lib.conn
         if a.enable or a.disable:
             facepass.set_enabled(conn, bool(a.enable))
-        act, args = a.action, a.args
-        if act == "name":
-            if len(args) < 2:
-                raise SystemExit(_usage("expected: people name ID NAME"))
-            people.name(conn, _ints(args[:1], 1, "a person id")[0], " ".join(args[1:]))
-        elif act == "merge":
-            people.merge(conn, *_ints(args, 2, "two person ids: INTO OTHER"))
-        elif act == "split":
-            pid = people.split(conn, _ints(args, None, "face ids"))
-            ctx.info(f"new person {pid}")
-        elif act == "move":
-            people.move(conn, *_ints(args, 2, "FACE_ID PERSON_ID"))
-        elif act == "reject":
-            people.reject(conn, _ints(args, 1, "a face id")[0])
-        elif act in ("hide", "show"):
-            people.hide(conn, _ints(args, 1, "a person id")[0], act == "hide")
-        elif act == "regroup":
-            last = None
-            for last in people.regroup(conn):
-                pass
-            ctx.info(f"regrouped {last.total} faces: {last.joined} joined a person, {last.created} new people")
-        elif act == "forget":
-            if not a.all:
-                raise SystemExit(_usage("people forget deletes every face and embedding: add --all to confirm"))
-            n = facepass.forget_all(conn)
-            ctx.emit({"forgotten_faces": n, "faces_pass": False},
-                     lambda d: f"forgot {d['forgotten_faces']} faces; the faces pass is off")
+        if a.action in ("forget", "faces", "unassigned"):
+            _show_or_forget(ctx, conn)
             return 0
-        elif act == "faces":
-            pid = _ints(args, 1, "a person id")[0]
-            people.name_of(conn, pid)  # an unknown id is one clear line
-            ctx.emit(people.faces_of(conn, pid), lambda fs: "\n".join(
-                f"face {f['face_id']}  {f['path']}  {'' if f['usable'] else '(poor) '}"
-                f"{'(placed by you)' if f['user_set'] else ''}" for f in fs) or "no faces")
-            return 0
-        elif act == "unassigned":
-            ctx.emit(people.unassigned(conn), lambda fs: "\n".join(
-                f"face {f['face_id']}  {f['path']}  {'' if f['usable'] else '(poor) '}"
-                f"{'(you took it out)' if f['user_set'] else ''}" for f in fs) or "no unassigned faces")
-            return 0
+        _change(ctx, conn)
         rows = people.list_people(conn, include_hidden=a.all, min_faces=1 if a.all else 2)
         status = {"faces_pass": facepass.enabled(conn), **facepass.counts(conn)}
-    if act == "list" and not ctx.json:
+    if a.action == "list" and not ctx.json:
         ctx.info(f"faces pass: {'on' if status['faces_pass'] else 'off'}; {status['faces']} faces in "
                  f"{status['scanned']} photos scanned, {status['people']} people ({status['named']} named)")
     ctx.emit(rows, _human_people)
     return 0
+
+
+def _change(ctx, conn) -> None:
+    """The actions that change people; the list is shown afterwards."""
+    from photosearch.faces import people
+
+    act, args = ctx.args.action, ctx.args.args
+    if act == "name":
+        if len(args) < 2:
+            raise SystemExit(_usage("expected: people name ID NAME"))
+        people.name(conn, _ints(args[:1], 1, "a person id")[0], " ".join(args[1:]))
+    elif act == "merge":
+        people.merge(conn, *_ints(args, 2, "two person ids: INTO OTHER"))
+    elif act == "split":
+        ctx.info(f"new person {people.split(conn, _ints(args, None, 'face ids'))}")
+    elif act == "move":
+        people.move(conn, *_ints(args, 2, "FACE_ID PERSON_ID"))
+    elif act == "reject":
+        people.reject(conn, _ints(args, 1, "a face id")[0])
+    elif act in ("hide", "show"):
+        people.hide(conn, _ints(args, 1, "a person id")[0], act == "hide")
+    elif act == "regroup":
+        last = None
+        for last in people.regroup(conn):
+            pass
+        ctx.info(f"regrouped {last.total} faces: {last.joined} joined a person, {last.created} new people")
+
+
+def _show_or_forget(ctx, conn) -> None:
+    from photosearch.faces import facepass, people
+
+    act, args = ctx.args.action, ctx.args.args
+    if act == "forget":
+        if not ctx.args.all:
+            raise SystemExit(_usage("people forget deletes every face and embedding: add --all to confirm"))
+        n = facepass.forget_all(conn)
+        ctx.emit({"forgotten_faces": n, "faces_pass": False},
+                 lambda d: f"forgot {d['forgotten_faces']} faces; the faces pass is off")
+        return
+    if act == "faces":
+        pid = _ints(args, 1, "a person id")[0]
+        people.name_of(conn, pid)  # an unknown id is one clear line
+        rows, note, empty = people.faces_of(conn, pid), "(placed by you)", "no faces"
+    else:
+        rows, note, empty = people.unassigned(conn), "(you took it out)", "no unassigned faces"
+    ctx.emit(rows, lambda fs: "\n".join(f"face {f['face_id']}  {f['path']}  {'' if f['usable'] else '(poor) '}"
+                                        f"{note if f['user_set'] else ''}" for f in fs) or empty)
 
 
 def _human_people(rows: list[dict]) -> str:

@@ -117,40 +117,37 @@ class PeoplePanel(QDockWidget):
         self.readers, self.writer = readers, writer
         self.model = PeopleModel(self)
         self.view = QListView()
-        self.view.setViewMode(QListView.ViewMode.IconMode)
-        self.view.setIconSize(QSize(TILE, TILE))
-        self.view.setGridSize(QSize(TILE + 28, TILE + 44))
-        self.view.setResizeMode(QListView.ResizeMode.Adjust)
-        self.view.setMovement(QListView.Movement.Static)
-        self.view.setWordWrap(True)
-        self.view.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
-        self.view.setModel(self.model)
-        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
-        for text, fn in (("Merge the selected people into the current one", self.merge_selected),
-                         ("Hide this person", self.hide_current)):
-            a = QAction(text, self.view)
-            a.triggered.connect(lambda _c=False, fn=fn: fn())
-            self.view.addAction(a)
         self.status = QLabel()
-        self.status.setWordWrap(True)
         self.enable = QCheckBox("Find faces in my photos")
+        self.name_box = QLineEdit()
+        self.name_btn = QPushButton("Name")
+        self.strip = FaceStrip()
+        self.strip_label = QLabel("Select a person to see their faces")
+        self.things = QLabel()  # named things (library/things.py), listed apart from people
+        self.loading: Task | None = None
+        self.faces = FacesPass(self.library_path, self)
+        self._lay_out()
+        self._wire()
+        self.hide()
+
+    def _lay_out(self) -> None:
+        v = self.view
+        v.setViewMode(QListView.ViewMode.IconMode)
+        v.setIconSize(QSize(TILE, TILE))
+        v.setGridSize(QSize(TILE + 28, TILE + 44))
+        v.setResizeMode(QListView.ResizeMode.Adjust)
+        v.setMovement(QListView.Movement.Static)
+        v.setWordWrap(True)
+        v.setSelectionMode(QListView.SelectionMode.ExtendedSelection)
+        v.setModel(self.model)
+        self.status.setWordWrap(True)
+        self.things.setWordWrap(True)
         self.enable.setToolTip("Faces are found and grouped on this computer only; turning this off stops "
                                "finding new ones (`photosearch people forget --all` deletes them)")
-        self.name_box = QLineEdit()
         self.name_box.setPlaceholderText("Name the selected person…")
-        self.name_btn = QPushButton("Name")
         row = QHBoxLayout()
         row.addWidget(self.name_box, 1)
         row.addWidget(self.name_btn)
-        self.things = QLabel()  # named things (library/things.py), listed apart from people
-        self.things.setWordWrap(True)
-        self.strip = FaceStrip()
-        self.strip_label = QLabel("Select a person to see their faces")
-        for text, fn in (("Not this person", self.reject_faces), ("Make a new person of these", self.split_faces)):
-            act = QAction(text, self.strip)
-            act.triggered.connect(lambda _c=False, fn=fn: fn())
-            self.strip.addAction(act)
-        self.strip.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -162,19 +159,27 @@ class PeoplePanel(QDockWidget):
         lay.addWidget(self.strip, 2)
         lay.addWidget(self.things)
         self.setWidget(body)
+
+    def _wire(self) -> None:
+        for widget, actions in ((self.view, (("Merge the selected people into the current one", self.merge_selected),
+                                             ("Hide this person", self.hide_current))),
+                                (self.strip, (("Not this person", self.reject_faces),
+                                              ("Make a new person of these", self.split_faces)))):
+            widget.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+            for text, fn in actions:
+                act = QAction(text, widget)
+                act.triggered.connect(lambda _c=False, fn=fn: fn())
+                widget.addAction(act)
         self.name_btn.clicked.connect(self.name_selected)
         self.name_box.returnPressed.connect(self.name_selected)
         self.view.activated.connect(lambda _i: self.name_box.setFocus())
         self.view.selectionModel().currentChanged.connect(self._on_current)
         QShortcut(QKeySequence(Qt.Key.Key_F2), self.view, activated=self.name_box.setFocus)
         self.visibilityChanged.connect(lambda shown: shown and self.refresh())
-        self.loading: Task | None = None
-        self.faces = FacesPass(self.library_path, self)
         self.faces.progress.connect(self._on_faces_event)
         self.faces.finished.connect(lambda ev: ev is not None and self.refresh())
         self.faces.failed.connect(lambda msg: self.status.setText(f"Finding faces stopped: {msg}"))
         self.enable.clicked.connect(self.set_enabled)
-        self.hide()
 
     def set_enabled(self, on: bool) -> Task:
         """The library's faces setting, saved by the writer; on starts the pass, off stops it."""
