@@ -24,10 +24,12 @@ from pathlib import Path
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from photosearch.rawio import RAW_EXTENSIONS, RawUnavailable, decode_raw
+from photosearch.video import VIDEO_EXTENSIONS
 
 MAX_PIXELS = 200_000_000  # ~200 MP: larger panoramas are refused, not allowed to exhaust memory
 REDUCE_ABOVE = 24_000_000  # larger images are shrunk right after decoding (JPEGs already are, by draft)
 MAX_FILE_BYTES = 2 * 1024**3  # a 2 GB "photo" is not one
+MAX_VIDEO_BYTES = 256 * 1024**3  # videos are streamed, never read whole: only absurd sizes are refused
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 # Pillow's own bomb check (a warning over 89.5 MP, an error over twice that) would refuse photos within the
 # documented limit: it guards at twice ours, and ours (below, before any pixel is decoded) is the real one.
@@ -55,9 +57,11 @@ def heif_available() -> bool:
 
 
 def is_image_name(name: str) -> bool:
-    """A file the scan lists. HEIC, AVIF and RAW are listed even when their codec is missing: decoding them then
-    records why (see :func:`_codec_missing`), so a user learns what to install instead of seeing them ignored."""
-    return os.path.splitext(name)[1].lower() in IMAGE_EXTENSIONS
+    """A file the scan lists: a photo or a video. HEIC, AVIF and RAW are listed even when their codec is missing:
+    decoding them then records why (see :func:`_codec_missing`), so a user learns what to install instead of
+    seeing them ignored."""
+    ext = os.path.splitext(name)[1].lower()
+    return ext in IMAGE_EXTENSIONS or ext in VIDEO_EXTENSIONS
 
 
 def _codec_missing(ext: str) -> str | None:
@@ -89,7 +93,24 @@ class ImageMissing(ImageSkip):
         super().__init__(reason, file_fault=False)
 
 
-def check_image_file(path: str | os.PathLike) -> os.stat_result:
+def load_video(path: str | os.PathLike):
+    """(poster frame, ImageMeta, VideoInfo) of a video: the poster is its first moment. Raises ImageSkip."""
+    from photosearch.video import VideoSkip, read_video
+
+    check_image_file(path, MAX_VIDEO_BYTES)
+    try:
+        info = read_video(path)
+    except VideoSkip as e:
+        if e.reason == "no such file":
+            raise ImageMissing() from None
+        raise ImageSkip(e.reason, file_fault=not e.reason.startswith("unreadable")) from None
+    except MemoryError:
+        raise ImageSkip("too large to decode in memory", file_fault=False) from None
+    fmt = "VIDEO-" + Path(path).suffix.lstrip(".").upper()
+    return info.moments[0].image, ImageMeta(info.width, info.height, fmt, info.taken_at), info
+
+
+def check_image_file(path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES) -> os.stat_result:
     """What the scan checks of every file, for any path a user gives: a regular file (never a FIFO or a
     device, whose open would block or never end) no larger than ``MAX_FILE_BYTES``. Raises ImageSkip."""
     try:
@@ -104,8 +125,8 @@ def check_image_file(path: str | os.PathLike) -> os.stat_result:
         raise ImageSkip("a folder, not an image file")
     if not stat.S_ISREG(st.st_mode):
         raise ImageSkip("not a regular file (a pipe or a device?)")
-    if st.st_size > MAX_FILE_BYTES:
-        raise ImageSkip(f"too large: {st.st_size / 1024**3:.1f} GB is over the {MAX_FILE_BYTES // 1024**3} GB limit")
+    if st.st_size > max_bytes:
+        raise ImageSkip(f"too large: {st.st_size / 1024**3:.1f} GB is over the {max_bytes // 1024**3} GB limit")
     return st
 
 
@@ -175,6 +196,9 @@ def load_image(path: str | os.PathLike, min_side: int | None = 224,
         raise ImageSkip(missing, file_fault=False)  # not the file's fault: retried once the codec is there
     if ext in RAW_EXTENSIONS:
         return _load_raw(path, min_side, max_pixels)
+    if ext in VIDEO_EXTENSIONS:
+        img, meta, _ = load_video(path)
+        return img, meta
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -182,7 +182,7 @@ def test_search_with_people_keeps_photos_with_all_of_them(lib, built):
     assert eileen["dates"] == ["2098-07-01", "2099-01-02"] and eileen["photos"] == 6
     browse = lib.search(model, Query(filters=Filters(persons=("Eileen",)), top_k=50))  # her photos, newest first (undated: by file time)
     assert [Path(h.path).stem for h in browse[:2]] == ["group", "collins1"]
-    st = lib.status()["faces"]
+    st = lib.status().faces
     assert (st["faces"], st["scanned"], st["named"]) == (12, 10, 2) and not st["enabled"]
     f = Filters(persons=("Nobody",))
     assert lib.search(model, Query("a photo", filters=f)) == []

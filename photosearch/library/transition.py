@@ -39,7 +39,9 @@ def load_serving(lib, store, target, device: str = "auto", in_use=None):
         return None
     if in_use is not None and in_use.config.model_id == sid:
         return in_use
-    return store.load(str(folders[sid]), device=device)
+    from photosearch.model.ref import ModelRef
+
+    return store.load(ModelRef.at(folders[sid]), device=device)
 
 
 def serving_note(serving, target) -> str:

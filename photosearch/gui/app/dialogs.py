@@ -147,7 +147,7 @@ class SettingsDialog(QDialog):
 
     def _submit(self, fn, on_ok) -> Task:
         t = Task(fn)
-        t.succeeded.connect(on_ok)
+        t.returned.connect(on_ok)
         t.failed.connect(lambda msg: self.model_desc.setText(f"Error: {msg}"))
         return self.runner.submit(t)
 

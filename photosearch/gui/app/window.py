@@ -42,7 +42,9 @@ from photosearch.gui.search.searchbar import SearchBar
 from photosearch.gui.search.searcher import Searcher, is_query_error
 from photosearch.gui.search.states import Situation, empty_state
 from photosearch.gui.tasks.workers import Task, TaskRunner, ThumbnailLoader, error_text
+from photosearch.library.status import LibraryStatus
 from photosearch.paths import AppPaths
+from photosearch.session import index_on_open, on_model_promoted
 
 log = logging.getLogger(__name__)
 
@@ -53,10 +55,10 @@ class MainWindow(QMainWindow):
     modelReady = Signal(str)  # model name
     modelFailed = Signal(str)
     modelPromoted = Signal(str)  # the model that indexed now serves search itself (a stand-in served before)
-    indexingFinished = Signal(object)  # the final IndexEvent (report set), or None when it failed
+    indexingFinished = Signal(object)  # the run's IndexReport, or None when it failed
     searchFinished = Signal(object)  # SearchOutcome (also when it found nothing)
     searchFailed = Signal(object)  # the exception
-    libraryStatus = Signal(dict)
+    libraryStatus = Signal(object)  # LibraryStatus
 
     def __init__(self, paths: AppPaths, settings: Settings | None = None, *, model=None, model_name: str | None = None,
                  library_path: str | Path | None = None, autoload: bool = True):
@@ -64,7 +66,7 @@ class MainWindow(QMainWindow):
         self.paths = paths
         self.settings = settings or Settings(paths)
         self.library_path = Path(library_path) if library_path else paths.library_db
-        self.library_status: dict = {}  # the library's last status (photos, folders, skipped)
+        self.library_status: LibraryStatus | None = None  # the library's last status (photos, folders, skipped)
         self.reader_wait_ms = -1  # the launcher lowers it: see shutdown()
         self.clean_shutdown = True
         self.dialogs = WindowDialogs(self)  # Settings and Fine-tune, closed with the window
@@ -87,7 +89,7 @@ class MainWindow(QMainWindow):
         self.search_bar = SearchBar(self.settings.thumb_size)
         self.banner = Banner()
         self.suggestion = SuggestionBar(self.settings, self.readers)  # first run: a stronger model to download
-        self.sidebar = FolderSidebar(self.library_path, self.settings, self.readers, self.writer)
+        self.sidebar = FolderSidebar(self.library_path, self.readers, self.writer)
         self.results_pane = ResultsPane(self.results, self.settings.thumb_size, self.windowIcon())
         self.preview = PreviewPane(self.thumbs, self.readers, self.library_path)
         self.splitter = PanelSplitter(self.results_pane.grid_min_width)
@@ -176,6 +178,7 @@ class MainWindow(QMainWindow):
         self.preview.moreLikeRequested.connect(self.search_like)
         self.status_line.follow(self.models)
         self.models.loading.connect(self._update_state)
+        self.models.progress.connect(self._update_state)  # first use: what is being built, how far
         self.models.ready.connect(self._on_model_ready)
         self.models.promoted.connect(self._on_model_promoted)
         self.models.failed.connect(self._on_model_failed)
@@ -201,8 +204,9 @@ class MainWindow(QMainWindow):
             self.resize(1320, 820)
         if self.settings.splitter is not None:
             self.splitter.restoreState(self.settings.splitter)
-        for f in self.settings.folders:
-            self.sidebar.add_folder(f)
+        for f in self.settings.take_folders():  # an older version's list: into the library, once
+            if Path(f).is_dir():
+                self.sidebar.add(f)
 
     # ==== model ===================================================================================
     @property
@@ -233,33 +237,32 @@ class MainWindow(QMainWindow):
     def _on_model_ready(self, name: str) -> None:
         self.banner.clear("model")
         self.searcher.set_model(self.models.searching)
-        if self.models.serving is not None:
-            self.banner.show_message(
-                f"Indexing your photos with {name}. Until that is done, search uses the vectors of "
-                f"{self.models.serving.config.name} that are already there.", "info", "transition")
+        then = self.models.session.model_ready(index_pending=self.indexer.pending is not None,
+                                               has_folders=bool(self.folders()))
+        if then.transition is not None:
+            self.banner.show_message(then.transition, "info", "transition")
         else:
             self.banner.clear("transition")
         self.modelReady.emit(name)
-        if self.indexer.pending is not None or self.settings.folders:
+        if then.start_indexing:
             self.start_indexing()
-        self.run_search()  # the query, or the library newest first when the box is empty
+        if then.rerun_search:
+            self.run_search()  # the query, or the library newest first when the box is empty
         self._update_state()
 
     def _on_model_promoted(self, name: str) -> None:
         """The model that indexed the library now serves search itself (its vectors are complete)."""
         self.banner.clear("transition")
         self.searcher.set_model(self.model)
-        self.statusBar().showMessage(f"Search now uses {name}", 6000)
+        self.statusBar().showMessage(on_model_promoted(name), 6000)
         self.run_search(keep_selection=True)
         self.modelPromoted.emit(name)
 
     def _on_model_failed(self, name: str, msg: str) -> None:
-        if self.model is not None:  # a switch failed: the working model stays, and so does its index
-            self.show_error(f"Could not load the model {name}: {msg}. Still using {self.model_name}.", "model")
-            if self.folders():
-                self.start_indexing()
-        else:
-            self.show_error(f"Could not load the model {name}: {msg}", "model")
+        then = self.models.session.model_failed(name, msg, has_folders=bool(self.folders()))
+        self.show_error(then.message, "model")  # a failed switch keeps the working model, and its index
+        if then.start_indexing:
+            self.start_indexing()
         self.modelFailed.emit(msg)
         self._update_state()
 
@@ -309,14 +312,13 @@ class MainWindow(QMainWindow):
         self.refresh_status()  # the photo count
         self.run_search(keep_selection=True)  # results (or the library) appear as photos are indexed
 
-    def _on_index_finished(self, ev) -> None:
-        rep = getattr(ev, "report", None)
+    def _on_index_finished(self, rep) -> None:
         if rep is not None:
             self.statusBar().showMessage(index_summary(rep), 8000)
             self.skipped_panel.add_all(rep.skipped)
-        self.indexingFinished.emit(ev)
+        self.indexingFinished.emit(rep)
         self.refresh_status()
-        if ev is not None:
+        if rep is not None:
             self.run_search(keep_selection=True)
         self._update_state()
 
@@ -324,8 +326,7 @@ class MainWindow(QMainWindow):
         if ev.total and ev.done < ev.total:
             self.statusBar().showMessage(f"Reading text in photos: {ev.done:,} of {ev.total:,}", 5000)
 
-    def _on_text_finished(self, ev) -> None:
-        rep = getattr(ev, "text_report", None)
+    def _on_text_finished(self, rep) -> None:
         if rep is not None and rep.read:
             self.statusBar().showMessage(f"Read text in {rep.read:,} photos ({rep.with_text:,} with text)", 6000)
             if self.search_bar.active():
@@ -338,11 +339,15 @@ class MainWindow(QMainWindow):
     def refresh_status(self) -> None:
         self.sidebar.refresh()
 
-    def _on_status(self, st: dict) -> None:
-        removed = set(self.library_status.get("folders", [])) - set(st.get("folders", []))
+    def _on_status(self, st: LibraryStatus) -> None:
+        first = self.library_status is None
+        removed = set(self.library_status.folders if self.library_status else []) - set(st.folders)
         self.library_status = st
-        self.skipped_panel.add_all(st.get("skipped", []))
-        self.status_line.set_photos(st.get("photos"))
+        if first and index_on_open(bool(st.folders), self.model is not None,
+                                   self.indexing() or self.indexer.pending is not None):
+            self.start_indexing()
+        self.skipped_panel.add_all(st.skipped)
+        self.status_line.set_photos(st.photos)
         self.libraryStatus.emit(st)
         if removed:
             self.run_search()  # the removed folder's photos are gone from the results
@@ -468,12 +473,13 @@ class MainWindow(QMainWindow):
 
     def situation(self) -> Situation:
         """The facts the empty state depends on."""
-        photos = self.library_status.get("photos") or 0
+        photos = self.library_status.photos if self.library_status is not None else 0
         ev = self.indexer.last_event
         embedding = ev is not None and ev.phase == "embed"
         return Situation(
             folders=len(self.folders()), photos=photos, model_ready=self.model is not None,
-            model_loading=self.models.is_loading, query=self.current_query(), like=self.like_path,
+            model_loading=self.models.is_loading, model_progress=str(self.models.last_progress or ""),
+            query=self.current_query(), like=self.like_path,
             searched=self.searcher.searched_once, outcome=self.last_outcome is not None, results=self.results.total(),
             indexing=self.indexing() or (self.indexer.pending is not None and not photos),
             index_done=ev.done if embedding else None, index_total=ev.total if embedding else None,

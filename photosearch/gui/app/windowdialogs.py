@@ -20,7 +20,7 @@ class WindowDialogs:
         win = self.win
         dlg = SettingsDialog(win, win.paths, win.settings, current_model=win.model_name, thumbs=win.thumbs,
                              select=select, folders=win.folders(),
-                             read_text=(win.library_status.get("text") or {}).get("enabled", True))
+                             read_text=win.library_status.text.enabled if win.library_status else True)
         dlg.readTextChanged.connect(win.set_read_text)
         dlg.modelChosen.connect(win.use_model)
         dlg.backendChanged.connect(lambda _b: win.load_model())  # the model in use stays until it reloads

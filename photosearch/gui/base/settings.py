@@ -128,16 +128,14 @@ class Settings:
     def thumb_size(self, v: int) -> None:
         self.q.setValue("thumb_size", int(v))
 
-    @property
-    def folders(self) -> list[str]:
+    def take_folders(self) -> list[str]:
+        """Folders an older version kept here (the library database is their only home now): returned once,
+        then forgotten."""
         v = self._raw("folders")
+        self.q.remove("folders")
         if v is None or v == "":
             return []
         return [str(x) for x in (v if isinstance(v, list) else [v])]
-
-    @folders.setter
-    def folders(self, v: list[str]) -> None:
-        self.q.setValue("folders", list(v))
 
     def _bytes(self, key: str) -> QByteArray | None:
         v = self._raw(key)

@@ -35,7 +35,7 @@ def _train_job(opts_kwargs: dict, paths: AppPaths, resume: bool):
         # On resume the stored run's options fill in, by the same rule as the command line.
         stored = load_run_options(paths, opts_kwargs.get("name")) if resume else None
         opts = merge_options(stored, opts_kwargs)
-        yield from train(opts, paths, resume=resume, cancel=task.cancel_event)
+        return (yield from train(opts, paths, resume=resume, cancel=task.cancel_event))  # the TrainResult
     return job
 
 
@@ -151,10 +151,10 @@ class FineTuneDialog(QDialog):
         split.setStretchFactor(1, 1)
         split.setSizes([380, 680])
         t = Task(_list_models(paths))
-        t.succeeded.connect(self._on_models)
+        t.returned.connect(self._on_models)
         self.runner.submit(t)
         t = Task(_devices_job)
-        t.succeeded.connect(self._on_devices)
+        t.returned.connect(self._on_devices)
         self.runner.submit(t)
         self.data_edit.editingFinished.connect(self._probe_data)
         self._update_estimate()
@@ -354,7 +354,7 @@ class FineTuneDialog(QDialog):
         folder = self.data_edit.text().strip()
         if folder and Path(folder).is_dir():
             t = Task(_count_job(folder))
-            t.succeeded.connect(self._on_counts)
+            t.returned.connect(self._on_counts)
             self.runner.submit(t)
 
     def _on_counts(self, res) -> None:
@@ -425,7 +425,7 @@ class FineTuneDialog(QDialog):
         self.status.setText(f"Downloading Flickr8k into {dest}…")
         t = Task(_download_job(dest, self.download_urls), "download")
         t.progress.connect(self._on_download_progress)
-        t.succeeded.connect(self._on_downloaded)
+        t.returned.connect(self._on_downloaded)
         t.failed.connect(self._on_failed)
         t.finished.connect(self._idle)
         self.task = self.runner.submit(t)
@@ -477,7 +477,7 @@ class FineTuneDialog(QDialog):
         self._t0 = time.monotonic()
         t = Task(_train_job(opts, self.paths, resume), "train")
         t.progress.connect(self._on_event)
-        t.succeeded.connect(self._on_done)
+        t.returned.connect(self._on_done)
         t.failed.connect(self._on_failed)
         t.finished.connect(self._idle)
         self.task = self.runner.submit(t)
@@ -526,8 +526,7 @@ class FineTuneDialog(QDialog):
                 self.before = ev.metrics
             self.after = ev.metrics
 
-    def _on_done(self, ev) -> None:
-        res = getattr(ev, "result", None)
+    def _on_done(self, res) -> None:
         self.result = res
         if res is None:
             self.trainingFinished.emit(None)

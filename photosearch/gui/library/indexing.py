@@ -36,7 +36,7 @@ def index_summary(report) -> str:
 
 class Indexer(CurrentJob):
     """Owns the indexing task: start, pause/resume, cancel, and the last progress event (``progress``:
-    IndexEvents; ``finished``: the final IndexEvent, report set, or None when the run failed)."""
+    IndexEvents; ``finished``: the run's IndexReport, or None when it failed)."""
 
     started = Signal()
     grew = Signal()  # more photos are in the library: at most every LIVE_REFRESH_S while embedding, and on pause

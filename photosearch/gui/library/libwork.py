@@ -61,9 +61,9 @@ class LibraryWork(QObject):
             self.text_pass.cancel()
         task = Task(set_text_pass_job(self.library_path, on), "text-setting")
         task.failed.connect(on_error)
-        task.succeeded.connect(on_status)
+        task.returned.connect(on_status)
         if on:
-            task.succeeded.connect(lambda _st: None if self.indexer.running() else self.text_pass.start())
+            task.returned.connect(lambda _st: None if self.indexer.running() else self.text_pass.start())
         self.writer.submit(task)
 
     def shutdown(self) -> bool:
@@ -74,12 +74,12 @@ class LibraryWork(QObject):
         self.text_pass.shutdown()
         return watcher_ended
 
-    def _after_index(self, ev) -> None:
-        rep = getattr(ev, "report", None)
-        if ev is not None and self.indexer.pending is not None:
+    def _after_index(self, rep) -> None:
+        """``rep``: the run's IndexReport, None when it failed."""
+        if rep is not None and self.indexer.pending is not None:
             QTimer.singleShot(0, lambda: self.start(self.indexer.pending))
         elif rep is not None and not rep.cancelled:
             self.models.finish_indexing(self.writer)
             self.text_pass.schedule()
-        if ev is not None:  # from now on new photos appear by themselves (the set of folders may have changed)
+        if rep is not None:  # from now on new photos appear by themselves (the set of folders may have changed)
             self.live.start(self._folders())

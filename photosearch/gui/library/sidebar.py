@@ -1,7 +1,7 @@
 """The folder sidebar: the library's folders (add, remove, update the index) and the search filters.
 
-It keeps the folder list in step with the library: adding checks the folder, removing runs on the library's
-writer thread, and ``refresh()`` reads the library's status (photo count, folders, sub-folders with photos,
+It shows the library's folder list, whose only home is the library database: adding checks the folder, adding
+and removing run on the library's writer thread, and ``refresh()`` reads the library's status (photo count, folders, sub-folders with photos,
 skipped files) on a reader thread and hands it on by ``statusLoaded``. What the user asks for that is not
 its own job (indexing, a file dialog) goes out by signals. ``filters()`` gives the current filter choice as
 a plain value for the search request.
@@ -18,9 +18,8 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QFrame, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QStyle, QVBoxLayout, QWidget)
 
-from photosearch.gui.base.settings import Settings
 from photosearch.gui.base.widgets import muted
-from photosearch.gui.tasks.jobs import remove_folder_job, status_job
+from photosearch.gui.tasks.jobs import add_folder_job, remove_folder_job, status_job
 from photosearch.gui.tasks.workers import Task, TaskRunner
 
 
@@ -53,13 +52,13 @@ class FolderSidebar(QWidget):
     removeRequested = Signal(str)  # the Remove button, with the selected folder
     reindexRequested = Signal()
     filtersChanged = Signal()
-    statusLoaded = Signal(dict)  # the library's status (also after a folder was removed)
+    statusLoaded = Signal(object)  # the library's LibraryStatus (also after a folder was removed)
     failed = Signal(str)  # one line for the user
 
-    def __init__(self, library_path: Path | None = None, settings: Settings | None = None,
-                 readers: TaskRunner | None = None, writer: TaskRunner | None = None, parent: QWidget | None = None):
+    def __init__(self, library_path: Path | None = None, readers: TaskRunner | None = None,
+                 writer: TaskRunner | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.library_path, self.settings, self.readers, self.writer = library_path, settings, readers, writer
+        self.library_path, self.readers, self.writer = library_path, readers, writer
         self.setMinimumWidth(150)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 4, 0)
@@ -198,44 +197,44 @@ class FolderSidebar(QWidget):
             self.filtersChanged.emit()  # the chosen folder went away: the search widens
 
     def add(self, path: str) -> str | None:
-        """Add a folder of photos: its resolved path, or None (and ``failed``) when it is not a folder."""
+        """Add a folder of photos to the library (on the writer thread; it is listed when ``statusLoaded``
+        follows): its resolved path, or None (and ``failed``) when it is not a folder."""
         p = Path(path).expanduser()
         if not p.is_dir():
             self.failed.emit(f"Not a folder: {path}")
             return None
         resolved = str(p.resolve())
-        if self.add_folder(resolved):
-            self._save()
+        task = Task(add_folder_job(self.library_path, resolved), "add-folder")
+        task.failed.connect(self.failed)
+        task.returned.connect(self.apply_status)
+        self.writer.submit(task)
         return resolved
 
     def remove(self, path: str) -> None:
-        """Forget a folder and its photos (on the writer thread; ``statusLoaded`` follows)."""
+        """Forget a folder and its photos (unlisted now; removed on the writer thread, ``statusLoaded``
+        follows)."""
         self.remove_folder(path)
-        self._save()
         task = Task(remove_folder_job(self.library_path, path), "remove-folder")
         task.failed.connect(self.failed)
-        task.succeeded.connect(self.apply_status)
+        task.returned.connect(self.apply_status)
         self.writer.submit(task)
 
     def refresh(self) -> None:
         """Read the library's status on a reader thread (``statusLoaded`` or ``failed`` follows)."""
         task = Task(status_job(self.library_path), "status")
-        task.succeeded.connect(self.apply_status)
+        task.returned.connect(self.apply_status)
         task.failed.connect(lambda msg: self.failed.emit(f"Cannot open the library: {msg}"))
         self.readers.submit(task)
 
-    def apply_status(self, st: dict) -> None:
-        st = dict(st or {})
-        for f in st.get("folders", []):
+    def apply_status(self, st) -> None:
+        """List the library's folders (a :class:`~photosearch.library.LibraryStatus`: the library database is
+        the folder list's only home) and hand the status on."""
+        for f in set(self.folders()) - set(st.folders):
+            self.remove_folder(f)
+        for f in st.folders:
             self.add_folder(f)
-        self.set_photo_folders(st.get("photo_folders", []))
-        if st.get("folders") is not None:
-            self._save()
+        self.set_photo_folders(st.photo_folders or [])
         self.statusLoaded.emit(st)
-
-    def _save(self) -> None:
-        if self.settings is not None:
-            self.settings.folders = self.folders()
 
     def _remove_selected(self) -> None:
         item = self.folder_list.currentItem()

@@ -21,8 +21,8 @@ START_DELAY_MS = 2000
 
 
 class TextPass(CurrentJob):
-    """Start, cancel and follow the library's text pass (``progress``: TextEvents; ``finished``: the last
-    TextEvent, ``text_report`` set, or None when it is off or failed)."""
+    """Start, cancel and follow the library's text pass (``progress``: TextEvents; ``finished``: its
+    TextReport, or None when it is off or failed)."""
 
     def __init__(self, library_path: Path, parent: QObject | None = None):
         super().__init__(TaskRunner(1), parent)

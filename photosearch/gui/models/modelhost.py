@@ -6,7 +6,9 @@ that cannot load (e.g. one that needs a download while offline) never leaves the
 
 A new model indexes the library in the background; until its vectors are complete, search keeps using the
 vectors that are there (:mod:`photosearch.library.transition`): ``model`` is the one that indexes,
-``searching`` the one searches use, ``serving`` the stand-in while there is one (``promote`` ends it).
+``searching`` the one searches use, ``serving`` the stand-in while there is one (``promote`` ends it). That
+state is the core :class:`~photosearch.session.Session`'s; this class runs its loads on reader threads and
+says by signals what changed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from photosearch.gui.base.settings import Settings
 from photosearch.gui.tasks.jobs import finish_transition_job, load_model_job, serving_model_job
 from photosearch.gui.tasks.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
+from photosearch.session import Session
 
 log = logging.getLogger(__name__)
 
@@ -38,25 +41,46 @@ class ModelHost(QObject):
         super().__init__(parent)
         self.paths = paths
         self.library_path = library_path
-        self.serving = None  # a model whose vectors stand in while ``model`` indexes the library
+        self.session = Session(paths, library_path)
         self.readers = readers
         self.settings = settings
         self._chosen: str | None = None  # a model the user chose: saved as the choice once it has loaded
-        self.model = None
-        self.name: str | None = None
         self.is_loading = False
+        self.last_progress: object | None = None  # the newest load's latest message, until a model is ready
         self._task: Task | None = None  # the newest load; older ones finishing late are ignored
+        self.progress.connect(self._remember_progress)
+
+    @property
+    def model(self):
+        return self.session.model
+
+    @property
+    def name(self) -> str | None:
+        return self.session.name
+
+    @name.setter
+    def name(self, name: str | None) -> None:
+        self.session.name = name
+
+    @property
+    def serving(self):
+        """A model whose vectors stand in while ``model`` indexes the library (None: none)."""
+        return self.session.serving
 
     @property
     def searching(self):
         """The model searches use: the stand-in while there is one, else ``model``."""
-        return self.serving if self.serving is not None else self.model
+        return self.session.searching
+
+    def _remember_progress(self, msg: object) -> None:
+        self.last_progress = msg
 
     def set(self, model, name: str, serving=None) -> None:
         """Use an already loaded model (``serving``: a stand-in for search until :meth:`promote`)."""
         self._task = None
-        self.model, self.name, self.is_loading = model, name, False
-        self.serving = serving if serving is not model else None
+        self.last_progress = None
+        self.is_loading = False
+        self.session.use(model, name, serving)
         self.ready.emit(name)
 
     def finish_indexing(self, writer: TaskRunner) -> None:
@@ -67,14 +91,13 @@ class ModelHost(QObject):
         model = self.model
         sid = self.serving.config.model_id if self.serving is not None else None
         task = Task(finish_transition_job(self.paths, self.library_path, model.config.model_id, sid), "transition")
-        task.succeeded.connect(lambda caught_up: self.promote(model) if caught_up else None)
+        task.returned.connect(lambda caught_up: self.promote(model) if caught_up else None)
         task.failed.connect(lambda msg: log.warning("finishing the model change: %s", msg))
         writer.submit(task)
 
     def promote(self, model) -> None:
         """``model`` (still the one in use) serves search itself from now on."""
-        if model is self.model and self.serving is not None:
-            self.serving = None
+        if self.session.promote(model):
             self.promoted.emit(self.name or "")
 
     def device_type(self) -> str:
@@ -85,9 +108,10 @@ class ModelHost(QObject):
         model in use (if any) stays until the new one is ready."""
         target = name or self.name
         self.is_loading = True
+        self.last_progress = None
         task = Task(load_model_job(self.paths, target, device), "load-model")
         task.progress.connect(self.progress)
-        task.succeeded.connect(lambda out, t=task: self._on_loaded(out, t))
+        task.returned.connect(lambda out, t=task: self._on_loaded(out, t))
         task.failed.connect(lambda msg, t=task, n=target: self._on_failed(n, msg, t))
         self._task = task
         self.loading.emit(target or "")
@@ -116,7 +140,7 @@ class ModelHost(QObject):
         # Which vectors search uses while the new model indexes: found (and loaded) on a reader thread.
         follow = Task(serving_model_job(self.paths, self.library_path, model, self.searching, self.settings.device),
                       "serving-model")
-        follow.succeeded.connect(lambda serving, t=follow: self._on_serving(name, model, serving, t))
+        follow.returned.connect(lambda serving, t=follow: self._on_serving(name, model, serving, t))
         follow.failed.connect(lambda msg, t=follow: (log.warning("no stand-in model: %s", msg),
                                                      self._on_serving(name, model, None, t)))
         self._task = follow
@@ -133,6 +157,7 @@ class ModelHost(QObject):
             self._task = None
             self._chosen = None
             self.is_loading = False
+            self.last_progress = None
             if self.model is None:
                 self.name = name  # nothing in use: remember what was asked for (Settings shows it)
             self.failed.emit(name or "", msg)

@@ -88,7 +88,7 @@ class ModelPage(QGroupBox):
     # -- list -----------------------------------------------------------------------------------
     def refresh(self) -> None:
         t = Task(list_models_job(self.paths), "list-models")
-        t.succeeded.connect(self._on_models)
+        t.returned.connect(self._on_models)
         t.failed.connect(lambda msg: self.details.setText(f"Error: {msg}"))
         self.runner.submit(t)
 
@@ -153,7 +153,7 @@ class ModelPage(QGroupBox):
             return
         task = Task(download_model_job(self.paths, name), f"download-{name}")
         task.progress.connect(self._on_progress)
-        task.succeeded.connect(lambda ev, n=name: self._on_download_done(n, ev))
+        task.returned.connect(lambda ev, n=name: self._on_download_done(n, ev))
         task.failed.connect(lambda msg, n=name: self._on_download_failed(n, msg))
         self.download_task = task
         self.progress.setRange(0, 0)

@@ -66,7 +66,7 @@ class SuggestionBar(QFrame):
             return
         self._asked = True
         task = Task(suggestion_job, "suggest-model")
-        task.succeeded.connect(self._on_result)
+        task.returned.connect(self._on_result)
         task.failed.connect(lambda _msg: self.checked.emit(None))
         self.readers.submit(task)
 

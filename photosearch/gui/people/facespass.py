@@ -16,8 +16,8 @@ from photosearch.gui.tasks.workers import CurrentJob, Task, TaskRunner
 
 
 def faces_job(library_path: Path):
-    """The faces pass then grouping, when the setting is on: yields FaceEvents and GroupEvents; returns None at
-    once when it is off."""
+    """The faces pass then grouping, when the setting is on: yields FaceEvents and GroupEvents and returns the
+    FaceReport; returns None at once when it is off."""
     def job(task: Task):
         from photosearch.faces import facepass
         from photosearch.library import Library
@@ -26,7 +26,7 @@ def faces_job(library_path: Path):
         try:
             if not facepass.enabled(lib.conn):
                 return None
-            yield from lib.find_faces(cancel=task.cancel_event)
+            return (yield from lib.find_faces(cancel=task.cancel_event))
         finally:
             lib.close()
     return job
@@ -45,7 +45,7 @@ def set_faces_job(library_path: Path, on: bool):
 
 class FacesPass(CurrentJob):
     """Start, cancel and follow the faces pass (``progress``: FaceEvents then GroupEvents; ``finished``: the
-    last event, or None when it is off or failed)."""
+    FaceReport, or None when it is off or failed)."""
 
     def __init__(self, library_path: Path, parent: QObject | None = None):
         super().__init__(TaskRunner(1), parent)

@@ -186,7 +186,7 @@ class PeoplePanel(QDockWidget):
         if not on:
             self.faces.cancel()
         task = Task(set_faces_job(self.library_path, on), "faces-setting")
-        task.succeeded.connect(lambda _r: self.faces.start() if on else self.refresh())
+        task.returned.connect(lambda _r: self.faces.start() if on else self.refresh())
         task.failed.connect(self.status.setText)
         return self.writer.submit(task)
 
@@ -202,7 +202,7 @@ class PeoplePanel(QDockWidget):
 
     def refresh(self) -> Task:
         task = Task(lambda _t: load_people(self.library_path), "people")
-        task.succeeded.connect(self._on_loaded)
+        task.returned.connect(self._on_loaded)
         task.failed.connect(self.status.setText)
         self.loading = self.readers.submit(task)
         return task
@@ -232,7 +232,7 @@ class PeoplePanel(QDockWidget):
             return
         self.strip_label.setText(f"Faces of {tile.name or 'this person'} (select, then right-click to correct)")
         task = Task(lambda _t, pid=tile.id: load_faces(self.library_path, pid), "person-faces")
-        task.succeeded.connect(lambda out: out[0] == self.selected_id() and self.strip.faces.set_faces(*out))
+        task.returned.connect(lambda out: out[0] == self.selected_id() and self.strip.faces.set_faces(*out))
         task.failed.connect(self.status.setText)
         self.readers.submit(task)
 
@@ -273,6 +273,6 @@ class PeoplePanel(QDockWidget):
 
     def _change(self, op: str, *args) -> Task:
         task = Task(lambda _t: change_people(self.library_path, op, *args), f"people-{op}")
-        task.succeeded.connect(lambda _r: self.refresh())
+        task.returned.connect(lambda _r: self.refresh())
         task.failed.connect(self.status.setText)
         return self.writer.submit(task)

@@ -87,7 +87,7 @@ class ExplainPanel(QWidget):
         if self.readers is None:
             return
         task = Task(explain_job(self.model, self.query, self.path, heatmap), "explain")
-        task.succeeded.connect(self._on_explained)
+        task.returned.connect(self._on_explained)
         self.readers.submit(task)
 
     def _on_toggle(self, on: bool) -> None:

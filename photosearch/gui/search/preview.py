@@ -243,7 +243,7 @@ class PreviewPane(QWidget):
             self.thumbs.request(path, PREVIEW_PIXELS)
         if info is None and self.readers is not None and self.library_path is not None:
             task = Task(photo_info_job(self.library_path, path), "info")
-            task.succeeded.connect(self._on_info)
+            task.returned.connect(self._on_info)
             self.readers.submit(task)
 
     def _on_info(self, out) -> None:

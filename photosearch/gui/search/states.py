@@ -14,6 +14,7 @@ class Situation:
     photos: int = 0  # photos indexed for the current model
     model_ready: bool = False
     model_loading: bool = False
+    model_progress: str = ""  # the loader's latest message (building the starter on first use: phase, %, time left)
     query: str = ""  # the typed query, stripped
     like: str | None = None  # the example image of a "more like this" search
     searched: bool = False  # a search has been submitted since the window opened
@@ -49,9 +50,10 @@ def empty_state(s: Situation) -> EmptyText | None:
                          "find any of them by describing it in a few words.\n\nChoose a folder, or drop one onto "
                          "this window.", "app", "Add folder…")
     if not s.model_ready and s.model_loading:
+        doing = (s.model_progress[:1].upper() + s.model_progress[1:] + ".\n\n") if s.model_progress else ""
         return EmptyText("loading", "Getting ready…",
-                         "Loading the search model in the background. You can type now; results appear as soon as "
-                         "it is ready.")
+                         f"{doing}Loading the search model in the background. You can type now; results appear as "
+                         "soon as it is ready.")
     if not s.model_ready:
         return EmptyText("no-model", "No search model",
                          "The model could not be loaded. Pick another one in Settings.", "warning", "Open settings…")

@@ -22,29 +22,22 @@ def _backend_setting(paths: AppPaths) -> str:
 def load_model_job(paths: AppPaths, name: str | None, device: str, backend: str | None = None):
     """Load ``name``, or the store's active model (falling back to the last one that worked, with the reason
     reported as progress), on the CPU ``backend`` (auto/torch/onnx; None: the Settings' choice, read here on
-    the caller's thread): returns ``(name, model)``. When ONNX Runtime cannot run the model it stays on torch."""
+    the caller's thread): returns ``(name, model)``. When ONNX Runtime cannot run the model it stays on torch
+    (photosearch/session.py)."""
     backend = backend or _backend_setting(paths)
 
     def job(task: Task):
-        from photosearch.model.onnx_backend import attach_or_keep_torch
-        from photosearch.model.store import ModelStore
+        from photosearch.session import load_model
 
-        store = ModelStore(paths)
-        if name:
-            loaded_name, model = name, store.load(name, device=device, progress=task.report)
-        else:
-            loaded = store.load_active(device=device, progress=task.report)
-            if loaded.fallback_reason:
-                task.report(loaded.fallback_reason)
-            loaded_name, model = loaded.name, loaded.model
-        attach_or_keep_torch(model, backend, paths.onnx_cache, progress=task.report)
-        return loaded_name, model
+        loaded = load_model(paths, name, device=device, backend=backend, strict_backend=False,
+                            progress=task.report, backend_progress=task.report, on_note=task.report)
+        return loaded.name, loaded.model
     return job
 
 
 def serving_model_job(paths: AppPaths, library_path: Path | None, target, in_use, device: str,
                       backend: str | None = None):
-    """The model to search with while ``target`` indexes the library (library/transition.py): ``in_use``
+    """The model to search with while ``target`` indexes the library (photosearch/session.py): ``in_use``
     when it serves, a stored model (e.g. a retired starter build) loaded here on the CPU ``backend`` like
     :func:`load_model_job`, or None (``target`` serves)."""
     backend = backend or _backend_setting(paths)
@@ -52,15 +45,12 @@ def serving_model_job(paths: AppPaths, library_path: Path | None, target, in_use
     def job(task: Task):
         if library_path is None or not Path(library_path).is_file():
             return None
-        from photosearch.library import Library, transition
-        from photosearch.model.onnx_backend import attach_or_keep_torch
-        from photosearch.model.store import ModelStore
+        from photosearch.library import Library
+        from photosearch.session import stand_in
 
         with Library.open(library_path) as lib:
-            serving = transition.load_serving(lib, ModelStore(paths), target, device, in_use=in_use)
-        if serving is not None and serving is not in_use:
-            attach_or_keep_torch(serving, backend, paths.onnx_cache, progress=task.report)
-        return serving
+            return stand_in(paths, lib, target, device=device, in_use=in_use, backend=backend,
+                            strict_backend=False, backend_progress=task.report, on_note=task.report)
     return job
 
 
@@ -70,28 +60,30 @@ def finish_transition_job(paths: AppPaths, library_path: Path, target_id: str, s
     def job(_task: Task):
         from photosearch.library import Library, transition
         from photosearch.model.store import ModelStore
+        from photosearch.session import caught_up
 
         with Library.open(library_path) as lib:
             transition.finish(lib, ModelStore(paths), target_id)
-            if serving_id is None:  # nothing stands in (most runs): no need to count vectors
-                return True
-            counts = lib.models()
-            return counts.get(target_id, 0) >= counts.get(serving_id, 0)
+            return caught_up(lib, target_id, serving_id)
     return job
 
 
 def download_model_job(paths: AppPaths, name: str):
-    """Download a catalog model (or hub id) into the store: yields DownloadEvents; cancellable."""
+    """Download a catalog model (or hub id) into the store: yields DownloadEvents and returns the last one
+    (phase "done" or "cancelled"); cancellable."""
     def job(task: Task):
         from photosearch.model.download import download_model
         from photosearch.model.store import ModelStore
 
-        yield from download_model(ModelStore(paths), name, task.cancel_event)
+        last = None
+        for last in download_model(ModelStore(paths), name, task.cancel_event):
+            yield last
+        return last
     return job
 
 
 def index_job(library_path: Path, model, add: list[str], batch_size: int):
-    """Add folders, then index every folder: yields the library's IndexEvents, the last one with a report."""
+    """Add folders, then index every folder: yields the library's IndexEvents, returns its IndexReport."""
     def job(task: Task):
         from photosearch.library import Library
 
@@ -99,19 +91,30 @@ def index_job(library_path: Path, model, add: list[str], batch_size: int):
         try:
             for f in add:
                 lib.add_folder(f)
-            yield from lib.index(model, None, batch_size=batch_size, cancel=task.cancel_event)
+            return (yield from lib.index(model, None, batch_size=batch_size, cancel=task.cancel_event))
         finally:
             lib.close()
     return job
 
 
 def status_job(library_path: Path):
-    """The library's status dict (photos, folders, skipped files) and ``photo_folders`` (sub-folders too)."""
+    """The library's :class:`~photosearch.library.LibraryStatus` with its ``photo_folders`` (sub-folders too)."""
     def job(_task: Task):
         from photosearch.library import Library
 
         with Library.open(library_path) as lib:
-            return dict(lib.status(), photo_folders=lib.photo_folders())
+            return lib.status(photo_folders=True)
+    return job
+
+
+def add_folder_job(library_path: Path, folder: str):
+    """Add a folder to the library (the folder list's one home); returns the library's status afterwards."""
+    def job(_task: Task):
+        from photosearch.library import Library
+
+        with Library.open(library_path) as lib:
+            lib.add_folder(folder)
+            return lib.status(photo_folders=True)
     return job
 
 
@@ -122,7 +125,7 @@ def remove_folder_job(library_path: Path, folder: str):
 
         with Library.open(library_path) as lib:
             lib.remove_folder(folder)
-            return dict(lib.status(), photo_folders=lib.photo_folders())
+            return lib.status(photo_folders=True)
     return job
 
 
@@ -167,8 +170,8 @@ def dir_size_job(path: Path):
 
 
 def text_job(library_path: Path, background: bool = True):
-    """The library's text pass (reading the words in photos), when its setting is on: yields TextEvents;
-    returns None at once when it is off. ``background``: OCR at low CPU priority."""
+    """The library's text pass (reading the words in photos), when its setting is on: yields TextEvents and
+    returns the TextReport; returns None at once when it is off. ``background``: OCR at low CPU priority."""
     def job(task: Task):
         from photosearch.library import Library
         from photosearch.library import textindex
@@ -181,7 +184,7 @@ def text_job(library_path: Path, background: bool = True):
 
             engine = OcrEngine(background=background)
             try:
-                yield from lib.read_text(engine, cancel=task.cancel_event)
+                return (yield from lib.read_text(engine, cancel=task.cancel_event))
             finally:
                 engine.close()
         finally:

@@ -41,14 +41,17 @@ def error_text(e: BaseException) -> str:
 
 
 class Task(QObject):
-    """One background job. ``fn(task)`` returns a result, or a generator whose events become ``progress``.
+    """One background job. ``fn(task)`` returns a result, or a generator whose events become ``progress``
+    and whose ``return`` value is the result (superqt's ``GeneratorWorker``: ``StopIteration.value``).
 
-    Signals arrive on the GUI thread (the Task object lives there). ``finished`` always comes last.
+    Signals arrive on the GUI thread (the Task object lives there): ``returned`` or ``errored`` (with
+    ``failed``, the same error as one line for the user), then ``finished``, always last.
     """
 
     progress = Signal(object)
-    succeeded = Signal(object)  # the function's result, or the generator's last event
-    failed = Signal(str)  # one user-readable line
+    returned = Signal(object)  # the function's result, or the generator's return value
+    errored = Signal(object)  # the exception that ended it
+    failed = Signal(str)  # that exception as one user-readable line
     finished = Signal()
 
     def __init__(self, fn: Callable[["Task"], Any], name: str = ""):
@@ -89,24 +92,30 @@ class Task(QObject):
         try:
             out = self.fn(self)
             if hasattr(out, "__next__"):
-                last = None
-                for event in out:
-                    last = event
-                    self.progress.emit(event)
-                    # Pausing holds the generator at its yield: no new work starts until resume/cancel.
-                    while not self._resume.wait(0.2):
-                        pass
-                out = last
+                out = self._drive(out)
         except BaseException as e:  # a worker must report, never take the app down
             log.debug("task %s failed", self.name, exc_info=True)
-            ok, out = False, error_text(e)
+            ok, out = False, e
         # ``done`` is set before the result signals: a slot reacting to them may start the next job at once.
         self.done = True
         if ok:
-            self.succeeded.emit(out)
+            self.returned.emit(out)
         else:
-            self.failed.emit(out)
+            self.errored.emit(out)
+            self.failed.emit(error_text(out))
         self.finished.emit()
+
+    def _drive(self, events) -> Any:
+        """Emit each event of a generator; returns what it returns."""
+        while True:
+            try:
+                event = next(events)
+            except StopIteration as stop:
+                return stop.value
+            self.progress.emit(event)
+            # Pausing holds the generator at its yield: no new work starts until resume/cancel.
+            while not self._resume.wait(0.2):
+                pass
 
 
 class TaskRunner(QObject):
@@ -153,7 +162,7 @@ class CurrentJob(QObject):
     folder watcher are this, each with its own job and runner."""
 
     progress = Signal(object)  # an event the job yielded
-    finished = Signal(object)  # its return value, or None when it failed
+    finished = Signal(object)  # its return value (a report), or None when it failed
     failed = Signal(str)  # one line for the user (finished(None) follows)
 
     def __init__(self, runner: TaskRunner, parent: QObject | None = None):
@@ -168,7 +177,7 @@ class CurrentJob(QObject):
     def _submit(self, job: Callable[[Task], Any], name: str) -> Task:
         task = Task(job, name)
         task.progress.connect(lambda ev, t=task: self._on_event(ev) if t is self.task else None)
-        task.succeeded.connect(lambda out, t=task: self._on_done(out) if t is self.task else None)
+        task.returned.connect(lambda out, t=task: self._on_done(out) if t is self.task else None)
         task.failed.connect(lambda msg, t=task: self._on_failed(msg) if t is self.task else None)
         self.task = task
         self.runner.submit(task)
