@@ -1,6 +1,6 @@
 """The faces pass: finds and describes the faces in every library photo, beside the text pass.
 
-Storage (schema version 4, library/db.py): ``face_scans`` has one row per photo looked at (its content hash,
+Storage (schema version 5, library/db.py): ``face_scans`` has one row per photo looked at (its content hash,
 the face model, how many faces, or why it could not be read: the one fault record per bad file), ``faces`` one
 row per face (box, landmarks, score, quality, usable, the 128-d embedding, the person it belongs to and whether
 the user put it there). A photo whose content or face model changed is scanned again; a moved photo keeps its

@@ -1,6 +1,6 @@
 """Named things beyond faces: a few photos of a pet or an object given a name ("Rex"), usable in a search.
 
-A named thing is the set of photos the user chose (``things``/``thing_photos``, schema version 4); its vector,
+A named thing is the set of photos the user chose (``things``/``thing_photos``, schema version 5); its vector,
 for whichever model searches, is the mean of those photos' vectors in that model (unit length), so a new model
 needs nothing re-done and a photo removed from the library simply leaves the set. A search ranks by the typed
 words and the named things together (``Query.things``; ``photosearch search "on the sofa" --thing Rex``). Turning
