@@ -181,6 +181,12 @@ class PeoplePanel(QDockWidget):
         self.faces.failed.connect(lambda msg: self.status.setText(f"Finding faces stopped: {msg}"))
         self.enable.clicked.connect(self.set_enabled)
 
+    def view_action(self) -> QAction:
+        """The View menu's entry: shows or hides the panel (Ctrl+Shift+P)."""
+        act = self.toggleViewAction()
+        act.setShortcut(QKeySequence("Ctrl+Shift+P"))
+        return act
+
     def set_enabled(self, on: bool) -> Task:
         """The library's faces setting, saved by the writer; on starts the pass, off stops it."""
         if not on:
