@@ -241,32 +241,49 @@ class Library:
             allowed = None if mask is None else vi.ids[:len(vi)][mask]
             return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
         q = self.query_vector(model, text, like) if typed else None
-        kind = relevance.query_kind(bool(text and text.strip()), like is not None or bool(query.more))
-        more_v = [self._image_vector(model, p) for p in query.more]
-        less_v = [self._image_vector(model, p) for p in query.less]
-        all_scores = vi.scores(q) if q is not None else None
-        less_s = [vi.scores(v) for v in less_v]
-        if more_v or less_v:
-            all_scores = feedback.adjust(all_scores, [vi.scores(v) for v in more_v], less_s)
-        # The cut comes from the whole library's scores, never just the filtered ones.
-        threshold = min_score if min_score is not None else relevance.cut(
-            all_scores, relevance.load_calibration(model).rule(kind), kind).threshold
-        all_scores = feedback.drop_marked(all_scores, less_s)
+        all_scores = self._judge(model, vi, q, bool(text and text.strip()), like is not None, query.more,
+                                 query.less)
+        text_rows = np.zeros(0, np.int64)
+        if tq is not None and tq.fts:  # words found in photos: one score with the visual evidence
+            text_rows = textindex.match_rows(self.conn, tq.fts, vi)
+            all_scores[text_rows] = relevance.with_text(all_scores[text_rows])
+            if tq.only:
+                only = np.zeros(len(vi), bool)
+                only[text_rows] = True
+                mask = only if mask is None else mask & only
+        threshold = min_score if min_score is not None else relevance.GOOD
         # Ask for more than top_k: copies fold together and rows deleted since the matrix was loaded drop out.
-        ids, scores = vi.top_k(q if q is not None else more_v[0], 2 * top_k + 8, mask,
+        ids, scores = vi.top_k(q, 2 * top_k + 8, mask,
                                min_score if min_score is not None else threshold if query.only_relevant else None,
                                scores=all_scores)
         # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
         try:
             hits = browse.make_hits(self.conn, [int(i) for i in ids], scores, threshold, top_k, query.sort,
                                     group_copies)
-            if tq is not None and tq.fts:
-                hits = textindex.lift_hits(self.conn, tq, vi, q, mask, hits, top_k, group_copies)
+            if len(text_rows):
+                textindex.mark_hits(self.conn, tq, hits, set(vi.ids[text_rows].tolist()))
             return hits
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
         except ValueError as e:
             raise QueryError(str(e)) from None
+
+    def _judge(self, model, vi, q, has_text: bool, has_like: bool, more, less) -> np.ndarray:
+        """Every row's shown score (library/relevance.py): the query's standing on each photo against the
+        prompt bank, moved by the more-like/less-like marks (library/feedback.py); the less-like photos
+        themselves -inf. Nothing else in the library enters a photo's score."""
+        cal = relevance.load_calibration(model)
+        bank = relevance.bank_of(model)
+        stats = vi.derived(bank.key, bank.photo_stats)
+        more_z = [relevance.standing(vi.scores(self._image_vector(model, p)), stats) for p in more]
+        less_v = [self._image_vector(model, p) for p in less]
+        less_z = [relevance.standing(vi.scores(v), stats) for v in less_v]
+        kind = relevance.query_kind(has_text, has_like or (q is None and bool(more)))
+        rule = cal.rule(kind)
+        z = relevance.standing(vi.scores(q), stats) if q is not None else None
+        z = feedback.adjust(z, more_z, less_z, cal.rule("image").t)
+        out = relevance.shown(z, rule)
+        return feedback.drop_marked(out, [vi.scores(v) for v in less_v])
 
     def _filtered(self, model, filters: Filters | None = None):
         """The model's vectors and the mask of rows passing the filters (None: no filter)."""

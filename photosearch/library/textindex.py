@@ -339,13 +339,16 @@ def lift_hits(conn: sqlite3.Connection, tq: TextQuery, vi, q: np.ndarray | None,
     """The search's hits with the photos whose text matches ``tq`` first (see :func:`lift`), as
     ``SearchHit``s marked ``text_match`` with their snippet and counted as relevant."""
     from photosearch.library import browse
+    from photosearch.library.relevance import with_text
 
     lifted = lift(conn, tq, vi, q, mask, np.zeros(0, np.int64), np.zeros(0, np.float32), top_k)
     if not lifted:
         return [] if tq.only else hits
     ids = [i for i, _, _ in lifted]
     snips = dict(zip(ids, (s for _, _, s in lifted)))
-    found = browse.make_hits(conn, ids, [s for _, s, _ in lifted], float("-inf"), top_k, "relevance", group)
+    # Text only (no visual query): the score of text evidence alone, the same figure a search with words shows
+    scores = [with_text(None) if q is None else s for _, s, _ in lifted]
+    found = browse.make_hits(conn, ids, scores, float("-inf"), top_k, "relevance", group)
     by_path = {p: i for i, p in conn.execute(
         f"SELECT id, path FROM photos WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall()}
     for h in found:
@@ -355,6 +358,31 @@ def lift_hits(conn: sqlite3.Connection, tq: TextQuery, vi, q: np.ndarray | None,
         return found
     taken = {h.path for h in found} | {c for h in found for c in h.copies}
     return (found + [h for h in hits if h.path not in taken])[:top_k]
+
+
+def match_rows(conn: sqlite3.Connection, fts: str, vi) -> np.ndarray:
+    """Rows of ``vi`` (library/search.py's VectorIndex) whose photo's text matches ``fts``."""
+    mids = np.asarray(match_ids(conn, fts), dtype=np.int64)
+    return np.flatnonzero(np.isin(vi.ids[:len(vi)], mids)) if len(mids) else np.zeros(0, np.int64)
+
+
+def mark_hits(conn: sqlite3.Connection, tq: TextQuery, hits: list, ids: set[int]) -> None:
+    """Mark the hits whose photo (or a copy of it) is among ``ids`` (text matches) ``text_match``, with their
+    snippet."""
+    paths = [p for h in hits for p in [h.path, *h.copies]]
+    by_path = {}
+    for i in range(0, len(paths), 900):
+        chunk = paths[i:i + 900]
+        by_path.update(conn.execute(f"SELECT path, id FROM photos WHERE path IN ({', '.join('?' * len(chunk))})",
+                                    chunk).fetchall())
+    matched = {}
+    for h in hits:
+        pid = next((by_path[p] for p in [h.path, *h.copies] if by_path.get(p) in ids), None)
+        if pid is not None:
+            matched[pid] = h
+    snips = snippets(conn, tq.fts, list(matched))
+    for pid, h in matched.items():
+        h.text_match, h.snippet = True, snips.get(pid, "")
 
 
 def highlight_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
