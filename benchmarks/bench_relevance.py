@@ -250,10 +250,10 @@ def mrr(Z: np.ndarray, relevant: list[set]) -> float:
 
 
 # -- the rule on a whole library at once ----------------------------------------------------------------------
-def standings(S: np.ndarray, V: np.ndarray, bank: relevance.Bank) -> np.ndarray:
+def standings(S: np.ndarray, V: np.ndarray, bank: relevance.Bank, shift: float = 1.0) -> np.ndarray:
     """(Q, N) z of every query on every photo (relevance.standing, row by row)."""
     st = bank.photo_stats(V)
-    return (S - st[:, 0]) / np.maximum(st[:, 1], 1e-4)
+    return (S - shift * st[:, 0]) / np.maximum(st[:, 1], 1e-4)
 
 
 def image_queries(lib: Lib):
@@ -270,8 +270,8 @@ def image_queries(lib: Lib):
     return ex, rel
 
 
-def image_standings(lib: Lib, bank: relevance.Bank, ex: list[int]) -> np.ndarray:
-    Z = standings(lib.V[ex] @ lib.V.T, lib.V, bank)
+def image_standings(lib: Lib, bank: relevance.Bank, ex: list[int], shift: float = 1.0) -> np.ndarray:
+    Z = standings(lib.V[ex] @ lib.V.T, lib.V, bank, shift)
     Z[np.arange(len(ex)), ex] = -np.inf  # the example itself is not an answer
     return Z
 
@@ -313,11 +313,13 @@ def fit_slope(Z: np.ndarray, rel: list[set], t: float) -> float:
     return round(a, 3)
 
 
-def feedback_figures(lib: Lib, bank: relevance.Bank, t_img: float, beta: float, gamma: float) -> dict:
+def feedback_figures(lib: Lib, bank: relevance.Bank, cal: Calibration, beta: float, gamma: float) -> dict:
     """MRR before/after marking the top non-relevant hit −; for multi-answer queries, whether the other relevant
     photos rise after marking the best-ranked relevant one +."""
-    Z0 = standings(lib.S, lib.V, bank)
-    Zi = standings(lib.V @ lib.V.T, lib.V, bank)  # Zi[m]: standings with photo m as the example
+    text, image = cal.rule("text"), cal.rule("image")
+    t_img = image.t
+    Z0 = standings(lib.S, lib.V, bank, text.shift)
+    Zi = standings(lib.V @ lib.V.T, lib.V, bank, image.shift)  # Zi[m]: standings with photo m as the example
     rr0, rr1, before, after, rose = [], [], [], [], []
     for qi, r in enumerate(lib.relevant):
         if not r:
@@ -352,10 +354,10 @@ def evaluate(es: EvalSet, emb: dict, bank: relevance.Bank, cal: Calibration) -> 
         base = None
         for makeup in MAKEUPS:
             lib = make_lib(es, emb, half, makeup)
-            Z = standings(lib.S, lib.V, bank)
+            Z = standings(lib.S, lib.V, bank, cal.rule("text").shift)
             good = Z >= cal.rule("text").t
             ex, rel = image_queries(lib)
-            Zi = image_standings(lib, bank, ex)
+            Zi = image_standings(lib, bank, ex, cal.rule("image").shift)
             f = {"photos": len(lib.V), "text": {**figures(good, lib.relevant, lib.n_real), "mrr": mrr(Z, lib.relevant)},
                  "image": figures(Zi >= cal.rule("image").t, rel, lib.n_real)}
             real = good[:, :lib.n_real]
@@ -363,22 +365,43 @@ def evaluate(es: EvalSet, emb: dict, bank: relevance.Bank, cal: Calibration) -> 
             f["judged_differently_%"] = round(100.0 * float((real != base).mean()), 2)
             out[half][makeup] = f
         lib = make_lib(es, emb, half, "featureless")
-        out[half]["feedback"] = feedback_figures(lib, bank, cal.rule("image").t, feedback.BETA, feedback.GAMMA)
+        out[half]["feedback"] = feedback_figures(lib, bank, cal, feedback.BETA, feedback.GAMMA)
     return out
 
 
+SHIFTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+MRR_SLACK = 0.01  # a shift may cost the order at most this much MRR against the raw cosine (tuning half)
+
+
 def calibrate(es: EvalSet, emb: dict, bank: relevance.Bank, model) -> Calibration:
-    """Thresholds tuned on the tuning half, in the worst of its three library make-ups; slopes fitted there."""
+    """Per query kind, the shift and threshold tuned on the tuning half, in the worst of its three library
+    make-ups (the shift only where the order keeps its MRR against the raw cosine); slopes fitted there."""
     from photosearch.model.store import STARTER_BUILD
 
     libs = [make_lib(es, emb, "tune", m) for m in MAKEUPS]
-    Zs = [standings(lib.S, lib.V, bank) for lib in libs]
-    t_text, _ = tune_t(Zs, [lib.relevant for lib in libs], [lib.n_real for lib in libs])
-    img = [(image_standings(lib, bank, image_queries(lib)[0]), image_queries(lib)[1], lib.n_real) for lib in libs]
-    t_img, _ = tune_t([z for z, _, _ in img], [r for _, r, _ in img], [n for _, _, n in img])
-    text = relevance.Rule(t_text, fit_slope(Zs[0], libs[0].relevant, t_text))
-    image = relevance.Rule(t_img, fit_slope(img[0][0], img[0][1], t_img))
-    return Calibration(rules={"text": text, "image": image, "mixed": replace(text)}, model=model.config.model_id,
+    exs = [image_queries(lib) for lib in libs]
+    rules = {}
+    for kind in ("text", "image"):
+        best, fallback = None, None
+        for shift in SHIFTS:
+            if kind == "text":
+                Zs, rels = [standings(lib.S, lib.V, bank, shift) for lib in libs], [lib.relevant for lib in libs]
+                order, cos = mrr(Zs[0], rels[0]), mrr(libs[0].S, rels[0])
+            else:
+                Zs = [image_standings(lib, bank, ex, shift) for lib, (ex, _) in zip(libs, exs)]
+                rels = [rel for _, rel in exs]
+                S0 = libs[0].V[exs[0][0]] @ libs[0].V.T
+                S0[np.arange(len(exs[0][0])), exs[0][0]] = -np.inf
+                order, cos = mrr(Zs[0], rels[0]), mrr(S0, rels[0])
+            t, info = tune_t(Zs, rels, [lib.n_real for lib in libs])
+            rule = relevance.Rule(t, fit_slope(Zs[0], rels[0], t), shift)
+            if fallback is None or order > fallback[0]:
+                fallback = (order, rule)  # no shift keeps the order: the one that keeps most of it
+            if order >= cos - MRR_SLACK and (best is None or info["key"] > best[0]):
+                best = (info["key"], rule)
+            print(f"calibrating {kind}: shift {shift}: t {t}, tuning key {info['key']}, MRR {order} (cosine {cos})")
+        rules[kind] = (best or fallback)[1]
+    return Calibration(rules={**rules, "mixed": replace(rules["text"])}, model=model.config.model_id,
                        build=STARTER_BUILD if model.config.name == "starter" else 0,
                        source=f"benchmarks/bench_relevance.py on {es.name}, tuning half, worst of {', '.join(MAKEUPS)}")
 
@@ -433,7 +456,7 @@ def main() -> int:
         for half in ("tune", "test"):
             lib = make_lib(es, emb, half, "featureless")
             for b, g in itertools.product((0.1, 0.25, 0.5, 1.0), (0.1, 0.25, 0.5, 1.0)):
-                print(half, b, g, feedback_figures(lib, bank, cal.rule("image").t, b, g))
+                print(half, b, g, feedback_figures(lib, bank, cal, b, g))
         return 0
     res = evaluate(es, emb, bank, cal)
     if args.calibrate:

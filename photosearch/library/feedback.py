@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from photosearch.library.relevance import SAME_PHOTO
+
 BETA = 1.0  # pull of the + photos, in the query's standing per unit of the look-alike's standing
 GAMMA = 0.1  # push of the − photos (the marked photo itself leaves the results)
 
@@ -51,5 +53,5 @@ def drop_marked(scores: np.ndarray, less=()) -> np.ndarray:
         return scores
     out = np.array(scores, dtype=np.float32, copy=True)
     for sims in less:
-        out[np.asarray(sims) >= 0.9995] = -np.inf
+        out[np.asarray(sims) >= SAME_PHOTO] = -np.inf
     return out

@@ -275,15 +275,18 @@ class Library:
         cal = relevance.load_calibration(model)
         bank = relevance.bank_of(model)
         stats = vi.derived(bank.key, bank.photo_stats)
-        more_z = [relevance.standing(vi.scores(self._image_vector(model, p)), stats) for p in more]
-        less_v = [self._image_vector(model, p) for p in less]
-        less_z = [relevance.standing(vi.scores(v), stats) for v in less_v]
+        # The kind of query decides the rule; marks move photos, they do not change the kind.
         kind = relevance.query_kind(has_text, has_like or (q is None and bool(more)))
-        rule = cal.rule(kind)
-        z = relevance.standing(vi.scores(q), stats) if q is not None else None
-        z = feedback.adjust(z, more_z, less_z, cal.rule("image").t)
+        rule, image = cal.rule(kind), cal.rule("image")
+        more_z = [relevance.standing(vi.scores(self._image_vector(model, p)), stats, image.shift) for p in more]
+        less_cos = [vi.scores(self._image_vector(model, p)) for p in less]
+        cos = vi.scores(q) if q is not None else None
+        z = relevance.standing(cos, stats, rule.shift) if q is not None else None
+        z = feedback.adjust(z, more_z, [relevance.standing(c, stats, image.shift) for c in less_cos], image.t)
         out = relevance.shown(z, rule)
-        return feedback.drop_marked(out, [vi.scores(v) for v in less_v])
+        if has_like and not has_text:  # the example photo itself (or its copy) is the anchor: 1
+            out[cos >= relevance.SAME_PHOTO] = 1.0
+        return feedback.drop_marked(out, less_cos)
 
     def _filtered(self, model, filters: Filters | None = None):
         """The model's vectors and the mask of rows passing the filters (None: no filter)."""

@@ -8,9 +8,9 @@ best descriptions of this photo?*
 - Every photo ``p`` is compared with a fixed bank of ~1,100 generic descriptions (``calibrations/
   prompt_bank.json``: everyday subjects and scenes, featureless images, the ImageNet class names). Its
   similarities to them have a mean ``mu_p`` and a spread ``sd_p``.
-- The query's standing on the photo is ``z = (cos(q, p) - mu_p) / sd_p``: how many of the photo's own spreads
-  the query scores above a typical description of it. A photo that scores high against everything (a
-  featureless image every description half-fits, a hub) has a high ``mu_p`` and gains nothing from it.
+- The query's standing on the photo is ``z = (cos(q, p) - shift * mu_p) / sd_p``: how many of the photo's own
+  spreads the query scores above (a share of) a typical description of it. A photo that scores high against
+  everything (a featureless image every description half-fits, a hub) has a high ``mu_p`` and gains little.
 - The shown score is ``sigmoid(slope * (z - t))`` in (0, 1), 0.5 exactly at the model's calibrated threshold
   ``t``; a photo is a good match when its score is >= 0.5 (:data:`GOOD`). Results are ordered by that score,
   so the good matches are the top of the list and the scores fall monotonically down it.
@@ -18,7 +18,7 @@ best descriptions of this photo?*
 ``mu_p = p . mean(bank)`` and ``sd_p**2 = p' C p`` (``C``: the bank's covariance), so the bank costs two small
 products per photo, computed once per photo and kept beside the vectors (search.VectorIndex.derived).
 
-``t`` and ``slope`` are a per-model *calibration* per query kind (text, example image, mixed) measured on the
+``t``, ``slope`` and ``shift`` are a per-model *calibration* per query kind (text, example image, mixed) measured on the
 evaluation set's tuning half (``benchmarks/bench_relevance.py --calibrate MODEL``), stored beside the model's
 ``config.json`` as ``calibration.json`` (packaged for the built-in starter: ``calibrations/starter.json``).
 Absent, a default (``t = 3`` spreads) is used. Rule, calibration and measured rates: docs/relevance.md.
@@ -42,6 +42,7 @@ BANK_FILE = Path(__file__).with_name("calibrations") / "prompt_bank.json"
 BANK_CACHE = "relevance_bank.npz"  # the bank's mean and covariance for one model, beside its config
 KINDS = ("text", "image", "mixed")
 GOOD = 0.5  # shown scores at or above this are good matches (the calibrated threshold maps here)
+SAME_PHOTO = 0.9995  # cosine of a photo with itself (float16 storage): an example image's own photo scores 1
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Rule:
 
     t: float = 3.0  # a good match scores at least this many spreads above the photo's typical description
     slope: float = 1.5  # steepness of the shown score around t (display only: the order and the cut follow z)
+    shift: float = 1.0  # share of the photo's mean similarity to the bank taken off its cosine (0: none)
 
     @classmethod
     def from_dict(cls, d: dict) -> "Rule":
@@ -157,7 +159,7 @@ class Bank:
     """The prompt bank's moments in one model's space: ``mu_p = p . mean``, ``sd_p**2 = |p @ root|**2``."""
 
     mean: np.ndarray  # (D,) mean of the bank's unit text vectors
-    root: np.ndarray  # (D, D) with root @ root.T = the bank's covariance
+    root: np.ndarray  # (D, r) with root @ root.T = the bank's covariance (r: its rank)
     key: str  # names the moments (model and bank), for caches of per-photo figures
 
     @classmethod
@@ -165,7 +167,8 @@ class Bank:
         v = np.asarray(vecs, np.float64)
         mean = v.mean(0)
         w, u = np.linalg.eigh(np.cov(v - mean, rowvar=False, bias=True))
-        return cls(mean.astype(np.float32), (u * np.sqrt(np.clip(w, 0, None))).astype(np.float32), key)
+        keep = w > 1e-9 * max(float(w.max()), 1e-30)  # B prompts span at most B - 1 directions: a narrower root
+        return cls(mean.astype(np.float32), (u[:, keep] * np.sqrt(w[keep])).astype(np.float32), key)
 
     def photo_stats(self, vecs: np.ndarray) -> np.ndarray:
         """(N, 2) float32: each photo's mean similarity to the bank and its spread."""
@@ -218,9 +221,9 @@ def bank_of(model) -> Bank:
 
 
 # -- judging ---------------------------------------------------------------------------------------------------
-def standing(cos: np.ndarray, stats: np.ndarray) -> np.ndarray:
-    """z of each photo: its cosine to the query over its typical description, in its own spreads."""
-    return (np.asarray(cos, np.float32) - stats[:, 0]) / np.maximum(stats[:, 1], 1e-4)
+def standing(cos: np.ndarray, stats: np.ndarray, shift: float = 1.0) -> np.ndarray:
+    """z of each photo: its cosine to the query over (``shift`` of) its typical description, in its own spreads."""
+    return (np.asarray(cos, np.float32) - shift * stats[:, 0]) / np.maximum(stats[:, 1], 1e-4)
 
 
 def shown(z: np.ndarray, rule: Rule) -> np.ndarray:
@@ -233,7 +236,7 @@ def scores(cos: np.ndarray, stats: np.ndarray, rule: Rule) -> np.ndarray:
     """Shown scores of photos from their cosines to the query and their bank stats (:meth:`Bank.photo_stats`);
     a photo left out (-inf cosine) stays -inf."""
     cos = np.asarray(cos, np.float32)
-    out = shown(standing(np.where(np.isfinite(cos), cos, 0.0), stats), rule)
+    out = shown(standing(np.where(np.isfinite(cos), cos, 0.0), stats, rule.shift), rule)
     return np.where(np.isfinite(cos), out, -np.inf).astype(np.float32)
 
 
