@@ -17,6 +17,7 @@ Feedback: MRR before/after marking the top wrong hit −, and whether + on the b
 
     python benchmarks/bench_relevance.py [--model starter] [--cache /tmp/relevance-starter.npz]
     python benchmarks/bench_relevance.py --calibrate MODEL [--packaged]   # tune on the tuning half, write it
+    python benchmarks/bench_relevance.py --speed 100000                   # time judging a 100k-photo search
 
 ``--calibrate`` writes ``calibration.json`` beside the model's config; ``--packaged`` also writes the
 built-in starter's shipped copy (photosearch/library/calibrations/starter.json). Prints a table and a JSON line.
@@ -425,6 +426,32 @@ def table(model_id: str, res: dict) -> str:
     return "\n".join(lines)
 
 
+def speed(n: int, dim: int = 384, rounds: int = 15) -> dict:
+    """Medians over ``rounds`` searches of ``n`` random unit vectors: the cosine top-50 alone, and judged (the
+    shown scores of every photo, then the top 50); once, the per-photo bank figures of all ``n``."""
+    from photosearch.library.search import VectorIndex
+
+    rng = np.random.default_rng(0)
+    V = rng.normal(size=(n, dim)).astype(np.float32)
+    V /= np.linalg.norm(V, axis=1, keepdims=True)
+    bank = relevance.Bank.of_vectors(rng.normal(size=(len(relevance.bank_prompts()), dim)), "speed")
+    vi = VectorIndex(dim)
+    vi.append(np.arange(n), V)
+    t = time.perf_counter()
+    vi.derived(bank.key, bank.photo_stats)
+    once = time.perf_counter() - t
+    rule, plain, judged = relevance.Rule(), [], []
+    for i in range(rounds):
+        t = time.perf_counter()
+        vi.top_k(V[i], 50)
+        plain.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        vi.top_k(V[i], 50, scores=relevance.scores(vi.scores(V[i]), vi.derived(bank.key, bank.photo_stats), rule))
+        judged.append(time.perf_counter() - t)
+    return {"photos": n, "bank_figures_once_s": round(once, 2), "top50_cosine_p50_ms": round(1e3 * np.median(plain), 1),
+            "top50_judged_p50_ms": round(1e3 * np.median(judged), 1)}
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", default="starter", help="model name or checkpoint folder (default: starter)")
@@ -435,7 +462,14 @@ def main() -> int:
     ap.add_argument("--feedback-grid", action="store_true", help="print feedback figures for a grid of beta, gamma")
     ap.add_argument("--out", help="folder for the evaluation photos (default: a temp dir)")
     ap.add_argument("--cache", help="an .npz file to keep the vectors in between runs (never commit it)")
+    ap.add_argument("--speed", type=int, metavar="N", help="only time judging a search over N random vectors")
     args = ap.parse_args()
+    if args.speed:
+        res = speed(args.speed)
+        print(f"{res['photos']:,} photos: top-50 by cosine p50 {res['top50_cosine_p50_ms']} ms, judged p50 "
+              f"{res['top50_judged_p50_ms']} ms; per-photo bank figures once {res['bank_figures_once_s']} s")
+        print(json.dumps({"benchmark": "relevance-speed", **res}))
+        return 0
     import torch
 
     from photosearch.model.store import ModelStore

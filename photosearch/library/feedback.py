@@ -24,7 +24,7 @@ import numpy as np
 from photosearch.library.relevance import SAME_PHOTO
 
 BETA = 1.0  # pull of the + photos, in the query's standing per unit of the look-alike's standing
-GAMMA = 0.1  # push of the − photos (the marked photo itself leaves the results)
+GAMMA = 0.25  # push of the − photos (the marked photo itself leaves the results)
 
 
 def adjust(z: np.ndarray | None, more=(), less=(), t: float = 0.0, beta: float = BETA,
