@@ -15,6 +15,9 @@ query (the mean of their standings).
 So a mark never depends on the rest of the library, marks add up in any order, and taking a mark away gives
 back exactly the search without it (same order, same scores, same good matches). ``beta`` and ``gamma`` were
 chosen on the evaluation set's tuning half (benchmarks/bench_relevance.py); docs/relevance.md.
+
+Marked photos outside the library are decoded and embedded in batches of ``BATCH`` (one at a time, 1,000
+files took over 10 minutes), at most ``MAX_OUTSIDE`` per search (:func:`marked_vectors`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,26 @@ from photosearch.library.relevance import SAME_PHOTO
 
 BETA = 1.0  # pull of the + photos, in the query's standing per unit of the look-alike's standing
 GAMMA = 0.25  # push of the − photos (the marked photo itself leaves the results)
+BATCH = 16  # outside files embedded together
+MAX_OUTSIDE = 200  # outside files one search embeds (~20 s on a laptop CPU); index them to use more
+
+
+def marked_vectors(paths: list, stored, embed) -> list[np.ndarray]:
+    """One vector per marked photo, in order: ``stored(path)`` gives a library photo's vector (or None);
+    the other files go to ``embed(paths) -> (n, dim) array`` in batches. More than ``MAX_OUTSIDE`` such
+    files raise ``QueryError`` before any is decoded."""
+    from photosearch.library.search import QueryError
+
+    out: list = [stored(p) for p in paths]
+    outside = [i for i, v in enumerate(out) if v is None]
+    if len(outside) > MAX_OUTSIDE:
+        raise QueryError(f"{len(outside)} of the example photos are not in the library; at most {MAX_OUTSIDE} "
+                         f"are read per search: add their folder and index it (photosearch index FOLDER)")
+    for k in range(0, len(outside), BATCH):
+        chunk = outside[k:k + BATCH]
+        for i, v in zip(chunk, embed([paths[i] for i in chunk])):
+            out[i] = np.asarray(v, np.float32)
+    return out
 
 
 def adjust(z: np.ndarray | None, more=(), less=(), t: float = 0.0, beta: float = BETA,

@@ -245,18 +245,19 @@ def is_good(score) -> np.ndarray | bool:
 
 
 # -- text found in a photo -------------------------------------------------------------------------------------
-TEXT_EVIDENCE = 0.6  # a photo whose text holds the query's words is a good match of this strength by itself
+TEXT_EVIDENCE = 0.6  # a photo whose text holds every query word is a good match of this strength by itself
 
 
-def with_text(visual, strength: float = 1.0):
-    """One score from the visual score and a text match of ``strength`` (1: every query word found; the text
-    search may give partial matches less). Either kind of evidence alone can make a good match: a full text
-    match alone scores :data:`TEXT_EVIDENCE` (just above :data:`GOOD`), a visual match alone its own score,
-    both together more than either (``1 - (1 - v)(1 - e)``). So a page that merely mentions "coins" is a good
-    match, yet ranks below a photo that clearly shows coins. ``visual``: a shown score, or None (text only)."""
-    e = TEXT_EVIDENCE * float(np.clip(strength, 0.0, 1.0))
+def with_text(visual, strength=1.0):
+    """One score from the visual score and a text match of ``strength`` (the share of the query's words the
+    photo's text holds, library/textindex.py's ``words_held``: 1 all of them). Either kind of evidence alone
+    can make a good match: any text match alone scores between :data:`GOOD` (a partial one) and
+    :data:`TEXT_EVIDENCE` (all the words), a visual match alone its own score, both together more than either
+    (``1 - (1 - v)(1 - e)``). So a page that merely mentions "coins" is a good match, yet ranks below a photo
+    that clearly shows coins. ``visual``: shown scores, or None (text only)."""
+    e = GOOD + (TEXT_EVIDENCE - GOOD) * np.clip(np.asarray(strength, np.float64), 0.0, 1.0)
     if visual is None:
-        return e
+        return float(e) if np.ndim(e) == 0 else e.astype(np.float32)
     v = np.clip(np.asarray(visual, np.float64), 0.0, 1.0)
     out = 1.0 - (1.0 - v) * (1.0 - e)
     return float(out) if np.ndim(out) == 0 else out.astype(np.float32)
