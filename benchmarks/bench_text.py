@@ -156,7 +156,7 @@ def build_textfree_set(dest: Path, n: int = 50) -> list[Path]:
                     shutil.copy(big[0], q)
                 paths.append(q)
     base = list(paths)
-    for i, src in enumerate(base):
+    for src in base:
         if len(paths) >= n:
             break
         img = Image.open(src).convert("RGB")
