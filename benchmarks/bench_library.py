@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from photosearch.library.query import Query
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -262,13 +263,13 @@ def main(argv=None) -> int:
                     fill_library(db, mid, dim, n)
                 with Library.open(db) as lib:
                     t = time.perf_counter()
-                    lib.search(model, "warm up", top_k=50)  # loads the matrix once
+                    lib.search(model, Query.of("warm up", top_k=50))  # loads the matrix once
                     load_s = time.perf_counter() - t
                     # distinct strings each round: the text encoder runs every time
                     # new strings each round: the text encoder runs every time (nothing cached)
-                    p50, p95 = latency(lambda q: lib.search(model, q, top_k=50), [f"{q} at {n}" for q in qs])
-                    f50, f95 = latency(lambda q: lib.search(model, q, top_k=50, after="2015-01-01",
-                                                            before="2020-12-31"), [f"{q} in {n}" for q in qs])
+                    p50, p95 = latency(lambda q: lib.search(model, Query.of(q, top_k=50)), [f"{q} at {n}" for q in qs])
+                    f50, f95 = latency(lambda q: lib.search(model, Query.of(q, top_k=50, after="2015-01-01",
+                                                            before="2020-12-31")), [f"{q} in {n}" for q in qs])
                 how = "Library.search"
             else:
                 vi = VectorIndex(dim)

@@ -41,6 +41,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from photosearch.library.query import Query
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -349,7 +350,7 @@ def main() -> int:
             first = 0
             failures = []
             for w in queries:
-                hits = lib.search(model, w, top_k=5)
+                hits = lib.search(model, Query.of(w, top_k=5))
                 ok = bool(hits) and w in truth.get(hits[0].path, set())
                 first += ok
                 if not ok:

@@ -8,6 +8,7 @@ import pytest
 
 from photosearch.errors import LibraryError
 from photosearch.library import Library
+from photosearch.library.query import Query
 
 
 def test_create_reopen_and_folders(tmp_path):
@@ -19,7 +20,7 @@ def test_create_reopen_and_folders(tmp_path):
         lib.add_folder(str(tmp_path / "pics") + "/")  # same folder again: no duplicate
     with Library.open(db, create=False) as lib:
         assert lib.folders() == [str(tmp_path / "pics")]
-        assert lib.status() == {"library": str(db), "photos": 0, "models": {}, "folders": [str(tmp_path / "pics")],
+        assert lib.status().to_dict() == {"library": str(db), "photos": 0, "models": {}, "folders": [str(tmp_path / "pics")],
                                 "missing_folders": [], "skipped": [],
                                 "text": {"enabled": True, "read": 0, "with_text": 0}}
     with pytest.raises(LibraryError, match="no library"):
@@ -78,7 +79,7 @@ def test_corrupt_file_is_an_error_not_a_crash(tmp_path, tiny):
         wal.unlink(missing_ok=True)
     with pytest.raises(LibraryError):
         lib = Library.open(p)
-        lib.search(tiny, "anything")
+        lib.search(tiny, Query.of("anything"))
 
 
 def test_folder_path_is_a_directory(tmp_path):

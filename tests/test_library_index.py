@@ -13,6 +13,7 @@ import pytest
 from libhelpers import write_formats, write_hostile, write_jpeg
 
 from photosearch.library import Library
+from photosearch.library.query import Query
 
 
 def _lib(tmp_path) -> Library:
@@ -35,7 +36,7 @@ def test_every_format_indexed_with_metadata(tmp_path, tiny):
         rep = lib.run_index(tiny, [tmp_path / "pics"])
         assert rep.skipped == []
         assert rep.indexed == len(files) + 1
-        assert lib.status()["models"] == {tiny.config.model_id: len(files) + 1}
+        assert lib.status().models == {tiny.config.model_id: len(files) + 1}
         rot = lib.photo_info(files["rotated"])
         assert (rot["width"], rot["height"]) == (60, 120)  # EXIF orientation 6 applied
         assert lib.photo_info(tmp_path / "pics" / "dated.jpg")["taken_at"] == "2021-07-14T10:20:30"
@@ -59,7 +60,7 @@ def test_hostile_files_are_skipped_with_reasons(tmp_path, tiny):
         assert "truncated" in reasons["truncated.jpg"]
         assert "too large" in reasons["bomb.png"]
         assert "not an image" in reasons["text.jpg"]
-        assert {Path(s["path"]).name for s in lib.status()["skipped"]} == set(reasons)
+        assert {Path(s["path"]).name for s in lib.status().skipped} == set(reasons)
         # Unchanged bad files are not retried; a repaired one is indexed and leaves the skip list.
         again = lib.run_index(tiny)
         assert again.skipped == [] and again.indexed == 0 and again.unchanged == 1
@@ -121,7 +122,7 @@ def test_incremental_changes_moves_and_deletions(tmp_path, tiny):
         assert after[str(root / "p2.jpg")] != before[str(root / "p2.jpg")]
         assert str(root / "p1.jpg") not in after
         assert len(after) == 6 == _rows(lib, "SELECT count(*) FROM photos")[0][0]
-        hits = lib.search(tiny, like=moved, top_k=1)
+        hits = lib.search(tiny, Query.of(like=moved, top_k=1))
         assert hits[0].path == moved
 
 
@@ -138,12 +139,12 @@ def test_model_switch_keeps_vectors_apart_and_indexes_only_what_is_missing(tmp_p
         write_jpeg(root / "p4.jpg", 4)
         rep = lib.run_index(other)
         assert rep.indexed == 5 and rep.unchanged == 0
-        assert lib.status()["models"] == {"tiny": 4, "tiny2": 5}
+        assert lib.status().models == {"tiny": 4, "tiny2": 5}
         rep = lib.run_index(tiny)  # only the photo the first model lacks
         assert rep.indexed == 1 and rep.unchanged == 4
         # Each model searches its own vectors: an example photo is its own best match in both spaces.
         for m in (tiny, other):
-            assert lib.search(m, like=root / "p2.jpg", top_k=1)[0].path == str(root / "p2.jpg")
+            assert lib.search(m, Query.of(like=root / "p2.jpg", top_k=1))[0].path == str(root / "p2.jpg")
         a = np.frombuffer(_rows(lib, "SELECT vector FROM embeddings e JOIN photos p ON p.id = e.photo_id "
                                      "WHERE p.path = ? ORDER BY model_id", (str(root / "p0.jpg"),))[0][0], "<f2")
         b = np.frombuffer(_rows(lib, "SELECT vector FROM embeddings e JOIN photos p ON p.id = e.photo_id "
@@ -161,12 +162,12 @@ def test_missing_folder_keeps_its_photos(tmp_path, tiny):
         shutil.move(str(b), str(tmp_path / "unmounted"))
         rep = lib.run_index(tiny)
         assert rep.removed == 0 and rep.missing_folders == [str(b)]
-        assert lib.status()["photos"] == 2 and lib.status()["missing_folders"] == [str(b)]
+        assert lib.status().photos == 2 and lib.status().missing_folders == [str(b)]
         shutil.move(str(tmp_path / "unmounted"), str(b))
         rep = lib.run_index(tiny)
         assert (rep.indexed, rep.unchanged, rep.removed) == (0, 2, 0)
         lib.remove_folder(b)
-        assert lib.folders() == [str(a)] and lib.status()["photos"] == 1
+        assert lib.folders() == [str(a)] and lib.status().photos == 1
 
 
 def test_events_and_cancel_keep_finished_work(tmp_path, tiny):
@@ -186,7 +187,7 @@ def test_events_and_cancel_keep_finished_work(tmp_path, tiny):
         assert rep.cancelled and rep.indexed == 4  # the batch before the cancel, nothing after it
         embeds = [e for e in events if e.phase == "embed"]
         assert all(e.total == 12 for e in embeds) and embeds[0].rate > 0
-        kept = lib.status()["photos"]
+        kept = lib.status().photos
         assert kept == rep.indexed
         rest = lib.run_index(tiny)
         assert rest.indexed == 12 - kept and rest.unchanged == kept
@@ -225,13 +226,13 @@ def test_concurrent_reader_sees_commits(tmp_path, tiny):
         write_jpeg(root / f"p{i}.jpg", i)
     with _lib(tmp_path) as writer, _lib(tmp_path) as reader:
         writer.run_index(tiny, [root])
-        assert len(reader.search(tiny, "anything", top_k=10)) == 3
+        assert len(reader.search(tiny, Query.of("anything", top_k=10))) == 3
         write_jpeg(root / "p3.jpg", 3)
         writer.run_index(tiny)
-        assert len(reader.search(tiny, "anything", top_k=10)) == 4  # appended incrementally
+        assert len(reader.search(tiny, Query.of("anything", top_k=10))) == 4  # appended incrementally
         (root / "p0.jpg").unlink()
         writer.run_index(tiny)
-        hits = reader.search(tiny, "anything", top_k=10)
+        hits = reader.search(tiny, Query.of("anything", top_k=10))
         assert len(hits) == 3 and str(root / "p0.jpg") not in {h.path for h in hits}
 
 
@@ -253,9 +254,9 @@ def test_photo_that_turns_bad_leaves_search(tmp_path, tiny):
     write_jpeg(root / "b.jpg", 2)
     with _lib(tmp_path) as lib:
         lib.run_index(tiny, [root])
-        assert len(lib.search(tiny, "x", top_k=5)) == 2
+        assert len(lib.search(tiny, Query.of("x", top_k=5))) == 2
         (root / "b.jpg").write_bytes((root / "b.jpg").read_bytes()[:300])  # damaged in place
         rep = lib.run_index(tiny)
         assert [Path(s["path"]).name for s in rep.skipped] == ["b.jpg"]
-        assert [Path(h.path).name for h in lib.search(tiny, "x", top_k=5)] == ["a.jpg"]
+        assert [Path(h.path).name for h in lib.search(tiny, Query.of("x", top_k=5))] == ["a.jpg"]
         assert lib.photo_info(root / "b.jpg") is None

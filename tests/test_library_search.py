@@ -8,6 +8,7 @@ from libhelpers import write_jpeg
 
 from photosearch.library import Library, QueryError, parse_query
 from photosearch.library.search import VectorIndex, combine
+from photosearch.library.query import Query
 
 
 def test_parse_query_arithmetic():
@@ -75,37 +76,37 @@ def _names(hits):
 
 def test_filters(small_lib, tiny):
     lib, a, b = small_lib
-    assert _names(lib.search(tiny, "photo", top_k=10)) == ["new.jpg", "nodate.jpg", "old.jpg", "shot.png"]
-    assert _names(lib.search(tiny, "photo", folder=str(a))) == ["new.jpg", "old.jpg"]
-    assert _names(lib.search(tiny, "photo", after="2020-01-01")) == ["new.jpg"]
-    assert _names(lib.search(tiny, "photo", before="2019-05-01")) == ["old.jpg"]  # the whole end day counts
-    assert _names(lib.search(tiny, "photo", before="2019-04-30")) == []
-    assert _names(lib.search(tiny, "photo", types=["png"])) == ["shot.png"]
-    assert _names(lib.search(tiny, "photo", types=["jpg"], folder=str(b))) == ["nodate.jpg"]
+    assert _names(lib.search(tiny, Query.of("photo", top_k=10))) == ["new.jpg", "nodate.jpg", "old.jpg", "shot.png"]
+    assert _names(lib.search(tiny, Query.of("photo", folder=str(a)))) == ["new.jpg", "old.jpg"]
+    assert _names(lib.search(tiny, Query.of("photo", after="2020-01-01"))) == ["new.jpg"]
+    assert _names(lib.search(tiny, Query.of("photo", before="2019-05-01"))) == ["old.jpg"]  # the whole end day counts
+    assert _names(lib.search(tiny, Query.of("photo", before="2019-04-30"))) == []
+    assert _names(lib.search(tiny, Query.of("photo", types=["png"]))) == ["shot.png"]
+    assert _names(lib.search(tiny, Query.of("photo", types=["jpg"], folder=str(b)))) == ["nodate.jpg"]
     with pytest.raises(QueryError):
-        lib.search(tiny, "photo", after="last tuesday")
+        lib.search(tiny, Query.of("photo", after="last tuesday"))
     with pytest.raises(QueryError):
-        lib.search(tiny, "photo", types=["docx"])
+        lib.search(tiny, Query.of("photo", types=["docx"]))
 
 
 def test_scores_sorted_min_score_and_top_k(small_lib, tiny):
     lib, a, b = small_lib
-    hits = lib.search(tiny, "photo", top_k=10)
+    hits = lib.search(tiny, Query.of("photo", top_k=10))
     scores = [h.score for h in hits]
     assert scores == sorted(scores, reverse=True)
-    assert len(lib.search(tiny, "photo", top_k=2)) == 2
-    assert lib.search(tiny, "photo", min_score=1.01) == []  # "nothing relevant" is a possible answer
+    assert len(lib.search(tiny, Query.of("photo", top_k=2))) == 2
+    assert lib.search(tiny, Query.of("photo", min_score=1.01)) == []  # "nothing relevant" is a possible answer
     cut = scores[1] - 1e-5  # reported scores are rounded to 6 digits
-    assert [h.path for h in lib.search(tiny, "photo", min_score=cut)] == [h.path for h in hits[:2]]
+    assert [h.path for h in lib.search(tiny, Query.of("photo", min_score=cut))] == [h.path for h in hits[:2]]
 
 
 def test_like_photo_in_library_and_on_disk(small_lib, tiny, tmp_path):
     lib, a, b = small_lib
-    hits = lib.search(tiny, like=a / "old.jpg", top_k=4)
+    hits = lib.search(tiny, Query.of(like=a / "old.jpg", top_k=4))
     assert hits[0].path == str(a / "old.jpg") and hits[0].score == pytest.approx(1.0, abs=2e-3)
     outside = tmp_path / "elsewhere.jpg"
     write_jpeg(outside, 1)  # the same picture as old.jpg, not in the library
-    assert lib.search(tiny, like=outside, top_k=1)[0].path == str(a / "old.jpg")
+    assert lib.search(tiny, Query.of(like=outside, top_k=1))[0].path == str(a / "old.jpg")
     # text + example image together, and arithmetic, rank by the combined vector
     q = lib.query_vector(tiny, "photo - sky", like=a / "new.jpg")
     tv = tiny.embed_texts(["photo", "sky"]).numpy()
@@ -114,9 +115,9 @@ def test_like_photo_in_library_and_on_disk(small_lib, tiny, tmp_path):
                        "<f2").astype(np.float32)
     assert np.allclose(q, combine(tv, [1.0, -1.0], iv), atol=1e-5)
     with pytest.raises(QueryError):
-        lib.search(tiny, like=tmp_path / "missing.jpg")
+        lib.search(tiny, Query.of(like=tmp_path / "missing.jpg"))
     # no query at all browses the library (newest first: tests/test_relevance.py)
-    assert len(lib.search(tiny, None, top_k=10)) == 4
+    assert len(lib.search(tiny, Query.of(None, top_k=10))) == 4
 
 
 @pytest.mark.slow
@@ -130,14 +131,14 @@ def test_real_photos_found_by_their_captions(tmp_path, starter_model, captioned_
         direct = starter_model.embed_pil([_full(p) for p, _ in captioned_photos]).numpy()
         texts = starter_model.embed_texts([c for _, c in captioned_photos]).numpy()
         for (path, cap), t in zip(captioned_photos, texts):
-            hits = lib.search(starter_model, cap, top_k=3)
+            hits = lib.search(starter_model, Query.of(cap, top_k=3))
             top3 += str(path) in [h.path for h in hits]
             top1_same += hits[0].path == str(captioned_photos[int(np.argmax(direct @ t))][0])
         n = len(captioned_photos)
         assert top3 >= 0.5 * n, f"only {top3}/{n} captions found their photo in the top 3"
         assert top1_same >= 0.8 * n
-        assert lib.search(starter_model, "a tabby cat", top_k=1)[0].path.endswith("chelsea.jpg")
-        cat_minus = lib.search(starter_model, "a cat + a cup of coffee - a cat", top_k=1)[0]
+        assert lib.search(starter_model, Query.of("a tabby cat", top_k=1))[0].path.endswith("chelsea.jpg")
+        cat_minus = lib.search(starter_model, Query.of("a cat + a cup of coffee - a cat", top_k=1))[0]
         assert cat_minus.path.endswith("coffee.jpg")
 
 
@@ -154,7 +155,7 @@ def test_library_recreated_at_same_path_is_not_served_from_cache(tmp_path, tiny)
     db = tmp_path / "lib.db"
     with Library.open(db) as lib:
         lib.run_index(tiny, [a])
-        assert len(lib.search(tiny, "x")) == 1
+        assert len(lib.search(tiny, Query.of("x"))) == 1
     for suffix in ("", "-wal", "-shm"):
         (tmp_path / f"lib.db{suffix}").unlink(missing_ok=True)
     b = tmp_path / "b"
@@ -162,6 +163,6 @@ def test_library_recreated_at_same_path_is_not_served_from_cache(tmp_path, tiny)
     write_jpeg(b / "two.jpg", 2)
     with Library.open(db) as lib:
         lib.run_index(tiny, [b])
-        hits = lib.search(tiny, like=b / "two.jpg")
+        hits = lib.search(tiny, Query.of(like=b / "two.jpg"))
         assert [h.path for h in hits] == [str(b / "two.jpg")]
         assert hits[0].score == pytest.approx(1.0, abs=2e-3)  # its own vector, not a stale cached one

@@ -12,6 +12,7 @@ import pytest
 from libhelpers import write_jpeg
 from photosearch.library import Library, feedback, relevance
 from photosearch.library.relevance import Calibration, CutRule
+from photosearch.library.query import Query, Filters
 
 
 # -- the cut on score distributions ---------------------------------------------------------------------
@@ -142,43 +143,43 @@ def lib(tmp_path, tiny):
 
 def test_every_hit_is_marked_and_the_cut_ignores_filters(lib, tiny):
     L, a, b = lib
-    hits = L.search(tiny, like=a / "p05.jpg", top_k=50, group_copies=False)
+    hits = L.search(tiny, Query.of(like=a / "p05.jpg", top_k=50, group_copies=False))
     assert {h.relevant for h in hits} <= {True, False}
     flags = {h.path: h.relevant for h in hits}
-    filtered = L.search(tiny, like=a / "p05.jpg", top_k=50, folder=str(b), group_copies=False)
+    filtered = L.search(tiny, Query.of(like=a / "p05.jpg", top_k=50, folder=str(b), group_copies=False))
     assert filtered and all(flags[h.path] == h.relevant for h in filtered)
-    only = L.search(tiny, like=a / "p05.jpg", top_k=50, only_relevant=True, group_copies=False)
+    only = L.search(tiny, Query.of(like=a / "p05.jpg", top_k=50, only_relevant=True, group_copies=False))
     assert [h.path for h in only] == [h.path for h in hits if h.relevant]
-    fixed = L.search(tiny, "photo", top_k=50, min_score=-1.0)  # the explicit override marks all it keeps
+    fixed = L.search(tiny, Query.of("photo", top_k=50, min_score=-1.0))  # the explicit override marks all it keeps
     assert fixed and all(h.relevant for h in fixed)
 
 
 def test_less_like_moves_the_photo_down(lib, tiny):
     L, a, b = lib
-    before = [h.path for h in L.search(tiny, "photo", top_k=50)]
+    before = [h.path for h in L.search(tiny, Query.of("photo", top_k=50))]
     top = before[0]
-    after = [h.path for h in L.search(tiny, "photo", top_k=50, less=[top])]
+    after = [h.path for h in L.search(tiny, Query.of("photo", top_k=50, less=[top]))]
     assert top not in after and len(after) == len(before) - 1  # the marked photo itself leaves the results
-    more = [h.path for h in L.search(tiny, top_k=50, more=[a / "p07.jpg"])]  # feedback alone, no words
+    more = [h.path for h in L.search(tiny, Query.of(top_k=50, more=[a / "p07.jpg"]))]  # feedback alone, no words
     assert more[0] == str(a / "p07.jpg")
 
 
 def test_empty_query_browses_newest_first_and_copies_are_one_result(lib, tiny):
     L, a, b = lib
-    hits = L.search(tiny, None, top_k=50)
+    hits = L.search(tiny, Query.of(None, top_k=50))
     assert hits[0].path == str(b / "undated.jpg")  # no date taken: its 2033 modification time counts
     dated = [h.date for h in hits[1:]]
     assert dated == sorted(dated, reverse=True)
     p3 = [h for h in hits if h.path.endswith("p03.jpg") or "copy" in h.path]
     assert len(p3) == 1 and len(p3[0].copies) == 2  # three identical files, one result
     assert len(hits) == 13
-    assert len(L.search(tiny, None, top_k=50, group_copies=False)) == 15
+    assert len(L.search(tiny, Query.of(None, top_k=50, group_copies=False))) == 15
 
 
 def test_sort_by_date_reorders_only_the_good_matches(lib, tiny):
     L, a, b = lib
-    by_score = L.search(tiny, "photo", top_k=50, min_score=0.0)
-    by_date = L.search(tiny, "photo", top_k=50, min_score=0.0, sort="date")
+    by_score = L.search(tiny, Query.of("photo", top_k=50, min_score=0.0))
+    by_date = L.search(tiny, Query.of("photo", top_k=50, min_score=0.0, sort="date"))
     assert sorted(h.path for h in by_date) == sorted(h.path for h in by_score)
     good = [h.date for h in by_date if h.relevant]
     assert good == sorted(good, reverse=True)
@@ -186,14 +187,14 @@ def test_sort_by_date_reorders_only_the_good_matches(lib, tiny):
 
 def test_which_filter_emptied_the_search_and_include_undated(lib, tiny):
     L, a, b = lib
-    assert L.search(tiny, "photo", after="2030-01-01") == []
-    msg = L.why_empty(tiny, after="2030-01-01")
+    assert L.search(tiny, Query.of("photo", after="2030-01-01")) == []
+    msg = L.why_empty(tiny, Filters(after="2030-01-01"))
     assert "taken on or after 2030-01-01" in msg and "no date taken" in msg
-    got = L.search(tiny, "photo", after="2030-01-01", include_undated=True, top_k=50)
+    got = L.search(tiny, Query.of("photo", after="2030-01-01", include_undated=True, top_k=50))
     assert [h.path for h in got] == [str(b / "undated.jpg")]
-    assert "of type png" in L.why_empty(tiny, types=["png"])
-    assert "under" in L.why_empty(tiny, folder=str(a / "nope"))
-    assert "all the filters together" in L.why_empty(tiny, folder=str(b), after="2021-01-01", before="2021-12-31")
+    assert "of type png" in L.why_empty(tiny, Filters(types=["png"]))
+    assert "under" in L.why_empty(tiny, Filters(folder=str(a / "nope")))
+    assert "all the filters together" in L.why_empty(tiny, Filters(folder=str(b), after="2021-01-01", before="2021-12-31"))
 
 
 # -- real photos, the starter model ---------------------------------------------------------------------------
@@ -201,10 +202,10 @@ def test_which_filter_emptied_the_search_and_include_undated(lib, tiny):
 def test_starter_marks_the_right_photo_good(tmp_path, starter_model, photo_dir):
     L = Library.open(tmp_path / "lib.db")
     L.run_index(starter_model, [photo_dir])
-    hits = L.search(starter_model, "a cat", top_k=30)
+    hits = L.search(starter_model, Query.of("a cat", top_k=30))
     good = [h.path for h in hits if h.relevant]
     assert good and good[0].endswith("chelsea.jpg") and len(good) <= 3
-    hits = L.search(starter_model, "a cup of coffee", top_k=30)
+    hits = L.search(starter_model, Query.of("a cup of coffee", top_k=30))
     assert [h.path for h in hits if h.relevant][0].endswith("coffee.jpg")
     L.close()
 

@@ -19,6 +19,7 @@ from texthelpers import card, photograph, sign
 from photosearch.library import Library
 from photosearch.library import textindex as ti
 from photosearch.ocr import OcrEngine, bundled_models
+from photosearch.library.query import Query
 
 
 @pytest.fixture(scope="module")
@@ -130,18 +131,18 @@ def test_text_pass_then_search_lifts_and_marks_text_matches(tmp_path, tiny, engi
         assert found('"platform 9"') == {"station.jpg"} and found('"9 platform"') == set()
 
         # A typed query: visual ranking, the photo whose text holds the words lifted first and marked.
-        hits = lib.search(tiny, "espresso", top_k=6)
+        hits = lib.search(tiny, Query.of("espresso", top_k=6))
         assert len(hits) == 6 and Path(hits[0].path).name == "receipt.jpg" and hits[0].text_match
         assert "[Espresso]" in hits[0].snippet and not any(h.text_match for h in hits[1:])
-        assert Path(lib.search(tiny, "Trattoria Rossi", top_k=3)[0].path).name == "sign.jpg"
+        assert Path(lib.search(tiny, Query.of("Trattoria Rossi", top_k=3))[0].path).name == "sign.jpg"
         # text:"..." searches the text only; filters still apply.
-        only = lib.search(tiny, 'text:"platform 9"')
+        only = lib.search(tiny, Query.of('text:"platform 9"'))
         assert [Path(h.path).name for h in only] == ["station.jpg"] and only[0].text_match
-        assert lib.search(tiny, "text:tratt*", folder=str(tmp_path / "elsewhere")) == []
-        assert lib.search(tiny, "text:nowhere") == []
-        assert not any(h.text_match for h in lib.search(tiny, "a photo", top_k=6))
+        assert lib.search(tiny, Query.of("text:tratt*", folder=str(tmp_path / "elsewhere"))) == []
+        assert lib.search(tiny, Query.of("text:nowhere")) == []
+        assert not any(h.text_match for h in lib.search(tiny, Query.of("a photo", top_k=6)))
         # The "has text" filter; the preview's details carry the lines.
-        assert {Path(h.path).name for h in lib.search(tiny, "a photo", has_text=True)} == {"receipt.jpg",
+        assert {Path(h.path).name for h in lib.search(tiny, Query.of("a photo", has_text=True))} == {"receipt.jpg",
                                                                                             "station.jpg", "sign.jpg"}
         info = lib.photo_info(pics / "station.jpg")
         assert [ln["text"] for ln in info["text_lines"]][:1] == ["Platform 9"]

@@ -14,6 +14,7 @@ from helpers import cli_env, real_photos, tiny_model
 
 from photosearch.library import Library, transition
 from photosearch.library.transition import serving_model_id
+from photosearch.library.query import Query
 
 
 def test_serving_model_is_the_loadable_one_with_more_vectors():
@@ -55,7 +56,7 @@ def test_a_library_of_the_old_starter_is_searched_until_the_new_build_has_indexe
     with Library.open(paths.library_db) as lib:
         serving = transition.load_serving(lib, store, new, "cpu")
         assert serving.config.model_id == old_id
-        assert len(lib.search(serving, "a cat", top_k=100)) == n  # the old vectors still find every photo
+        assert len(lib.search(serving, Query.of("a cat", top_k=100))) == n  # the old vectors still find every photo
         # A re-index that is cancelled after its first batch: the old build and its vectors stay.
         cancel = threading.Event()
         for ev in lib.index(new, batch_size=2, workers=1, cancel=cancel):
@@ -77,4 +78,4 @@ def test_a_library_of_the_old_starter_is_searched_until_the_new_build_has_indexe
     with Library.open(paths.library_db) as lib:
         assert lib.models() == {new_id: n}
         assert transition.load_serving(lib, store, new, "cpu") is None
-        assert lib.search(new, "a cat", top_k=1)[0].path.endswith("chelsea.jpg")
+        assert lib.search(new, Query.of("a cat", top_k=1))[0].path.endswith("chelsea.jpg")

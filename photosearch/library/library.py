@@ -5,21 +5,28 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Generator
 
 import numpy as np
 
 from photosearch.errors import LibraryError
+from photosearch.events import drain
 from photosearch.library import db as _db
-from photosearch.library import browse, feedback, relevance
+from photosearch.library import browse, feedback, frames, relevance
 from photosearch.library import queries as sql
-from photosearch.library.index import IndexEvent, IndexReport
+from photosearch.library.query import Filters, Query
 from photosearch.library.scan import norm_folder, under
+from photosearch.library.status import LibraryStatus, TextStatus
 from photosearch.library.search import (QueryError, SearchHit, combine, folder_range, parse_date, parse_query,
                                         parse_types, vectors_for)
+
+if TYPE_CHECKING:
+    from photosearch.library.index import IndexEvent, IndexReport
+    from photosearch.library.textindex import TextEvent, TextReport
 
 _TEXT_CACHE_SIZE = 256  # recent query terms per model: retyping a query skips the text encoder
 
@@ -29,8 +36,10 @@ def _few_threads(n_texts: int):
     """Encode a short query on one thread: a 10-token input does not parallelise, and on a busy 2-core
     machine torch's second thread made it 3-8x slower (45-117 ms against 13-17 ms, measured). The setting is
     process-wide; it is restored at once."""
-    import torch
-
+    torch = sys.modules.get("torch")
+    if torch is None:  # a torch-free text encoder (model/text_onnx.py) runs on one thread already
+        yield
+        return
     before = torch.get_num_threads()
     if n_texts > 4 or before == 1:
         yield
@@ -51,6 +60,7 @@ class Library:
         self.path = path
         self._key = os.path.realpath(path)
         self._text_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._recognised: dict[tuple[str, int], bool] = {}  # (folder, st_dev) -> holds its photos (offline.py)
 
     @classmethod
     def open(cls, path: str | Path, create: bool = True, read_only: bool = False) -> "Library":
@@ -128,11 +138,13 @@ class Library:
 
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
-              cancel: threading.Event | None = None, text: bool = False, ocr=None) -> Iterator[IndexEvent]:
-        """Generator of progress events; the visual pass ends with phase "done" and ``.report``. Folders given
+              cancel: threading.Event | None = None, text: bool = False,
+              ocr=None) -> Generator[IndexEvent, None, IndexReport]:
+        """Generator of progress events that returns the visual pass's :class:`IndexReport`. Folders given
         are added to the library first; without them every library folder is indexed. ``text=True`` then
         reads the words in the photos (``ocr``: an :class:`~photosearch.ocr.OcrEngine`), yielding
-        :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done")."""
+        :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done"); :meth:`read_text`
+        alone returns that pass's report."""
         from photosearch.library import index as _index
 
         if batch_size < 1:
@@ -149,35 +161,32 @@ class Library:
             if not targets:
                 raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
             try:
-                yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
-                                      workers=workers, cancel=cancel)
+                report = yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
+                                               workers=workers, cancel=cancel)
             except sqlite3.DatabaseError as e:
                 raise LibraryError(_db._error_text(self.path, e)) from None
         if text and not (cancel is not None and cancel.is_set()):
             yield from self.read_text(ocr, cancel=cancel)
+        return report
 
     def read_text(self, ocr=None, *, batch_size: int = 8,
-                  cancel: threading.Event | None = None) -> Iterator["TextEvent"]:
-        """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read.
+                  cancel: threading.Event | None = None) -> Generator[TextEvent, None, TextReport]:
+        """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read;
+        returns its :class:`~photosearch.library.textindex.TextReport`.
         The default engine runs at normal priority (the command line waits for it); the app passes one with
         ``background=True``."""
         from photosearch.library import textindex
         from photosearch.ocr import OcrEngine
 
         try:
-            yield from textindex.run(self.conn, ocr or OcrEngine(), batch_size=batch_size, cancel=cancel)
+            return (yield from textindex.run(self.conn, ocr or OcrEngine(), batch_size=batch_size, cancel=cancel))
         except sqlite3.DatabaseError as e:
             raise LibraryError(_db._error_text(self.path, e)) from None
 
     def run_index(self, model, folders=None, *, on_event: Callable[[IndexEvent], None] | None = None,
                   **kw) -> IndexReport:
-        report = None
-        for ev in self.index(model, folders, **kw):
-            if on_event is not None:
-                on_event(ev)
-            if getattr(ev, "report", None) is not None:
-                report = ev.report
-        return report
+        """:meth:`index` to its end; ``on_event`` sees every event."""
+        return drain(self.index(model, folders, **kw), on_event)
 
     # -- search ------------------------------------------------------------------------------------------
     def _text_vectors(self, model, terms: list[str]) -> np.ndarray:
@@ -185,7 +194,7 @@ class Library:
         missing = [t for t in terms if (mid, t) not in self._text_cache]
         if missing:
             with _few_threads(len(missing)):
-                vecs = model.embed_texts(missing).numpy().astype(np.float32)
+                vecs = np.asarray(model.embed_texts(missing), dtype=np.float32)  # torch or numpy
             for t, v in zip(missing, vecs):
                 self._text_cache[(mid, t)] = v
                 if len(self._text_cache) > _TEXT_CACHE_SIZE:
@@ -231,13 +240,9 @@ class Library:
         iv = self._image_vector(model, like) if like is not None else None
         return combine(tv, [w for w, _ in terms], iv)
 
-    def search(self, model, query: str | None = None, *, like: str | Path | None = None, top_k: int = 50,
-               min_score: float | None = None, folder: str | None = None, after: str | None = None,
-               before: str | None = None, types: list[str] | None = None, more=(), less=(),
-               only_relevant: bool = False, sort: str = "relevance", group_copies: bool = True,
-               include_undated: bool = False, has_text: bool = False) -> list[SearchHit]:
-        """Best first, each hit marked ``relevant`` by the per-query cut (library/relevance.py). ``query``
-        supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``like`` is an example image (a library
+    def search(self, model, query: Query) -> list[SearchHit]:
+        """Best first, each hit marked ``relevant`` by the per-query cut (library/relevance.py). ``query.text``
+        supports ``"cat + snow - indoor"`` and ``"2*cat"`` weights; ``query.like`` is an example image (a library
         photo or any file); ``more``/``less`` are photos marked more-like / less-like (library/feedback.py);
         ``min_score`` overrides the cut with a fixed score and drops what is below it; ``only_relevant``
         keeps the good matches only; ``sort="date"`` orders the good matches newest first; identical files
@@ -246,21 +251,27 @@ class Library:
         (library/textindex.py); ``text:"words"`` searches the text only; ``has_text`` keeps photos with text."""
         from photosearch.library import textindex
 
-        tq = textindex.parse_text_query(query) if query and query.strip() else None
+        text, like, top_k, min_score = query.text, query.like, query.top_k, query.min_score
+        group_copies = query.group_copies
+        tq = textindex.parse_text_query(text) if text else None
         if tq is not None:
-            query = tq.visual  # what the visual model ranks by; None: the words in photos only
-        typed = bool(query and query.strip()) or like is not None
-        vi, mask = self._filtered(model, folder, after, before, types, include_undated, has_text)
-        if tq is not None and tq.fts and not typed and not more:
+            text = tq.visual  # what the visual model ranks by; None: the words in photos only
+        typed = bool(text and text.strip()) or like is not None
+        vi, mask = self._filtered(model, query.filters)
+        if tq is not None and tq.fts and not typed and not query.more:
             return textindex.lift_hits(self.conn, tq, vi, None, mask, [], top_k, group_copies)
-        if not typed and not more:
+        if not typed and not query.more:
             allowed = None if mask is None else vi.ids[:len(vi)][mask]
             return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
-        q = self.query_vector(model, query, like) if typed else None
-        kind = relevance.query_kind(bool(query and query.strip()), like is not None or bool(more))
-        marked = self._image_vectors(model, [*more, *less])
-        more_v, less_v = marked[:len(more)], marked[len(more):]
+        q = self.query_vector(model, text, like) if typed else None
+        kind = relevance.query_kind(bool(text and text.strip()), like is not None or bool(query.more))
+        marked = self._image_vectors(model, [*query.more, *query.less])
+        more_v, less_v = marked[:len(query.more)], marked[len(query.more):]
         all_scores = vi.scores(q) if q is not None else None
+        moments: dict[int, float] = {}
+        if all_scores is not None:  # a video scores as its best moment
+            all_scores, moments = frames.lift(self.conn, self._key, model.config.model_id, vi.ids[:len(vi)], q,
+                                              all_scores)
         less_s = [vi.scores(v) for v in less_v]
         if more_v or less_v:
             all_scores = feedback.adjust(all_scores, [vi.scores(v) for v in more_v], less_s)
@@ -270,34 +281,35 @@ class Library:
         all_scores = feedback.drop_marked(all_scores, less_s)
         # Ask for more than top_k: copies fold together and rows deleted since the matrix was loaded drop out.
         ids, scores = vi.top_k(q if q is not None else more_v[0], 2 * top_k + 8, mask,
-                               min_score if min_score is not None else threshold if only_relevant else None,
+                               min_score if min_score is not None else threshold if query.only_relevant else None,
                                scores=all_scores)
         # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
         try:
-            hits = browse.make_hits(self.conn, [int(i) for i in ids], scores, threshold, top_k, sort, group_copies)
+            hits = browse.make_hits(self.conn, [int(i) for i in ids], scores, threshold, top_k, query.sort,
+                                    group_copies)
             if tq is not None and tq.fts:
                 hits = textindex.lift_hits(self.conn, tq, vi, q, mask, hits, top_k, group_copies)
-            return hits
+            return frames.annotate(self.conn, hits, moments)
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
         except ValueError as e:
             raise QueryError(str(e)) from None
 
-    def _filtered(self, model, folder=None, after=None, before=None, types=None, include_undated=False,
-                  has_text=False):
+    def _filtered(self, model, filters: Filters | None = None):
         """The model's vectors and the mask of rows passing the filters (None: no filter)."""
-        after_s = parse_date(after) if after else None
-        before_s = parse_date(before, end=True) if before else None
-        formats = parse_types(types)
+        f = filters or Filters()
+        after_s = parse_date(f.after) if f.after else None
+        before_s = parse_date(f.before, end=True) if f.before else None
+        formats = parse_types(list(f.types))
         try:
             vi = vectors_for(self.conn, self._key, model.config.model_id, int(model.config.embed_dim))
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
-        mask = vi.filter_mask(after_s, before_s, formats, include_undated)
-        if folder:
-            m = self._folder_mask(vi, folder)
+        mask = vi.filter_mask(after_s, before_s, formats, f.include_undated)
+        if f.folder:
+            m = self._folder_mask(vi, f.folder)
             mask = m if mask is None else mask & m
-        if has_text:
+        if f.has_text:
             from photosearch.library import textindex
 
             m = textindex.has_text_mask(self.conn, vi.ids[:len(vi)])
@@ -309,24 +321,29 @@ class Library:
         inside = np.asarray(self._read(sql.photo_ids_in_range, lo, hi), dtype=np.int64)
         return np.isin(vi.ids[:len(vi)], inside)
 
-    def why_empty(self, model, folder: str | None = None, after: str | None = None, before: str | None = None,
-                  types: list[str] | None = None, include_undated: bool = False) -> str | None:
+    def why_empty(self, model, filters: Filters) -> str | None:
         """When a search found nothing: which filter did it, in one sentence (None if none explains it)."""
+        f = filters
         vi, _ = self._filtered(model)
         n = len(vi)
         counts: dict[str, int] = {}
-        if folder:
-            counts[f"under {folder}"] = int(self._folder_mask(vi, folder).sum())
-        if after:
-            counts[f"taken on or after {after}"] = int(vi.filter_mask(parse_date(after), None, None,
-                                                                      include_undated).sum())
-        if before:
-            counts[f"taken on or before {before}"] = int(vi.filter_mask(None, parse_date(before, end=True), None,
-                                                                        include_undated).sum())
-        if types:
-            counts[f"of type {', '.join(types)}"] = int(vi.filter_mask(None, None, parse_types(types)).sum())
+        if f.folder:
+            counts[f"under {f.folder}"] = int(self._folder_mask(vi, f.folder).sum())
+        if f.after:
+            counts[f"taken on or after {f.after}"] = int(vi.filter_mask(parse_date(f.after), None, None,
+                                                                        f.include_undated).sum())
+        if f.before:
+            counts[f"taken on or before {f.before}"] = int(vi.filter_mask(
+                None, parse_date(f.before, end=True), None, f.include_undated).sum())
+        if f.types:
+            counts[f"of type {', '.join(f.types)}"] = int(vi.filter_mask(None, None,
+                                                                         parse_types(list(f.types))).sum())
+        if f.has_text:
+            from photosearch.library import textindex
+
+            counts["with text"] = int(textindex.has_text_mask(self.conn, vi.ids[:n]).sum())
         undated = int(np.isnat(vi.taken[:n]).sum())
-        return browse.why_empty(n, counts, undated, include_undated)
+        return browse.why_empty(n, counts, undated, f.include_undated)
 
     # -- information -------------------------------------------------------------------------------------
     def skipped(self) -> list[dict]:
@@ -352,29 +369,25 @@ class Library:
     def offline_folders(self) -> dict[str, str]:
         """Library folders whose photos cannot be reached now (not found, drive not mounted): folder -> why.
         Their photos stay in the library and in search results."""
-        from photosearch.library.index import offline_folders
+        from photosearch.library.offline import offline_folders
 
-        return self._read(offline_folders, self.folders())
+        return self._read(offline_folders, self.folders(), self._recognised)
 
-    def status(self) -> dict:
+    def status(self, photo_folders: bool = False) -> LibraryStatus:
+        """Photos, vectors per model, folders (offline ones too), skipped files, the text pass;
+        ``photo_folders``: also the folders holding photos (:meth:`photo_folders`)."""
         folders = self.folders()
         photos = self._read(sql.count_photos)
         offline = self.offline_folders()
-        return {
-            "library": str(self.path),
-            "photos": photos,
-            "models": self.models(),
-            "folders": folders,
-            "missing_folders": [f for f in folders if f in offline],
-            "skipped": self.skipped(),
-            "text": self._text_status(),
-        }
+        return LibraryStatus(library=str(self.path), photos=photos, models=self.models(), folders=folders,
+                             missing_folders=[f for f in folders if f in offline], skipped=self.skipped(),
+                             text=self._text_status(), photo_folders=self.photo_folders() if photo_folders else None)
 
-    def _text_status(self) -> dict:
+    def _text_status(self) -> TextStatus:
         from photosearch.library import textindex
 
         try:
-            return {"enabled": textindex.enabled(self.conn), **textindex.counts(self.conn)}
+            return TextStatus(enabled=textindex.enabled(self.conn), **textindex.counts(self.conn))
         except sqlite3.DatabaseError as e:
             raise LibraryError(_db._error_text(self.path, e)) from None
 

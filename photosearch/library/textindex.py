@@ -23,7 +23,7 @@ import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
+from typing import Generator
 
 import numpy as np
 
@@ -108,9 +108,10 @@ def _read_one(engine, path: str):
 
 
 def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
-        cancel: threading.Event | None = None) -> Iterator[TextEvent]:
-    """Read every pending photo; one transaction per ``batch_size`` photos, an event per photo. A photo that
-    cannot be read (decoding, memory, an ONNX Runtime failure) is stored with its reason, never raised."""
+        cancel: threading.Event | None = None) -> Generator[TextEvent, None, TextReport]:
+    """Read every pending photo; one transaction per ``batch_size`` photos, an event per photo; returns the
+    :class:`TextReport` (the last event, "text-done", carries it too). A photo that cannot be read (decoding,
+    memory, an ONNX Runtime failure) is stored with its reason, never raised."""
     t0 = time.perf_counter()
     todo = pending(conn, engine.engine_id)
     total = len(todo)
@@ -163,6 +164,7 @@ def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
                         seconds=round(el, 3), images_per_second=round(done / el, 2) if el > 0 else 0.0,
                         cancelled=cancelled)
     yield TextEvent("text-done", done, total, with_text, done / el if el > 0 else 0.0, 0.0, None, report)
+    return report
 
 
 def _commit(conn: sqlite3.Connection, rows: list[tuple]) -> None:

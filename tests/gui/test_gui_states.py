@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from photosearch.gui.states import Situation, empty_state
+from photosearch.gui.search.states import Situation, empty_state
 
 pytestmark = pytest.mark.gui
 
@@ -28,7 +28,8 @@ def test_empty_state_follows_the_situation():
 
 
 def test_search_failures_carry_the_request_and_the_exception(qtbot, tiny_loaded, tmp_path):
-    from photosearch.gui.workers import SearchRequest, SearchService
+    from photosearch.gui.search.service import SearchRequest, SearchService
+    from photosearch.library.query import Query
     from photosearch.library import Library
     from photosearch.library.search import QueryError
 
@@ -37,12 +38,12 @@ def test_search_failures_carry_the_request_and_the_exception(qtbot, tiny_loaded,
     service.set_model(tiny_loaded)
     try:
         with qtbot.waitSignal(service.failed, timeout=30_000) as blocker:
-            rid = service.submit(SearchRequest(query="2*", keep_selection=True))
+            rid = service.submit(SearchRequest(Query("2*"), keep_selection=True))
         req, exc = blocker.args
         assert req.id == rid and req.keep_selection
         assert isinstance(exc, QueryError)
         with qtbot.waitSignal(service.results, timeout=30_000) as blocker:
-            rid2 = service.submit(SearchRequest(query="a red circle"))
+            rid2 = service.submit(SearchRequest(Query("a red circle")))
         assert blocker.args[0].request.id == rid2 != rid and blocker.args[0].hits == []
     finally:
         service.stop()
