@@ -11,6 +11,7 @@ from PIL import Image
 from texthelpers import card, on_photo, photograph, spaced_sign
 
 from photosearch.library import Library
+from photosearch.library.query import Query
 from photosearch.ocr import OcrEngine
 
 
@@ -51,9 +52,9 @@ def test_search_ranks_partial_text_matches_above_none(tmp_path, tiny, engine, ph
     Image.open(photos["coffee"]).save(pics / "coffee.jpg", quality=90)
     with Library.open(tmp_path / "lib.db") as lib:
         list(lib.index(tiny, [str(pics)], text=True, ocr=engine))
-        hits = lib.search(tiny, "platform 9", top_k=4)
+        hits = lib.search(tiny, Query.of("platform 9", top_k=4))
         names = [Path(h.path).name for h in hits]
         assert names[:2] == ["full.jpg", "platform.jpg"]  # both words, then one of them (the long one)
         assert hits[0].text_match and hits[1].text_match and "[PLATFORM]" in hits[1].snippet
         assert not any(h.text_match for h in hits[2:])  # "Gate 9" holds only the lone "9"
-        assert [Path(h.path).name for h in lib.search(tiny, 'text:"platform 9"')] == ["full.jpg"]
+        assert [Path(h.path).name for h in lib.search(tiny, Query.of('text:"platform 9"'))] == ["full.jpg"]
