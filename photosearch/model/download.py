@@ -216,7 +216,7 @@ def _install(store, store_name: str, repo_id: str, commit: str, staging: Path) -
                          description=entry.description if entry else f"{repo_id} from the Hugging Face hub")
     try:
         model = build_model(config, load_pretrained=True)
-    except Exception as e:  # noqa: BLE001 - torch's refusal of a pickle comes wrapped by transformers
+    except Exception as e:
         if not _refused_pickle(e):
             raise
         raise DownloadError(f"{repo_id}: its pytorch_model.bin holds more than plain tensors (it could run code "
