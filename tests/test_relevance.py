@@ -11,59 +11,70 @@ import pytest
 
 from libhelpers import write_jpeg
 from photosearch.library import Library, feedback, relevance
-from photosearch.library.relevance import Calibration, CutRule
+from photosearch.library.relevance import Calibration, Rule
 from photosearch.library.query import Query, Filters
 
 
-# -- the cut on score distributions ---------------------------------------------------------------------
-def _library_scores(n=200, seed=0, spread=0.03, centre=0.05):
-    return np.random.default_rng(seed).normal(centre, spread, n).astype(np.float32)
+# -- each photo judged against the prompt bank ------------------------------------------------------------
+def _unit(x):
+    x = np.asarray(x, np.float32)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
 
 
-def test_a_photo_that_stands_out_is_good_and_the_rest_are_not():
-    s = _library_scores()
-    s[[3, 7]] = [0.62, 0.55]
-    c = relevance.cut(s, CutRule())
-    good = np.flatnonzero(s >= c.threshold)
-    assert set(good) == {3, 7}
-    assert c.any_good and c.top_z > 10
+def _bank_and_photos(seed=0, dim=32):
+    rng = np.random.default_rng(seed)
+    prompts = _unit(rng.normal(size=(300, dim)) + 0.8)  # descriptions share a common direction, as real ones do
+    bank = relevance.Bank.of_vectors(prompts, "test")
+    q = prompts[7]
+    match = _unit(q + 0.25 * _unit(rng.normal(size=dim)))  # a photo the query describes well
+    hub = _unit(prompts.mean(0))  # a featureless photo: every description half-fits it
+    return bank, prompts, q, match, hub
 
 
-def test_nothing_stands_out_means_nothing_is_good():
-    c = relevance.cut(_library_scores(), CutRule())
-    assert not c.any_good and c.threshold == float("inf")
+def test_bank_moments_are_each_photos_mean_and_spread_over_the_prompts():
+    bank, prompts, q, match, hub = _bank_and_photos()
+    sims = prompts @ np.stack([match, hub]).T
+    st = bank.photo_stats(np.stack([match, hub]))
+    assert np.allclose(st[:, 0], sims.mean(0), atol=1e-5) and np.allclose(st[:, 1], sims.std(0), atol=1e-4)
 
 
-def test_the_cut_follows_each_querys_own_scale():
-    """The same shape of distribution at another score level (another query, another model) gets the same
-    decision: a flat threshold cannot do that."""
-    base = _library_scores()
-    base[5] = base.max() + 0.25
-    for shift, scale in ((0.0, 1.0), (0.3, 1.0), (-0.1, 0.5), (0.5, 2.0)):
-        s = base * scale + shift
-        assert np.flatnonzero(s >= relevance.cut(s, CutRule()).threshold).tolist() == [5]
+def test_a_hub_that_half_fits_every_description_is_not_a_good_match():
+    bank, prompts, q, match, hub = _bank_and_photos()
+    V = np.stack([match, hub])
+    cos = V @ q
+    sc = relevance.scores(cos, bank.photo_stats(V), relevance.Rule(t=3.0))
+    assert cos[1] > 0.4  # the hub scores as high as real matches do by cosine alone...
+    assert sc[0] >= relevance.GOOD > sc[1]  # ...but the query is not among its best descriptions
 
 
-def test_gate_and_floor_from_the_calibration():
-    s = _library_scores()
-    s[3] = 0.3  # stands out (z ~ 8) but scores below the model's gate
-    assert relevance.cut(s, CutRule(gate_score=0.35)).threshold == float("inf")
-    assert relevance.cut(s, CutRule(gate_score=0.25)).relevant(0.3)
+def test_shown_score_is_one_half_at_the_threshold_and_rises_with_standing():
+    rule = relevance.Rule(t=4.0, slope=2.0)
+    s = relevance.shown(np.array([-10.0, 3.9, 4.0, 4.1, 9.0, 1e6]), rule)
+    assert s[2] == pytest.approx(relevance.GOOD) and np.all(np.diff(s) >= 0) and 0.0 <= s.min() and s.max() <= 1.0
+    assert relevance.is_good(s).tolist() == [False, False, True, True, True, True]
 
 
-def test_example_photo_itself_does_not_count_as_evidence():
-    s = _library_scores(spread=0.05, centre=0.6)
-    s[0] = 1.0  # the example photo
-    c = relevance.cut(s, CutRule(), kind="image")
-    assert c.top < 0.99 and not c.any_good
+def test_a_photo_is_judged_the_same_whatever_else_is_in_the_library():
+    """The score of a photo comes from the photo and the query alone: adding 200 look-alikes of one topic or
+    200 hubs around it changes nothing for it."""
+    bank, prompts, q, match, hub = _bank_and_photos()
+    rng = np.random.default_rng(3)
+    alone = np.stack([match, hub])
+    crowd = np.concatenate([alone, _unit(match + 0.1 * rng.normal(size=(200, 32))), np.repeat(hub[None], 200, 0)])
+    rule = relevance.Rule(t=3.0)
+    a = relevance.scores(alone @ q, bank.photo_stats(alone), rule)
+    b = relevance.scores(crowd @ q, bank.photo_stats(crowd), rule)[:2]
+    assert np.allclose(a, b, atol=1e-6) and relevance.is_good(a).tolist() == relevance.is_good(b).tolist() == [True,
+                                                                                                          False]
 
 
-def test_tiny_and_empty_libraries_do_not_crash():
-    assert not relevance.cut(np.zeros(0, np.float32), CutRule()).any_good
-    assert not relevance.cut(np.array([0.3, 0.1], np.float32), CutRule()).any_good
-    assert relevance.cut(np.array([0.3, 0.1], np.float32), CutRule(floor=0.2)).relevant(0.3)
-    flat = np.full(50, 0.2, np.float32)  # MAD = 0: min_spread keeps z finite
-    assert np.isfinite(relevance.cut(flat, CutRule()).top_z)
+def test_text_evidence_and_visual_evidence_make_one_score():
+    w = relevance.with_text
+    assert w(None) >= relevance.GOOD  # a photo whose text holds the words is a good match by that alone
+    assert w(0.05) >= relevance.GOOD and w(0.05) < w(0.9)  # a page mentioning coins < a photo clearly of coins
+    assert w(0.7) > 0.7 and w(0.3) > w(0.2)  # both together beat either, and the order of the visual is kept
+    assert w(0.3, strength=0.5) < w(0.3, strength=1.0)  # a partial text match counts for less
+    assert np.allclose(w(np.array([0.1, 0.8])), [w(0.1), w(0.8)])
 
 
 # -- calibration files -------------------------------------------------------------------------------------
@@ -73,16 +84,18 @@ def test_calibration_beside_the_model_is_used_and_a_broken_one_is_ignored(tmp_pa
     folder = save_checkpoint(tiny, tmp_path / "m")
     m = load_checkpoint(folder)
     assert relevance.load_calibration(m).source == "default"
-    cal = Calibration(rules={"text": CutRule(gate_z=7.5), "image": CutRule(), "mixed": CutRule()},
+    cal = Calibration(rules={"text": Rule(t=7.5), "image": Rule(), "mixed": Rule()},
                       model=m.config.model_id, source="test")
     relevance.save_calibration(folder, cal)
     m2 = load_checkpoint(folder)
-    assert relevance.load_calibration(m2).rule("text").gate_z == 7.5
+    assert relevance.load_calibration(m2).rule("text").t == 7.5
     (folder / relevance.CALIBRATION_FILE).write_text("{not json")
     m3 = load_checkpoint(folder)
     assert relevance.load_calibration(m3).source == "default"
     (folder / relevance.CALIBRATION_FILE).write_text(json.dumps({"version": 99}))
     assert relevance.load_calibration(load_checkpoint(folder)).source == "default"
+    (folder / relevance.CALIBRATION_FILE).write_text(json.dumps({"version": 1, "rules": {"text": {"gate_z": 4}}}))
+    assert relevance.load_calibration(load_checkpoint(folder)).source == "default"  # judged against the library
 
 
 def test_packaged_starter_calibration_fits_only_its_build(tmp_path):
@@ -102,26 +115,24 @@ def test_packaged_starter_calibration_fits_only_its_build(tmp_path):
 
 
 # -- feedback ------------------------------------------------------------------------------------------------
-def test_feedback_pushes_down_what_resembles_a_less_like_photo_and_pulls_up_more_like():
+def test_feedback_moves_only_look_alikes_of_the_marked_photos_in_any_order():
     rng = np.random.default_rng(1)
-    V = rng.normal(size=(40, 16)).astype(np.float32)
-    V /= np.linalg.norm(V, axis=1, keepdims=True)
-    V[1] = V[0] + 0.1 * rng.normal(size=16)  # 1 looks like 0
-    V[1] /= np.linalg.norm(V[1])
-    V[5] -= (V[5] @ V[0]) * V[0]  # 5 is unlike 0
-    V[5] /= np.linalg.norm(V[5])
-    q = V[0] * 0.6 + V[5] * 0.5
-    q /= np.linalg.norm(q)
-    s = V @ q
-    less = feedback.adjust(s, [], [V @ V[0]])
-    assert less[0] < s[0] - 0.05 and less[1] < s[1] - 0.05  # the marked photo and its look-alike sink
-    assert less[5] == pytest.approx(s[5], abs=0.05)  # unrelated photos barely move
-    assert np.argsort(-less)[0] != 0
-    more = feedback.adjust(s, [V @ V[7]], [])
-    assert (np.argsort(-more).tolist().index(7)) < (np.argsort(-s).tolist().index(7))
+    z = rng.normal(0, 1, 60).astype(np.float32)  # the typed query's standings
+    like_a = rng.normal(0, 2, 60).astype(np.float32)  # standings with photo A as the example
+    like_b = rng.normal(0, 2, 60).astype(np.float32)
+    like_a[[3, 4]] = [12.0, 9.0]  # 3 and 4 look like A (3 more so)
+    t = 6.0
+    more = feedback.adjust(z, [like_a], [], t)
+    moved = np.flatnonzero(more != z)
+    assert moved.tolist() == np.flatnonzero(like_a > t).tolist()  # only look-alikes of A move
+    assert more[3] - z[3] > more[4] - z[4] > 0  # the more alike, the more they rise
+    less = feedback.adjust(z, [], [like_a], t)
+    assert less[3] < less[4] < z[4] and np.array_equal(less[z != less], less[like_a > t])
+    # Marks add up in any order; with no words the + photos are the query; a − alone needs words.
+    assert np.array_equal(feedback.adjust(z, [like_a, like_b], [], t), feedback.adjust(z, [like_b, like_a], [], t))
+    assert np.array_equal(feedback.adjust(None, [like_a], [], t), like_a)
     with pytest.raises(ValueError):
-        feedback.adjust(None, [], [V @ V[0]])
-    assert np.allclose(feedback.adjust(None, [V @ V[3]], []), V @ V[3])  # browsing + more-like
+        feedback.adjust(None, [], [like_a], t)
 
 
 # -- the library: cut over the whole library, filters, feedback, browsing, copies ---------------------------
@@ -208,6 +219,122 @@ def test_starter_marks_the_right_photo_good(tmp_path, starter_model, photo_dir):
     hits = L.search(starter_model, Query.of("a cup of coffee", top_k=30))
     assert [h.path for h in hits if h.relevant][0].endswith("coffee.jpg")
     L.close()
+
+
+@pytest.fixture(scope="module")
+def real_lib(tmp_path_factory, starter_model, photo_dir):
+    L = Library.open(tmp_path_factory.mktemp("real") / "lib.db")
+    L.run_index(starter_model, [photo_dir])
+    yield L
+    L.close()
+
+
+def _judged(L, model, text, **kw):
+    return {h.path: (h.relevant, h.score) for h in L.search(model, Query.of(text, top_k=1000, group_copies=False, **kw))}
+
+
+def _near_duplicates(src: list, dest, n: int, seed: int = 0) -> None:
+    """``n`` small near-duplicates of the photos ``src``: random crops, mirrored or not, colour and light
+    changed, as burst shots and edits of one subject are."""
+    from PIL import Image, ImageEnhance, ImageOps
+
+    rng = np.random.default_rng(seed)
+    dest.mkdir()
+    bases = [Image.open(p).convert("RGB") for p in src]
+    for k in range(n):
+        im = bases[k % len(bases)]
+        w, h = im.size
+        f = rng.uniform(0.6, 0.95)
+        x, y = int(rng.integers(0, int(w * (1 - f)) + 1)), int(rng.integers(0, int(h * (1 - f)) + 1))
+        im = im.crop((x, y, x + int(w * f), y + int(h * f))).resize((160, 120))
+        im = ImageOps.mirror(im) if k % 2 else im
+        im = ImageEnhance.Brightness(ImageEnhance.Color(im).enhance(rng.uniform(0.7, 1.3))).enhance(rng.uniform(0.8, 1.2))
+        im.save(dest / f"dup{k:03d}.jpg", quality=85)
+
+
+@pytest.mark.slow
+def test_a_photo_and_query_are_judged_the_same_with_200_more_photos_of_one_topic(tmp_path, starter_model,
+                                                                                    photo_dir, real_lib):
+    """Issue 20.1: whether a photo is a good match depends on the photo and the query, never on what else is
+    in the library (in a library of hundreds of flowers, "a flower" still marks the flowers)."""
+    queries = ("a flower", "a cat", "an astronaut", "old coins", "a cup of coffee", "a horse")
+    before = {q: _judged(real_lib, starter_model, q) for q in queries}
+    assert any(before["a flower"][str(photo_dir / n)][0] for n in ("flower.jpg", "mate-YellowFlower.jpg")
+               if str(photo_dir / n) in before["a flower"])
+    flowers = [p for p in (photo_dir / "flower.jpg", photo_dir / "mate-YellowFlower.jpg", photo_dir / "mate-Garden.jpg")
+               if p.is_file()]
+    L = Library.open(tmp_path / "lib.db")
+    L.run_index(starter_model, [photo_dir])
+    _near_duplicates(flowers, tmp_path / "dups", 200)
+    L.run_index(starter_model, [tmp_path / "dups"])
+    for q in queries:
+        after = _judged(L, starter_model, q)
+        assert len(after) == len(before[q]) + 200
+        for path, (good, score) in before[q].items():
+            assert after[path][0] == good and after[path][1] == pytest.approx(score, abs=1e-5), (q, path)
+    dups = _judged(L, starter_model, "a flower")
+    assert sum(good for p, (good, _) in dups.items() if "dup" in p) >= 20  # the flowers are still good matches
+    L.close()
+
+
+@pytest.mark.slow
+def test_feedback_is_predictable_and_plus_on_a_flower_lifts_the_other_flowers(starter_model, photo_dir, real_lib):
+    """Issue 20.10: a + adds look-alikes of the marked photo, a − takes its look-alikes down; taking a mark away
+    gives back exactly the search without it."""
+    if not (photo_dir / "mate-YellowFlower.jpg").is_file():
+        pytest.skip("needs Debian's mate-backgrounds")
+    L, q = real_lib, "a flower"
+    yellow, leaf = str(photo_dir / "mate-YellowFlower.jpg"), str(photo_dir / "mate-RainDrops.jpg")
+    plain = _judged(L, starter_model, q)
+    plus = _judged(L, starter_model, q, more=[yellow])
+    both = _judged(L, starter_model, q, more=[yellow], less=[leaf])
+    # The − chip taken away: the same hits, order, scores and flags as before it was added; both: as before any.
+    assert list(_judged(L, starter_model, q, more=[yellow]).items()) == list(plus.items())
+    assert list(_judged(L, starter_model, q).items()) == list(plain.items())
+    assert leaf not in both
+    # A + never takes a good match away, a − never adds one.
+    assert {p for p, (g, _) in plain.items() if g} <= {p for p, (g, _) in plus.items() if g}
+    assert {p for p, (g, _) in both.items() if g} <= {p for p, (g, _) in plus.items() if g}
+    # The other flowers rise (issue: the red flower ranked below leaf photos): the red-orange marigold and the
+    # pink flower gain and rank above the leaf; photos unlike the yellow flower keep their scores.
+    order = list(plus)
+    for name in ("mate-Garden.jpg", "flower.jpg"):
+        p = str(photo_dir / name)
+        assert plus[p][1] > plain[p][1] and order.index(p) < order.index(leaf), name
+    assert all(plus[p][1] >= plain[p][1] for p in plain)
+    assert plus[leaf] == plain[leaf] and plus[str(photo_dir / "coins.jpg")] == plain[str(photo_dir / "coins.jpg")]
+
+
+@pytest.mark.slow
+def test_a_page_that_mentions_coffee_does_not_outrank_a_photo_of_coffee(tmp_path, starter_model, photo_dir):
+    """Issue 20.2: words in a photo and what it shows make one score that orders the list and decides the good
+    matches: the page is a good match by its words, the photo of coffee a better one by its look. (The issue's
+    own case, skimage's coins, is not seen as coins by the starter at all: see docs/relevance.md.)"""
+    import shutil
+
+    from texthelpers import card, photograph
+
+    from photosearch.ocr import OcrEngine
+
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    for name in ("coffee.jpg", "chelsea.jpg", "coins.jpg", "rocket.jpg", "brick.jpg"):
+        shutil.copy(photo_dir / name, pics / name)
+    page = card(["A short history", "of coffee and", "the people who", "traded it"], size=40)
+    photograph(page, seed=3, out_size=(800, 600)).save(pics / "page.jpg", quality=85)
+    engine = OcrEngine()
+    with Library.open(tmp_path / "lib.db") as L:
+        list(L.index(starter_model, [pics], text=True, ocr=engine))
+        hits = L.search(starter_model, Query.of("coffee", top_k=10))
+    engine.close()
+    names = [os.path.basename(h.path) for h in hits]
+    assert names[:2] == ["coffee.jpg", "page.jpg"]
+    page_hit = hits[1]
+    assert page_hit.text_match and page_hit.relevant and hits[0].relevant and not hits[0].text_match
+    scores = [h.score for h in hits]
+    assert scores == sorted(scores, reverse=True)  # the shown scores fall down the list...
+    flags = [h.relevant for h in hits]
+    assert flags == sorted(flags, reverse=True)  # ...and the good matches are its top
 
 
 @pytest.mark.slow

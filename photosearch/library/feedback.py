@@ -1,17 +1,20 @@
-"""More like this one, less like that one: Rocchio-style refinement, in score space.
+"""More like this one, less like that one: what a + or a − mark does to a search.
 
-The typed query stays the anchor; photos marked more-like pull up the photos that resemble them, photos
-marked less-like push down the photos that resemble them:
+The rule, in the units of library/relevance.py (a photo's standing ``z``: how far the query scores above a
+typical description of that photo, in the photo's own spreads):
 
-    score'(p) = score(p) + s_q * (beta * mean_m relu(z_m(p)) - gamma * mean_l relu(z_l(p)))
+    z'(p) = z(p) + beta * mean over + marks m of max(0, z_m(p) - t)
+                 - gamma * mean over − marks l of max(0, z_l(p) - t)
 
-where ``z_x(p)`` is how far photo p's similarity to the marked photo x stands out over the library (robust z,
-as in library/relevance.py) and ``s_q`` the spread of the query's own scores, so the feedback is measured in
-the query's units whatever the model's scale (photo-photo similarities spread 3-5x wider than text-photo
-ones with the starter). Only photos *resembling* a marked one move: the vector form of Rocchio
-(``q + beta * mean(more) - gamma * mean(less)``) also lifts whatever is *unlike* the less-like photo, and on
-the evaluation set that lifted featureless images (blank frames, noise) over real matches.
-``beta`` and ``gamma`` were chosen on the evaluation set's tuning half (benchmarks/bench_relevance.py).
+where ``z_m(p)`` is photo p's standing with the marked photo m as an example image and ``t`` the model's
+threshold for example images (relevance's "image" rule): only photos that would be *good matches for the
+marked photo as an example* move, and the more they resemble it, the more. Everything else keeps its score.
+A photo marked − also leaves the results (:func:`drop_marked`). With no typed query, the + photos are the
+query (the mean of their standings).
+
+So a mark never depends on the rest of the library, marks add up in any order, and taking a mark away gives
+back exactly the search without it (same order, same scores, same good matches). ``beta`` and ``gamma`` were
+chosen on the evaluation set's tuning half (benchmarks/bench_relevance.py); docs/relevance.md.
 
 Marked photos outside the library are decoded and embedded in batches of ``BATCH`` (one at a time, 1,000
 files took over 10 minutes), at most ``MAX_OUTSIDE`` per search (:func:`marked_vectors`).
@@ -21,10 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from photosearch.library.relevance import robust_stats
+from photosearch.library.relevance import SAME_PHOTO
 
-BETA = 0.5  # pull of the more-like photos, in the query's spreads per unit of z
-GAMMA = 0.5  # push of the less-like photos
+BETA = 1.0  # pull of the + photos, in the query's standing per unit of the look-alike's standing
+GAMMA = 0.25  # push of the − photos (the marked photo itself leaves the results)
 BATCH = 16  # outside files embedded together
 MAX_OUTSIDE = 200  # outside files one search embeds (~20 s on a laptop CPU); index them to use more
 
@@ -47,37 +50,31 @@ def marked_vectors(paths: list, stored, embed) -> list[np.ndarray]:
     return out
 
 
-def _standout(sims: np.ndarray) -> np.ndarray:
-    m, s = robust_stats(sims)
-    return np.maximum((sims - m) / max(s, 1e-3), 0.0)
-
-
-def adjust(scores: np.ndarray | None, more=(), less=(), beta: float = BETA, gamma: float = GAMMA) -> np.ndarray:
-    """Refined scores of every library photo. ``scores``: the typed query's scores (None while browsing:
-    then the more-like photos are the query). ``more``/``less``: each marked photo's similarities to every
-    library photo (library matrix @ its vector)."""
+def adjust(z: np.ndarray | None, more=(), less=(), t: float = 0.0, beta: float = BETA,
+           gamma: float = GAMMA) -> np.ndarray:
+    """Standings of every photo after the marks. ``z``: the typed query's standings (None while browsing: then
+    the + photos are the query). ``more``/``less``: each marked photo's standings as an example image over the
+    same photos; ``t``: the example-image threshold."""
     more, less = [np.asarray(x, np.float32) for x in more], [np.asarray(x, np.float32) for x in less]
-    if scores is None:
+    if z is None:
         if not more:
             raise ValueError("feedback needs a query or at least one more-like photo")
-        scores = np.mean(more, axis=0)
-        more = []
-    scores = np.asarray(scores, np.float32)
-    spread = max(robust_stats(scores)[1], 1e-3)
-    out = scores.copy()
+        return np.mean(more, axis=0).astype(np.float32)
+    out = np.array(z, dtype=np.float32, copy=True)
     if more:
-        out += beta * spread * np.mean([_standout(x) for x in more], axis=0)
+        out += beta * np.mean([np.maximum(x - t, 0.0) for x in more], axis=0)
     if less:
-        out -= gamma * spread * np.mean([_standout(x) for x in less], axis=0)
+        out -= gamma * np.mean([np.maximum(x - t, 0.0) for x in less], axis=0)
     return out
 
 
 def drop_marked(scores: np.ndarray, less=()) -> np.ndarray:
     """The less-like photos themselves (and identical copies: the same vector) leave the results: the
-    person has said they are not what they look for. Their look-alikes only sink (:func:`adjust`)."""
+    person has said they are not what they look for. Their look-alikes only sink (:func:`adjust`).
+    ``less``: each marked photo's cosine similarities to every photo."""
     if not len(less):
         return scores
     out = np.array(scores, dtype=np.float32, copy=True)
     for sims in less:
-        out[np.asarray(sims) >= 0.9995] = -np.inf
+        out[np.asarray(sims) >= SAME_PHOTO] = -np.inf
     return out

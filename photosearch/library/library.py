@@ -66,7 +66,7 @@ class Library:
         self.path = path
         self._key = os.path.realpath(path)
         self._text_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._recognised: dict[tuple, bool] = {}  # a folder's identity -> holds its photos (offline.py)
+        self._recognised: dict[tuple[str, int], bool] = {}  # (folder, st_dev) -> holds its photos (offline.py)
 
     @classmethod
     def open(cls, path: str | Path, create: bool = True, read_only: bool = False) -> "Library":
@@ -305,37 +305,56 @@ class Library:
             allowed = None if mask is None else vi.ids[:len(vi)][mask]
             return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
         q = self.query_vector(model, text, like, query.things) if typed else None
-        kind = relevance.query_kind(bool(text and text.strip()),
-                                    like is not None or bool(query.more) or bool(query.things))
         marked = self._image_vectors(model, [*query.more, *query.less])
-        more_v, less_v = marked[:len(query.more)], marked[len(query.more):]
-        all_scores = vi.scores(q) if q is not None else None
-        moments: dict[int, float] = {}
-        if all_scores is not None:  # a video scores as its best moment
-            all_scores, moments = frames.lift(self.conn, self._key, model.config.model_id, vi.ids[:len(vi)], q,
-                                              all_scores)
-        less_s = [vi.scores(v) for v in less_v]
-        if more_v or less_v:
-            all_scores = feedback.adjust(all_scores, [vi.scores(v) for v in more_v], less_s)
-        # The cut comes from the whole library's scores, never just the filtered ones.
-        threshold = min_score if min_score is not None else relevance.cut(
-            all_scores, relevance.load_calibration(model).rule(kind), kind).threshold
-        all_scores = feedback.drop_marked(all_scores, less_s)
+        cos, moments = (vi.scores(q), {}) if q is not None else (None, {})
+        if cos is not None:  # a video scores as its best moment
+            cos, moments = frames.lift(self.conn, self._key, model.config.model_id, vi.ids[:len(vi)], q, cos)
+        all_scores = self._judge(model, vi, cos, bool(text and text.strip()), like is not None or bool(query.things),
+                                 marked[:len(query.more)], marked[len(query.more):])
+        text_rows = np.zeros(0, np.int64)
+        if tq is not None and tq.fts:  # words found in photos: one score with the visual evidence
+            text_rows, strength = textindex.match_rows(self.conn, tq, vi)
+            all_scores[text_rows] = relevance.with_text(all_scores[text_rows], strength)
+            if tq.only:
+                only = np.zeros(len(vi), bool)
+                only[text_rows] = True
+                mask = only if mask is None else mask & only
+        threshold = min_score if min_score is not None else relevance.GOOD
         # Ask for more than top_k: copies fold together and rows deleted since the matrix was loaded drop out.
-        ids, scores = vi.top_k(q if q is not None else more_v[0], 2 * top_k + 8, mask,
+        ids, scores = vi.top_k(q, 2 * top_k + 8, mask,
                                min_score if min_score is not None else threshold if query.only_relevant else None,
                                scores=all_scores)
         # An example photo from the library comes back first (score ~1): the GUI shows it as the anchor.
         try:
             hits = browse.make_hits(self.conn, [int(i) for i in ids], scores, threshold, top_k, query.sort,
                                     group_copies)
-            if tq is not None and tq.fts:
-                hits = textindex.lift_hits(self.conn, tq, vi, q, mask, hits, top_k, group_copies)
+            if len(text_rows):
+                textindex.mark_hits(self.conn, tq, hits, set(vi.ids[text_rows].tolist()))
             return frames.annotate(self.conn, hits, moments)
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
         except ValueError as e:
             raise QueryError(str(e)) from None
+
+    def _judge(self, model, vi, cos, has_text: bool, has_like: bool, more_v, less_v) -> np.ndarray:
+        """Every row's shown score (library/relevance.py): the query's standing on each photo (``cos``: its
+        cosines, None with no words or example) against the prompt bank, moved by the more-like/less-like
+        photos' vectors (library/feedback.py); the less-like photos themselves -inf. Nothing else in the
+        library enters a photo's score."""
+        cal = relevance.load_calibration(model)
+        bank = relevance.bank_of(model)
+        stats = vi.derived(bank.key, bank.photo_stats)
+        # The kind of query decides the rule; marks move photos, they do not change the kind.
+        kind = relevance.query_kind(has_text, has_like or (cos is None and bool(more_v)))
+        rule, image = cal.rule(kind), cal.rule("image")
+        more_z = [relevance.standing(vi.scores(v), stats, image.shift) for v in more_v]
+        less_cos = [vi.scores(v) for v in less_v]
+        z = relevance.standing(cos, stats, rule.shift) if cos is not None else None
+        z = feedback.adjust(z, more_z, [relevance.standing(c, stats, image.shift) for c in less_cos], image.t)
+        out = relevance.shown(z, rule)
+        if has_like and not has_text:  # the example photo itself (or its copy) is the anchor: 1
+            out[cos >= relevance.SAME_PHOTO] = 1.0
+        return feedback.drop_marked(out, less_cos)
 
     def _filtered(self, model, filters: Filters | None = None):
         """The model's vectors and the mask of rows passing the filters (None: no filter)."""

@@ -1,21 +1,27 @@
-"""Which hits are good matches: a per-query cut from the query's own score distribution over the library.
+"""Which hits are good matches: each photo judged on its own, against a fixed bank of descriptions.
 
-A flat minimum score fails because the right cut changes per query and per model (Immich #5996): "a cat"
-over a library scores its cat photo 0.70 and the rest below 0.15, while "an astronaut" tops out at 0.13 on
-the right photo. So each search looks at how far photos stand out from the rest of the library:
+Whether a photo matches must not depend on what else is in the library: "a flower" must mark the flower
+photos good in a library of 30 mixed photos and in one of 300 flowers, and a library of blank frames must
+not make anything else look good. So each photo is asked a question about itself: *is the query among the
+best descriptions of this photo?*
 
-- robust statistics of all the library's scores for this query (median ``m`` and ``s = 1.4826 * MAD``, so a
-  handful of real matches do not inflate the spread); ``z = (score - m) / s``;
-- a query-level gate: if even the best photo does not stand out (``z_top < gate_z``) or its score is below
-  the model's ``gate_score``, nothing is a good match ("nothing clearly matches");
-- a depth rule: good matches are those with ``z >= z_min``, within the top group (``score - m >=
-  frac * (top - m)``) and above the model's absolute ``floor``.
+- Every photo ``p`` is compared with a fixed bank of ~1,100 generic descriptions (``calibrations/
+  prompt_bank.json``: everyday subjects and scenes, featureless images, the ImageNet class names). Its
+  similarities to them have a mean ``mu_p`` and a spread ``sd_p``.
+- The query's standing on the photo is ``z = (cos(q, p) - shift * mu_p) / sd_p``: how many of the photo's own
+  spreads the query scores above (a share of) a typical description of it. A photo that scores high against
+  everything (a featureless image every description half-fits, a hub) has a high ``mu_p`` and gains little.
+- The shown score is ``sigmoid(slope * (z - t))`` in (0, 1), 0.5 exactly at the model's calibrated threshold
+  ``t``; a photo is a good match when its score is >= 0.5 (:data:`GOOD`). Results are ordered by that score,
+  so the good matches are the top of the list and the scores fall monotonically down it.
 
-The thresholds are a per-model *calibration* measured on the evaluation set
-(``benchmarks/bench_relevance.py --calibrate MODEL``) and stored beside the model's ``config.json`` as
-``calibration.json``, per query kind (text, example image, mixed). Absent, a scale-free default (z-scores
-only) is used. The distribution is always over the whole library, never just the filtered hits: a filter
-narrows what is shown, not what counts as standing out.
+``mu_p = p . mean(bank)`` and ``sd_p**2 = p' C p`` (``C``: the bank's covariance), so the bank costs two small
+products per photo, computed once per photo and kept beside the vectors (search.VectorIndex.derived).
+
+``t``, ``slope`` and ``shift`` are a per-model *calibration* per query kind (text, example image, mixed) measured on the
+evaluation set's tuning half (``benchmarks/bench_relevance.py --calibrate MODEL``), stored beside the model's
+``config.json`` as ``calibration.json`` (packaged for the built-in starter: ``calibrations/starter.json``).
+Absent, a default (``t = 3`` spreads) is used. Rule, calibration and measured rates: docs/relevance.md.
 """
 
 from __future__ import annotations
@@ -31,46 +37,43 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 CALIBRATION_FILE = "calibration.json"
-CALIBRATION_VERSION = 1
+CALIBRATION_VERSION = 2  # 2: per-photo standing against the prompt bank (1: library score distribution)
+BANK_FILE = Path(__file__).with_name("calibrations") / "prompt_bank.json"
+BANK_CACHE = "relevance_bank.npz"  # the bank's mean and covariance for one model, beside its config
 KINDS = ("text", "image", "mixed")
-_STATS_SAMPLE = 50_000  # median/MAD on a fixed stride sample beyond this many photos (exact enough, O(n))
-_SELF_MATCH = 0.995  # an example photo's own score: not evidence that anything else matches
+GOOD = 0.5  # shown scores at or above this are good matches (the calibrated threshold maps here)
+SAME_PHOTO = 0.9995  # cosine of a photo with itself (float16 storage): an example image's own photo scores 1
 
 
 @dataclass
-class CutRule:
-    """Thresholds of one query kind. Scores are cosine similarities; z in robust standard deviations."""
+class Rule:
+    """The threshold of one query kind, in the photo's own bank spreads."""
 
-    gate_z: float = 3.0  # the best photo must stand out at least this much, else nothing is good
-    gate_score: float = -1.0  # ... and score at least this (model-specific; -1: off)
-    z_min: float = 3.0  # each good photo stands out at least this much
-    frac: float = 0.5  # ... and lies in the top group: score - m >= frac * (top - m)
-    floor: float = -1.0  # ... and scores at least this (model-specific; -1: off)
-    min_spread: float = 0.01  # lower bound of s: a near-constant library must not turn noise into z = 50
+    t: float = 3.0  # a good match scores at least this many spreads above the photo's typical description
+    slope: float = 1.5  # steepness of the shown score around t (display only: the order and the cut follow z)
+    shift: float = 1.0  # share of the photo's mean similarity to the bank taken off its cosine (0: none)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "CutRule":
+    def from_dict(cls, d: dict) -> "Rule":
         known = {f.name for f in fields(cls)}
         return cls(**{k: float(v) for k, v in d.items() if k in known})
 
 
-# Scale-free defaults (z only) for a model nobody calibrated; example-image queries score much higher
-# against everything (photo-photo similarities), where z separates better than any absolute score.
-DEFAULT_RULES = {"text": CutRule(), "image": CutRule(gate_z=3.0, z_min=3.0, frac=0.5),
-                 "mixed": CutRule()}
+CutRule = Rule  # the name older code and calibration files used
+
+DEFAULT_RULES = {"text": Rule(), "image": Rule(t=8.0), "mixed": Rule()}
 
 
 @dataclass
 class Calibration:
-    rules: dict[str, CutRule] = field(default_factory=lambda: {k: CutRule(**asdict(v))
-                                                               for k, v in DEFAULT_RULES.items()})
+    rules: dict[str, Rule] = field(default_factory=lambda: {k: Rule(**asdict(v)) for k, v in DEFAULT_RULES.items()})
     model: str = ""  # the model id it was measured for
     build: int = 0  # built-in starter: the STARTER_BUILD it was measured on (its weights are rebuilt locally)
     source: str = "default"  # "default" or what it was measured on
     measured: dict = field(default_factory=dict)  # the figures measured with it (for the record)
 
-    def rule(self, kind: str) -> CutRule:
-        return self.rules.get(kind) or self.rules.get("text") or CutRule()
+    def rule(self, kind: str) -> Rule:
+        return self.rules.get(kind) or self.rules.get("text") or Rule()
 
     def to_dict(self) -> dict:
         return {"version": CALIBRATION_VERSION, "model": self.model, "build": self.build, "source": self.source,
@@ -78,13 +81,16 @@ class Calibration:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Calibration":
-        if int(d.get("version", 0)) > CALIBRATION_VERSION:
-            raise ValueError(f"calibration version {d.get('version')} is newer than this app's")
+        v = int(d.get("version", 0))
+        if v > CALIBRATION_VERSION:
+            raise ValueError(f"calibration version {v} is newer than this app's")
+        if v < CALIBRATION_VERSION:
+            raise ValueError(f"calibration version {v} judged photos against the library; re-calibrate")
         cal = cls(model=str(d.get("model", "")), build=int(d.get("build") or 0), source=str(d.get("source", "")),
                   measured=d.get("measured") or {})
-        for k, v in (d.get("rules") or {}).items():
-            if k in KINDS and isinstance(v, dict):
-                cal.rules[k] = CutRule.from_dict(v)
+        for k, r in (d.get("rules") or {}).items():
+            if k in KINDS and isinstance(r, dict):
+                cal.rules[k] = Rule.from_dict(r)
         return cal
 
 
@@ -98,7 +104,7 @@ def save_calibration(folder: str | os.PathLike, cal: Calibration, name: str = CA
 
 def load_calibration(model) -> Calibration:
     """The model's calibration: ``calibration.json`` beside its config, else the packaged one for a
-    built-in of the same build, else the scale-free default. Never raises: a broken file logs and falls
+    built-in of the same build, else the default. Never raises: a broken or outdated file logs and falls
     back."""
     cached = getattr(model, "_relevance_calibration", None)
     if cached is not None:
@@ -140,61 +146,121 @@ def _fits_builtin(cal: Calibration, model) -> bool:
 
 def forget_calibration(model) -> None:
     model.__dict__.pop("_relevance_calibration", None)
+    model.__dict__.pop("_relevance_bank", None)
 
 
-# -- the cut ---------------------------------------------------------------------------------------------
+# -- the bank ------------------------------------------------------------------------------------------------
+def bank_prompts() -> list[str]:
+    return list(json.loads(BANK_FILE.read_text())["prompts"])
+
+
 @dataclass
-class Cut:
-    """The outcome for one query: good matches are those scoring >= ``threshold``."""
+class Bank:
+    """The prompt bank's moments in one model's space: ``mu_p = p . mean``, ``sd_p**2 = |p @ root|**2``."""
 
-    threshold: float  # +inf when nothing is good
-    median: float
-    spread: float
-    top: float
-    top_z: float
-    kind: str
+    mean: np.ndarray  # (D,) mean of the bank's unit text vectors
+    root: np.ndarray  # (D, r) with root @ root.T = the bank's covariance (r: its rank)
+    key: str  # names the moments (model and bank), for caches of per-photo figures
 
-    @property
-    def any_good(self) -> bool:
-        return bool(np.isfinite(self.threshold))
+    @classmethod
+    def of_vectors(cls, vecs: np.ndarray, key: str) -> "Bank":
+        v = np.asarray(vecs, np.float64)
+        mean = v.mean(0)
+        w, u = np.linalg.eigh(np.cov(v - mean, rowvar=False, bias=True))
+        keep = w > 1e-9 * max(float(w.max()), 1e-30)  # B prompts span at most B - 1 directions: a narrower root
+        return cls(mean.astype(np.float32), (u[:, keep] * np.sqrt(w[keep])).astype(np.float32), key)
 
-    def relevant(self, score: float) -> bool:
-        return score >= self.threshold
-
-    def z(self, score) -> np.ndarray | float:
-        return (np.asarray(score) - self.median) / self.spread
-
-
-def robust_stats(scores: np.ndarray) -> tuple[float, float]:
-    """(median, 1.4826 * MAD) of the finite scores; a fixed stride sample past 50k photos."""
-    s = scores[np.isfinite(scores)]
-    if len(s) > _STATS_SAMPLE:
-        s = s[:: len(s) // _STATS_SAMPLE + 1]
-    if len(s) == 0:
-        return 0.0, 1.0
-    m = float(np.median(s))
-    return m, float(1.4826 * np.median(np.abs(s - m)))
+    def photo_stats(self, vecs: np.ndarray) -> np.ndarray:
+        """(N, 2) float32: each photo's mean similarity to the bank and its spread."""
+        vecs = np.asarray(vecs, np.float32)
+        out = np.empty((len(vecs), 2), np.float32)
+        for i in range(0, len(vecs), 8192):  # bounded temporaries on big libraries
+            v = vecs[i:i + 8192]
+            out[i:i + 8192, 0] = v @ self.mean
+            out[i:i + 8192, 1] = np.sqrt(np.square(v @ self.root).sum(1))
+        return out
 
 
-def cut(scores: np.ndarray, rule: CutRule, kind: str = "text") -> Cut:
-    """The cut for one query from the scores of every photo in the library (unfiltered)."""
-    scores = np.asarray(scores, dtype=np.float32)
-    fin = scores[np.isfinite(scores)]
-    if kind != "text":  # the example photo itself (score ~1) says nothing about the others
-        fin = fin[fin < _SELF_MATCH]
-    if len(fin) == 0:
-        return Cut(float("inf"), 0.0, 1.0, float("-inf"), 0.0, kind)
-    m, s = robust_stats(fin)
-    s = max(s, rule.min_spread)
-    top = float(fin.max())
-    top_z = (top - m) / s
-    if len(fin) < 3:  # too few photos to tell what stands out: the absolute thresholds alone, if any
-        thr = max(rule.floor, rule.gate_score)
-        return Cut(thr if thr > -1.0 else float("inf"), m, s, top, top_z, kind)
-    if top_z < rule.gate_z or top < rule.gate_score:  # nothing stands out
-        return Cut(float("inf"), m, s, top, top_z, kind)
-    thr = max(m + rule.z_min * s, m + rule.frac * (top - m), rule.floor)
-    return Cut(float(min(thr, top)), m, s, top, top_z, kind)
+def bank_of(model) -> Bank:
+    """The bank's moments for ``model``: cached on it, else read from ``relevance_bank.npz`` beside its config
+    (when made from the same prompts), else computed (the bank's ~1,100 prompts through the text tower, once)
+    and saved there when the folder is writable."""
+    cached = getattr(model, "_relevance_bank", None)
+    if cached is not None:
+        return cached
+    import hashlib
+
+    prompts = bank_prompts()
+    digest = hashlib.sha256("\n".join(prompts).encode()).hexdigest()[:12]
+    key = f"{model.config.model_id}/{digest}"
+    folder = getattr(model, "checkpoint_folder", None)
+    path = Path(folder) / BANK_CACHE if folder else None
+    bank = None
+    if path is not None and path.is_file():
+        try:
+            with np.load(path) as z:
+                if str(z["key"]) == key:
+                    bank = Bank(z["mean"], z["root"], key)
+        except (OSError, ValueError, KeyError) as e:
+            log.warning("ignoring %s: %s", path, e)
+    if bank is None:
+        vecs = model.embed_texts(prompts, batch_size=256)
+        bank = Bank.of_vectors(vecs.numpy() if hasattr(vecs, "numpy") else vecs, key)
+        if path is not None:
+            try:
+                tmp = path.with_name(BANK_CACHE + ".tmp.npz")
+                np.savez(tmp, mean=bank.mean, root=bank.root, key=np.array(key))
+                os.replace(tmp, path)
+            except OSError as e:  # a read-only model folder: computed again next time
+                log.info("could not cache the prompt bank in %s: %s", folder, e)
+    try:
+        model._relevance_bank = bank
+    except AttributeError:
+        pass
+    return bank
+
+
+# -- judging ---------------------------------------------------------------------------------------------------
+def standing(cos: np.ndarray, stats: np.ndarray, shift: float = 1.0) -> np.ndarray:
+    """z of each photo: its cosine to the query over (``shift`` of) its typical description, in its own spreads."""
+    return (np.asarray(cos, np.float32) - shift * stats[:, 0]) / np.maximum(stats[:, 1], 1e-4)
+
+
+def shown(z: np.ndarray, rule: Rule) -> np.ndarray:
+    """The score a person sees: 0.5 at the threshold, towards 1 for clear matches, towards 0 for clear misses."""
+    x = np.clip(rule.slope * (np.asarray(z, np.float64) - rule.t), -40, 40)
+    return (1.0 / (1.0 + np.exp(-x))).astype(np.float32)
+
+
+def scores(cos: np.ndarray, stats: np.ndarray, rule: Rule) -> np.ndarray:
+    """Shown scores of photos from their cosines to the query and their bank stats (:meth:`Bank.photo_stats`);
+    a photo left out (-inf cosine) stays -inf."""
+    cos = np.asarray(cos, np.float32)
+    out = shown(standing(np.where(np.isfinite(cos), cos, 0.0), stats, rule.shift), rule)
+    return np.where(np.isfinite(cos), out, -np.inf).astype(np.float32)
+
+
+def is_good(score) -> np.ndarray | bool:
+    return np.asarray(score) >= GOOD
+
+
+# -- text found in a photo -------------------------------------------------------------------------------------
+TEXT_EVIDENCE = 0.6  # a photo whose text holds every query word is a good match of this strength by itself
+
+
+def with_text(visual, strength=1.0):
+    """One score from the visual score and a text match of ``strength`` (the share of the query's words the
+    photo's text holds, library/textindex.py's ``words_held``: 1 all of them). Either kind of evidence alone
+    can make a good match: any text match alone scores between :data:`GOOD` (a partial one) and
+    :data:`TEXT_EVIDENCE` (all the words), a visual match alone its own score, both together more than either
+    (``1 - (1 - v)(1 - e)``). So a page that merely mentions "coins" is a good match, yet ranks below a photo
+    that clearly shows coins. ``visual``: shown scores, or None (text only)."""
+    e = GOOD + (TEXT_EVIDENCE - GOOD) * np.clip(np.asarray(strength, np.float64), 0.0, 1.0)
+    if visual is None:
+        return float(e) if np.ndim(e) == 0 else e.astype(np.float32)
+    v = np.clip(np.asarray(visual, np.float64), 0.0, 1.0)
+    out = 1.0 - (1.0 - v) * (1.0 - e)
+    return float(out) if np.ndim(out) == 0 else out.astype(np.float32)
 
 
 def query_kind(has_text: bool, has_images: bool) -> str:

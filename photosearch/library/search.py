@@ -154,6 +154,7 @@ class VectorIndex:
         self._n = 0  # rows in use; matrix grows by doubling so incremental appends are amortised O(1)
         self.last_seq = 0
         self.deletions: str | None = None
+        self._derived: dict[str, np.ndarray] = {}  # per-row figures computed from the vectors (see derived)
 
     def __len__(self) -> int:
         return self._n
@@ -222,6 +223,17 @@ class VectorIndex:
             keep &= s >= min_score
         idx, s = idx[keep], s[keep]
         return self.ids[:n][idx], s
+
+    def derived(self, key: str, fn) -> np.ndarray:
+        """``fn(vectors)`` of every row (e.g. each photo's bank stats, library/relevance.py), computed once per
+        row: rows appended since the last call are computed alone. ``key`` names what ``fn`` computes."""
+        have = self._derived.get(key)
+        done = 0 if have is None else len(have)
+        if done < self._n:
+            new = np.asarray(fn(self.matrix[done:self._n]))
+            have = new if have is None else np.concatenate([have, new])
+            self._derived[key] = have
+        return have[:self._n]
 
     def memory_bytes(self) -> int:
         return self._n * (4 * self.dim + 8)

@@ -392,13 +392,16 @@ def lift_hits(conn: sqlite3.Connection, tq: TextQuery, vi, q: np.ndarray | None,
     """The search's hits with the photos whose text matches ``tq`` first (see :func:`lift`), as
     ``SearchHit``s marked ``text_match`` with their snippet and counted as relevant."""
     from photosearch.library import browse
+    from photosearch.library.relevance import with_text
 
     lifted = lift(conn, tq, vi, q, mask, np.zeros(0, np.int64), np.zeros(0, np.float32), top_k)
     if not lifted:
         return [] if tq.only else hits
     ids = [i for i, _, _ in lifted]
     snips = dict(zip(ids, (s for _, _, s in lifted)))
-    found = browse.make_hits(conn, ids, [s for _, s, _ in lifted], float("-inf"), top_k, "relevance", group)
+    # Text only (no visual query): the score of text evidence alone, the same figure a search with words shows
+    scores = [with_text(None) if q is None else s for _, s, _ in lifted]
+    found = browse.make_hits(conn, ids, scores, float("-inf"), top_k, "relevance", group)
     by_path = {p: i for i, p in conn.execute(
         f"SELECT id, path FROM photos WHERE id IN ({', '.join('?' * len(ids))})", ids).fetchall()}
     for h in found:
@@ -408,6 +411,38 @@ def lift_hits(conn: sqlite3.Connection, tq: TextQuery, vi, q: np.ndarray | None,
         return found
     taken = {h.path for h in found} | {c for h in found for c in h.copies}
     return (found + [h for h in hits if h.path not in taken])[:top_k]
+
+
+def match_rows(conn: sqlite3.Connection, tq: TextQuery, vi) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``vi`` (library/search.py's VectorIndex) whose photo's text matches ``tq`` (see
+    :func:`words_held`), and the share of the query's terms each holds (1: all)."""
+    held = words_held(conn, tq)
+    if not held:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    ids = vi.ids[:len(vi)]
+    rows = np.flatnonzero(np.isin(ids, np.fromiter(held, dtype=np.int64, count=len(held))))
+    n_terms = max(len(tq.terms), 1)
+    share = np.array([min(held[int(ids[r])] / n_terms, 1.0) for r in rows], dtype=np.float32)
+    return rows, share
+
+
+def mark_hits(conn: sqlite3.Connection, tq: TextQuery, hits: list, ids: set[int]) -> None:
+    """Mark the hits whose photo (or a copy of it) is among ``ids`` (text matches) ``text_match``, with their
+    snippet."""
+    paths = [p for h in hits for p in [h.path, *h.copies]]
+    by_path = {}
+    for i in range(0, len(paths), 900):
+        chunk = paths[i:i + 900]
+        by_path.update(conn.execute(f"SELECT path, id FROM photos WHERE path IN ({', '.join('?' * len(chunk))})",
+                                    chunk).fetchall())
+    matched = {}
+    for h in hits:
+        pid = next((by_path[p] for p in [h.path, *h.copies] if by_path.get(p) in ids), None)
+        if pid is not None:
+            matched[pid] = h
+    snips = snippets(conn, _any_term(tq), list(matched))
+    for pid, h in matched.items():
+        h.text_match, h.snippet = True, snips.get(pid, "")
 
 
 def highlight_spans(text: str, words: list[str]) -> list[tuple[int, int]]:
