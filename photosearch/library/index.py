@@ -24,6 +24,8 @@ from photosearch.library import queries as sql
 from photosearch.library.db import Tx
 from photosearch.library.queries import VECTOR_DTYPE
 from photosearch.library.scan import WalkResult, content_hash, walk_folders
+from photosearch.meta import store as meta_store
+from photosearch.meta.record import describe
 
 
 @dataclass
@@ -75,6 +77,7 @@ class _Ready:
     hash: str | None = None
     meta: object = None
     skip: str | None = None
+    record: object = None  # meta/record.py's PhotoMeta: EXIF, kind, colours
     file_fault: bool = True  # the skip is the file's own fault (see queries.put_skip)
 
 
@@ -107,11 +110,13 @@ def _prepare(job: _Job, min_side: int, transform) -> _Ready:
     except Exception as e:  # noqa: BLE001 - a hostile file must never stop the run
         return _Ready(job, skip=f"damaged: {e}")
     try:
-        return _Ready(job, transform(img), h, meta)
+        ready = _Ready(job, transform(img), h, meta)
     except MemoryError:
         return _Ready(job, skip="too large to prepare in memory", file_fault=False)
     except Exception as e:  # noqa: BLE001 - the file decoded: the model's preprocessing failed, not the file
         return _Ready(job, skip=f"the model could not prepare it: {e}", file_fault=False)
+    ready.record = describe(img, meta.width, meta.height, meta.format, meta.exif, job.path)  # never raises
+    return ready
 
 
 def _ensure_model(conn: sqlite3.Connection, model_id: str, dim: int) -> None:
@@ -370,6 +375,8 @@ def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: 
                                      hash=r.hash, width=m.width, height=m.height, format=m.format,
                                      taken_at=m.taken_at, indexed_at=now)
                 sql.put_vector(conn, pid, model_id, vecs[i].astype(VECTOR_DTYPE).tobytes(), now)
+                if r.record is not None:
+                    meta_store.put(conn, pid, r.hash, r.record)
                 sql.delete_skips(conn, [j.path])
             for r in failed:
                 j = r.job

@@ -152,10 +152,24 @@ class Library:
             try:
                 yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
                                       workers=workers, cancel=cancel)
+                self.fill_places()
             except sqlite3.DatabaseError as e:
                 raise LibraryError(_db._error_text(self.path, e)) from None
         if text and not (cancel is not None and cancel.is_set()):
             yield from self.read_text(ocr, cancel=cancel)
+
+    def fill_places(self) -> int:
+        """Places (meta/places.py) of photos with GPS not looked up yet; after the visual pass, so the
+        first use's data load (~2 s) never holds it up. Never fails the index run: a problem is logged."""
+        from photosearch.meta import places
+
+        try:
+            return places.fill(self.conn)
+        except (OSError, RuntimeError, ValueError) as e:
+            import logging
+
+            logging.getLogger(__name__).warning("places not looked up: %s", e)
+            return 0
 
     def read_text(self, ocr=None, *, batch_size: int = 8,
                   cancel: threading.Event | None = None) -> Iterator["TextEvent"]:
@@ -372,6 +386,14 @@ class Library:
         """What the library knows about one photo (None when it is not in the library)."""
         p = os.path.abspath(os.path.expanduser(str(path)))
         return self.photo_infos([p]).get(p)
+
+    def photo_meta(self, path) -> dict | None:
+        """Everything read from the photo at index time (meta/store.py's record: GPS, place, camera, exposure,
+        kind, colours, fault); None when the photo is not in the library or was not read yet."""
+        from photosearch.meta import store
+
+        p = os.path.abspath(os.path.expanduser(str(path)))
+        return self._read(store.record, p)
 
     def photo_infos(self, paths: list[str]) -> dict[str, dict]:
         """:meth:`photo_info` of many photos (search hits) in one query; paths not in the library are left out."""
