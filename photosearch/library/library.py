@@ -43,6 +43,10 @@ def _few_threads(n_texts: int):
         torch.set_num_threads(before)
 
 
+def _and(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    return b if a is None else a if b is None else a & b
+
+
 class Library:
     """One library database. Thread use: one Library object per thread; another Library opened on the same
     file (other thread or process) sees newly committed photos on its next search."""
@@ -293,6 +297,10 @@ class Library:
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
         mask = vi.filter_mask(after_s, before_s, formats, f.include_undated)
+        if f.after_south or f.before_south:  # a season: the southern range for photos taken south
+            mask = _and(vi.filter_mask(None, None, formats), self._season_mask(vi, f))
+        if f.meta:
+            mask = _and(mask, self._meta_columns().mask(vi.ids[:len(vi)], f.places, f.cameras, f.colors, f.kinds))
         if f.folder:
             m = self._folder_mask(vi, f.folder)
             mask = m if mask is None else mask & m
@@ -302,6 +310,51 @@ class Library:
             m = textindex.has_text_mask(self.conn, vi.ids[:len(vi)])
             mask = m if mask is None else mask & m
         return vi, mask
+
+    def _meta_columns(self):
+        from photosearch.meta import facets
+
+        try:
+            return facets.columns(self.conn, self._key)
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+
+    def read_line(self, line: str | None, names=(), today=None):
+        """The typed line read against what this library holds (library/lineparse.py): places, cameras
+        and ``names`` (the people index's, injected) that are in it. A :class:`ParsedLine`."""
+        from photosearch.library import lineparse
+
+        return lineparse.parse_line(line, lineparse.vocabulary(self._meta_columns(), names), today)
+
+    def places(self) -> list[dict]:
+        """The places of every photo read: countries -> regions -> cities, each with its photo count."""
+        cols = self._meta_columns()
+        return cols.counts(cols.ids)["places"]
+
+    def facets(self, model, filters: Filters | None = None) -> dict:
+        """Counts of the photos passing ``filters`` (with this model's vectors) by place, year/month, camera,
+        colour, kind and text (meta/facets.py): what a facets sidebar shows."""
+        from photosearch.library import textindex
+        from photosearch.meta import facets
+
+        vi, mask = self._filtered(model, filters)
+        n = len(vi)
+        ids = vi.ids[:n] if mask is None else vi.ids[:n][mask]
+        taken = vi.taken[:n] if mask is None else vi.taken[:n][mask]
+        out = self._meta_columns().counts(ids)
+        out["total"] = int(len(ids))
+        out["years"] = facets.timeline(taken)
+        out["has_text"] = int(self._read(textindex.has_text_mask, ids).sum())
+        return out
+
+    def _season_mask(self, vi, f: Filters) -> np.ndarray:
+        def dates(after, before):
+            m = vi.filter_mask(parse_date(after) if after else None, parse_date(before, end=True) if before else None,
+                               None, f.include_undated)
+            return np.ones(len(vi), bool) if m is None else m
+
+        south = self._meta_columns().south_mask(vi.ids[:len(vi)])
+        return np.where(south, dates(f.after_south, f.before_south), dates(f.after, f.before))
 
     def _folder_mask(self, vi, folder: str) -> np.ndarray:
         lo, hi = folder_range(folder)
@@ -329,6 +382,14 @@ class Library:
             from photosearch.library import textindex
 
             counts["with text"] = int(textindex.has_text_mask(self.conn, vi.ids[:n]).sum())
+        if f.meta:
+            cols, ids = self._meta_columns(), vi.ids[:n]
+            for label, kw in ((f"in {' or '.join(f.places)}", {"places": f.places}),
+                              (f"taken with {' or '.join(f.cameras)}", {"cameras": f.cameras}),
+                              (f"in {' and '.join(f.colors)}", {"colors": f.colors}),
+                              (f"of kind {' or '.join(f.kinds)}", {"kinds": f.kinds})):
+                if next(iter(kw.values())):
+                    counts[label] = int(cols.mask(ids, **kw).sum())
         undated = int(np.isnat(vi.taken[:n]).sum())
         return browse.why_empty(n, counts, undated, f.include_undated)
 

@@ -59,3 +59,24 @@ def describe(img, width: int, height: int, fmt: str | None, exif: ExifMeta | Non
     except Exception as e:  # noqa: BLE001 - the metadata never stops the visual index
         exif._fault(f"could not describe the image: {str(e)[:120]}")
     return meta
+
+
+def read_file(path: str) -> dict:
+    """Everything read from one image file, as ``photosearch info`` shows it (raises imageio.ImageSkip for a
+    file that is not a decodable image). The place is looked up when the photo has GPS."""
+    from photosearch.imageio import load_image
+
+    img, im = load_image(path, min_side=256)
+    meta = describe(img, im.width, im.height, im.format, im.exif, str(path))
+    e = meta.exif.to_dict()
+    for internal in ("xmp_panorama", "screenshot_hint"):
+        e.pop(internal)
+    out = {"path": str(path), "width": im.width, "height": im.height, "format": im.format, **e,
+           "kind": meta.kind, "colours": meta.colours, "place": None}
+    if meta.exif.lat is not None:
+        from photosearch.meta.places import geocoder
+
+        p = geocoder().lookup(meta.exif.lat, meta.exif.lon)[0]
+        out["place"] = {"city": p.city, "region": p.region, "country": p.country, "country_code": p.country_code,
+                        "km": round(p.km, 2)} if p.city else None
+    return out
