@@ -168,3 +168,16 @@ def test_exif_dates_plausibility():
     assert parse_exif_date("2026:12:03 09:00:00", now)[0] is not None  # a day ahead: time zones
     assert parse_exif_date("2027:01:01 00:00:00", now)[0] is None
     assert parse_exif_date("    ", now) == (None, None)
+
+
+def test_photos_indexed_before_the_metadata_are_read_on_the_next_run(tmp_path, tiny):
+    p = write_photo(tmp_path / "pics" / "old.jpg", lat=-33.8568, lon=151.2153, make="Nikon")
+    write_photo(tmp_path / "pics" / "gone.jpg", seed=3)
+    with _index(tmp_path, tiny) as lib:
+        lib.conn.execute("DELETE FROM photo_meta")  # as a library from before schema version 4
+        (tmp_path / "pics" / "gone.jpg").unlink()
+        events = [ev for ev in lib.index(tiny) if ev.phase == "meta"]
+        assert events and events[-1].done == events[-1].total == 1
+        m = lib.photo_meta(p)
+        assert (m["make"], m["city"]) == ("Nikon", "Sydney")
+        assert [ev for ev in lib.index(tiny) if ev.phase == "meta"] == []  # nothing left to read

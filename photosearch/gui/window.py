@@ -496,9 +496,10 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         from photosearch import __version__
+        from photosearch.meta.places import ATTRIBUTION
 
         self.banner.show_message(f"PhotoSearch {__version__} — find photos in your own folders from a typed "
-                                 f"sentence. Everything runs on this computer.", "info")
+                                 f"sentence. Everything runs on this computer. {ATTRIBUTION}.", "info")
 
     # ==== closing =================================================================================
     def paintEvent(self, e) -> None:

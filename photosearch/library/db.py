@@ -137,6 +137,11 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX photo_meta_place ON photo_meta(country, region, city)",
         "CREATE INDEX photo_meta_lookup ON photo_meta(place_km) WHERE lat IS NOT NULL",
+        # Facet and filter columns in memory (meta/facets.py) reload when this count moves.
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('facet_changes', '0')",
+        *[f"""CREATE TRIGGER {table}_facets_{op[0]} AFTER {op} ON {table} BEGIN
+            UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'facet_changes';
+        END""" for table in ("photo_meta", "photo_text") for op in ("INSERT", "UPDATE", "DELETE")],
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -156,11 +156,22 @@ class Library:
             try:
                 yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
                                       workers=workers, cancel=cancel)
+                yield from self.read_meta(cancel)
                 self.fill_places()
             except sqlite3.DatabaseError as e:
                 raise LibraryError(_db._error_text(self.path, e)) from None
         if text and not (cancel is not None and cancel.is_set()):
             yield from self.read_text(ocr, cancel=cancel)
+
+    def read_meta(self, cancel: threading.Event | None = None) -> Iterator[IndexEvent]:
+        """Metadata of photos indexed before the library kept it (meta/backfill.py): events of phase "meta"."""
+        import time
+
+        from photosearch.meta import backfill
+
+        t0 = time.perf_counter()
+        for done, total, current in backfill.run(self.conn, cancel=cancel):
+            yield backfill.event(done, total, current, t0)
 
     def fill_places(self) -> int:
         """Places (meta/places.py) of photos with GPS not looked up yet; after the visual pass, so the
@@ -323,8 +334,10 @@ class Library:
         """The typed line read against what this library holds (library/lineparse.py): places, cameras
         and ``names`` (the people index's, injected) that are in it. A :class:`ParsedLine`."""
         from photosearch.library import lineparse
+        from photosearch.meta import store
 
-        return lineparse.parse_line(line, lineparse.vocabulary(self._meta_columns(), names), today)
+        places, cameras = self._read(store.distinct_places), self._read(store.distinct_cameras)
+        return lineparse.parse_line(line, lineparse.Vocabulary.build(places, cameras, names), today)
 
     def places(self) -> list[dict]:
         """The places of every photo read: countries -> regions -> cities, each with its photo count."""
@@ -334,7 +347,6 @@ class Library:
     def facets(self, model, filters: Filters | None = None) -> dict:
         """Counts of the photos passing ``filters`` (with this model's vectors) by place, year/month, camera,
         colour, kind and text (meta/facets.py): what a facets sidebar shows."""
-        from photosearch.library import textindex
         from photosearch.meta import facets
 
         vi, mask = self._filtered(model, filters)
@@ -344,7 +356,6 @@ class Library:
         out = self._meta_columns().counts(ids)
         out["total"] = int(len(ids))
         out["years"] = facets.timeline(taken)
-        out["has_text"] = int(self._read(textindex.has_text_mask, ids).sum())
         return out
 
     def _season_mask(self, vi, f: Filters) -> np.ndarray:

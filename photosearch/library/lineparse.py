@@ -264,8 +264,3 @@ def parse_line(line: str | None, vocab: Vocabulary | None = None, today: date | 
             r.prefixed(prefix, text, f'{prefix}:"{text}"' if quoted else f"{prefix}:{text}")
     r.plain(run)
     return ParsedLine(line or "", tuple(r.parts), tuple(r.dates), tuple(r.notes))
-
-
-def vocabulary(cols, names: Iterable[str] = ()) -> Vocabulary:
-    """The vocabulary of a library's metadata columns (meta/facets.py) and the people's names."""
-    return Vocabulary.build(cols.places, cols.cameras, names)

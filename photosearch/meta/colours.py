@@ -1,7 +1,8 @@
 """Dominant colours in words, from a small thumbnail of the decoded photo.
 
 Each pixel of a 48-px thumbnail is named (hue bins for saturated pixels; black, white, grey for the rest);
-a colour is one of the photo's colours when it covers at least ``MIN_SHARE`` of the picture. A photo whose
+a colour is one of the photo's colours when it covers at least ``MIN_SHARE`` of the picture
+(``MIN_SHARE_PLAIN`` for black, white and grey). A photo whose
 pixels are (nearly) all without colour is "black and white" (sepia and other toned prints included).
 Stored as names and as a bit mask (``bits``) so a filter is one integer test per photo.
 """
@@ -14,7 +15,8 @@ import numpy as np
 NAMES = ("red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "grey",
          "black and white")
 BW = "black and white"
-MIN_SHARE = 0.08  # of the picture's pixels
+MIN_SHARE = 0.05  # of the picture's pixels, for a hue: a saturated colour stands out even when small
+MIN_SHARE_PLAIN = 0.12  # for black, white and grey, which every photo has some of
 THUMB = 48
 ALIASES = {"gray": "grey", "b&w": BW, "bw": BW, "monochrome": BW, "black-and-white": BW, "black & white": BW,
            "violet": "purple", "turquoise": "blue", "cyan": "blue", "teal": "blue", "navy": "blue",
@@ -64,7 +66,7 @@ def _pixel_names(hue, sat, chroma, mx) -> np.ndarray:
     out[pinkish] = NAMES.index("pink")
     plain = ~coloured
     out[plain & (mx < 0.2)] = NAMES.index("black")
-    out[plain & (mx > 0.82) & (chroma < 0.1)] = NAMES.index("white")
+    out[plain & (mx > 0.75) & (chroma < 0.12)] = NAMES.index("white")
     return out
 
 
@@ -89,7 +91,9 @@ def dominant(img) -> tuple[list[str], int]:
         return [], 0
     hsv = _hsv(px)
     share = np.bincount(_pixel_names(*hsv), minlength=len(NAMES)) / len(px)
-    names = [NAMES[i] for i in np.argsort(-share, kind="stable") if share[i] >= MIN_SHARE]
+    plain = {NAMES.index(n) for n in ("black", "white", "grey")}
+    names = [NAMES[i] for i in np.argsort(-share, kind="stable")
+             if share[i] >= (MIN_SHARE_PLAIN if i in plain else MIN_SHARE)]
     if _monochrome(hsv[0], hsv[1], hsv[2]):
         names = [BW] + [n for n in names if n in ("black", "white", "grey")]
     bits = 0

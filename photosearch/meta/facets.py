@@ -33,6 +33,7 @@ class MetaColumns:
     kind: np.ndarray  # code into kinds
     colour_bits: np.ndarray  # int64
     south: np.ndarray  # bool: taken at a negative latitude
+    text: np.ndarray  # bool: words were read in it (library/textindex.py)
     places: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)  # (country, region, city)
     cameras: list[str] = field(default_factory=list)  # "make model" as written
     kinds: list[str] = field(default_factory=list)
@@ -98,7 +99,7 @@ class MetaColumns:
         idx = idx[present]
         return {"places": self._place_tree(self.place[idx]), "cameras": _named(self.camera[idx], self.cameras),
                 "colours": {n: int(c) for n, c in zip(colours.NAMES, _bit_counts(self.colour_bits[idx])) if c},
-                "kinds": _named(self.kind[idx], self.kinds)}
+                "kinds": _named(self.kind[idx], self.kinds), "has_text": int(np.count_nonzero(self.text[idx]))}
 
     def _place_tree(self, codes: np.ndarray) -> list[dict]:
         n = np.bincount(codes[codes >= 0], minlength=len(self.places))
@@ -124,9 +125,11 @@ def timeline(taken: np.ndarray) -> list[dict]:
     if not len(t):
         return []
     months = t.astype("datetime64[M]").astype(np.int64)  # months since 1970-01
-    keys, n = np.unique(months, return_counts=True)
+    lo = int(months.min())
+    n = np.bincount(months - lo)
+    keys = np.flatnonzero(n)
     years: dict[int, dict] = {}
-    for k, c in zip(keys.tolist(), n.tolist()):
+    for k, c in zip((keys + lo).tolist(), n[keys].tolist()):
         y, m = 1970 + k // 12, k % 12 + 1
         e = years.setdefault(y, {"year": y, "count": 0, "months": []})
         e["count"] += c
@@ -159,23 +162,25 @@ def _codes_of(values: list, table: list) -> np.ndarray:
 
 
 def load(conn: sqlite3.Connection, signature: tuple = ()) -> MetaColumns:
-    rows = conn.execute("SELECT photo_id, country, region, city, make, model, kind, colour_bits, lat "
-                        "FROM photo_meta ORDER BY photo_id").fetchall()
+    rows = conn.execute("SELECT m.photo_id, country, region, city, make, model, kind, colour_bits, lat, "
+                        "t.text IS NOT NULL AND t.text != '' FROM photo_meta m "
+                        "LEFT JOIN photo_text t ON t.photo_id = m.photo_id ORDER BY m.photo_id").fetchall()
     places: list = []
     cameras: list = []
     kinds: list = []
     place_values = [(r[1], r[2], r[3]) if r[1] or r[3] else None for r in rows]
-    camera_values = [_camera_name(r[4], r[5]) for r in rows]
+    camera_values = [camera_name(r[4], r[5]) for r in rows]
     return MetaColumns(
         ids=np.fromiter((r[0] for r in rows), np.int64, len(rows)),
         place=_codes_of(place_values, places), camera=_codes_of(camera_values, cameras),
         kind=_codes_of([r[6] for r in rows], kinds),
         colour_bits=np.fromiter((r[7] or 0 for r in rows), np.int64, len(rows)),
         south=np.fromiter((r[8] is not None and r[8] < 0 for r in rows), bool, len(rows)),
+        text=np.fromiter((bool(r[9]) for r in rows), bool, len(rows)),
         places=places, cameras=cameras, kinds=kinds, signature=signature)
 
 
-def _camera_name(make: str | None, model: str | None) -> str | None:
+def camera_name(make: str | None, model: str | None) -> str | None:
     """"Apple" + "iPhone 12" -> "Apple iPhone 12"; "Canon" + "Canon EOS 5D" -> "Canon EOS 5D"."""
     if not model:
         return make or None
@@ -190,9 +195,8 @@ _LOCK = threading.Lock()
 
 def columns(conn: sqlite3.Connection, db_key: str) -> MetaColumns:
     """The library's columns, reloaded when ``photo_meta`` changed since they were loaded."""
-    sig = tuple(conn.execute("SELECT count(*), max(read_at), total(place_km), total(photo_id) FROM photo_meta"
-                             ).fetchone())
-    sig += tuple(conn.execute("SELECT value FROM meta WHERE key = 'created_at'").fetchone() or ())
+    sig = tuple(conn.execute("SELECT key, value FROM meta WHERE key IN ('facet_changes', 'created_at') "
+                             "ORDER BY key").fetchall())
     with _LOCK:
         cols = _CACHE.get(db_key)
         if cols is None or cols.signature != sig:

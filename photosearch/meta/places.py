@@ -71,11 +71,13 @@ class Geocoder:
         lon = np.array([r["longitude"] for r in rows], dtype=np.float64)
         self.pop_factor = np.maximum(np.array([r.get("population", 0) for r in rows], np.float64), 1000) \
             ** POP_WEIGHT
-        self.city = [r["city"] for r in rows]
-        self.region = [r.get("state") for r in rows]
-        self.code = [r["country_code"] for r in rows]
-        self.country = [countries.get(c, c) for c in self.code]
+        # Object arrays with a trailing None: index -1 ("no place") reads None, so names are one take().
+        self.city = np.array([r["city"] for r in rows] + [None], dtype=object)
+        self.region = np.array([r.get("state") for r in rows] + [None], dtype=object)
+        self.code = np.array([r["country_code"] for r in rows] + [None], dtype=object)
+        self.country = np.array([countries.get(c, c) for c in self.code[:-1]] + [None], dtype=object)
         self.tree = cKDTree(_unit(lat, lon))
+        self.size = len(rows)
 
     def nearest(self, lat, lon) -> tuple[np.ndarray, np.ndarray]:
         """(city index, -1 for none; km to it, inf for unusable coordinates) per point, vectorised."""
@@ -85,10 +87,19 @@ class Geocoder:
         dist = np.full(len(lat), np.inf)
         if not ok.any():
             return pick, dist
+        # Photos cluster (home, a trip): points within ~10 m are looked up once.
+        key = np.round(lat[ok] * 1e4).astype(np.int64) * 4_000_000 + np.round(lon[ok] * 1e4).astype(np.int64)
+        _, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+        p, d = self._nearest_unique(lat[ok][first], lon[ok][first])
+        pick[ok], dist[ok] = p[inverse.ravel()], d[inverse.ravel()]
+        return pick, dist
+
+    def _nearest_unique(self, lat: np.ndarray, lon: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         # The bound keeps the tree from searching the whole ocean for points far from any place (5x faster).
         bound = 2 * np.sin(MAX_KM / EARTH_KM / 2)
-        chord, idx = self.tree.query(_unit(lat[ok], lon[ok]), k=CANDIDATES, distance_upper_bound=bound * 1.0001)
-        found = idx < len(self.city)
+        chord, idx = self.tree.query(_unit(lat, lon), k=CANDIDATES, distance_upper_bound=bound * 1.0001,
+                                     workers=-1)
+        found = idx < self.size
         km = 2 * EARTH_KM * np.arcsin(np.clip(np.where(found, chord, 0) / 2, 0, 1))
         safe = np.where(found, idx, 0)
         # Within about a street of two places, the bigger one: a city's point vs its own district's.
@@ -96,9 +107,13 @@ class Geocoder:
         best = np.argmin(score, axis=1)
         rows = np.arange(len(best))
         hit = found[rows, best]
-        pick[ok] = np.where(hit, safe[rows, best], -1)
-        dist[ok] = np.where(hit, km[rows, best], MAX_KM + 1)  # nothing within MAX_KM: farther than that
-        return pick, dist
+        # nothing within MAX_KM: the distance is only known to be farther than that
+        return np.where(hit, safe[rows, best], -1), np.where(hit, km[rows, best], MAX_KM + 1)
+
+    def names(self, pick: np.ndarray) -> tuple[list, list, list, list]:
+        """(country codes, countries, regions, cities) of ``pick`` (-1: None), vectorised."""
+        return (self.code[pick].tolist(), self.country[pick].tolist(), self.region[pick].tolist(),
+                self.city[pick].tolist())
 
     def place(self, i: int, km: float) -> Place:
         if i < 0:
@@ -140,10 +155,8 @@ def fill(conn: sqlite3.Connection) -> int:
         return 0
     g = geocoder()
     pick, dist = g.nearest([r[1] for r in todo], [r[2] for r in todo])
-    rows = []
-    for (pid, _, _), i, d in zip(todo, pick.tolist(), dist.tolist()):
-        p = g.place(i, d)
-        rows.append((p.country_code, p.country, p.region, p.city, d if d != float("inf") else -1.0, pid))
+    dist = np.where(np.isfinite(dist), dist, -1.0).round(3)
+    rows = list(zip(*g.names(pick), dist.tolist(), [r[0] for r in todo]))
     with Tx(conn):
         store.put_places(conn, rows)
     return len(rows)

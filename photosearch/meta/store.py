@@ -6,15 +6,17 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from typing import TYPE_CHECKING
 
-from photosearch.meta.record import PhotoMeta
+if TYPE_CHECKING:
+    from photosearch.meta.record import PhotoMeta
 
 _EXIF_COLUMNS = ("taken_offset", "lat", "lon", "altitude", "direction", "make", "model", "lens", "focal_mm",
                  "focal_35mm", "aperture", "exposure_s", "iso", "flash", "orientation", "fault")
 PLACE_COLUMNS = ("country_code", "country", "region", "city", "place_km")
 
 
-def put(conn: sqlite3.Connection, photo_id: int, content_hash: str, meta: PhotoMeta) -> None:
+def put(conn: sqlite3.Connection, photo_id: int, content_hash: str, meta: "PhotoMeta") -> None:
     """Replace the photo's record (its place is looked up again by meta/places.py's ``fill``)."""
     e = meta.exif
     values = [getattr(e, c) for c in _EXIF_COLUMNS]
@@ -57,3 +59,16 @@ def ids_missing(conn: sqlite3.Connection) -> list[tuple[int, str]]:
     """(photo_id, path) of photos with no record (indexed before this table existed)."""
     return conn.execute("SELECT p.id, p.path FROM photos p LEFT JOIN photo_meta m ON m.photo_id = p.id "
                         "WHERE m.photo_id IS NULL ORDER BY p.id").fetchall()
+
+
+def distinct_places(conn: sqlite3.Connection) -> list[tuple]:
+    """(country, region, city) of every place in the library (the place index covers it)."""
+    return conn.execute("SELECT DISTINCT country, region, city FROM photo_meta WHERE country IS NOT NULL").fetchall()
+
+
+def distinct_cameras(conn: sqlite3.Connection) -> list[str]:
+    """Camera names as the facets show them ("Apple iPhone 12")."""
+    from photosearch.meta.facets import camera_name
+
+    rows = conn.execute("SELECT DISTINCT make, model FROM photo_meta WHERE make IS NOT NULL OR model IS NOT NULL")
+    return sorted({n for n in (camera_name(m, mo) for m, mo in rows) if n})
