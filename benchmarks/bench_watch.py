@@ -24,8 +24,8 @@ from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from photosearch.library import Library  # noqa: E402
-from photosearch.library.watch import watch  # noqa: E402
+from photosearch.library import Library
+from photosearch.library.watch import watch
 
 
 def make_photos(d: Path, n: int, seed: int = 0, size=(1600, 1200)) -> list[Path]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from starter_quality import HEADER, evaluate, report
+from recall import HEADER, evaluate, report
 
 VIEWS = ("crop", "full", "squash", "sq256-whole", "sq256-centre", "sq256-whole-bicubic", "sq224-whole",
          "sq224-centre", "l2crop", "l2squash")

@@ -9,3 +9,7 @@ so that ``import photosearch`` and the GUI's first paint stay fast.
 __version__ = "0.1.0"
 APP_NAME = "PhotoSearch"
 APP_ID = "io.github.photosearch.PhotoSearch"
+
+from photosearch import ortenv as _ortenv  # noqa: E402 - before anything imports onnxruntime
+
+_ortenv.before_import()

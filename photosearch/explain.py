@@ -96,9 +96,9 @@ def heatmap(model, image, query_vec: np.ndarray, grid: int = GRID, windows=WINDO
     cnt = np.zeros((grid, grid), np.float64)
     xs = np.linspace(0, w, grid + 1).round().astype(int)
     ys = np.linspace(0, h, grid + 1).round().astype(int)
-    for (l, t, r, b, _), v in zip(boxes, s):
-        c0, c1 = int(np.searchsorted(xs, l)), int(np.searchsorted(xs, r))
-        r0, r1 = int(np.searchsorted(ys, t)), int(np.searchsorted(ys, b))
+    for (left, top, right, bottom, _), v in zip(boxes, s):
+        c0, c1 = int(np.searchsorted(xs, left)), int(np.searchsorted(xs, right))
+        r0, r1 = int(np.searchsorted(ys, top)), int(np.searchsorted(ys, bottom))
         acc[r0:r1, c0:c1] += v
         cnt[r0:r1, c0:c1] += 1
     return acc / np.maximum(cnt, 1)

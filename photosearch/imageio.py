@@ -4,7 +4,9 @@
   on camera-sized files); the reported width/height are still the original's.
 - EXIF orientation is applied; CMYK, 16-bit, palette, alpha and grey images become plain RGB (alpha is
   composited on white, as a viewer shows it).
-- GIF: first frame; TIFF: first page; HEIC/HEIF when pillow-heif is installed.
+- GIF: first frame; TIFF: first page; HEIC/HEIF through pillow-heif (a dependency), AVIF through Pillow;
+  camera RAW through LibRaw (photosearch/rawio.py). A missing codec is a fault record that says which package to
+  install (and the file is retried once it is there), never a silently ignored file.
 - Truncated files fail (Pillow's LOAD_TRUNCATED_IMAGES stays off: a grey-padded half image is not indexed);
   decompression bombs beyond ``MAX_PIXELS`` fail before any pixel is decoded.
 """
@@ -21,17 +23,22 @@ from pathlib import Path
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from photosearch.meta.exif import ExifMeta, read_exif
+from photosearch.rawio import RAW_EXTENSIONS, RawUnavailable, decode_raw
+from photosearch.video import VIDEO_EXTENSIONS
 
 MAX_PIXELS = 200_000_000  # ~200 MP: larger panoramas are refused, not allowed to exhaust memory
 REDUCE_ABOVE = 24_000_000  # larger images are shrunk right after decoding (JPEGs already are, by draft)
 MAX_FILE_BYTES = 2 * 1024**3  # a 2 GB "photo" is not one
+MAX_VIDEO_BYTES = 256 * 1024**3  # videos are streamed, never read whole: only absurd sizes are refused
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 # Pillow's own bomb check (a warning over 89.5 MP, an error over twice that) would refuse photos within the
 # documented limit: it guards at twice ours, and ours (below, before any pixel is decoded) is the real one.
 Image.MAX_IMAGE_PIXELS = 2 * MAX_PIXELS
 
+
+HEIF_EXTENSIONS = frozenset({".heic", ".heif", ".hif"})
 IMAGE_EXTENSIONS = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".gif", ".bmp", ".tif",
-                              ".tiff", ".heic", ".heif"})
+                              ".tiff", ".avif"}) | HEIF_EXTENSIONS | RAW_EXTENSIONS
 
 _heif_ready: bool | None = None
 
@@ -50,10 +57,23 @@ def heif_available() -> bool:
 
 
 def is_image_name(name: str) -> bool:
+    """A file the scan lists: a photo or a video. HEIC, AVIF and RAW are listed even when their codec is missing:
+    decoding them then records why (see :func:`_codec_missing`), so a user learns what to install instead of
+    seeing them ignored."""
     ext = os.path.splitext(name)[1].lower()
-    if ext in (".heic", ".heif"):
-        return heif_available()
-    return ext in IMAGE_EXTENSIONS
+    return ext in IMAGE_EXTENSIONS or ext in VIDEO_EXTENSIONS
+
+
+def _codec_missing(ext: str) -> str | None:
+    """Why files with extension ``ext`` cannot be decoded by this installation (None: they can)."""
+    if ext in HEIF_EXTENSIONS and not heif_available():
+        return "HEIC/HEIF photos need the pillow-heif package (pip install pillow-heif)"
+    if ext == ".avif":
+        from PIL import features
+
+        if not features.check("avif"):
+            return "AVIF photos need Pillow 11.2 or newer built with AVIF (pip install -U pillow)"
+    return None
 
 
 class ImageSkip(Exception):
@@ -73,7 +93,24 @@ class ImageMissing(ImageSkip):
         super().__init__(reason, file_fault=False)
 
 
-def check_image_file(path: str | os.PathLike) -> os.stat_result:
+def load_video(path: str | os.PathLike):
+    """(poster frame, ImageMeta, VideoInfo) of a video: the poster is its first moment. Raises ImageSkip."""
+    from photosearch.video import VideoSkip, read_video
+
+    check_image_file(path, MAX_VIDEO_BYTES)
+    try:
+        info = read_video(path)
+    except VideoSkip as e:
+        if e.reason == "no such file":
+            raise ImageMissing() from None
+        raise ImageSkip(e.reason, file_fault=not e.reason.startswith("unreadable")) from None
+    except MemoryError:
+        raise ImageSkip("too large to decode in memory", file_fault=False) from None
+    fmt = "VIDEO-" + Path(path).suffix.lstrip(".").upper()
+    return info.moments[0].image, ImageMeta(info.width, info.height, fmt, info.taken_at), info
+
+
+def check_image_file(path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES) -> os.stat_result:
     """What the scan checks of every file, for any path a user gives: a regular file (never a FIFO or a
     device, whose open would block or never end) no larger than ``MAX_FILE_BYTES``. Raises ImageSkip."""
     try:
@@ -88,8 +125,8 @@ def check_image_file(path: str | os.PathLike) -> os.stat_result:
         raise ImageSkip("a folder, not an image file")
     if not stat.S_ISREG(st.st_mode):
         raise ImageSkip("not a regular file (a pipe or a device?)")
-    if st.st_size > MAX_FILE_BYTES:
-        raise ImageSkip(f"too large: {st.st_size / 1024**3:.1f} GB is over the {MAX_FILE_BYTES // 1024**3} GB limit")
+    if st.st_size > max_bytes:
+        raise ImageSkip(f"too large: {st.st_size / 1024**3:.1f} GB is over the {max_bytes // 1024**3} GB limit")
     return st
 
 
@@ -142,9 +179,16 @@ def load_image(path: str | os.PathLike, min_side: int | None = 224,
     Raises :class:`ImageSkip` with a reason for anything that is not a decodable image.
     """
     path = Path(path)
-    if path.suffix.lower() in (".heic", ".heif"):
-        heif_available()
+    ext = path.suffix.lower()
+    missing = _codec_missing(ext)
     check_image_file(path)
+    if missing:
+        raise ImageSkip(missing, file_fault=False)  # not the file's fault: retried once the codec is there
+    if ext in RAW_EXTENSIONS:
+        return _load_raw(path, min_side, max_pixels)
+    if ext in VIDEO_EXTENSIONS:
+        img, meta, _ = load_video(path)
+        return img, meta
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -198,3 +242,24 @@ def load_image(path: str | os.PathLike, min_side: int | None = 224,
     except MemoryError:
         raise ImageSkip("too large to decode in memory", file_fault=False) from None
     return rgb, ImageMeta(width=w, height=h, format=fmt, taken_at=exif.taken_at, exif=exif)
+
+
+def _load_raw(path: Path, min_side: int | None, max_pixels: int) -> tuple[Image.Image, ImageMeta]:
+    """A camera RAW file: its embedded preview when large enough, else a half-size demosaic (rawio.py)."""
+    try:
+        img, w, h, taken = decode_raw(path, min_side, max_pixels)
+    except RawUnavailable:
+        raise ImageSkip("camera RAW files need the rawpy package (pip install rawpy)", file_fault=False) from None
+    except ValueError as e:
+        raise ImageSkip(f"too large: {e}") from None
+    except MemoryError:
+        raise ImageSkip("too large to decode in memory", file_fault=False) from None
+    except PermissionError:
+        raise ImageSkip("unreadable: permission denied", file_fault=False) from None
+    except Exception as e:  # noqa: BLE001 - LibRaw's errors (LibRawFileUnsupportedError, ...) and OSErrors
+        msg = str(e).strip("b'\"") or type(e).__name__
+        if type(e).__name__ in ("LibRawFileUnsupportedError", "NotSupportedError"):
+            raise ImageSkip(f"a RAW format this build cannot read ({msg})") from None
+        raise ImageSkip(f"damaged RAW file: {msg}") from None
+    fmt = "RAW-" + path.suffix.lstrip(".").upper()
+    return to_rgb(img), ImageMeta(width=w, height=h, format=fmt, taken_at=taken)

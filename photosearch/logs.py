@@ -217,7 +217,7 @@ def _report(exc_type, exc, tb, thread: str | None) -> Path | None:
     if show is not None:
         try:
             show(path, summary_line(exc))
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("the crash dialog failed")
     return path
 
@@ -253,7 +253,7 @@ def install_excepthook(show: ShowCrash | None = None) -> None:
             threading.excepthook = _thread_hook
         if _state["fatal_file"] is None:
             try:
-                f = open(_writable_dir(log_dir()) / FATAL_FILE, "a", encoding="utf-8")  # noqa: SIM115
+                f = open(_writable_dir(log_dir()) / FATAL_FILE, "a", encoding="utf-8")  # open for the process's life
                 faulthandler.enable(file=f)
                 _state["fatal_file"] = f
             except (OSError, ValueError, RuntimeError):

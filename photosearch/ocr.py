@@ -7,6 +7,12 @@
   detector pass (see benchmarks/bench_text.py).
 - Rotated text: crops taller than wide are turned 90° before recognition and the orientation classifier
   turns upside-down lines, so text at 0/90/180/270° is read.
+- Bounded memory: the detector scales the short side up to ``limit_side_len``, so a 1×60000 strip would
+  become 736×942080 px (24 GB). A photo is decoded within a pixel budget (:func:`ocr_scale`, decided from
+  the header), a short side under ``MIN_TEXT_SIDE`` holds no text, and a strip longer than
+  ``FOLD_ASPECT``:1 is cut into overlapping segments stacked into one near-square picture
+  (:func:`fold_layout`), read in one pass, its boxes mapped back: the detector never sees more than about
+  ``max_side``² pixels, and the words along a long banner are still read.
 """
 
 from __future__ import annotations
@@ -21,6 +27,10 @@ from photosearch.errors import PhotoSearchError
 
 class OcrError(PhotoSearchError):
     """The text recogniser is not installed or its models are missing."""
+
+
+MIN_TEXT_SIDE = 8  # px after decoding: a thinner image cannot hold a line of text
+FOLD_ASPECT = 4  # longer strips are folded (see the module doc)
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,9 @@ class OcrEngine:
     def _engine(self):
         if self._ocr is None:
             paths = bundled_models()
+            from photosearch.ortenv import onnxruntime
+
+            onnxruntime()  # telemetry off before RapidOCR makes its sessions
             from rapidocr import RapidOCR
 
             s = self.settings
@@ -117,7 +130,17 @@ class OcrEngine:
         return self._ocr
 
     def read(self, image) -> list[TextLine]:
-        """Lines of text in a PIL RGB image (already upright), best-read first in reading order."""
+        """Lines of text in a PIL RGB image (already upright), best-read first in reading order. A long
+        strip is folded into one near-square picture first (see the module doc)."""
+        w, h = image.size
+        if min(w, h) < MIN_TEXT_SIDE:
+            return []
+        layout = fold_layout(w, h)
+        if layout is None:
+            return self._read_one(image)
+        return unfold_lines(self._read_one(fold(image, layout)), layout, w > h)
+
+    def _read_one(self, image) -> list[TextLine]:
         import numpy as np
 
         with self._lock:
@@ -172,22 +195,108 @@ def _lower_thread_priority() -> None:
             pass
 
 
+def fold_layout(w: int, h: int) -> tuple[int, int, list[tuple[int, int, int, int]]] | None:
+    """How a strip longer than ``FOLD_ASPECT``:1 is folded: (width, height, [(start, end, x, y)]), each
+    segment [start, end) along the long side placed at (x, y), rows (or columns, for a tall strip) a third
+    of the short side apart. Segments overlap by three short sides, so a word cut at one segment's end is
+    whole in the next. None: the image is read as it is."""
+    short, long_ = min(w, h), max(w, h)
+    if long_ <= FOLD_ASPECT * short:
+        return None
+    gap, overlap = max(4, short // 3), 3 * short
+    seg = FOLD_ASPECT * short
+    while True:  # the shortest segment length whose stack is no taller than it is long
+        n = -(-(long_ - seg) // (seg - overlap)) + 1
+        across = n * short + (n - 1) * gap
+        if across <= seg or seg >= long_:
+            break
+        seg = min(long_, int(seg * 1.1) + 1)
+    starts = [min(i * (seg - overlap), long_ - seg) for i in range(n)]
+    place = [(0, i * (short + gap)) if w > h else (i * (short + gap), 0) for i in range(n)]
+    size = (seg, across) if w > h else (across, seg)
+    return size[0], size[1], [(a, a + seg, x, y) for a, (x, y) in zip(starts, place)]
+
+
+def fold(image, layout):
+    """The folded picture of a strip (gaps filled with its mean colour)."""
+    from PIL import Image, ImageStat
+
+    fw, fh, segs = layout
+    horizontal = image.size[0] > image.size[1]
+    out = Image.new("RGB", (fw, fh), tuple(round(c) for c in ImageStat.Stat(image).mean[:3]))
+    for a, b, x, y in segs:
+        crop = (a, 0, b, image.size[1]) if horizontal else (0, a, image.size[0], b)
+        out.paste(image.crop(crop), (x, y))
+    return out
+
+
+def unfold_lines(lines: list[TextLine], layout, horizontal: bool) -> list[TextLine]:
+    """Boxes read in a folded picture, mapped back to the strip; a line read twice in the overlap (or cut
+    at a segment's end) is kept once, the longer reading."""
+    _, _, segs = layout
+    mapped = []
+    for ln in lines:
+        cx = sum(x for x, _ in ln.box) / len(ln.box)
+        cy = sum(y for _, y in ln.box) / len(ln.box)
+        a, _, x0, y0 = _segment_of(segs, cx, cy, horizontal)
+        ln.box = [[x - x0 + a, y - y0] if horizontal else [x - x0, y - y0 + a] for x, y in ln.box]
+        mapped.append(ln)
+    return _drop_duplicates(mapped)
+
+
+def _segment_of(segs, cx: float, cy: float, horizontal: bool):
+    """The segment whose band (row, or column) holds the point."""
+    across = cy if horizontal else cx
+    return max((s for s in segs if (s[3] if horizontal else s[2]) <= across), default=segs[0],
+               key=lambda s: s[3] if horizontal else s[2])
+
+
+def _bounds(box) -> tuple[int, int, int, int]:
+    xs, ys = [x for x, _ in box], [y for _, y in box]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _drop_duplicates(lines: list[TextLine]) -> list[TextLine]:
+    kept: list[TextLine] = []
+    for ln in sorted(lines, key=lambda ln: (-len(ln.text), -ln.confidence)):
+        a = _bounds(ln.box)
+        area = max(1, (a[2] - a[0]) * (a[3] - a[1]))
+        for k in kept:
+            b = _bounds(k.box)
+            inter = max(0, min(a[2], b[2]) - max(a[0], b[0])) * max(0, min(a[3], b[3]) - max(a[1], b[1]))
+            if inter > 0.5 * area:
+                break
+        else:
+            kept.append(ln)
+    return sorted(kept, key=lambda ln: (_bounds(ln.box)[1], _bounds(ln.box)[0]))
+
+
+def ocr_scale(w: int, h: int, max_side: int) -> float:
+    """How much to shrink a ``w``×``h`` photo for reading (≤ 1): the long side to ``max_side``; a long strip
+    as if each ``FOLD_ASPECT``:1 piece were a photo, within ``max_side``² pixels in all (the pixel budget,
+    decided from the header before a pixel is decoded)."""
+    short, long_ = max(1, min(w, h)), max(1, max(w, h))
+    if long_ <= FOLD_ASPECT * short:
+        return min(1.0, max_side / long_)
+    return min(1.0, max_side / (FOLD_ASPECT * short), max_side / (w * h) ** 0.5)
+
+
 def load_for_ocr(path, max_side: int):
-    """(RGB image at most ``max_side`` px long, scale to original pixels, meta). Raises ``ImageSkip``."""
+    """(RGB image shrunk by :func:`ocr_scale`, scale to original pixels, meta). Raises ``ImageSkip``."""
     from PIL import Image
 
     from photosearch.imageio import load_image
 
     img, meta = load_image(path, min_side=max(1, _draft_min_side(path, max_side)))
     w, h = img.size
-    if max(w, h) > max_side:
-        r = max_side / max(w, h)
+    r = ocr_scale(w, h, max_side)
+    if r < 1.0:
         img = img.resize((max(1, round(w * r)), max(1, round(h * r))), Image.Resampling.LANCZOS)
     return img, (meta.width / img.size[0] if img.size[0] else 1.0), meta
 
 
 def _draft_min_side(path, max_side: int) -> int:
-    """The short side that keeps the long side at ``max_side`` (JPEG draft decodes at 1/2, 1/4, 1/8)."""
+    """The short side :func:`ocr_scale` keeps (JPEG draft decodes at 1/2, 1/4, 1/8)."""
     from PIL import Image
 
     try:
@@ -195,6 +304,4 @@ def _draft_min_side(path, max_side: int) -> int:
             w, h = im.size
     except Exception:  # noqa: BLE001 - load_image says why properly
         return max_side
-    if max(w, h) <= max_side:
-        return min(w, h)
-    return int(min(w, h) * max_side / max(w, h)) + 1
+    return int(min(w, h) * ocr_scale(w, h, max_side)) + 1

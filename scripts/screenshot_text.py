@@ -42,10 +42,10 @@ def run(out: Path, store_home: Path, work: Path) -> int:
     from PySide6.QtWidgets import QApplication
 
     from helpers import real_photos
-    from photosearch.gui.launcher import make_app
-    from photosearch.gui.settings import Settings
-    from photosearch.gui.theme import apply_scheme
-    from photosearch.gui.window import MainWindow
+    from photosearch.gui.app.launcher import make_app
+    from photosearch.gui.app.window import MainWindow
+    from photosearch.gui.base.settings import Settings
+    from photosearch.gui.base.theme import apply_scheme
     from photosearch.model.store import ModelStore
     from photosearch.paths import app_paths
     from screenshots import search_and_select_first, wait_until

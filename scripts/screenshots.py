@@ -134,10 +134,10 @@ def run(out: Path, store_home: Path, work: Path, args) -> int:
     from PySide6.QtWidgets import QApplication
 
     from helpers import real_photos
-    from photosearch.gui.launcher import make_app
-    from photosearch.gui.settings import Settings
-    from photosearch.gui.theme import apply_scheme
-    from photosearch.gui.window import MainWindow
+    from photosearch.gui.app.launcher import make_app
+    from photosearch.gui.app.window import MainWindow
+    from photosearch.gui.base.settings import Settings
+    from photosearch.gui.base.theme import apply_scheme
     from photosearch.model.store import ModelStore
     from photosearch.paths import app_paths
 
@@ -174,7 +174,7 @@ def run(out: Path, store_home: Path, work: Path, args) -> int:
     print("wrote", out / "main-window-dark.png", flush=True)
     apply_scheme(app, "light")
 
-    from photosearch.gui.dialogs import SettingsDialog
+    from photosearch.gui.app.dialogs import SettingsDialog
 
     sd = SettingsDialog(win, paths, win.settings, current_model="starter", thumbs=win.thumbs, folders=win.folders())
     sd.show()
@@ -190,7 +190,7 @@ def run(out: Path, store_home: Path, work: Path, args) -> int:
         except ImportError:
             print("training core not available: no fine-tune screenshot", flush=True)
         else:
-            from photosearch.gui.finetune import FineTuneDialog
+            from photosearch.gui.finetune.dialog import FineTuneDialog
 
             data = make_shapes_dataset(work / "shapes", n_images=120, size=96)
             # The dialog trains from the starter copied from the screenshot store (not rebuilt).

@@ -31,12 +31,21 @@ def shared_home(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("shared-home")
 
 
+_STARTER_BUILD_EVENTS: list = []  # what building the session's starter reported (tests/test_first_use.py)
+
+
 @pytest.fixture(scope="session")
 def starter_model(shared_home):
     from photosearch.model.store import ModelStore
     from photosearch.paths import app_paths
 
-    return ModelStore(app_paths(shared_home)).load("starter", device="cpu")
+    return ModelStore(app_paths(shared_home)).load("starter", device="cpu", progress=_STARTER_BUILD_EVENTS.append)
+
+
+@pytest.fixture(scope="session")
+def starter_build_events(starter_model) -> list:
+    """The progress messages of the session's starter build, in order."""
+    return list(_STARTER_BUILD_EVENTS)
 
 
 @pytest.fixture(scope="session")

@@ -3,7 +3,12 @@ download code (huggingface_hub / transformers / timm) runs end to end without th
 
 Besides files (``/{repo}/resolve/{rev}/{path}``, with HTTP ranges for resumed downloads) it answers the model
 info API (``/api/models/{repo}[/revision/{rev}]``) with each file's size, git blob id and, for weights, LFS
-sha256, as the real hub does."""
+sha256, as the real hub does.
+
+A hub can also lie, to test what the app trusts: ``overrun[name] = n`` sends n bytes more than the file
+holds, without a Content-Length; ``declared[name] = size`` lists a size the file does not have;
+``drip[name] = s`` sends the body one byte every s seconds; ``extra_siblings`` adds listed files that do
+not exist. ``sent[name]`` counts the body bytes the client accepted."""
 
 from __future__ import annotations
 
@@ -23,6 +28,11 @@ class HubServer:
         self.repos = repos
         self.requests: list[str] = []
         self.chunk_delay = 0.0  # seconds between 64 KiB chunks of a file body (to test cancelling mid-file)
+        self.overrun: dict[str, int] = {}
+        self.declared: dict[str, int] = {}
+        self.drip: dict[str, float] = {}
+        self.extra_siblings: list[dict] = []
+        self.sent: dict[str, int] = {}
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -69,9 +79,12 @@ class HubServer:
                     # unknown repos, and listings such as tree/main/additional_chat_templates: not found
                     self._send_headers(None)
                     return True
+                siblings = [_sibling(folder, f) for f in sorted(folder.rglob("*")) if f.is_file()]
+                for sib in siblings:
+                    if sib["rfilename"] in server.declared:
+                        sib["size"] = server.declared[sib["rfilename"]]
                 body = json.dumps({"id": repo, "modelId": repo, "sha": COMMIT, "private": False,
-                                   "siblings": [_sibling(folder, f) for f in sorted(folder.rglob("*")) if f.is_file()]
-                                   }).encode()
+                                   "siblings": siblings + server.extra_siblings}).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
@@ -86,6 +99,9 @@ class HubServer:
                 if self._api():
                     return
                 f = self._file()
+                if f is not None and (f.name in server.overrun or f.name in server.drip):
+                    self._lie(f)
+                    return
                 rng = self.headers.get("Range")
                 if f is not None and rng and rng.startswith("bytes="):
                     server.requests[-1] += f" range={rng}"
@@ -103,6 +119,24 @@ class HubServer:
                 data = self._send_headers(f)
                 if data:
                     self._write(data)
+
+            def _lie(self, f: Path) -> None:
+                """No Content-Length: the body ends when the connection closes (HTTP/1.0)."""
+                self.send_response(200)
+                self.send_header("X-Repo-Commit", COMMIT)
+                self.end_headers()
+                data = f.read_bytes() + b" " * server.overrun.get(f.name, 0)
+                step = 1 if f.name in server.drip else 64 * 1024
+                server.sent[f.name] = 0
+                try:
+                    for i in range(0, len(data), step):
+                        self.wfile.write(data[i:i + step])
+                        self.wfile.flush()
+                        server.sent[f.name] += len(data[i:i + step])
+                        if f.name in server.drip:
+                            time.sleep(server.drip[f.name])
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
 
             def _write(self, data: bytes) -> None:
                 step = 64 * 1024

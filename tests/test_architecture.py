@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from helpers import REPO, cli_env
 
 
@@ -37,48 +39,56 @@ def test_light_modules_do_not_import_torch(tmp_path):
     assert out == "[]"
 
 
-def _runtime_nodes(tree: ast.AST):
-    """Every node of ``tree`` except the bodies of ``if TYPE_CHECKING:`` blocks."""
+def _nodes(tree: ast.AST, typing: bool = False):
+    """Every node of ``tree``; without ``typing``, not the bodies of ``if TYPE_CHECKING:`` blocks."""
     todo = [tree]
     while todo:
         node = todo.pop()
         yield node
-        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+        if not typing and isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
             todo.extend(node.orelse)
             continue
         todo.extend(ast.iter_child_nodes(node))
 
 
-def _module_graph() -> dict[str, set[str]]:
-    """photosearch module -> the photosearch modules it imports, anywhere in the file (inside functions too).
-    Imports under ``if TYPE_CHECKING:`` never run and are left out (annotations may name a caller's class)."""
-    root = REPO / "photosearch"
+def _modules() -> dict[str, tuple[Path, bool]]:
+    """photosearch module name -> (its file, whether it is a package's ``__init__``)."""
     modules = {}
-    for p in root.rglob("*.py"):
+    for p in (REPO / "photosearch").rglob("*.py"):
         parts = list(p.relative_to(REPO).with_suffix("").parts)
         is_pkg = parts[-1] == "__init__"
         if is_pkg:
             parts = parts[:-1]
         modules[".".join(parts)] = (p, is_pkg)
-    graph: dict[str, set[str]] = {}
-    for name, (path, is_pkg) in modules.items():
-        package = name if is_pkg else name.rpartition(".")[0]
-        deps = set()
-        for node in _runtime_nodes(ast.parse(path.read_text(), filename=str(path))):
-            targets = []
-            if isinstance(node, ast.Import):
-                targets = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    anchor = package.split(".")
-                    anchor = anchor[: len(anchor) - (node.level - 1)]
-                    base = ".".join(anchor + ([base] if base else []))
-                # `from pkg import mod` imports the module pkg.mod; `from mod import name` imports mod
-                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
-            deps |= {t for t in targets if t in modules and t != name}
-        graph[name] = deps
-    return graph
+    return modules
+
+
+def _deps(tree: ast.AST, name: str, is_pkg: bool, modules, typing: bool = False) -> set[str]:
+    """The modules among ``modules`` that module ``name`` (parsed as ``tree``) imports, anywhere in it."""
+    package = name if is_pkg else name.rpartition(".")[0]
+    deps = set()
+    for node in _nodes(tree, typing):
+        targets = []
+        if isinstance(node, ast.Import):
+            targets = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join(anchor + ([base] if base else []))
+            # `from pkg import mod` imports the module pkg.mod; `from mod import name` imports mod
+            targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in modules else base for a in node.names]
+        deps |= {t for t in targets if t in modules and t != name}
+    return deps
+
+
+def _module_graph(typing: bool = False) -> dict[str, set[str]]:
+    """photosearch module -> the photosearch modules it imports, anywhere in the file (inside functions too).
+    Imports under ``if TYPE_CHECKING:`` never run; they count only with ``typing``."""
+    modules = _modules()
+    return {name: _deps(ast.parse(path.read_text(), filename=str(path)), name, is_pkg, modules, typing)
+            for name, (path, is_pkg) in modules.items()}
 
 
 def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -128,3 +138,31 @@ def test_no_import_cycles():
     graph = _module_graph()
     assert "photosearch.model.checkpoint" in graph and graph["photosearch.model.checkpoint"]
     assert _cycles(graph) == []
+
+
+def test_type_checking_imports_count_only_when_asked():
+    tree = ast.parse("from typing import TYPE_CHECKING\nfrom . import b\n"
+                     "if TYPE_CHECKING:\n    from photosearch.pkg.c import C\n")
+    modules = {"photosearch.pkg.a", "photosearch.pkg.b", "photosearch.pkg.c"}
+    assert _deps(tree, "photosearch.pkg.a", False, modules) == {"photosearch.pkg.b"}
+    assert _deps(tree, "photosearch.pkg.a", False, modules, typing=True) == {"photosearch.pkg.b", "photosearch.pkg.c"}
+
+
+def _typing_cycles(inside_gui: bool) -> list[list[str]]:
+    """Circles of the graph with ``if TYPE_CHECKING:`` imports counted: those wholly inside photosearch.gui,
+    or the others."""
+    def in_gui(cycle):
+        return all(m == "photosearch.gui" or m.startswith("photosearch.gui.") for m in cycle)
+
+    return [c for c in _cycles(_module_graph(typing=True)) if in_gui(c) == inside_gui]
+
+
+def test_no_import_cycles_even_for_type_checking():
+    """A circle that exists only for annotations is still two modules that cannot be understood apart."""
+    assert _typing_cycles(inside_gui=False) == []
+
+
+@pytest.mark.xfail(strict=False, reason="gui.menus <-> gui.window, for typing only; the GUI's feature packages "
+                                        "(issue 19, item 3) give menus explicit actions instead of the window")
+def test_no_import_cycles_even_for_type_checking_in_gui():
+    assert _typing_cycles(inside_gui=True) == []

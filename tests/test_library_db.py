@@ -20,7 +20,7 @@ def test_create_reopen_and_folders(tmp_path):
         lib.add_folder(str(tmp_path / "pics") + "/")  # same folder again: no duplicate
     with Library.open(db, create=False) as lib:
         assert lib.folders() == [str(tmp_path / "pics")]
-        assert lib.status() == {"library": str(db), "photos": 0, "models": {}, "folders": [str(tmp_path / "pics")],
+        assert lib.status().to_dict() == {"library": str(db), "photos": 0, "models": {}, "folders": [str(tmp_path / "pics")],
                                 "missing_folders": [], "skipped": [],
                                 "text": {"enabled": True, "read": 0, "with_text": 0}}
     with pytest.raises(LibraryError, match="no library"):

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from libhelpers import write_jpeg
 
-from photosearch.library import Library
+from photosearch.library import Library, Query
 
 
 def _lib(tmp_path) -> Library:
@@ -37,7 +37,7 @@ def test_non_utf8_file_name_is_indexed_and_kept_losslessly(tmp_path, tiny):
         hit = lib.search(tiny, Query.of(None, like=os.fsdecode(raw), top_k=1))[0]
         assert os.fsencode(hit.path) == raw and hit.score > 0.99
         lib.remove_folder(root)
-        assert lib.status()["photos"] == 0
+        assert lib.status().photos == 0
 
 
 @contextlib.contextmanager
@@ -95,7 +95,7 @@ def test_unreadable_sub_folder_keeps_its_photos_and_is_reported(tmp_path, tmp_pa
             with _unreadable(root / "sub"):
                 rep = lib.run_index(tiny)
             assert rep.removed == 0 and rep.unreadable_folders == [str(root / "sub")]
-            assert lib.status()["photos"] == 4
+            assert lib.status().photos == 4
             rep = lib.run_index(tiny)  # readable again: nothing to redo
             assert (rep.indexed, rep.unchanged, rep.unreadable_folders) == (0, 4, [])
     finally:
@@ -117,19 +117,44 @@ def test_empty_mount_point_or_other_device_keeps_photos_offline(tmp_path, tiny):
         root.mkdir()  # the empty mount point
         rep = lib.run_index(tiny)
         assert rep.removed == 0 and rep.missing_folders == [str(root)]
-        assert lib.status()["photos"] == 3 and lib.status()["missing_folders"] == [str(root)]
+        assert lib.status().photos == 3 and lib.status().missing_folders == [str(root)]
         assert "empty" in lib.offline_folders()[str(root)]
-        # The same folder name on another device than recorded (another drive mounted there): offline too.
-        root.rmdir()
-        moved.rename(root)
+        # The same folder name on another device than recorded, holding other photos (another drive mounted
+        # there): offline too.
+        for i in range(3):
+            write_jpeg(root / f"p{i}.jpg", 50 + i)
         lib.conn.execute("UPDATE folders SET device = ?", (dev + 1,))
         rep = lib.run_index(tiny)
-        assert rep.removed == 0 and rep.missing_folders == [str(root)]
+        assert rep.removed == 0 and rep.indexed == 0 and rep.missing_folders == [str(root)]
         assert "device" in lib.offline_folders()[str(root)]
-        # Back on its device: indexed as usual, nothing redone.
+        # Its own drive back (on the recorded device): indexed as usual, nothing redone.
+        for p in root.iterdir():
+            p.unlink()
+        root.rmdir()
+        moved.rename(root)
         lib.conn.execute("UPDATE folders SET device = ?", (dev,))
         rep = lib.run_index(tiny)
         assert (rep.unchanged, rep.indexed, rep.missing_folders) == (3, 0, [])
+
+
+def test_a_folder_back_on_another_device_number_is_recognised_by_its_content(tmp_path, tiny):
+    """#24.6: a drive that came back under another st_dev (another USB port, another mount order) stayed
+    offline for good; only remove + add got out, re-embedding everything. (The real remount is in
+    test_mounts.py; here the recorded number changes, as it does for the library after a replug.)"""
+    root = tmp_path / "drive"
+    root.mkdir()
+    for i in range(3):
+        write_jpeg(root / f"p{i}.jpg", i)
+    with _lib(tmp_path) as lib:
+        assert lib.run_index(tiny, [root]).indexed == 3
+        dev = lib.conn.execute("SELECT device FROM folders").fetchone()[0]
+        lib.conn.execute("UPDATE folders SET device = ?", (dev + 7,))  # indexed while on another number
+        assert lib.offline_folders() == {}
+        (root / "p0.jpg").unlink()  # and what changed meanwhile is indexed as usual
+        write_jpeg(root / "new.jpg", 20)
+        rep = lib.run_index(tiny)
+        assert (rep.indexed, rep.unchanged, rep.removed, rep.missing_folders) == (1, 2, 1, [])
+        assert lib.conn.execute("SELECT device FROM folders").fetchone()[0] == dev  # the new number recorded
 
 
 def test_folder_removed_during_indexing_leaves_no_orphans(tmp_path, tiny):
@@ -330,7 +355,7 @@ def test_read_only_library_is_searched_without_writing(tmp_path, tmp_path_factor
                 os.seteuid(65534)
             with Library.open(libdir / "lib.db", read_only=True) as lib:
                 assert [h.path for h in lib.search(tiny, Query.of("x"))] == [str(root / "a.jpg")]
-                assert lib.status()["photos"] == 1
+                assert lib.status().photos == 1
         finally:
             if as_root:
                 os.seteuid(0)
@@ -461,3 +486,54 @@ def test_many_processes_opening_one_new_library_at_once(tmp_path):
     with multiprocessing.get_context("fork").Pool(4) as pool:
         errors = [e for trial in range(60) for e in pool.map(_open_twice, [tmp_path / f"lib{trial}.db"] * 4) if e]
     assert errors == []
+
+
+def _has_setpriv() -> bool:
+    import shutil
+
+    return os.geteuid() == 0 and shutil.which("setpriv") is not None
+
+
+@pytest.mark.skipif(not _has_setpriv(), reason="needs root and util-linux's setpriv to run a process with "
+                                                "capabilities as another user (the real EACCES from readdir)")
+def test_a_listing_that_fails_part_way_keeps_the_run_going(tmp_path_factory, tiny):
+    """#24.7: a folder that opens but whose listing fails (readdir's EACCES on /proc/PID/map_files of a
+    process holding capabilities the reader lacks) stopped the run with a raw "[Errno 13]", indexing nothing.
+    The reader runs as ``nobody``, as a user would; the target process too, with one capability."""
+    import json
+    import shutil
+    import subprocess
+    import sys
+
+    from helpers import cli_env
+
+    from photosearch.model.checkpoint import save_checkpoint
+
+    base = _shared_tree(tmp_path_factory)
+    target = subprocess.Popen(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+                               "--inh-caps=+sys_nice", "--ambient-caps=+sys_nice", "sleep", "120"])
+    try:
+        pics = base / "pics"
+        pics.mkdir()
+        for i in range(3):
+            write_jpeg(pics / f"p{i}.jpg", i)
+        ckpt = save_checkpoint(tiny, base / "ckpt")
+        for p in [base, *base.rglob("*")]:
+            os.chown(p, 65534, 65534)
+        proc_dir = f"/proc/{target.pid}"
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        probe = subprocess.run(as_nobody + [sys.executable, "-c", f"import os; os.listdir('{proc_dir}/map_files')"],
+                               capture_output=True, text=True)
+        if "Errno 13" not in probe.stderr:
+            pytest.skip(f"this kernel lists another process's map_files: {probe.stderr.strip()[-200:]}")
+        out = subprocess.run(as_nobody + [sys.executable, "-m", "photosearch", "--library", str(base / "lib.db"),
+                                          "index", "--model", str(ckpt), "--no-text", "--json", str(pics), proc_dir],
+                             capture_output=True, text=True, env=cli_env(base / "home"), timeout=300)
+        assert out.returncode == 0, out.stderr
+        rep = json.loads(out.stdout)
+        assert rep["indexed"] == 3
+        assert f"{proc_dir}/map_files" in rep["unreadable_folders"]
+    finally:
+        target.kill()
+        target.wait()
+        shutil.rmtree(base, ignore_errors=True)

@@ -36,7 +36,7 @@ def test_every_format_indexed_with_metadata(tmp_path, tiny):
         rep = lib.run_index(tiny, [tmp_path / "pics"])
         assert rep.skipped == []
         assert rep.indexed == len(files) + 1
-        assert lib.status()["models"] == {tiny.config.model_id: len(files) + 1}
+        assert lib.status().models == {tiny.config.model_id: len(files) + 1}
         rot = lib.photo_info(files["rotated"])
         assert (rot["width"], rot["height"]) == (60, 120)  # EXIF orientation 6 applied
         assert lib.photo_info(tmp_path / "pics" / "dated.jpg")["taken_at"] == "2021-07-14T10:20:30"
@@ -60,7 +60,7 @@ def test_hostile_files_are_skipped_with_reasons(tmp_path, tiny):
         assert "truncated" in reasons["truncated.jpg"]
         assert "too large" in reasons["bomb.png"]
         assert "not an image" in reasons["text.jpg"]
-        assert {Path(s["path"]).name for s in lib.status()["skipped"]} == set(reasons)
+        assert {Path(s["path"]).name for s in lib.status().skipped} == set(reasons)
         # Unchanged bad files are not retried; a repaired one is indexed and leaves the skip list.
         again = lib.run_index(tiny)
         assert again.skipped == [] and again.indexed == 0 and again.unchanged == 1
@@ -139,7 +139,7 @@ def test_model_switch_keeps_vectors_apart_and_indexes_only_what_is_missing(tmp_p
         write_jpeg(root / "p4.jpg", 4)
         rep = lib.run_index(other)
         assert rep.indexed == 5 and rep.unchanged == 0
-        assert lib.status()["models"] == {"tiny": 4, "tiny2": 5}
+        assert lib.status().models == {"tiny": 4, "tiny2": 5}
         rep = lib.run_index(tiny)  # only the photo the first model lacks
         assert rep.indexed == 1 and rep.unchanged == 4
         # Each model searches its own vectors: an example photo is its own best match in both spaces.
@@ -162,12 +162,12 @@ def test_missing_folder_keeps_its_photos(tmp_path, tiny):
         shutil.move(str(b), str(tmp_path / "unmounted"))
         rep = lib.run_index(tiny)
         assert rep.removed == 0 and rep.missing_folders == [str(b)]
-        assert lib.status()["photos"] == 2 and lib.status()["missing_folders"] == [str(b)]
+        assert lib.status().photos == 2 and lib.status().missing_folders == [str(b)]
         shutil.move(str(tmp_path / "unmounted"), str(b))
         rep = lib.run_index(tiny)
         assert (rep.indexed, rep.unchanged, rep.removed) == (0, 2, 0)
         lib.remove_folder(b)
-        assert lib.folders() == [str(a)] and lib.status()["photos"] == 1
+        assert lib.folders() == [str(a)] and lib.status().photos == 1
 
 
 def test_events_and_cancel_keep_finished_work(tmp_path, tiny):
@@ -187,7 +187,7 @@ def test_events_and_cancel_keep_finished_work(tmp_path, tiny):
         assert rep.cancelled and rep.indexed == 4  # the batch before the cancel, nothing after it
         embeds = [e for e in events if e.phase == "embed"]
         assert all(e.total == 12 for e in embeds) and embeds[0].rate > 0
-        kept = lib.status()["photos"]
+        kept = lib.status().photos
         assert kept == rep.indexed
         rest = lib.run_index(tiny)
         assert rest.indexed == 12 - kept and rest.unchanged == kept

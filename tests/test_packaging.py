@@ -177,7 +177,7 @@ def test_wheel_ships_the_package_with_its_resources_and_both_commands(tmp_path):
     assert {"photosearch/logs.py", "photosearch/cli/__init__.py", "photosearch/model/starter.py"} <= names
     assert not any(n.startswith(("tests/", "packaging/", "resources/")) for n in names)
     assert "photosearch = photosearch.cli:main" in entry_points
-    assert "[gui_scripts]\nphotosearch-gui = photosearch.gui.launcher:main" in entry_points
+    assert "[gui_scripts]\nphotosearch-gui = photosearch.gui.app.launcher:main" in entry_points
     # Every source module of the checkout is in the wheel (a sub-package missed by setup.py would not be).
     modules = {str(p.relative_to(REPO)) for p in (REPO / "photosearch").rglob("*.py")}
     assert modules <= names

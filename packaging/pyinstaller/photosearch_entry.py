@@ -15,7 +15,7 @@ def main() -> int:
     multiprocessing.freeze_support()
     exe = Path(sys.executable).stem.lower()
     if exe.endswith("-gui"):  # photosearch-gui, photosearch-gui.exe, PhotoSearch.app/Contents/MacOS/photosearch-gui
-        from photosearch.gui.launcher import main as gui_main
+        from photosearch.gui.app.launcher import main as gui_main
 
         return int(gui_main(sys.argv[1:]) or 0)
     from photosearch.cli import main as cli_main

@@ -40,47 +40,28 @@ class Context:
 
     def load_model(self):
         """The model named by ``--model`` (default: the active one, or the last one that worked when it
-        fails to load, with a note saying why) on ``--device``, with build notes."""
-        from photosearch.errors import ModelError
+        fails to load, with a note saying why) on ``--device`` and ``--backend`` (photosearch/session.py)."""
+        from photosearch.session import load_model
 
-        store, device = self.model_store(), getattr(self.args, "device", "auto")
-        name = getattr(self.args, "model", None)
-        try:
-            if name:
-                model = store.load(name, device=device, progress=self.info)
-            else:
-                loaded = store.load_active(device=device, progress=self.info)
-                if loaded.fallback_reason:
-                    self.info(f"note: {loaded.fallback_reason}")
-                model = loaded.model
-        except (RuntimeError, TypeError, ValueError, KeyError, AttributeError) as e:
-            # A model folder whose config cannot build a model (input_size 0, a wrong type...): one line.
-            raise ModelError(f"the model {name or '(active)'} could not be built from its configuration: "
-                             f"{e}") from e
-        return self._with_backend(model)
-
-    def _with_backend(self, model):
-        backend = getattr(self.args, "backend", None)
-        if backend:
-            from photosearch.model.onnx_backend import attach_backend
-
-            # No progress line: stderr carries only errors for one-shot commands (the export is logged).
-            attach_backend(model, backend, self.paths.onnx_cache)
-        return model
+        loaded = load_model(self.paths, getattr(self.args, "model", None), device=getattr(self.args, "device", "auto"),
+                            backend=getattr(self.args, "backend", None), progress=self.info,
+                            on_note=lambda note: self.info(f"note: {note}"))
+        return loaded.model
 
     def search_model(self, lib, model):
         """The model to search ``lib`` with: ``model``, or (without ``--model``) the one whose vectors stand
         in while ``model`` is still being indexed (library/transition.py), with a note saying so."""
         if getattr(self.args, "model", None):
             return model
-        from photosearch.library import transition
+        from photosearch.session import stand_in, stand_in_note
 
-        serving = transition.load_serving(lib, self.model_store(), model, getattr(self.args, "device", "auto"))
+        serving = stand_in(self.paths, lib, model, device=getattr(self.args, "device", "auto"),
+                           backend=getattr(self.args, "backend", None), on_note=lambda n: self.info(f"note: {n}"))
         if serving is None:
             return model
         if not self.json:
-            self.info(f"note: {transition.serving_note(serving, model)} (run `photosearch index`)")
-        return self._with_backend(serving)
+            self.info(f"note: {stand_in_note(serving, model)} (run `photosearch index`)")
+        return serving
 
     def emit(self, obj: Any, human: Callable[[Any], str] | None = None) -> None:
         if self.json:
@@ -139,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.command:
         try:
-            from photosearch.gui.launcher import main as gui_main
+            from photosearch.gui.app.launcher import main as gui_main
         except ImportError:
             parser.print_help()
             return 0
@@ -169,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"photosearch: error: {e}", file=sys.stderr)
         return 1
-    except Exception as e:  # noqa: BLE001 - the contract is one line, not a traceback
+    except Exception as e:  # the contract is one line, not a traceback
         if args.debug or os.environ.get("PHOTOSEARCH_DEBUG"):
             raise
         detail = str(e).strip().splitlines()[0] if str(e).strip() else "no details"

@@ -144,21 +144,16 @@ def cmd_index(ctx) -> int:
     cancel = threading.Event()
     text_report = None
     with _open(ctx) as lib:
+        from photosearch.events import drain
         from photosearch.library import textindex
 
         text = textindex.enabled(lib.conn) if ctx.args.text is None else ctx.args.text
         bar = None if quiet else IndexProgress()
-
-        def on_event(ev):
-            nonlocal text_report
-            if getattr(ev, "text_report", None) is not None:
-                text_report = ev.text_report
-            if bar is not None:
-                bar(ev)
-
         try:
-            report = lib.run_index(model, ctx.args.paths or None, on_event=on_event, batch_size=ctx.args.batch_size,
-                                   workers=ctx.args.workers, cancel=cancel, text=text)
+            report = lib.run_index(model, ctx.args.paths or None, on_event=bar, batch_size=ctx.args.batch_size,
+                                   workers=ctx.args.workers, cancel=cancel)
+            if text and not report.cancelled:  # then the words in the photos
+                text_report = drain(lib.read_text(cancel=cancel), bar)
         finally:
             if bar is not None:
                 bar.close()
@@ -187,6 +182,10 @@ def cmd_index(ctx) -> int:
         return "\n".join(lines)
 
     ctx.emit(d, human)
+    from photosearch.cli import fast_path
+
+    sys.stdout.flush()  # the report first; then, once per model, what makes `search` answer fast
+    fast_path.export_later(model)
     return 0
 
 
@@ -249,6 +248,12 @@ def cmd_search(ctx) -> int:
     from photosearch.library.query import Query
 
     a = ctx.args
+    if a.less and not (a.query and a.query.strip()) and not a.like and not a.more:
+        return _usage_error("--less sinks photos in a ranking: give a query, --like or --more with it")
+    from photosearch.cli import fast_path
+    from photosearch.model.text_onnx import NeedsFullModel
+
+    full = None
     with _open_to_read(ctx, create=False) as lib:
         text, filters, parsed = _read_query(lib, a)
         query = Query(text, like=a.like, top_k=a.top, min_score=a.min_score, filters=filters, more=a.more or (),
@@ -257,25 +262,35 @@ def cmd_search(ctx) -> int:
             ctx.info(_human_reading(parsed))
             for n in parsed.notes:
                 ctx.info(f"note: {n}")
-        model = ctx.search_model(lib, ctx.load_model())
-        mid = model.config.model_id
-        note = None
-        if not lib.models().get(mid):
-            note = f"no photos are indexed with model {mid!r} yet; run `photosearch index`"
-            hits = []
-        else:
-            hits = lib.search(model, query)
-            if not hits and query.filters.active:
-                note = lib.why_empty(model, query.filters)
+        model = fast_path.text_model(ctx, lib)  # torch-free when it gives the same answer (cli/fast_path.py)
+        try:
+            hits, note = _search(lib, model, query) if model is not None else (None, None)
+        except NeedsFullModel:
+            hits = None
+        if hits is None:
+            full = ctx.load_model()
+            hits, note = _search(lib, ctx.search_model(lib, full), query)
     if note and not ctx.json:
         ctx.info(note)
     rows = [{"path": h.path, "score": h.score, "relevant": h.relevant, "date": h.date, "copies": h.copies,
-             "text_match": h.text_match, "snippet": h.snippet} for h in hits]
+             "text_match": h.text_match, "snippet": h.snippet, "time_s": h.time_s} for h in hits]
     if a.explain_query and ctx.json:
         ctx.emit({"query": _explain(parsed, filters), "hits": rows})
-        return 0
-    ctx.emit(rows, _human_browse if query.browsing else _human_hits)
+    else:
+        ctx.emit(rows, _human_browse if query.browsing else _human_hits)
+    if full is not None:
+        sys.stdout.flush()  # the answer first; then, once per model, what makes the next search fast
+        fast_path.export_later(full)
     return 0
+
+
+def _search(lib, model, query):
+    """(hits, a note for the user or None)."""
+    mid = model.config.model_id
+    if not lib.models().get(mid):
+        return [], f"no photos are indexed with model {mid!r} yet; run `photosearch index`"
+    hits = lib.search(model, query)
+    return hits, lib.why_empty(model, query.filters) if not hits and query.filters.active else None
 
 
 def _human_browse(rows: list[dict]) -> str:
@@ -288,6 +303,11 @@ def _copies(r: dict) -> str:
     return f"  (+{len(r['copies'])} {'copy' if len(r['copies']) == 1 else 'copies'})" if r.get("copies") else ""
 
 
+def _moment(r: dict) -> str:
+    t = r.get("time_s")
+    return "" if t is None else f"  at {int(t // 60)}:{int(t % 60):02d}"
+
+
 def _human_hits(rows: list[dict]) -> str:
     """Good matches, then the weaker ones under a divider; or says that nothing clearly matches."""
     if not rows:
@@ -297,7 +317,7 @@ def _human_hits(rows: list[dict]) -> str:
     for i, r in enumerate(rows):
         if good and not r["relevant"] and (i == 0 or rows[i - 1]["relevant"]):
             lines.append("-- other results (weaker) --")
-        lines.append(f"{r['score']:.3f}  {r['path']}" + _copies(r)
+        lines.append(f"{r['score']:.3f}  {r['path']}" + _copies(r) + _moment(r)
                      + (f"  [text: {r['snippet']}]" if r.get("text_match") else ""))
     return "\n".join(lines)
 
@@ -309,7 +329,7 @@ def _usage_error(msg: str) -> int:
 
 def cmd_status(ctx) -> int:
     with _open_to_read(ctx) as lib:
-        st = lib.status()
+        st = lib.status().to_dict()
         offline = lib.offline_folders()
 
     def human(s):

@@ -155,20 +155,22 @@ def cmd_train(ctx) -> int:
         out.say("stopping after this batch (Ctrl-C again to abort without saving)...")
 
     old = signal.signal(signal.SIGINT, on_sigint) if threading.current_thread() is threading.main_thread() else None
-    result = None
+
+    def show(ev) -> None:
+        if ev.kind == "step":
+            out.step(ev)
+        elif ev.kind == "eval":
+            label = "zero-shot" if ev.epoch == 0 else f"epoch {ev.epoch} val"
+            out.say(f"{label}: {_recalls(ev.metrics)}")
+        elif ev.kind in ("message", "done") and ev.message:
+            if ev.kind == "message" and ev.message.startswith(("caching", "evaluating")) and ":" in ev.message:
+                return  # per-batch notes of a phase already announced
+            out.say(ev.message)
+
+    from photosearch.events import drain
+
     try:
-        for ev in train(opts, ctx.paths, resume=ctx.args.resume, cancel=cancel):
-            if ev.kind == "step":
-                out.step(ev)
-            elif ev.kind == "eval":
-                label = "zero-shot" if ev.epoch == 0 else f"epoch {ev.epoch} val"
-                out.say(f"{label}: {_recalls(ev.metrics)}")
-            elif ev.kind in ("message", "done") and ev.message:
-                if ev.kind == "message" and ev.message.startswith(("caching", "evaluating")) and ":" in ev.message:
-                    continue  # per-batch notes of a phase already announced
-                out.say(ev.message)
-            if ev.kind == "done":
-                result = ev.result
+        result = drain(train(opts, ctx.paths, resume=ctx.args.resume, cancel=cancel), show)
     finally:
         out.close()
         if old is not None:

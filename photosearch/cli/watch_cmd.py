@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import signal
 import sys
 import threading
@@ -23,6 +24,9 @@ def register(sub) -> None:
     p.add_argument("--poll", action="store_true", help="check periodically instead of watching for events")
     p.add_argument("--no-catch-up", dest="catch_up", action="store_false",
                    help="skip the first incremental index of what changed while nobody watched")
+    p.add_argument("--text", action=argparse.BooleanOptionalAction, default=None,
+                   help="read the words in new photos after each batch (default: the library's setting, "
+                        "see `photosearch text`)")
     add_backend(p)
     add_json(p)
     p.set_defaults(handler=cmd_watch)
@@ -31,6 +35,11 @@ def register(sub) -> None:
 def _line(ev) -> str:
     if ev.kind == "folders":
         return "; ".join(f"{s.mode}: {s.folder}" + (f" ({s.reason})" if s.reason else "") for s in ev.folders)
+    if ev.kind == "text":
+        t = ev.text
+        left = t.total - t.done
+        return (f"read the words in {t.done} photo{'s' if t.done != 1 else ''}, {t.with_text} with text"
+                + (f" ({left} still to read)" if left else ""))
     r = ev.report
     parts = [f"{n} {label}" for n, label in ((r.indexed, "indexed"), (r.moved, "moved"), (r.removed, "removed"),
                                              (len(r.skipped), "skipped")) if n]
@@ -56,7 +65,7 @@ def cmd_watch(ctx) -> int:
             ctx.info("watching; Ctrl-C stops")
         for ev in watch(ctx.library, model, a.paths or None, cancel=cancel, settle=a.settle,
                         poll_interval=a.poll_interval, force_polling=a.poll, catch_up=a.catch_up,
-                        batch_size=max(1, a.batch_size)):
+                        batch_size=max(1, a.batch_size), text=a.text):
             if ctx.json:
                 ctx.emit(ev.to_dict())
                 sys.stdout.flush()

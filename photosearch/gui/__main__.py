@@ -1,3 +1,3 @@
-from photosearch.gui.launcher import main
+from photosearch.gui.app.launcher import main
 
 raise SystemExit(main())

@@ -18,16 +18,18 @@ import threading
 import time
 import weakref
 from pathlib import Path
-
-import sqlite_utils
+from typing import TYPE_CHECKING
 
 from photosearch.errors import LibraryError
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 log = logging.getLogger(__name__)
 
 APP_MARKER = "photosearch-library"  # meta['app']: tells our databases from any other SQLite file
 APPLICATION_ID = 0x50685363  # 'PhSc' in the SQLite header (offset 68): ours, readable without opening the file
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000  # another PhotoSearch process may hold the write lock for one batch
 
@@ -115,7 +117,18 @@ MIGRATIONS: list[list[str]] = [
             INSERT INTO photo_text_fts (rowid, text) VALUES (new.photo_id, new.text);
         END""",
     ],
-    # 4: where, when and what (photosearch/meta/): EXIF, image kind, dominant colours and the place.
+    # 4: the sampled moments of videos (library/frames.py): a vector per moment, with its time.
+    [
+        """CREATE TABLE video_frames (
+            photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+            model_id TEXT NOT NULL,
+            t REAL NOT NULL,               -- seconds from the start of the video
+            vector BLOB NOT NULL,          -- as embeddings.vector
+            PRIMARY KEY (model_id, photo_id, t)
+        )""",
+        "CREATE INDEX video_frames_photo ON video_frames(photo_id)",
+    ],
+    # 5: where, when and what (photosearch/meta/): EXIF, image kind, dominant colours and the place.
     [
         """CREATE TABLE photo_meta (
             photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
@@ -322,7 +335,7 @@ def _connect(path: Path, create: bool, read_only: bool) -> sqlite3.Connection:
     conn.text_factory = read_text  # paths that are not valid UTF-8 come back as Python's escaped names
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        tables = set(sqlite_utils.Database(conn).table_names())
+        tables = set(database(conn).table_names())
         if tables and "meta" not in tables:
             raise LibraryError(f"{path} is a SQLite database of another program, not a PhotoSearch library")
         _use_wal(conn)
@@ -407,7 +420,10 @@ def _migrate(conn: sqlite3.Connection, path: Path, fresh: bool) -> None:
 def database(conn: sqlite3.Connection) -> sqlite_utils.Database:
     """sqlite-utils' view of a library connection, for introspection and read-side helpers. Writes stay on
     explicit ``Tx`` transactions: sqlite-utils' own write helpers commit on their own, which would split the
-    indexer's one-transaction-per-batch (the crash-safety unit)."""
+    indexer's one-transaction-per-batch (the crash-safety unit). Imported here, not at the top: it costs
+    0.2-0.4 s, and a search only reads (cli/fast_path.py)."""
+    import sqlite_utils
+
     return sqlite_utils.Database(conn)
 
 

@@ -12,6 +12,9 @@ ones with the starter). Only photos *resembling* a marked one move: the vector f
 (``q + beta * mean(more) - gamma * mean(less)``) also lifts whatever is *unlike* the less-like photo, and on
 the evaluation set that lifted featureless images (blank frames, noise) over real matches.
 ``beta`` and ``gamma`` were chosen on the evaluation set's tuning half (benchmarks/bench_relevance.py).
+
+Marked photos outside the library are decoded and embedded in batches of ``BATCH`` (one at a time, 1,000
+files took over 10 minutes), at most ``MAX_OUTSIDE`` per search (:func:`marked_vectors`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,26 @@ from photosearch.library.relevance import robust_stats
 
 BETA = 0.5  # pull of the more-like photos, in the query's spreads per unit of z
 GAMMA = 0.5  # push of the less-like photos
+BATCH = 16  # outside files embedded together
+MAX_OUTSIDE = 200  # outside files one search embeds (~20 s on a laptop CPU); index them to use more
+
+
+def marked_vectors(paths: list, stored, embed) -> list[np.ndarray]:
+    """One vector per marked photo, in order: ``stored(path)`` gives a library photo's vector (or None);
+    the other files go to ``embed(paths) -> (n, dim) array`` in batches. More than ``MAX_OUTSIDE`` such
+    files raise ``QueryError`` before any is decoded."""
+    from photosearch.library.search import QueryError
+
+    out: list = [stored(p) for p in paths]
+    outside = [i for i, v in enumerate(out) if v is None]
+    if len(outside) > MAX_OUTSIDE:
+        raise QueryError(f"{len(outside)} of the example photos are not in the library; at most {MAX_OUTSIDE} "
+                         f"are read per search: add their folder and index it (photosearch index FOLDER)")
+    for k in range(0, len(outside), BATCH):
+        chunk = outside[k:k + BATCH]
+        for i, v in zip(chunk, embed([paths[i] for i in chunk])):
+            out[i] = np.asarray(v, np.float32)
+    return out
 
 
 def _standout(sims: np.ndarray) -> np.ndarray:

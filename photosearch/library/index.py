@@ -15,7 +15,7 @@ import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
+from typing import Generator, Iterator
 
 import numpy as np
 
@@ -23,7 +23,8 @@ from photosearch.errors import LibraryError
 from photosearch.library import queries as sql
 from photosearch.library.db import Tx
 from photosearch.library.queries import VECTOR_DTYPE
-from photosearch.library.scan import WalkResult, content_hash, walk_folders
+from photosearch.library.offline import offline_folders, offline_mounts
+from photosearch.library.scan import WalkResult, content_hash, legacy_hash, under, walk_folders
 from photosearch.meta import store as meta_store
 from photosearch.meta.record import describe
 
@@ -79,6 +80,7 @@ class _Ready:
     skip: str | None = None
     record: object = None  # meta/record.py's PhotoMeta: EXIF, kind, colours
     file_fault: bool = True  # the skip is the file's own fault (see queries.put_skip)
+    times: list[float] | None = None  # a video: the time of each moment, one tensor row each (library/frames.py)
 
 
 VANISHED = "vanished: the file was removed during indexing"
@@ -88,29 +90,66 @@ def default_workers() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
-def _prepare(job: _Job, min_side: int, transform) -> _Ready:
-    """Runs in a worker thread: never raises, a failure is a skip reason."""
-    from photosearch.imageio import ImageMissing, ImageSkip, load_image
+CHANGING = "changing while it was read: indexed again once it stays the same"
+READ_TRIES = 3
 
+
+def _identity(path: str) -> tuple:
+    """What changes whenever a file's bytes may have changed: a new inode (replaced), size, mtime, ctime."""
+    st = os.stat(path)
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
+
+
+def _prepare(job: _Job, min_side: int, transform) -> _Ready:
+    """Runs in a worker thread: never raises, a failure is a skip reason.
+
+    The hash and the pixels must be of the same bytes (a vector stored under another version's hash is never
+    corrected): the file is hashed and decoded between two looks at its identity and read again when it
+    changed meanwhile. What was read is recorded with the size and mtime it had then."""
+    from photosearch.imageio import ImageMissing, ImageSkip, load_image, load_video
+    from photosearch.video import is_video_name
+
+    video, info = is_video_name(job.path), None
+    for _ in range(READ_TRIES):
+        try:
+            before = _identity(job.path)
+            # A file unchanged since it was stored (only a new model's vector is missing) keeps its hash.
+            same = not job.content_changed and (before[2], before[3]) == (job.size, job.mtime_ns)
+            h = job.hash if same and job.hash else content_hash(job.path)
+            if video:  # every sampled moment; the poster frame stands in for the photo
+                img, meta, info = load_video(job.path)
+            else:
+                img, meta = load_image(job.path, min_side=min_side)
+            after = _identity(job.path)
+        except ImageMissing:
+            return _Ready(job, skip=VANISHED, file_fault=False)
+        except ImageSkip as e:
+            return _Ready(job, skip=e.reason, file_fault=e.file_fault)
+        except FileNotFoundError:
+            return _Ready(job, skip=VANISHED, file_fault=False)
+        except PermissionError:
+            return _Ready(job, skip="unreadable: permission denied", file_fault=False)
+        except OSError as e:
+            return _Ready(job, skip=f"unreadable: {e.strerror or e}", file_fault=False)
+        except MemoryError:
+            return _Ready(job, skip="too large to decode in memory", file_fault=False)
+        except Exception as e:  # noqa: BLE001 - a hostile file must never stop the run
+            return _Ready(job, skip=f"damaged: {e}")
+        if before == after:
+            break
+    else:
+        return _Ready(job, skip=CHANGING, file_fault=False)
+    if not same and job.hash is not None and h != job.hash:
+        job.content_changed = True  # rewritten since it was planned: every model's old vector is stale
+    job.size, job.mtime_ns = before[2], before[3]
     try:
-        img, meta = load_image(job.path, min_side=min_side)
-        h = job.hash or content_hash(job.path)
-    except ImageMissing:
-        return _Ready(job, skip=VANISHED, file_fault=False)
-    except ImageSkip as e:
-        return _Ready(job, skip=e.reason, file_fault=e.file_fault)
-    except FileNotFoundError:
-        return _Ready(job, skip=VANISHED, file_fault=False)
-    except PermissionError:
-        return _Ready(job, skip="unreadable: permission denied", file_fault=False)
-    except OSError as e:
-        return _Ready(job, skip=f"unreadable: {e.strerror or e}", file_fault=False)
-    except MemoryError:
-        return _Ready(job, skip="too large to decode in memory", file_fault=False)
-    except Exception as e:  # noqa: BLE001 - a hostile file must never stop the run
-        return _Ready(job, skip=f"damaged: {e}")
-    try:
-        ready = _Ready(job, transform(img), h, meta)
+        if info is not None:  # a video: one tensor row per moment, the times ride along
+            import torch
+
+            ready = _Ready(job, torch.stack([transform(m.image) for m in info.moments]), h, meta,
+                           times=[m.t for m in info.moments])
+        else:
+            ready = _Ready(job, transform(img), h, meta)
     except MemoryError:
         return _Ready(job, skip="too large to prepare in memory", file_fault=False)
     except Exception as e:  # noqa: BLE001 - the file decoded: the model's preprocessing failed, not the file
@@ -140,26 +179,19 @@ class Plan:
     gone: list[int]  # photo ids of present folders whose file is not there any more
     stale_skips: list[str]  # skip records of files that are not there any more
     walk: WalkResult
-
-
-def offline_folders(conn: sqlite3.Connection, folders: list[str]) -> dict[str, str]:
-    """Library folders that are there but offline (unmounted drive, empty mount point): folder -> why."""
-    from photosearch.library.scan import folder_offline
-
-    devices = sql.folder_devices(conn)
-    with_photos = sql.folders_with_photos(conn)
-    out = {}
-    for f in folders:
-        why = folder_offline(f, devices.get(f), f in with_photos)
-        if why is not None:
-            out[f] = why
-    return out
+    rehash: list[tuple[str, int]] = field(default_factory=list)  # (hash, id): moved rows' old sampled hashes
+    mounts: dict[str, int] | None = None  # every recorded mount point after this run (None: unchanged)
 
 
 def plan(conn: sqlite3.Connection, model_id: str, folders: list[str], all_folders: list[str]) -> Plan:
     """Scan the folders and compare with the database: new, changed, moved, deleted and unchanged files.
-    Photos under folders that are offline or could not be listed are kept, whatever the scan found."""
-    walk = walk_folders(folders, all_folders, offline_folders(conn, folders))
+    Photos under folders that are offline or could not be listed are kept, whatever the scan found, and so
+    are those under a drive that was mounted inside a library folder and is not now."""
+    recorded = sql.mount_points(conn)
+    offline = offline_folders(conn, folders)
+    away = offline_mounts(conn, recorded, folders)
+    walk = walk_folders(folders, all_folders, {**offline, **away})
+    walk.missing_folders += [m for m in away if m not in walk.missing_folders]  # gone, so the walk met none
     present = set(folders) - set(walk.missing_folders)
     photos = sql.photos_by_path(conn)
     with_vec = sql.photo_ids_with_vector(conn, model_id)
@@ -193,13 +225,17 @@ def plan(conn: sqlite3.Connection, model_id: str, folders: list[str], all_folder
     # Rows of present folders that were not found: deleted, or moved (found again by hash below).
     gone = {p: r for p, r in photos.items() if r["folder"] in present and p not in walk.files
             and not walk.kept(p)}
-    new, moves = _find_moves(new, gone, with_vec)
+    new, moves, rehash = _find_moves(new, gone, with_vec)
     jobs.extend(new)
     jobs.sort(key=lambda j: j.path)
     stale_skips = [p for p, s in skips.items() if s["folder"] in present and p not in walk.files
                    and not walk.kept(p)]
+    # Mount points: those seen now, those still away, and those under folders this run did not walk.
+    walked = [f for f in present if f not in walk.unreadable_folders]
+    mounts = {m: d for m, d in recorded.items() if m in away or not any(under(m, f) for f in walked)}
+    mounts.update(walk.mounts)
     return Plan(jobs=jobs, unchanged=unchanged, moves=moves, touches=touches, gone=[r["id"] for r in gone.values()],
-                stale_skips=stale_skips, walk=walk)
+                stale_skips=stale_skips, walk=walk, rehash=rehash, mounts=mounts if mounts != recorded else None)
 
 
 def _hash_or_none(path: str) -> str | None:
@@ -210,11 +246,12 @@ def _hash_or_none(path: str) -> str | None:
 
 
 def _find_moves(new: list[_Job], gone: dict[str, sqlite3.Row], with_vec: set[int]):
-    """New files whose content matches a gone row are that photo, moved: (jobs still to embed, moves).
-    ``gone`` loses the rows that were found again."""
+    """New files whose content matches a gone row are that photo, moved: (jobs still to embed, moves, rows
+    whose old sampled hash is replaced by the full one). ``gone`` loses the rows that were found again."""
     moves: list[tuple[str, str, int, int, int]] = []
+    rehash: list[tuple[str, int]] = []
     if not (gone and new):
-        return new, moves
+        return new, moves, rehash
     by_hash: dict[tuple[int, str], sqlite3.Row] = {}
     for r in gone.values():
         by_hash.setdefault((r["size"], r["hash"]), r)
@@ -224,6 +261,11 @@ def _find_moves(new: list[_Job], gone: dict[str, sqlite3.Row], with_vec: set[int
         if j.size in sizes:
             j.hash = _hash_or_none(j.path)
             r = by_hash.pop((j.size, j.hash), None) if j.hash else None
+            if r is None and j.hash:  # a library from before full hashing: its row holds the sampled hash
+                old = _legacy_or_none(j.path)
+                r = by_hash.pop((j.size, old), None) if old else None
+                if r is not None:
+                    rehash.append((j.hash, r["id"]))
             if r is not None:
                 gone.pop(r["path"], None)
                 moves.append((j.path, j.folder, j.size, j.mtime_ns, r["id"]))
@@ -232,7 +274,14 @@ def _find_moves(new: list[_Job], gone: dict[str, sqlite3.Row], with_vec: set[int
                                           content_changed=False, hash=j.hash))
                 continue
         still_new.append(j)
-    return still_new, moves
+    return still_new, moves, rehash
+
+
+def _legacy_or_none(path: str) -> str | None:
+    try:
+        return legacy_hash(path)
+    except OSError:
+        return None
 
 
 def apply_plan(conn: sqlite3.Connection, p: Plan) -> None:
@@ -240,10 +289,13 @@ def apply_plan(conn: sqlite3.Connection, p: Plan) -> None:
     try:
         with Tx(conn):
             sql.move_photos(conn, p.moves)
+            sql.set_hashes(conn, p.rehash)
             sql.touch_photos(conn, p.touches)
             sql.delete_photos(conn, p.gone)
             sql.delete_skips(conn, p.stale_skips)
             sql.set_folder_devices(conn, p.walk.devices)
+            if p.mounts is not None:
+                sql.set_mount_points(conn, p.mounts)
     except sqlite3.Error as e:
         raise LibraryError(f"could not update the library: {e}") from None
 
@@ -313,7 +365,8 @@ def embed(conn: sqlite3.Connection, model, jobs: list[_Job], prog: _Progress, *,
                 r = inflight.popleft().result()
                 (failed if r.skip is not None else batch).append(r)
             if len(batch) >= batch_size or len(failed) >= batch_size or (not inflight and (batch or failed)):
-                vecs = model.embed_pixels(torch.stack([b.tensor for b in batch])).numpy() if batch else None
+                vecs = model.embed_pixels(torch.cat([b.tensor if b.times is not None else b.tensor.unsqueeze(0)
+                                                     for b in batch])).numpy() if batch else None
                 _commit(conn, model_id, batch, vecs, failed)
                 skips = [{"path": f.job.path, "reason": f.skip} for f in failed]
                 prog.skips.extend(skips)
@@ -330,9 +383,10 @@ def embed(conn: sqlite3.Connection, model, jobs: list[_Job], prog: _Progress, *,
 
 
 def run(conn: sqlite3.Connection, model, folders: list[str], all_folders: list[str], *, batch_size: int = 32,
-        workers: int | None = None, cancel: threading.Event | None = None) -> Iterator[IndexEvent]:
+        workers: int | None = None, cancel: threading.Event | None = None) -> Generator[IndexEvent, None, IndexReport]:
     """Index ``folders`` (``all_folders`` bound where symlinks may lead) with ``model``: events of phase
-    "scan", then "embed" per committed batch, then one "done" carrying the :class:`IndexReport`."""
+    "scan", then "embed" per committed batch, then one "done"; returns the :class:`IndexReport` (the "done"
+    event carries it too, for progress displays)."""
     t0 = time.perf_counter()
     model_id = model.config.model_id
     _ensure_model(conn, model_id, int(model.config.embed_dim))
@@ -355,17 +409,23 @@ def run(conn: sqlite3.Connection, model, folders: list[str], all_folders: list[s
                          cancelled=cancelled, missing_folders=list(p.walk.missing_folders),
                          unreadable_folders=list(p.walk.unreadable_folders))
     yield prog.event("done", None, report)
+    return report
 
 
 def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: np.ndarray | None,
             failed: list[_Ready]) -> None:
     """One transaction: the batch's photo rows, their vectors and the skips. Files of a folder removed from
     the library since the run started are dropped (checked inside the transaction: no orphans)."""
+    from photosearch.library import frames
+
     now = time.time()
     try:
         with Tx(conn):
             current = set(sql.folder_paths(conn))
-            for i, r in enumerate(batch):
+            row = 0  # a photo takes one row of vecs, a video one per moment
+            for r in batch:
+                n = len(r.times) if r.times is not None else 1
+                v, row = vecs[row:row + n], row + n
                 if r.job.folder not in current:
                     continue
                 j, m = r.job, r.meta
@@ -374,7 +434,10 @@ def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: 
                 pid = sql.upsert_photo(conn, path=j.path, folder=j.folder, size=j.size, mtime_ns=j.mtime_ns,
                                      hash=r.hash, width=m.width, height=m.height, format=m.format,
                                      taken_at=m.taken_at, indexed_at=now)
-                sql.put_vector(conn, pid, model_id, vecs[i].astype(VECTOR_DTYPE).tobytes(), now)
+                sql.put_vector(conn, pid, model_id, (v[0] if r.times is None else frames.summary(v))
+                               .astype(VECTOR_DTYPE).tobytes(), now)
+                if r.times is not None:
+                    frames.store(conn, pid, model_id, r.times, v)
                 if r.record is not None:
                     meta_store.put(conn, pid, r.hash, r.record)
                 sql.delete_skips(conn, [j.path])

@@ -5,22 +5,28 @@ from __future__ import annotations
 import contextlib
 import os
 import sqlite3
+import sys
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import TYPE_CHECKING, Callable, Generator
 
 import numpy as np
 
 from photosearch.errors import LibraryError
+from photosearch.events import drain
 from photosearch.library import db as _db
-from photosearch.library import browse, feedback, relevance
+from photosearch.library import browse, feedback, frames, relevance
 from photosearch.library import queries as sql
-from photosearch.library.index import IndexEvent, IndexReport
 from photosearch.library.query import Filters, Query
 from photosearch.library.scan import norm_folder, under
+from photosearch.library.status import LibraryStatus, TextStatus
 from photosearch.library.search import (QueryError, SearchHit, combine, folder_range, parse_date, parse_query,
                                         parse_types, vectors_for)
+
+if TYPE_CHECKING:
+    from photosearch.library.index import IndexEvent, IndexReport
+    from photosearch.library.textindex import TextEvent, TextReport
 
 _TEXT_CACHE_SIZE = 256  # recent query terms per model: retyping a query skips the text encoder
 
@@ -30,8 +36,10 @@ def _few_threads(n_texts: int):
     """Encode a short query on one thread: a 10-token input does not parallelise, and on a busy 2-core
     machine torch's second thread made it 3-8x slower (45-117 ms against 13-17 ms, measured). The setting is
     process-wide; it is restored at once."""
-    import torch
-
+    torch = sys.modules.get("torch")
+    if torch is None:  # a torch-free text encoder (model/text_onnx.py) runs on one thread already
+        yield
+        return
     before = torch.get_num_threads()
     if n_texts > 4 or before == 1:
         yield
@@ -56,6 +64,7 @@ class Library:
         self.path = path
         self._key = os.path.realpath(path)
         self._text_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._recognised: dict[tuple[str, int], bool] = {}  # (folder, st_dev) -> holds its photos (offline.py)
 
     @classmethod
     def open(cls, path: str | Path, create: bool = True, read_only: bool = False) -> "Library":
@@ -133,11 +142,13 @@ class Library:
 
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
-              cancel: threading.Event | None = None, text: bool = False, ocr=None) -> Iterator[IndexEvent]:
-        """Generator of progress events; the visual pass ends with phase "done" and ``.report``. Folders given
+              cancel: threading.Event | None = None, text: bool = False,
+              ocr=None) -> Generator[IndexEvent, None, IndexReport]:
+        """Generator of progress events that returns the visual pass's :class:`IndexReport`. Folders given
         are added to the library first; without them every library folder is indexed. ``text=True`` then
         reads the words in the photos (``ocr``: an :class:`~photosearch.ocr.OcrEngine`), yielding
-        :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done")."""
+        :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done"); :meth:`read_text`
+        alone returns that pass's report."""
         from photosearch.library import index as _index
 
         if batch_size < 1:
@@ -154,16 +165,17 @@ class Library:
             if not targets:
                 raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
             try:
-                yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
-                                      workers=workers, cancel=cancel)
+                report = yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
+                                               workers=workers, cancel=cancel)
                 yield from self.read_meta(cancel)
                 self.fill_places()
             except sqlite3.DatabaseError as e:
                 raise LibraryError(_db._error_text(self.path, e)) from None
         if text and not (cancel is not None and cancel.is_set()):
             yield from self.read_text(ocr, cancel=cancel)
+        return report
 
-    def read_meta(self, cancel: threading.Event | None = None) -> Iterator[IndexEvent]:
+    def read_meta(self, cancel: threading.Event | None = None) -> Generator[IndexEvent, None, None]:
         """Metadata of photos indexed before the library kept it (meta/backfill.py): events of phase "meta"."""
         import time
 
@@ -187,27 +199,23 @@ class Library:
             return 0
 
     def read_text(self, ocr=None, *, batch_size: int = 8,
-                  cancel: threading.Event | None = None) -> Iterator["TextEvent"]:
-        """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read.
+                  cancel: threading.Event | None = None) -> Generator[TextEvent, None, TextReport]:
+        """The text pass alone (library/textindex.py): reads photos not read yet; cancel keeps what was read;
+        returns its :class:`~photosearch.library.textindex.TextReport`.
         The default engine runs at normal priority (the command line waits for it); the app passes one with
         ``background=True``."""
         from photosearch.library import textindex
         from photosearch.ocr import OcrEngine
 
         try:
-            yield from textindex.run(self.conn, ocr or OcrEngine(), batch_size=batch_size, cancel=cancel)
+            return (yield from textindex.run(self.conn, ocr or OcrEngine(), batch_size=batch_size, cancel=cancel))
         except sqlite3.DatabaseError as e:
             raise LibraryError(_db._error_text(self.path, e)) from None
 
     def run_index(self, model, folders=None, *, on_event: Callable[[IndexEvent], None] | None = None,
                   **kw) -> IndexReport:
-        report = None
-        for ev in self.index(model, folders, **kw):
-            if on_event is not None:
-                on_event(ev)
-            if getattr(ev, "report", None) is not None:
-                report = ev.report
-        return report
+        """:meth:`index` to its end; ``on_event`` sees every event."""
+        return drain(self.index(model, folders, **kw), on_event)
 
     # -- search ------------------------------------------------------------------------------------------
     def _text_vectors(self, model, terms: list[str]) -> np.ndarray:
@@ -215,7 +223,7 @@ class Library:
         missing = [t for t in terms if (mid, t) not in self._text_cache]
         if missing:
             with _few_threads(len(missing)):
-                vecs = model.embed_texts(missing).numpy().astype(np.float32)
+                vecs = np.asarray(model.embed_texts(missing), dtype=np.float32)  # torch or numpy
             for t, v in zip(missing, vecs):
                 self._text_cache[(mid, t)] = v
                 if len(self._text_cache) > _TEXT_CACHE_SIZE:
@@ -225,19 +233,34 @@ class Library:
         return np.stack([self._text_cache[(mid, t)] for t in terms])
 
     def _image_vector(self, model, like) -> np.ndarray:
+        return self._image_vectors(model, [like])[0]
+
+    def _image_vectors(self, model, paths) -> list[np.ndarray]:
+        """Vectors of example photos: a library photo's stored vector, other files embedded in batches
+        (library/feedback.py bounds how many)."""
+        return feedback.marked_vectors(list(paths), lambda p: self._stored_vector(model, p),
+                                       lambda ps: self._embed_files(model, ps))
+
+    def _stored_vector(self, model, like) -> np.ndarray | None:
         p = str(Path(like).expanduser().resolve())
         for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(like))), p)):
             vec = self._read(sql.vector_of, cand, model.config.model_id)
             if vec is not None:
                 return np.frombuffer(vec, dtype=sql.VECTOR_DTYPE).astype(np.float32)
+        return None
+
+    def _embed_files(self, model, paths) -> np.ndarray:
         from photosearch.imageio import ImageSkip, decode_min_side, load_image
 
         pre = model.config.preprocess
-        try:
-            img, _ = load_image(p, min_side=decode_min_side(pre.input_size, pre.crop_pct))
-        except ImageSkip as e:
-            raise QueryError(f"{like}: {e.reason}") from None
-        return model.embed_pil([img]).numpy()[0].astype(np.float32)
+        imgs = []
+        for like in paths:
+            try:
+                imgs.append(load_image(Path(like).expanduser().resolve(),
+                                       min_side=decode_min_side(pre.input_size, pre.crop_pct))[0])
+            except ImageSkip as e:
+                raise QueryError(f"{like}: {e.reason}") from None
+        return model.embed_pil(imgs).numpy().astype(np.float32)
 
     def query_vector(self, model, query: str | None = None, like: str | Path | None = None) -> np.ndarray:
         """The unit vector a search ranks by (text terms with arithmetic, and/or an example image)."""
@@ -271,9 +294,13 @@ class Library:
             return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
         q = self.query_vector(model, text, like) if typed else None
         kind = relevance.query_kind(bool(text and text.strip()), like is not None or bool(query.more))
-        more_v = [self._image_vector(model, p) for p in query.more]
-        less_v = [self._image_vector(model, p) for p in query.less]
+        marked = self._image_vectors(model, [*query.more, *query.less])
+        more_v, less_v = marked[:len(query.more)], marked[len(query.more):]
         all_scores = vi.scores(q) if q is not None else None
+        moments: dict[int, float] = {}
+        if all_scores is not None:  # a video scores as its best moment
+            all_scores, moments = frames.lift(self.conn, self._key, model.config.model_id, vi.ids[:len(vi)], q,
+                                              all_scores)
         less_s = [vi.scores(v) for v in less_v]
         if more_v or less_v:
             all_scores = feedback.adjust(all_scores, [vi.scores(v) for v in more_v], less_s)
@@ -291,7 +318,7 @@ class Library:
                                     group_copies)
             if tq is not None and tq.fts:
                 hits = textindex.lift_hits(self.conn, tq, vi, q, mask, hits, top_k, group_copies)
-            return hits
+            return frames.annotate(self.conn, hits, moments)
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
         except ValueError as e:
@@ -428,29 +455,25 @@ class Library:
     def offline_folders(self) -> dict[str, str]:
         """Library folders whose photos cannot be reached now (not found, drive not mounted): folder -> why.
         Their photos stay in the library and in search results."""
-        from photosearch.library.index import offline_folders
+        from photosearch.library.offline import offline_folders
 
-        return self._read(offline_folders, self.folders())
+        return self._read(offline_folders, self.folders(), self._recognised)
 
-    def status(self) -> dict:
+    def status(self, photo_folders: bool = False) -> LibraryStatus:
+        """Photos, vectors per model, folders (offline ones too), skipped files, the text pass;
+        ``photo_folders``: also the folders holding photos (:meth:`photo_folders`)."""
         folders = self.folders()
         photos = self._read(sql.count_photos)
         offline = self.offline_folders()
-        return {
-            "library": str(self.path),
-            "photos": photos,
-            "models": self.models(),
-            "folders": folders,
-            "missing_folders": [f for f in folders if f in offline],
-            "skipped": self.skipped(),
-            "text": self._text_status(),
-        }
+        return LibraryStatus(library=str(self.path), photos=photos, models=self.models(), folders=folders,
+                             missing_folders=[f for f in folders if f in offline], skipped=self.skipped(),
+                             text=self._text_status(), photo_folders=self.photo_folders() if photo_folders else None)
 
-    def _text_status(self) -> dict:
+    def _text_status(self) -> TextStatus:
         from photosearch.library import textindex
 
         try:
-            return {"enabled": textindex.enabled(self.conn), **textindex.counts(self.conn)}
+            return TextStatus(enabled=textindex.enabled(self.conn), **textindex.counts(self.conn))
         except sqlite3.DatabaseError as e:
             raise LibraryError(_db._error_text(self.path, e)) from None
 

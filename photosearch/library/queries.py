@@ -8,7 +8,7 @@ opened, so one embedding batch stays one transaction. Nothing here catches error
 
 from __future__ import annotations
 
-import os
+import json
 import sqlite3
 import time
 from typing import Iterable
@@ -74,6 +74,32 @@ def folder_devices(conn: sqlite3.Connection) -> dict[str, int | None]:
 def set_folder_devices(conn: sqlite3.Connection, devices: dict[str, int]) -> None:
     conn.executemany("UPDATE folders SET device = ? WHERE path = CAST(? AS TEXT)",
                      [(d, db_text(p)) for p, d in devices.items()])
+
+
+MOUNTS_KEY = "mount_points"  # meta: JSON {sub-folder: st_dev} of drives mounted inside library folders
+
+
+def mount_points(conn: sqlite3.Connection) -> dict[str, int]:
+    """Sub-folders of library folders that were on another device than their parent when last indexed."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (MOUNTS_KEY,)).fetchone()
+    try:
+        return {str(k): int(v) for k, v in json.loads(row[0]).items()} if row else {}
+    except (ValueError, TypeError, AttributeError):
+        return {}  # a damaged record: mount points are found again by the next walk
+
+
+def set_mount_points(conn: sqlite3.Connection, mounts: dict[str, int]) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                 (MOUNTS_KEY, json.dumps(mounts, sort_keys=True)))
+
+
+def photo_sample(conn: sqlite3.Connection, prefix: str, n: int) -> list[sqlite3.Row]:
+    """Up to ``n`` photos (path, size, hash) whose path starts with ``prefix``: to recognise a folder by its
+    content."""
+    p = db_text(prefix)
+    return _rows(conn, "SELECT path, size, hash FROM photos WHERE substr(CAST(path AS BLOB), 1, ?) = "
+                       "CAST(CAST(? AS TEXT) AS BLOB) ORDER BY id LIMIT ?",
+                 (len(p.encode() if isinstance(p, str) else p), p, n))
 
 
 def folders_with_photos(conn: sqlite3.Connection) -> set[str]:
@@ -153,6 +179,16 @@ def move_photos(conn: sqlite3.Connection, moves: Iterable[tuple[str, str, int, i
                      "WHERE id = ?", [(db_text(p), db_text(f), s, m, i) for p, f, s, m, i in moves])
 
 
+def set_hashes(conn: sqlite3.Connection, hashes: Iterable[tuple[str, int]]) -> None:
+    """(hash, id): the same content, fingerprinted anew (a moved file's full hash replacing a sampled one).
+    The words read in it stay valid: their record follows, so the text pass does not read them again."""
+    rows = list(hashes)
+    for h, pid in rows:
+        conn.execute("UPDATE photo_text SET hash = ? WHERE photo_id = ? AND hash = (SELECT hash FROM photos "
+                     "WHERE id = ?)", (h, pid, pid))
+    conn.executemany("UPDATE photos SET hash = ? WHERE id = ?", rows)
+
+
 def touch_photos(conn: sqlite3.Connection, touches: Iterable[tuple[int, int, int]]) -> None:
     """(mtime_ns, size, id): same content, new modification time."""
     conn.executemany("UPDATE photos SET mtime_ns = ?, size = ? WHERE id = ?", touches)
@@ -184,8 +220,10 @@ def delete_vectors(conn: sqlite3.Connection, photo_id: int, model_id: str | None
     """The photo's vectors (of one model, or of all when its content changed)."""
     if model_id is None:
         conn.execute("DELETE FROM embeddings WHERE photo_id = ?", (photo_id,))
+        conn.execute("DELETE FROM video_frames WHERE photo_id = ?", (photo_id,))
     else:
         conn.execute("DELETE FROM embeddings WHERE photo_id = ? AND model_id = ?", (photo_id, model_id))
+        conn.execute("DELETE FROM video_frames WHERE photo_id = ? AND model_id = ?", (photo_id, model_id))
 
 
 def count_missing_from(conn: sqlite3.Connection, model_id: str, other_id: str) -> int:
@@ -198,6 +236,7 @@ def count_missing_from(conn: sqlite3.Connection, model_id: str, other_id: str) -
 def delete_model(conn: sqlite3.Connection, model_id: str) -> int:
     """Every vector of ``model_id`` and its row in ``models``; the number of vectors deleted."""
     n = conn.execute("DELETE FROM embeddings WHERE model_id = ?", (model_id,)).rowcount
+    conn.execute("DELETE FROM video_frames WHERE model_id = ?", (model_id,))
     conn.execute("DELETE FROM models WHERE model_id = ?", (model_id,))
     return n
 

@@ -17,6 +17,8 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from photosearch.errors import PhotoSearchError
+from photosearch.rawio import RAW_EXTENSIONS
+from photosearch.video import VIDEO_EXTENSIONS
 
 
 @dataclass
@@ -28,6 +30,7 @@ class SearchHit:
     copies: list[str] = field(default_factory=list)  # other paths with the same content (library/browse.py)
     text_match: bool = False  # the photo's recognised text holds the query's words (library/textindex.py)
     snippet: str | None = None  # the matching text, matched words in [brackets]
+    time_s: float | None = None  # a video: the second of its best-matching moment (library/frames.py)
 
 
 class QueryError(PhotoSearchError):
@@ -35,6 +38,7 @@ class QueryError(PhotoSearchError):
 
 
 # -- query arithmetic ------------------------------------------------------------------------------------
+MAX_WEIGHT = 1000.0  # "2*cat" weights; a 400-digit one overflowed to inf and found nothing
 _TERM_RE = re.compile(r"^\s*(?:(?P<w>\d+(?:\.\d*)?|\.\d+)\s*\*\s*)?(?P<t>.*?)\s*$", re.S)
 
 
@@ -53,6 +57,9 @@ def parse_query(query: str) -> list[tuple[float, str]]:
             continue
         m = _TERM_RE.match(term)
         w = float(m.group("w")) if m.group("w") else 1.0
+        if w > MAX_WEIGHT:
+            raise QueryError(f"the weight {m.group('w')[:12]}{'…' if len(m.group('w')) > 12 else ''} in "
+                             f"{term[:40]!r} is too large (at most {MAX_WEIGHT:g})")
         t = m.group("t").strip()
         if t:
             out.append((sign * w, t))
@@ -81,7 +88,14 @@ def combine(text_vecs: np.ndarray | None, weights: list[float], image_vec: np.nd
 
 # -- filters ---------------------------------------------------------------------------------------------
 _TYPE_ALIASES = {"jpg": "JPEG", "jpeg": "JPEG", "jpe": "JPEG", "jfif": "JPEG", "png": "PNG", "webp": "WEBP",
-                 "gif": "GIF", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF", "heic": "HEIF", "heif": "HEIF"}
+                 "gif": "GIF", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF", "heic": "HEIF", "heif": "HEIF",
+                 "hif": "HEIF", "avif": "AVIF"}
+# Camera RAW files are stored as "RAW-<EXT>" (imageio._load_raw), videos as "VIDEO-<EXT>" (imageio.load_video);
+# "raw" and "video" mean all of their kind.
+_KINDS = {"raw": ["RAW-" + e.lstrip(".").upper() for e in sorted(RAW_EXTENSIONS)],
+          "video": ["VIDEO-" + e.lstrip(".").upper() for e in sorted(VIDEO_EXTENSIONS)]}
+_TYPE_ALIASES.update({e.lstrip("."): "RAW-" + e.lstrip(".").upper() for e in RAW_EXTENSIONS})
+_TYPE_ALIASES.update({e.lstrip("."): "VIDEO-" + e.lstrip(".").upper() for e in VIDEO_EXTENSIONS})
 
 
 def parse_date(value: str, end: bool = False) -> str:
@@ -106,8 +120,11 @@ def parse_types(types: list[str] | None) -> list[str]:
     fmts = []
     for t in types or []:
         k = t.lower().lstrip(".")
+        if k in _KINDS:
+            fmts.extend(_KINDS[k])
+            continue
         if k not in _TYPE_ALIASES:
-            raise QueryError(f"unknown file type {t!r} (choose from {', '.join(sorted(_TYPE_ALIASES))})")
+            raise QueryError(f"unknown file type {t!r} (choose from {', '.join([*_KINDS, *sorted(_TYPE_ALIASES)])})")
         fmts.append(_TYPE_ALIASES[k])
     return sorted(set(fmts))
 

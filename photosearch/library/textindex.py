@@ -23,7 +23,7 @@ import time
 import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Iterator
+from typing import Generator
 
 import numpy as np
 
@@ -47,8 +47,14 @@ def enabled(conn: sqlite3.Connection) -> bool:
 
 
 def set_enabled(conn: sqlite3.Connection, on: bool) -> None:
-    with Tx(conn):
-        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (SETTING_KEY, "1" if on else "0"))
+    try:
+        with Tx(conn):
+            conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
+                         (SETTING_KEY, "1" if on else "0"))
+    except sqlite3.Error as e:
+        why = "it is read-only" if "readonly" in str(e).replace("-", "").replace(" ", "") else str(e)
+        raise LibraryError(f"cannot turn the text pass {'on' if on else 'off'}: the library cannot be "
+                           f"written ({why})") from None
 
 
 # -- the text pass ---------------------------------------------------------------------------------------
@@ -102,8 +108,10 @@ def _read_one(engine, path: str):
 
 
 def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
-        cancel: threading.Event | None = None) -> Iterator[TextEvent]:
-    """Read every pending photo; one transaction per ``batch_size`` photos, an event per photo."""
+        cancel: threading.Event | None = None) -> Generator[TextEvent, None, TextReport]:
+    """Read every pending photo; one transaction per ``batch_size`` photos, an event per photo; returns the
+    :class:`TextReport` (the last event, "text-done", carries it too). A photo that cannot be read (decoding,
+    memory, an ONNX Runtime failure) is stored with its reason, never raised."""
     t0 = time.perf_counter()
     todo = pending(conn, engine.engine_id)
     total = len(todo)
@@ -128,13 +136,15 @@ def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
                 img, scale, _ = loaded
                 try:
                     lines = engine.read(img)
+                except MemoryError:
+                    err = "too large to read text in memory"
                 except Exception as e:  # noqa: BLE001 - ONNX Runtime failing on one odd image
                     err = f"could not be read: {type(e).__name__}: {e}"
                 for ln in lines:
                     ln.box = [[round(x * scale), round(y * scale)] for x, y in ln.box]
             failed += err is not None
             with_text += bool(lines)
-            rows.append((pid, h, engine.engine_id, "\n".join(ln.text for ln in lines),
+            rows.append((pid, h, engine.engine_id, normalize("\n".join(ln.text for ln in lines)),
                          json.dumps([ln.to_dict() for ln in lines], ensure_ascii=False), err, time.time()))
             done += 1
             if len(rows) >= batch_size or done == total:
@@ -154,6 +164,7 @@ def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
                         seconds=round(el, 3), images_per_second=round(done / el, 2) if el > 0 else 0.0,
                         cancelled=cancelled)
     yield TextEvent("text-done", done, total, with_text, done / el if el > 0 else 0.0, 0.0, None, report)
+    return report
 
 
 def _commit(conn: sqlite3.Connection, rows: list[tuple]) -> None:
@@ -208,6 +219,7 @@ class TextQuery:
     fts: str | None  # FTS5 MATCH expression; None: nothing to look for in the text
     only: bool  # results must match the text (a text:"..." clause was given)
     words: list[str] = field(default_factory=list)  # folded words/phrases, for highlighting
+    terms: list[str] = field(default_factory=list)  # the FTS5 terms ANDed in ``fts``, for partial matches
 
 
 _TEXT_CLAUSE = re.compile(r'\btext:\s*(?:"([^"]*)"?|(\S+))', re.I)
@@ -240,13 +252,28 @@ def _fts_terms(text: str, drop_stopwords: bool) -> tuple[list[str], list[str]]:
     return terms, words
 
 
+def normalize(text: str) -> str:
+    """NFKC (full-width "ＷＩＦＩ" is "WIFI"), and bytes that were not UTF-8 (a shell passes them through as
+    lone surrogates, which no tokenizer takes) as U+FFFD. Queries and stored text alike."""
+    text = text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if _SURROGATE.search(text) else text
+    return unicodedata.normalize("NFKC", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def parse_text_query(query: str) -> TextQuery:
     """``text:"wifi"`` (or ``text:wifi``) -> text only; ``beach text:sunset`` -> the visual ranking of "beach"
     among photos whose text says "sunset"; any other query -> visual ranking, photos whose text holds all of
     its words (stopwords aside; ``"quoted phrases"`` as phrases; ``word*`` and words of 4+ characters as
     prefixes) lifted."""
+    query = normalize(query)
     clauses = [(m.group(1) if m.group(1) is not None else m.group(2)) for m in _TEXT_CLAUSE.finditer(query)]
     rest = _TEXT_CLAUSE.sub(" ", query).strip()
+    if clauses and not any(_WORD.search(c) for c in clauses):
+        from photosearch.library.search import QueryError
+
+        raise QueryError('text:"" holds no words to look for: put them between the quotes, e.g. text:"wifi"')
     if clauses:
         terms, words = [], []
         for c in clauses:
@@ -260,7 +287,7 @@ def parse_text_query(query: str) -> TextQuery:
     positive = " ".join(t for w, t in parse_query(rest) if w > 0) if rest else ""
     terms, words = _fts_terms(positive, drop_stopwords=True)
     visual = re.sub(r"(?<=[^\W\d_])\*(?=\s|$)", "", _QUOTED.sub(lambda m: m.group(1), rest)).strip() or None
-    return TextQuery(visual, " AND ".join(terms) or None, False, words)
+    return TextQuery(visual, " AND ".join(terms) or None, False, words, terms)
 
 
 def match_ids(conn: sqlite3.Connection, fts: str, limit: int | None = None) -> list[int]:
@@ -300,23 +327,49 @@ def text_matches(conn: sqlite3.Connection, fts: str, limit: int = MAX_TEXT_MATCH
     return {i: snips.get(i, "") for i in ids}
 
 
+def _any_term(tq: TextQuery) -> str:
+    return " OR ".join(tq.terms) if len(tq.terms) > 1 and not tq.only else tq.fts
+
+
+def words_held(conn: sqlite3.Connection, tq: TextQuery) -> dict[int, int]:
+    """photo_id -> how many of the query's terms its text holds, for the photos that count as matches: all
+    of them, or (a typed query of several words) at least half of them including a word of
+    ``PREFIX_FROM``+ characters, so a sign read as "PLATFORM" still answers "platform 9" while a lone "9"
+    answers nothing."""
+    if tq.only or len(tq.terms) < 2:
+        return dict.fromkeys(match_ids(conn, tq.fts), len(tq.terms) or 1)
+    counts: dict[int, int] = {}
+    long_hit: set[int] = set()
+    for term in tq.terms:
+        ids = match_ids(conn, term)
+        for i in ids:
+            counts[i] = counts.get(i, 0) + 1
+        if len(term.strip('"*')) >= PREFIX_FROM:
+            long_hit.update(ids)
+    need = (len(tq.terms) + 1) // 2
+    return {i: c for i, c in counts.items() if c == len(tq.terms) or (c >= need and i in long_hit)}
+
+
 def lift(conn: sqlite3.Connection, tq: TextQuery, vi, q: np.ndarray | None, mask: np.ndarray | None,
          ids: np.ndarray, scores: np.ndarray, k: int) -> list[tuple[int, float, str | None]]:
     """Merge the visual top-K (``ids``, ``scores``) with the photos whose text matches ``tq``: text matches
-    first (by visual score, or by BM25 without a visual query), marked by their snippet, then the rest.
+    first (those holding the most query words first, see :func:`words_held`; then by visual score, or by
+    BM25 without a visual query), marked by their snippet, then the rest.
     ``mask`` (the search's filters over ``vi``'s rows) applies to text matches too. (id, score, snippet)."""
     visual = [(int(i), float(s), None) for i, s in zip(ids, scores)]
     if not tq.fts:
         return visual[:k]
     n = len(vi)
     if q is not None:
-        # Every match takes part (no BM25 cut): the visual score orders them.
-        mids = np.asarray(match_ids(conn, tq.fts), dtype=np.int64)
+        # Every match takes part (no BM25 cut): the most query words first, the visual score within.
+        held = words_held(conn, tq)
+        mids = np.fromiter(held, dtype=np.int64, count=len(held))
         rows = np.flatnonzero(np.isin(vi.ids[:n], mids)) if len(mids) else np.zeros(0, np.int64)
         if mask is not None:
             rows = rows[mask[rows]]
         row_scores = vi.matrix[rows] @ q.astype(np.float32)
-        best = np.argsort(-row_scores, kind="stable")[:k]
+        count = np.array([held[int(vi.ids[r])] for r in rows], dtype=np.int64)
+        best = np.lexsort((-row_scores, -count))[:k]
         lifted = [(int(vi.ids[rows[j]]), float(row_scores[j])) for j in best]
     else:
         ranked = match_ids(conn, tq.fts, MAX_TEXT_MATCHES)
@@ -326,7 +379,7 @@ def lift(conn: sqlite3.Connection, tq: TextQuery, vi, q: np.ndarray | None, mask
         lifted = [(i, 1.0) for i in ranked[:k]]
     if not lifted:
         return [] if tq.only else visual[:k]
-    snips = snippets(conn, tq.fts, [i for i, _ in lifted])
+    snips = snippets(conn, _any_term(tq), [i for i, _ in lifted])
     marked = [(i, s, snips.get(i, "")) for i, s in lifted]
     if tq.only:
         return marked

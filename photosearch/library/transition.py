@@ -9,7 +9,7 @@ builds, kept by the model store only for this) are dropped and the builds delete
 can still choose are kept: switching back is then instant.
 
 Used by the command line (``search`` uses the serving model, ``index`` finishes the change) and by the
-window (:mod:`photosearch.gui.modelhost`). No Qt here.
+window (:mod:`photosearch.gui.models.modelhost`). No Qt here.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ def load_serving(lib, store, target, device: str = "auto", in_use=None):
         return None
     if in_use is not None and in_use.config.model_id == sid:
         return in_use
-    return store.load(str(folders[sid]), device=device)
+    from photosearch.model.ref import ModelRef
+
+    return store.load(ModelRef.at(folders[sid]), device=device)
 
 
 def serving_note(serving, target) -> str:

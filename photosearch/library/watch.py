@@ -8,14 +8,19 @@ How a change becomes a batch:
 
 * watchdog's native observer (inotify / FSEvents / ReadDirectoryChangesW) reports file events per library
   folder; events are only *collected* (path -> when last seen), never acted on one by one.
-* Once no event arrived for ``settle`` seconds and every changed file has kept its size and mtime since the
-  last look (a JPEG also ends with its end-of-image marker), the batch runs: one incremental
-  :meth:`Library.index` of the folders involved. The scan behind it already tells new, changed, deleted and
-  moved files apart (moves by content hash, so nothing is re-embedded). A burst of thousands of files is
-  therefore a few batches, not thousands of runs. A file that keeps growing is waited for up to ``max_wait``
-  seconds; one that stays truncated is then recorded as skipped with its reason, and retried when it changes.
+* Each changed path settles on its own: once no event arrived for it for ``settle`` seconds and the file has
+  kept its size and mtime since the last look (a JPEG also ends with its end-of-image marker), it is ready,
+  whatever other files do (a webcam's ``latest.jpg`` replaced twice a second delays nobody). The ready paths
+  make a batch: one incremental :meth:`Library.index` of the folders involved. The scan behind it already
+  tells new, changed, deleted and moved files apart (moves by content hash, so nothing is re-embedded). A
+  burst of thousands of files is therefore a few batches, not thousands of runs. A file that keeps changing
+  is waited for up to ``max_wait`` seconds from its first event; one that stays truncated is then recorded
+  as skipped with its reason, and retried when it changes.
+* When the library reads the words in photos (its text setting), the text pass follows each batch; it
+  yields to the next ready batch and goes on after it.
 * Where watching is impossible (the inotify watch limit, a network file system whose server sends no
-  events) the folder falls back to polling: watchdog's polling observer, every ``poll_interval`` seconds.
+  events) the folder falls back to polling: watchdog's polling observer, every ``poll_interval`` seconds;
+  sub-folders that inotify could not watch are polled too and the folder says so (library/observe.py).
 * A folder that disappears (unplugged drive, empty mount point, unreachable share) is *offline*: its photos
   are kept (the scan never deletes what it cannot see) and it is checked every tick until it returns; then
   it is watched again and one incremental batch catches up, re-embedding nothing that did not change.
@@ -23,8 +28,8 @@ How a change becomes a batch:
 
 from __future__ import annotations
 
-import logging
 import os
+import stat
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,33 +37,20 @@ from pathlib import Path
 from typing import Iterator
 
 from photosearch.errors import LibraryError
-from photosearch.imageio import is_image_name
 from photosearch.library.index import IndexReport
-from photosearch.library.scan import under
+from photosearch.library.observe import OFFLINE, POLLING, WATCHING, FolderState, Watches
 
-log = logging.getLogger(__name__)
+__all__ = ["FolderState", "OFFLINE", "POLLING", "WATCHING", "WatchEvent", "looks_complete", "watch"]
 
-WATCHING, POLLING, OFFLINE = "watching", "polling", "offline"
-# File systems whose change events do not reach this machine (the server or a FUSE daemon changes files).
-NETWORK_FS = {"nfs", "nfs4", "cifs", "smb3", "smbfs", "9p", "fuse.sshfs", "fuse.rclone", "afpfs", "davfs",
-              "fuse.gvfsd-fuse", "ncpfs", "glusterfs", "ceph", "lustre"}
 JPEG_NAMES = (".jpg", ".jpeg", ".jpe", ".jfif")
-
-
-@dataclass
-class FolderState:
-    """How one library folder is kept fresh: ``watching`` (native events), ``polling`` or ``offline``."""
-
-    folder: str
-    mode: str
-    reason: str = ""
 
 
 @dataclass
 class WatchEvent:
     """One thing the watcher did: ``kind`` "batch" (an incremental index ran; ``report`` says what changed),
-    "changes" (a batch is ready but ``index=False``: the caller indexes) or "folders" (a folder's state
-    changed; ``folders`` lists every folder's state)."""
+    "changes" (a batch is ready but ``index=False``: the caller indexes), "text" (words read in new photos;
+    ``text`` is the text pass's last event) or "folders" (a folder's state changed; ``folders`` lists every
+    folder's state)."""
 
     kind: str
     folders: list[FolderState] = field(default_factory=list)
@@ -66,29 +58,13 @@ class WatchEvent:
     changed: int = 0  # distinct paths whose events made this batch
     seconds: float = 0.0  # the batch's own time (indexing)
     waited: float = 0.0  # from the first event of the batch to its end: what a user waits for
+    text: object = None  # a textindex.TextEvent: done/total/with_text (its text_report when the pass ended)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         if self.report is not None:
             d["report"] = self.report.to_dict()
         return d
-
-
-def fs_type(path: str) -> str | None:
-    """The file-system type of the mount holding ``path`` (Linux: /proc/self/mounts), or None elsewhere."""
-    try:
-        with open("/proc/self/mounts", encoding="utf-8", errors="replace") as f:
-            mounts = [line.split() for line in f]
-    except OSError:
-        return None
-    real = os.path.realpath(path)
-    best, kind = "", None
-    for parts in mounts:
-        if len(parts) >= 3:
-            point = parts[1].replace("\\040", " ")
-            if under(real, point) and len(point) >= len(best):
-                best, kind = point, parts[2]
-    return kind
 
 
 def looks_complete(path: str) -> bool:
@@ -113,213 +89,225 @@ def _stat_key(path: str):
         st = os.stat(path)
     except OSError:
         return None
-    return st.st_size, st.st_mtime_ns
+    return st.st_size, st.st_mtime_ns, stat.S_ISDIR(st.st_mode)
+
+
+@dataclass
+class _Change:
+    """One changed path: the library folder it belongs to, its first and last event, its last look."""
+
+    root: str
+    first: float
+    last: float
+    looked: object = None  # (size, mtime, is_dir) at the last look; None before the first
 
 
 class _Pending:
-    """Paths changed since the last batch, shared between observer threads and the watcher loop."""
+    """Paths changed and not indexed yet, shared between observer threads and the watcher loop. Each path
+    settles on its own (see the module's docstring)."""
 
     def __init__(self):
         self._lock = threading.Lock()
-        self.paths: dict[str, str] = {}  # path -> the library folder it belongs to
-        self.first = 0.0
-        self.last = 0.0
+        self._paths: dict[str, _Change] = {}
 
     def add(self, root: str, *paths: str) -> None:
         now = time.monotonic()
         with self._lock:
-            if not self.paths:
-                self.first = now
             for p in paths:
-                self.paths[p] = root
-            self.last = now
+                c = self._paths.get(p)
+                if c is None:
+                    self._paths[p] = _Change(root, now, now)
+                else:
+                    c.root, c.last = root, now
 
-    def take(self) -> tuple[dict[str, str], float]:
+    def ready(self, settle: float, max_wait: float) -> dict[str, tuple[_Change, float]]:
+        """The paths ready to index now: path -> (change, its last event time). Looks at each file."""
+        now = time.monotonic()
         with self._lock:
-            paths, first = self.paths, self.first
-            self.paths = {}
-            return paths, first
+            items = [(p, c, c.last) for p, c in self._paths.items()]
+        out = {}
+        for p, c, last in items:
+            if now - last < settle:
+                continue
+            if _settled(p, c) or now - c.first >= max_wait:
+                out[p] = (c, last)
+        return out
 
-    def snapshot(self) -> tuple[dict[str, str], float, float]:
+    def take(self, ready: dict[str, tuple[_Change, float]]) -> tuple[dict[str, str], float]:
+        """Remove the ready paths (unless an event came for one meanwhile): (path -> root, earliest first)."""
+        batch, first = {}, time.monotonic()
         with self._lock:
-            return dict(self.paths), self.first, self.last
+            for p, (c, last) in ready.items():
+                if self._paths.get(p) is c and c.last == last:
+                    del self._paths[p]
+                    batch[p] = c.root
+                    first = min(first, c.first)
+        return batch, first
 
 
-def _handler(root: str, pending: _Pending):
-    from watchdog.events import FileSystemEventHandler
-
-    class Collector(FileSystemEventHandler):
-        """Notes which paths changed; a folder's own "modified" (its listing changed) adds nothing."""
-
-        def on_any_event(self, event):
-            if event.event_type in ("opened", "closed_no_write"):
-                return
-            if event.is_directory and event.event_type == "modified":
-                return
-            paths = [os.fsdecode(p) for p in (event.src_path, getattr(event, "dest_path", "")) if p]
-            if not event.is_directory:
-                paths = [p for p in paths if is_image_name(p)]
-            if paths:
-                pending.add(root, *paths)
-
-    return Collector()
-
-
-class _Watches:
-    """The observers: one native observer for all folders that can be watched, one polling observer for
-    the rest; ``schedule``/``unschedule`` per library folder."""
-
-    def __init__(self, pending: _Pending, poll_interval: float, force_polling: bool):
-        from watchdog.observers import Observer
-        from watchdog.observers.polling import PollingObserver
-
-        self.pending = pending
-        self.force_polling = force_polling
-        self.native = Observer()
-        self.polling = PollingObserver(timeout=poll_interval)
-        self.native.start()
-        self.polling.start()
-        self.handles: dict[str, tuple[object, object]] = {}  # folder -> (observer, watch)
-
-    def schedule(self, folder: str) -> FolderState:
-        kind = fs_type(folder)
-        reason = ""
-        if self.force_polling:
-            reason = "polling was asked for"
-        elif kind in NETWORK_FS:
-            reason = f"a network file system ({kind}) sends no change events"
-        else:
-            try:
-                watch = self.native.schedule(_handler(folder, self.pending), folder, recursive=True)
-                self.handles[folder] = (self.native, watch)
-                return FolderState(folder, WATCHING)
-            except OSError as e:  # inotify's watch or instance limit (ENOSPC/EMFILE), or no events here
-                reason = f"cannot watch for changes ({e.strerror or e}); checked periodically instead"
-                log.info("watch %s: %s", folder, reason)
-        watch = self.polling.schedule(_handler(folder, self.pending), folder, recursive=True)
-        self.handles[folder] = (self.polling, watch)
-        return FolderState(folder, POLLING, reason)
-
-    def unschedule(self, folder: str) -> None:
-        obs, watch = self.handles.pop(folder, (None, None))
-        if obs is not None:
-            try:
-                obs.unschedule(watch)
-            except (KeyError, OSError, ValueError):  # its folder vanished under the observer
-                pass
-
-    def stop(self) -> None:
-        for obs in (self.native, self.polling):
-            obs.stop()
-        for obs in (self.native, self.polling):
-            obs.join(timeout=5)
+def _settled(path: str, c: _Change) -> bool:
+    """Whether the file kept its size and mtime since the last look and looks complete (a deleted path or a
+    folder has nothing to wait for)."""
+    key = _stat_key(path)
+    if key is None or key[2]:
+        return True
+    stable = c.looked == key and looks_complete(path)
+    c.looked = key
+    return stable
 
 
 def watch(library_path: str | Path, model, folders: list[str] | None = None, *,
           cancel: threading.Event, settle: float = 1.0, max_wait: float = 30.0, poll_interval: float = 30.0,
           force_polling: bool = False, catch_up: bool = True, batch_size: int = 32,
-          tick: float = 0.2, index: bool = True) -> Iterator[WatchEvent]:
+          tick: float = 0.2, index: bool = True, text: bool | None = None, ocr=None) -> Iterator[WatchEvent]:
     """Watch ``folders`` (default: every library folder) until ``cancel`` is set, indexing changes in batches.
 
     ``catch_up`` first runs one incremental index, for what changed while nobody watched. Yields a "folders"
     event at the start and whenever a folder's state changes, and a "batch" event after each index run.
+    ``text`` (default: the library's setting) reads the words in new photos after each batch (``ocr``: an
+    :class:`~photosearch.ocr.OcrEngine`, by default one at low priority), with a "text" event.
     With ``index=False`` (``model`` may be None) it indexes nothing and yields a "changes" event when a batch
-    is ready instead: the window hands those to its own single library writer.
+    is ready instead: the window hands those to its own single library writer (and text pass).
     """
     from photosearch.library import Library
 
     pending = _Pending()
     lib = Library.open(library_path)
-    watches = None
+    loop = None
     try:
         roots = [lib.add_folder(f) for f in folders] if folders else lib.folders()
         if not roots:
             raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
-        watches = _Watches(pending, poll_interval, force_polling)
-        states: dict[str, FolderState] = {}
-        offline = lib.offline_folders()
-        for r in roots:
-            states[r] = (FolderState(r, OFFLINE, offline[r]) if r in offline or not os.path.isdir(r)
-                         else watches.schedule(r))
-            if states[r].mode == OFFLINE and not states[r].reason:
-                states[r].reason = "not found"
-        yield WatchEvent("folders", folders=list(states.values()))
+        loop = _Loop(lib, model, roots, pending, Watches(pending.add, poll_interval, force_polling), cancel)
+        yield WatchEvent("folders", folders=loop.start())
         if catch_up:
             for r in roots:  # a folder's own path as the change: one incremental re-scan of each
                 pending.add(r, r)
-        seen: dict[str, object] = {}  # path -> (size, mtime) at the last look, for the stability check
+        if index and (text if text is not None else _text_on(lib)):
+            loop.start_text(ocr)
         next_check = 0.0
         while not cancel.wait(tick):
             now = time.monotonic()
             if now >= next_check:  # folder states: cheap (a stat, a one-entry listing)
                 next_check = now + 1.0
-                changed = _update_states(lib, roots, states, watches, pending)
-                if changed:
-                    yield WatchEvent("folders", folders=list(states.values()))
-            paths, first, last = pending.snapshot()
-            if not paths or now - last < settle:
-                continue
-            if now - first < max_wait and not _stable(paths, seen):
-                continue
-            batch, first = pending.take()
-            seen.clear()
-            current = set(lib.folders())  # a folder removed from the library meanwhile is not re-added
-            for gone in [r for r in roots if r not in current]:
-                watches.unschedule(gone)
-                roots.remove(gone)
-                states.pop(gone, None)
-            targets = sorted({root for root in batch.values() if root in states and states[root].mode != OFFLINE})
-            if not targets:
-                continue
-            if not index:
-                yield WatchEvent("changes", folders=list(states.values()), changed=len(batch),
-                                 waited=time.monotonic() - first)
-                continue
-            try:
-                t0 = time.monotonic()
-                report = lib.run_index(model, targets, batch_size=batch_size, cancel=cancel)
-            except LibraryError as e:
-                if "indexing the library" not in str(e):  # anything but another indexer's lock is real
-                    raise
-                for p, root in batch.items():  # someone else is indexing: try again shortly
-                    pending.add(root, p)
-                continue
-            yield WatchEvent("batch", folders=list(states.values()), report=report, changed=len(batch),
-                             seconds=time.monotonic() - t0, waited=time.monotonic() - first)
+                if loop.update_states():
+                    yield WatchEvent("folders", folders=loop.folder_states())
+            ready = pending.ready(settle, max_wait)
+            if ready:
+                yield from loop.batch(ready, index, batch_size)
+            if loop.reader is not None:
+                yield from loop.read_text(lambda: bool(pending.ready(settle, max_wait)))
     finally:
-        if watches is not None:
-            watches.stop()
+        if loop is not None:
+            loop.close()
         lib.close()
 
 
-def _stable(paths: dict[str, str], seen: dict[str, object]) -> bool:
-    """Whether every changed file kept its size and mtime since the last look and looks complete."""
-    ok = True
-    for p in paths:
-        key = _stat_key(p)
-        if key is None:  # deleted, or a folder's path: nothing to wait for
-            continue
-        if os.path.isdir(p):
-            continue
-        if seen.get(p) != key or not looks_complete(p):
-            ok = False
-        seen[p] = key
-    return ok
+def _text_on(lib) -> bool:
+    from photosearch.library import textindex
+
+    return textindex.enabled(lib.conn)
 
 
-def _update_states(lib, roots, states, watches, pending) -> bool:
-    """Move folders between offline and watched; True when any state changed."""
-    offline = lib.offline_folders()
-    changed = False
-    for r in roots:
-        gone = offline.get(r) or (None if os.path.isdir(r) else "not found")
-        st = states[r]
-        if gone and st.mode != OFFLINE:
-            watches.unschedule(r)
-            states[r] = FolderState(r, OFFLINE, gone)
+class _Loop:
+    """The watcher's state between ticks: the folders and their states, the observers, the text reader."""
+
+    def __init__(self, lib, model, roots: list[str], pending: _Pending, watches: Watches, cancel):
+        self.lib, self.model, self.roots, self.pending = lib, model, roots, pending
+        self.watches, self.cancel = watches, cancel
+        self.states: dict[str, FolderState] = {}
+        self.reader = None  # the text pass: an OCR engine, once text is on
+        self._own_reader = False
+        self._text_due = True  # photos may be waiting to be read
+
+    def start(self) -> list[FolderState]:
+        offline = self.lib.offline_folders()
+        for r in self.roots:
+            if r in offline or not os.path.isdir(r):
+                self.states[r] = FolderState(r, OFFLINE, offline.get(r) or "not found")
+            else:
+                self.states[r] = self.watches.schedule(r)
+        return self.folder_states()
+
+    def folder_states(self) -> list[FolderState]:
+        return [self.states[r] for r in self.roots if r in self.states]
+
+    def start_text(self, ocr) -> None:
+        if ocr is None:
+            from photosearch.ocr import OcrEngine
+
+            ocr, self._own_reader = OcrEngine(background=True), True
+        self.reader = ocr
+
+    def update_states(self) -> bool:
+        """Move folders between offline and watched, poll new sub-folders inotify cannot watch; True when
+        any state changed."""
+        offline = self.lib.offline_folders()
+        changed = False
+        for r in self.roots:
+            gone = offline.get(r) or (None if os.path.isdir(r) else "not found")
+            st = self.states[r]
+            if gone and st.mode != OFFLINE:
+                self.watches.unschedule(r)
+                self.states[r] = FolderState(r, OFFLINE, gone)
+                changed = True
+            elif not gone and st.mode == OFFLINE:
+                self.states[r] = self.watches.schedule(r)
+                self.pending.add(r, r)  # back: one incremental batch catches up (nothing unchanged is re-embedded)
+                changed = True
+        for r in self.watches.check_new_dirs(self.states):
+            self.pending.add(r, r)  # files written there before polling began raised no event
             changed = True
-        elif not gone and st.mode == OFFLINE:
-            states[r] = watches.schedule(r)
-            pending.add(r, r)  # back: one incremental batch catches up (nothing unchanged is re-embedded)
-            changed = True
-    return changed
+        return changed
+
+    def batch(self, ready, index: bool, batch_size: int) -> Iterator[WatchEvent]:
+        batch, first = self.pending.take(ready)
+        current = set(self.lib.folders())  # a folder removed from the library meanwhile is not re-added
+        for gone in [r for r in self.roots if r not in current]:
+            self.watches.unschedule(gone)
+            self.roots.remove(gone)
+            self.states.pop(gone, None)
+        targets = sorted({root for root in batch.values() if root in self.states
+                          and self.states[root].mode != OFFLINE})
+        if not targets:
+            return
+        if not index:
+            yield WatchEvent("changes", folders=self.folder_states(), changed=len(batch),
+                             waited=time.monotonic() - first)
+            return
+        try:
+            t0 = time.monotonic()
+            report = self.lib.run_index(self.model, targets, batch_size=batch_size, cancel=self.cancel)
+        except LibraryError as e:
+            if "indexing the library" not in str(e):  # anything but another indexer's lock is real
+                raise
+            for p, root in batch.items():  # someone else is indexing: try again shortly
+                self.pending.add(root, p)
+            return
+        self._text_due = True
+        yield WatchEvent("batch", folders=self.folder_states(), report=report, changed=len(batch),
+                         seconds=time.monotonic() - t0, waited=time.monotonic() - first)
+
+    def read_text(self, interrupt) -> Iterator[WatchEvent]:
+        """Read the words in photos not read yet, one photo at a time (each committed), until done or until
+        ``interrupt()`` says a batch is ready (the rest is read after it)."""
+        if not self._text_due or self.cancel.is_set():
+            return
+        last = None
+        events = self.lib.read_text(self.reader, batch_size=1, cancel=self.cancel)
+        try:
+            for ev in events:
+                last = ev
+                if ev.phase == "text" and ev.done < ev.total and interrupt():
+                    break
+            else:
+                self._text_due = False
+        finally:
+            events.close()
+        if last is not None and last.done:
+            yield WatchEvent("text", folders=self.folder_states(), text=last)
+
+    def close(self) -> None:
+        self.watches.stop()
+        if self._own_reader and self.reader is not None:
+            self.reader.close()

@@ -1,4 +1,4 @@
-"""The ``photo_meta`` table (schema version 4, library/db.py): written by the indexer in the same transaction
+"""The ``photo_meta`` table (schema version 5, library/db.py): written by the indexer in the same transaction
 as the photo's vector, read by the filters, the facets and ``photosearch info``. Writes take a connection
 inside the caller's ``Tx``, as library/queries.py's."""
 
@@ -6,18 +6,15 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from photosearch.meta.record import PhotoMeta
 
 _EXIF_COLUMNS = ("taken_offset", "lat", "lon", "altitude", "direction", "make", "model", "lens", "focal_mm",
                  "focal_35mm", "aperture", "exposure_s", "iso", "flash", "orientation", "fault")
 PLACE_COLUMNS = ("country_code", "country", "region", "city", "place_km")
 
 
-def put(conn: sqlite3.Connection, photo_id: int, content_hash: str, meta: "PhotoMeta") -> None:
-    """Replace the photo's record (its place is looked up again by meta/places.py's ``fill``)."""
+def put(conn: sqlite3.Connection, photo_id: int, content_hash: str, meta) -> None:
+    """Replace the photo's record (``meta``: meta/record.py's ``PhotoMeta``, not imported here: record reads
+    places, whose ``fill`` writes through this module); its place is looked up again by ``places.fill``."""
     e = meta.exif
     values = [getattr(e, c) for c in _EXIF_COLUMNS]
     values[_EXIF_COLUMNS.index("flash")] = None if e.flash is None else int(e.flash)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -11,11 +11,15 @@ from torch import nn
 
 from photosearch.model.config import ModelConfig
 
+if TYPE_CHECKING:
+    from photosearch.model.embedder import Embedder
+
 MAX_LOGIT_SCALE = 100.0  # CLIP clamps 1/T at 100
 
 
 class EmbeddingModel(nn.Module):
-    """A dual encoder: images and texts into one space of L2-normalised vectors."""
+    """A dual encoder: images and texts into one space of L2-normalised vectors. The network only; running it
+    for inference (runtimes, batching) is its :attr:`embedder`'s job."""
 
     config: ModelConfig
 
@@ -116,25 +120,35 @@ class EmbeddingModel(nn.Module):
     def device(self) -> torch.device:
         return self.logit_scale.device
 
-    # -- other runtimes for inference (photosearch.model.onnx_backend) ------------------------------
-    def set_tower_runners(self, image: Callable | None = None, text: Callable | None = None) -> None:
-        """Run ``image_features`` / ``text_features`` in ``embed_pixels`` / ``embed_texts`` through these
-        callables (e.g. ONNX Runtime sessions of the same weights) instead of torch; None: torch. A runner is
-        dropped as soon as the weights change (a training step), so it never serves stale weights."""
-        self._runners = {"image": image, "text": text}
-        self._runners_version = self._weights_version()
+    # -- inference: delegated to the model's Embedder (photosearch/model/embedder.py) -------------------------
+    @property
+    def embedder(self) -> "Embedder":
+        """What runs this network for inference (runtimes, channels-last, batching); made on first use, kept
+        outside the module's parameters and state dict."""
+        embedder = self.__dict__.get("_embedder")
+        if embedder is None:
+            from photosearch.model.embedder import Embedder
 
-    def _weights_version(self) -> int:
-        return sum(p._version for p in self.parameters())  # bumped by every in-place update
+            embedder = self.__dict__["_embedder"] = Embedder(self)
+        return embedder
+
+    def set_tower_runners(self, image: Callable | None = None, text: Callable | None = None) -> None:
+        """See :meth:`Embedder.set_runners`."""
+        self.embedder.set_runners(image, text)
 
     def _runner(self, tower: str) -> Callable | None:
-        runners = getattr(self, "_runners", None)
-        if not runners or runners.get(tower) is None:
-            return None
-        if self._weights_version() != self._runners_version:
-            self._runners = None
-            return None
-        return runners[tower]
+        return self.embedder.runner(tower)
+
+    def embed_texts(self, texts: Sequence[str], batch_size: int = 64) -> torch.Tensor:
+        """(N, D) normalised float32 on the CPU, in input order (:meth:`Embedder.texts`)."""
+        return self.embedder.texts(texts, batch_size)
+
+    def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
+        """Normalised embeddings of a ready batch (B, 3, H, W), float32 on the CPU (:meth:`Embedder.pixels`)."""
+        return self.embedder.pixels(pixels)
+
+    def embed_pil(self, images: Sequence, batch_size: int = 32) -> torch.Tensor:
+        return self.embedder.pil(images, batch_size)
 
     # -- convenience for inference --------------------------------------------------------------
     def eval_transform(self) -> Callable:
@@ -146,52 +160,3 @@ class EmbeddingModel(nn.Module):
         from photosearch.model.preprocess import train_transform
 
         return train_transform(self.config.preprocess)
-
-    @torch.inference_mode()
-    def embed_texts(self, texts: Sequence[str], batch_size: int = 64) -> torch.Tensor:
-        """(N, D) normalised float32 on the CPU, in input order. Batches are made of texts of similar length
-        (a batch is padded to its longest text: mixed lengths cost up to 3x when building the starter)."""
-        from photosearch.device import autocast
-
-        self.eval()
-        runner = self._runner("text")
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = []
-        for i in range(0, len(texts), batch_size):
-            batch = [texts[j] for j in order[i:i + batch_size]]
-            tok = {k: v.to(self.device) for k, v in self.tokenize(batch).items()}
-            if runner is not None:
-                out.append(F.normalize(runner(tok["input_ids"], tok["attention_mask"]).float(), dim=-1))
-                continue
-            with autocast(self.device):
-                out.append(self.encode_text(tok["input_ids"], tok["attention_mask"]).float().cpu())
-        if not out:
-            return torch.zeros(0, self.embed_dim)
-        emb = torch.cat(out)
-        return emb[torch.argsort(torch.tensor(order))]
-
-    def embed_pixels(self, pixels: torch.Tensor) -> torch.Tensor:
-        """Normalised embeddings of a ready batch (B, 3, H, W), float32 on the CPU."""
-        from photosearch.device import autocast
-
-        self.eval()
-        runner = self._runner("image")
-        if runner is not None:
-            return F.normalize(runner(pixels).float(), dim=-1)
-        if not getattr(self, "_channels_last", False):
-            # NHWC convolutions: 1.5x faster for EfficientNet-Lite0 on this 2-core CPU (benchmarks/bench_embed.py),
-            # and the usual win on GPUs. Converted once, outside inference mode: parameters converted inside it
-            # would become inference tensors that a later fine-tuning step cannot use.
-            self.to(memory_format=torch.channels_last)
-            self._channels_last = True
-        with torch.inference_mode():
-            pixels = pixels.to(self.device, non_blocking=True).contiguous(memory_format=torch.channels_last)
-            with autocast(self.device):
-                return self.encode_image(pixels).float().cpu()
-
-    def embed_pil(self, images: Sequence, batch_size: int = 32) -> torch.Tensor:
-        tf = self.eval_transform()
-        out = []
-        for i in range(0, len(images), batch_size):
-            out.append(self.embed_pixels(torch.stack([tf(im.convert("RGB")) for im in images[i:i + batch_size]])))
-        return torch.cat(out) if out else torch.zeros(0, self.embed_dim)

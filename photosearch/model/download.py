@@ -3,26 +3,30 @@
 :func:`download_model` is a core generator: it yields :class:`DownloadEvent` progress and checks a cancel
 event between chunks, so the CLI (a tqdm bar) and the GUI (a Task) drive the same code. It lists the repo's
 files with their sizes and hashes (huggingface_hub's model info), checks the free disk space before
-starting, streams each file into a staging folder (resuming a partial file with an HTTP range), verifies it
-(LFS sha256, or the git blob id), then builds the model from the staged files and saves it as an ordinary
-checkpoint. A cancelled download keeps its partial files; the next call resumes. Offline it fails within
-seconds with one line.
+starting, streams each file into a staging folder through photosearch/download.py (resuming a partial file
+with an HTTP range, never past the size the hub declared, within free disk space, stopping a stalled
+transfer), verifies it (LFS sha256, or the git blob id), then builds the model from the staged files and
+saves it as an ordinary checkpoint. A cancelled download keeps its partial files; the next call resumes.
+Offline it fails within seconds with one line. A hub's listing is not trusted: names that could not be
+stored, and configuration or tokenizer files declared larger than ``SMALL_FILE_CAP``, are refused before
+a byte is downloaded.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
-from photosearch.errors import DownloadError, ModelError
+from photosearch.errors import Cancelled, DownloadError, ModelError
 
 CHUNK = 1 << 20
 CONNECT_TIMEOUT_S = 8.0
+SMALL_FILE_CAP = 64 * 1024**2  # configs, tokenizers, vocabularies: the largest real ones are ~20 MB
+_WEIGHT_SUFFIXES = (".safetensors", ".bin")
 # Repo files a transformers dual encoder needs: configs, tokenizer and processor files, the weights.
 _WANTED_SUFFIXES = (".json", ".txt", ".model", ".safetensors", ".tiktoken")
 _SKIP_NAMES = {"README.md", ".gitattributes"}
@@ -98,12 +102,26 @@ def plan_files(repo_id: str) -> tuple[str, list[HubFile]]:
                   for s in info.siblings or [] if s.rfilename == "pytorch_model.bin"]
     if not any(f.path == "config.json" for f in files):
         raise DownloadError(f"{repo_id} is not a transformers model (no config.json)")
+    _check_listing(repo_id, files)
     from photosearch.model.hf_clip import sentencepiece_missing
 
     problem = sentencepiece_missing([f.path for f in files], repo_id)
     if problem:  # said before a byte is downloaded, not after
         raise DownloadError(problem)
     return info.sha or "main", files
+
+
+def _check_listing(repo_id: str, files: list[HubFile]) -> None:
+    """Refuse what the hub lists but no honest repo holds: names a disk cannot store, small files declared
+    huge (a config.json of gigabytes would only fill the disk)."""
+    from photosearch.download import check_name
+    from photosearch.humanize import format_size
+
+    for f in files:
+        check_name(f.path)
+        if not f.path.endswith(_WEIGHT_SUFFIXES) and f.size > SMALL_FILE_CAP:
+            raise DownloadError(f"{repo_id}/{f.path} is declared as {format_size(f.size)}; a configuration or "
+                                f"tokenizer file is never that large, refused")
 
 
 def _verified(path: Path, f: HubFile) -> bool:
@@ -114,8 +132,9 @@ def _verified(path: Path, f: HubFile) -> bool:
 
         return file_sha256(path) == f.sha256
     if f.blob_id:
-        data = path.read_bytes()
-        return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest() == f.blob_id
+        from photosearch.download import git_blob_id
+
+        return git_blob_id(path) == f.blob_id
     return True
 
 
@@ -127,17 +146,15 @@ def _staged_bytes(staging: Path, f: HubFile) -> int:
 
 
 def _free_bytes(path: Path) -> int:
-    while not path.exists():
-        path = path.parent
-    return shutil.disk_usage(path).free
+    from photosearch.download import free_bytes
+
+    return free_bytes(path)
 
 
 def download_model(store, name: str, cancel: threading.Event | None = None) -> Iterator[DownloadEvent]:
     """Fetch ``name`` (catalog name or hub id) into ``store``; see the module doc."""
-    from huggingface_hub import get_session, hf_hub_url
-
     store_name, repo_id = resolve_source(name)
-    target = store.folder(store_name)
+    store.folder(store_name)  # refuses a name the store cannot hold, before asking the hub
     yield DownloadEvent(store_name, "plan", message=f"asking the model hub about {repo_id}")
     commit, files = plan_files(repo_id)
     total = sum(f.size for f in files)
@@ -153,52 +170,39 @@ def download_model(store, name: str, cancel: threading.Event | None = None) -> I
         raise DownloadError(f"not enough disk space for {store_name}: needs {format_size(need)}, "
                             f"{format_size(free)} free")
     done = 0
-    session = get_session()
     for f in files:
         dest = staging / f.path
-        if _verified(dest, f):
-            done += f.size
-            yield DownloadEvent(store_name, "download", done, total, f.path)
-            continue
-        part = staging / (f.path + ".incomplete")
-        start = part.stat().st_size if part.exists() else 0
-        if start >= f.size:
-            part.unlink()
-            start = 0
-        url = hf_hub_url(repo_id, f.path, revision=commit, endpoint=_endpoint())
-        headers = {"Range": f"bytes={start}-"} if start else {}
-        try:
-            with session.stream("GET", url, headers=headers, timeout=CONNECT_TIMEOUT_S,
-                                follow_redirects=True) as r:
-                if r.status_code == 200 and start:
-                    start = 0  # the server ignored the range: start the file again
-                elif r.status_code not in (200, 206):
-                    raise DownloadError(f"{repo_id}/{f.path}: the hub answered HTTP {r.status_code}")
-                with open(part, "ab" if start else "wb") as out:
-                    got = start
-                    for chunk in r.iter_bytes(CHUNK):
-                        out.write(chunk)
-                        got += len(chunk)
-                        yield DownloadEvent(store_name, "download", done + got, total, f.path)
-                        if cancel is not None and cancel.is_set():
-                            yield DownloadEvent(store_name, "cancelled", done + got, total, f.path,
-                                                "cancelled; the next download resumes where this one stopped")
-                            return
-        except DownloadError:
-            raise
-        except Exception as e:  # noqa: BLE001 - httpx network errors
-            raise DownloadError(f"download of {repo_id}/{f.path} failed (offline?): "
-                                f"{(str(e).splitlines() or [type(e).__name__])[0][:160]}") from None
-        yield DownloadEvent(store_name, "verify", done + f.size, total, f.path)
-        os.replace(part, dest)
         if not _verified(dest, f):
-            dest.unlink()
-            raise DownloadError(f"{repo_id}/{f.path} did not verify (size or checksum); try again")
+            got = 0
+            try:
+                for got, _ in _fetch(repo_id, commit, f, dest, cancel):
+                    yield DownloadEvent(store_name, "download", done + got, total, f.path)
+            except Cancelled:
+                yield DownloadEvent(store_name, "cancelled", done + got, total, f.path,
+                                    "cancelled; the next download resumes where this one stopped")
+                return
+            yield DownloadEvent(store_name, "verify", done + f.size, total, f.path)
         done += f.size
+        yield DownloadEvent(store_name, "download", done, total, f.path)
     yield DownloadEvent(store_name, "install", total, total, message="building the model from the files")
     _install(store, store_name, repo_id, commit, staging)
     shutil.rmtree(staging, ignore_errors=True)
     yield DownloadEvent(store_name, "done", total, total, message=f"{store_name} is ready")
+
+
+def _fetch(repo_id: str, commit: str, f: HubFile, dest: Path, cancel):
+    """Stream one hub file into ``dest`` (photosearch/download.py), at most its declared size."""
+    from huggingface_hub import hf_hub_url
+
+    from photosearch.download import git_blob_id, stream
+
+    url = hf_hub_url(repo_id, f.path, revision=commit, endpoint=_endpoint())
+    check = (lambda p: git_blob_id(p) == f.blob_id) if f.blob_id else None
+    try:
+        yield from stream(url, dest, part=dest.with_name(dest.name + ".incomplete"), size=f.size,
+                          sha256=f.sha256, check=check, cancel=cancel, chunk=CHUNK)
+    except DownloadError as e:
+        raise DownloadError(f"{repo_id}: {e}") from None
 
 
 def _install(store, store_name: str, repo_id: str, commit: str, staging: Path) -> None:

@@ -74,6 +74,61 @@ def _first(x):
     return x[0]
 
 
+def estimated_parameters(config: dict) -> int:
+    """About how many parameters a transformers config asks for: for every (sub-)config with a hidden size
+    and a layer count, its transformer blocks plus token and position embeddings. An estimate from above,
+    to refuse configs no machine here could build (they would be killed for memory while building)."""
+    total = 0
+    todo = [config]
+    while todo:
+        d = todo.pop()
+        h, layers = d.get("hidden_size", d.get("d_model")), d.get("num_hidden_layers", d.get("num_layers"))
+        if isinstance(h, int) and isinstance(layers, int) and h > 0 and layers > 0:
+            inner = d.get("intermediate_size")
+            inner = inner if isinstance(inner, int) and inner > 0 else 4 * h
+            rows = sum(v for v in (d.get("vocab_size"), d.get("max_position_embeddings")) if isinstance(v, int) and v > 0)
+            total += layers * (4 * h * h + 2 * h * inner) + rows * h
+        todo += [v for v in d.values() if isinstance(v, dict)]
+    return total
+
+
+def memory_bytes() -> int:
+    """Physical memory, or the memory limit of this process's cgroup when lower."""
+    import os
+
+    try:
+        limit = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        limit = 1 << 62
+    for f in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
+        try:
+            limit = min(limit, int(Path(f).read_text().strip()))
+        except (OSError, ValueError):
+            continue
+    return limit
+
+
+def check_plausible(hf_config, source: str) -> None:
+    """Refuse a config whose model (float32) would not fit in this machine's memory."""
+    from photosearch.humanize import format_size
+
+    need = 4 * estimated_parameters(hf_config.to_dict())
+    have = memory_bytes()
+    if need > have:
+        raise ModelError(f"{source}: its config describes a model of about {format_size(need)}, more than this "
+                         f"computer's memory ({format_size(have)}); refusing to build it")
+
+
+def check_covered(model: nn.Module, missing_keys: list[str], source: str) -> None:
+    """Refuse weights that leave any of the model's parameters at their random start (a weights file without
+    the model's tensors would otherwise install as "ready" and give meaningless results)."""
+    params = {n for n, _ in model.named_parameters()}
+    missing = sorted(k for k in missing_keys if k in params)
+    if missing:
+        raise ModelError(f"{source}: its weights do not cover the model ({len(missing)} of {len(params)} "
+                         f"parameters missing, e.g. {missing[0]}); refusing random weights")
+
+
 class ProcessorTransform:
     """PIL RGB -> (3, H, W): the model's own transformers image processor (picklable for data loaders)."""
 
@@ -100,8 +155,10 @@ class HFClip(EmbeddingModel):
             if self.model_type not in RULES:
                 raise ModelError(f"{source}: transformers model type {self.model_type!r} is not a supported "
                                  f"dual encoder (supported: {', '.join(sorted(RULES))})")
+            check_plausible(hf_config, source)  # before a byte is allocated for it
             if load_pretrained and hf_dir is None:
-                self.clip = AutoModel.from_pretrained(source)
+                self.clip, info = AutoModel.from_pretrained(source, output_loading_info=True)
+                check_covered(self.clip, info.get("missing_keys") or [], source)
             else:
                 # from_config picks the same attention implementation as from_pretrained (bit-identical reloads)
                 self.clip = AutoModel.from_config(hf_config)

@@ -91,7 +91,7 @@ def export_tower(model, tower: str, dest: Path) -> Path:
             warnings.simplefilter("ignore")  # tracer warnings about Python control flow on shapes
             torch.onnx.export(graph, args, str(dest), dynamo=False, opset_version=OPSET, input_names=names,
                               output_names=outs, dynamic_axes=axes, do_constant_folding=True)
-    except Exception as e:  # noqa: BLE001 - any exporter failure means: this model runs on torch
+    except Exception as e:  # any exporter failure means: this model runs on torch
         raise ModelError(f"cannot export the {tower} tower of {model.model_id} to ONNX: "
                          f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from e
     finally:
@@ -104,7 +104,9 @@ class OnnxTower:
     """An exported tower in an ONNX Runtime CPU session, called with torch tensors like the torch tower."""
 
     def __init__(self, path: Path, threads: int | None = None, input_names: tuple[str, ...] = ()):
-        import onnxruntime as ort
+        from photosearch.ortenv import onnxruntime
+
+        ort = onnxruntime()  # telemetry off before the session
 
         so = ort.SessionOptions()
         so.intra_op_num_threads = threads or torch.get_num_threads()
@@ -135,6 +137,29 @@ def ensure_exported(model, tower: str, cache_root: Path) -> Path:
     with atomic_folder(folder) as tmp:
         export_tower(model, tower, tmp / GRAPH_FILE)
     return path
+
+
+def open_tower(model, tower: str, cache_root: Path, note: Callable[[str], None] | None = None) -> OnnxTower:
+    """An ONNX Runtime session of the tower's graph, exported on first use. A cached graph that does not
+    open (damaged, cut short) is exported again, once, with one line to ``note``."""
+    folder = tower_folder(cache_root, model, tower)
+    cached = (folder / GRAPH_FILE).is_file()
+    try:
+        return OnnxTower(ensure_exported(model, tower, cache_root))
+    except (ImportError, ModelError):  # no onnxruntime, or the export itself failed: nothing to heal
+        raise
+    except Exception as e:  # onnxruntime's own errors for a graph it cannot read (re-raised when fresh)
+        if not cached:
+            raise
+        msg = (f"the cached ONNX graph of the {tower} encoder of {model.model_id} could not be read "
+               f"({str(e).splitlines()[0][:120] if str(e) else type(e).__name__}); exporting it again")
+        log.warning("%s", msg)
+        if note:
+            note(msg)
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)  # the graph and the measured choice that went with it
+    return OnnxTower(ensure_exported(model, tower, cache_root))
 
 
 def torch_runner(model, tower: str) -> Callable[..., torch.Tensor]:
@@ -191,12 +216,13 @@ def _choose(model, tower: str, onnx: OnnxTower, folder: Path) -> bool:
     return m["use_onnx"]
 
 
-def attach_backend(model, backend: str, cache_root: Path,
-                   progress: Callable[[str], None] | None = None) -> dict[str, str]:
+def attach_backend(model, backend: str, cache_root: Path, progress: Callable[[str], None] | None = None,
+                   note: Callable[[str], None] | None = None) -> dict[str, str]:
     """Route ``model.embed_pixels`` (and with ``onnx`` also ``embed_texts``) through ONNX Runtime where
     ``backend`` asks for it; returns the backend each tower now uses, e.g. {"image": "onnx", "text": "torch"}.
     ``torch`` (or a model on a GPU) detaches any ONNX session. ``onnx`` raises :class:`ModelError` when
-    the tower cannot be exported; ``auto`` then quietly keeps torch."""
+    the tower cannot be exported; ``auto`` then quietly keeps torch. ``progress`` hears of a first export,
+    ``note`` of a damaged cached graph exported again."""
     if backend not in BACKENDS:
         raise ModelError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     used = {"image": "torch", "text": "torch"}
@@ -211,11 +237,11 @@ def attach_backend(model, backend: str, cache_root: Path,
                 log.info("exporting the %s tower of %s to ONNX", tower, model.model_id)
                 if progress:
                     progress(f"preparing the fast CPU path for the {tower} encoder (once for this model)")
-            sess = OnnxTower(ensure_exported(model, tower, cache_root))
+            sess = open_tower(model, tower, cache_root, note)
             if backend == "onnx" or _choose(model, tower, sess, folder):
                 runners[tower] = sess
                 used[tower] = "onnx"
-        except Exception as e:  # noqa: BLE001 - no onnxruntime, an exporter gap, a bad graph: torch stays
+        except Exception as e:  # no onnxruntime, an exporter gap, a bad graph: torch stays
             if backend == "onnx":
                 if isinstance(e, ModelError):
                     raise
@@ -226,12 +252,12 @@ def attach_backend(model, backend: str, cache_root: Path,
     return used
 
 
-def attach_or_keep_torch(model, backend: str, cache_root: Path,
-                         progress: Callable[[str], None] | None = None) -> dict[str, str]:
+def attach_or_keep_torch(model, backend: str, cache_root: Path, progress: Callable[[str], None] | None = None,
+                         note: Callable[[str], None] | None = None) -> dict[str, str]:
     """:func:`attach_backend` for an app that must keep working (the GUI): any failure, even with ``onnx``
     (an unknown backend, an exporter gap, no onnxruntime), is logged and the model stays on torch."""
     try:
-        return attach_backend(model, backend, cache_root, progress)
+        return attach_backend(model, backend, cache_root, progress, note)
     except Exception as e:  # noqa: BLE001 - the torch path is the reference and always works
         log.warning("backend %r unavailable for %s, using torch: %s", backend, model.model_id, e)
         model.set_tower_runners(image=None, text=None)

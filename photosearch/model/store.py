@@ -17,6 +17,7 @@ from typing import Callable
 from photosearch.errors import ModelError
 from photosearch.model.catalog import CatalogEntry, catalog_entry, load_catalog
 from photosearch.model.config import ModelConfig
+from photosearch.model.ref import ModelRef
 from photosearch.paths import AppPaths
 
 DEFAULT_MODEL = "starter"
@@ -138,10 +139,10 @@ class ModelStore:
         return self.root / "active.json"
 
     def active(self) -> str:
+        """The user's choice, kept even while its folder is missing (a drive not mounted, a folder moved
+        back later): :meth:`load_active` then falls back for that run only and says why."""
         name = self._active_state().get("active")
-        if not isinstance(name, str):
-            return DEFAULT_MODEL
-        return name if name in BUILTINS or name in self.installed() else DEFAULT_MODEL
+        return name if isinstance(name, str) and _NAME_RE.match(name) else DEFAULT_MODEL
 
     def set_active(self, name: str) -> None:
         """Make ``name`` the active model. A built-in that is not on disk is refused until downloaded."""
@@ -176,6 +177,8 @@ class ModelStore:
         The GUI and the CLI show ``fallback_reason`` and keep searching with what loaded."""
         name = self.active()
         try:
+            if name not in BUILTINS and name not in self.installed():
+                raise ModelError(f"its folder {self.root / name} is missing")
             model = self.load(name, device=device, progress=progress)
         except _LOAD_ERRORS as e:
             reason = f"{name} could not be loaded ({e})"
@@ -193,19 +196,13 @@ class ModelStore:
         return ActiveLoad(model, name)
 
     # -- loading --------------------------------------------------------------------------------
-    def load(self, name: str | None = None, device: str = "auto",
-             progress: Callable[[str], None] | None = None):
-        """Load by store name (built-ins materialised on first use) or by a checkpoint folder path."""
-        from photosearch.device import resolve_device
-        from photosearch.model.checkpoint import load_checkpoint
+    def ref(self, text: str) -> ModelRef:
+        """What a person typed (``--model``, a setting) as a :class:`ModelRef`: a store name or a folder."""
+        return ModelRef.parse(text, set(BUILTINS) | set(self.installed()))
 
-        _quiet_transformers()
-        dev = resolve_device(device)
-        name = name or self.active()
-        as_path = Path(name).expanduser()
-        if (os.sep in name or name.startswith(".")) or (as_path.exists() and name not in BUILTINS
-                                                      and name not in self.installed()):
-            return load_checkpoint(as_path, dev)
+    def ensure(self, name: str, progress: Callable[[str], None] | None = None) -> Path:
+        """The folder of the store model ``name``, ready to load: a built-in is materialised on first use
+        (``starter`` from the packaged weights; a stale starter build is retired first, see below)."""
         folder = self.folder(name)
         if name == "starter" and self._stale_starter(folder):
             self._retire(folder)
@@ -214,7 +211,31 @@ class ModelStore:
             if name not in BUILTINS:
                 raise ModelError(f"unknown model {name!r}; see `photosearch models`")
             self._materialise(name, progress)
-        return load_checkpoint(folder, dev)
+        return folder
+
+    def load(self, ref: ModelRef | str | None = None, device: str = "auto",
+             progress: Callable[[str], None] | None = None):
+        """Load a :class:`ModelRef` (a string is read by :meth:`ref`; None: the active model): a store model
+        after :meth:`ensure`, or a checkpoint folder as it is."""
+        from photosearch.device import resolve_device
+        from photosearch.model.checkpoint import load_checkpoint
+
+        _quiet_transformers()
+        dev = resolve_device(device)
+        ref = ref if isinstance(ref, ModelRef) else self.ref(ref or self.active())
+        if ref.folder is not None:
+            return load_checkpoint(ref.folder, dev)
+        folder = self.ensure(ref.name, progress)
+        try:
+            return load_checkpoint(folder, dev)
+        except ModelError as e:
+            if ref.name != "starter":
+                raise
+            # Packaged, so it can always be made again offline: a damaged copy heals itself.
+            if progress:
+                progress(f"the starter model's files were damaged ({e}); building it again")
+            self._materialise(ref.name, progress)
+            return load_checkpoint(folder, dev)
 
     def _stale_starter(self, folder: Path) -> bool:
         try:
@@ -309,6 +330,10 @@ class ModelStore:
         if name not in self.installed():
             raise ModelError(f"no installed model named {name!r}")
         shutil.rmtree(self.folder(name))
+        state = self._active_state()
+        if name in (state.get("active"), state.get("last_good")):  # deleted on purpose: the choice goes too
+            active = DEFAULT_MODEL if state.get("active") == name else state.get("active")
+            self._write_active(active, None if state.get("last_good") == name else state.get("last_good"))
 
 
 def _quiet_transformers() -> None:

@@ -1,8 +1,8 @@
 """Fetching Flickr8k: resumable HTTP downloads with verification, and safe archive extraction.
 
-- A partial download is kept as ``NAME.part`` and continued with an HTTP Range request next time.
-- A file is accepted only when its size matches what the server announced (and its sha256, when known);
-  a short read leaves the ``.part`` for resume and says so.
+- Downloads go through photosearch/download.py: a partial download is kept as ``NAME.part`` and continued
+  with an HTTP Range request next time; a file is accepted only when its size matches what the server
+  announced (and its sha256, when known); a short read leaves the ``.part`` for resume and says so.
 - Extraction refuses the whole archive if any member would land outside the destination (absolute paths,
   ``..``, drive letters, links), before writing anything.
 """
@@ -15,11 +15,10 @@ import shutil
 import stat
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
 from photosearch.errors import Cancelled, DownloadError
-from photosearch.fsutil import file_sha256
 
 # The tutorial's addresses. Override with arguments / CLI flags, or these environment variables (mirrors).
 IMAGES_URL = os.environ.get("PHOTOSEARCH_FLICKR8K_IMAGES_URL",
@@ -28,8 +27,9 @@ CAPTIONS_URL = os.environ.get("PHOTOSEARCH_FLICKR8K_CAPTIONS_URL",
                               "https://github.com/Delphboy/karpathy-splits/raw/refs/heads/main/dataset_flickr8k.json")
 IMAGE_DIR = "Flicker8k_Dataset"
 CAPTIONS_FILE = "dataset_flickr8k.json"
-CHUNK = 1 << 16
 MAX_UNPACKED = 20 * 1024 ** 3  # refuse archives that claim to unpack to more (zip bombs)
+MAX_ARCHIVE = 8 * 1024 ** 3  # the images archive is ~1 GB: a server sending more is not sending it
+MAX_CAPTIONS = 256 * 1024 ** 2  # the split file is ~10 MB
 DONE_MARKER = ".flickr8k-complete"
 
 Progress = Callable[[int, "int | None"], None]
@@ -41,80 +41,21 @@ def _check_cancel(cancel: threading.Event | None) -> None:
 
 
 def fetch(url: str, dest: Path, *, sha256: str | None = None, progress: Progress | None = None,
-          cancel: threading.Event | None = None, timeout: float = 30.0) -> Path:
-    """Download ``url`` to ``dest``, continuing ``dest.part`` if present. Verifies size and sha256."""
-    import urllib.error
-    import urllib.request
+          cancel: threading.Event | None = None, max_bytes: int = MAX_ARCHIVE) -> Path:
+    """Download ``url`` to ``dest``, continuing ``dest.part`` if present; verifies the size the server
+    announced and ``sha256`` (photosearch/download.py: resume, bounds, stalls, cancel)."""
+    from photosearch.download import stream
 
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = dest.with_name(dest.name + ".part")
-    have = part.stat().st_size if part.exists() else 0
-    req = urllib.request.Request(url, headers={"User-Agent": "photosearch", "Accept-Encoding": "identity"})
-    if have:
-        req.add_header("Range", f"bytes={have}-")
+    gen = stream(url, Path(dest), sha256=sha256, max_bytes=max_bytes, cancel=cancel)
     try:
-        resp = urllib.request.urlopen(req, timeout=timeout)
-    except urllib.error.HTTPError as e:
-        if e.code == 416 and have:  # the partial file already holds everything (or is wrong): start over
-            part.unlink()
-            return fetch(url, dest, sha256=sha256, progress=progress, cancel=cancel, timeout=timeout)
-        raise DownloadError(f"{url}: the server answered {e.code} {e.reason}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as e:
-        reason = getattr(e, "reason", e)
-        raise DownloadError(f"cannot reach {_host(url)} ({reason}); check the network connection "
-                            f"(offline?) and try again — a partial download is resumed") from None
-    with resp:
-        total: int | None
-        if resp.status == 206:
-            total = _range_total(resp.headers.get("Content-Range"))
-            mode = "ab"
-        else:  # 200: the server ignored the Range header, so restart from byte 0
-            have, mode = 0, "wb"
-            length = resp.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else None
-        done = have
-        if progress:
-            progress(done, total)
-        try:
-            with open(part, mode) as f:
-                while True:
-                    _check_cancel(cancel)
-                    chunk = resp.read(CHUNK)
-                    if not chunk:
-                        break
-                    f.write(chunk)
-                    done += len(chunk)
-                    if progress:
-                        progress(done, total)
-        except (OSError, TimeoutError) as e:
-            raise DownloadError(f"download of {dest.name} broke off at {done:,} bytes ({e}); run again to "
-                                f"resume") from None
-    if total is not None and done != total:
-        raise DownloadError(f"download of {dest.name} is incomplete: {done:,} of {total:,} bytes arrived; run "
-                            f"again to resume")
-    if sha256:
-        got = file_sha256(part)
-        if got.lower() != sha256.lower():
-            part.unlink()
-            raise DownloadError(f"{dest.name} failed its checksum (sha256 {got[:12]}..., expected "
-                                f"{sha256[:12]}...); the file was removed, run again to fetch it anew")
-    os.replace(part, dest)
-    return dest
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlparse
-
-    return urlparse(url).netloc or url
-
-
-def _range_total(header: str | None) -> int | None:
-    # "bytes 100-199/1234"
-    if header and "/" in header:
-        tail = header.rsplit("/", 1)[1].strip()
-        return int(tail) if tail.isdigit() else None
-    return None
+        while True:
+            done, total = next(gen)
+            if progress:
+                progress(done, total)
+    except StopIteration as stop:
+        return stop.value
+    except Cancelled:
+        raise Cancelled("download cancelled; run it again to resume") from None
 
 
 def safe_members(zf: zipfile.ZipFile, dest: Path) -> list[zipfile.ZipInfo]:
@@ -172,7 +113,7 @@ def download_flickr8k(dest: str | Path, *, images_url: str = IMAGES_URL, caption
         return dest
     cap = dest / CAPTIONS_FILE
     if not cap.is_file():
-        fetch(captions_url, cap, sha256=captions_sha256, progress=progress, cancel=cancel)
+        fetch(captions_url, cap, sha256=captions_sha256, progress=progress, cancel=cancel, max_bytes=MAX_CAPTIONS)
     try:
         doc = json.loads(cap.read_text(encoding="utf-8"))
         if not isinstance(doc, dict) or not isinstance(doc.get("images"), list):

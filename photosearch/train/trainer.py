@@ -22,7 +22,7 @@ import random
 import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Generator, Iterator
 
 from photosearch.errors import Cancelled, DatasetError, TrainingError
 from photosearch.paths import AppPaths
@@ -36,13 +36,13 @@ from photosearch.train.state import (BEST_DIR, RUN_FORMAT, STATE_DIR, RunProgres
 
 
 def train(opts: TrainOptions, paths: AppPaths, *, resume: bool = False,
-          cancel: threading.Event | None = None) -> Iterator[TrainEvent]:
-    """Fine-tune ``opts.base`` on ``opts.data_dir``. Yields :class:`TrainEvent`; the last has kind "done" and
-    the :class:`TrainResult`. Raises :class:`TrainingError` (bad options, NaN loss),
+          cancel: threading.Event | None = None) -> Generator[TrainEvent, None, TrainResult]:
+    """Fine-tune ``opts.base`` on ``opts.data_dir``. Yields :class:`TrainEvent`s and returns the
+    :class:`TrainResult` (the last event, kind "done", carries it too). Raises :class:`TrainingError` (bad options, NaN loss),
     :class:`DatasetError` or :class:`ModelError` with one clear line."""
     dist = Dist(opts.device)
     try:
-        yield from _Trainer(opts, paths, resume, cancel or threading.Event(), dist).run()
+        return (yield from _Trainer(opts, paths, resume, cancel or threading.Event(), dist).run())
     finally:
         dist.close()
 
@@ -50,14 +50,9 @@ def train(opts: TrainOptions, paths: AppPaths, *, resume: bool = False,
 def train_to_end(opts: TrainOptions, paths: AppPaths, *, resume: bool = False,
                  cancel: threading.Event | None = None, on_event=None) -> TrainResult:
     """Drive :func:`train` to completion; ``on_event`` sees every event."""
-    result = None
-    for ev in train(opts, paths, resume=resume, cancel=cancel):
-        if on_event:
-            on_event(ev)
-        if ev.kind == "done":
-            result = ev.result
-    assert result is not None
-    return result
+    from photosearch.events import drain
+
+    return drain(train(opts, paths, resume=resume, cancel=cancel), on_event)
 
 
 def load_base(store, o: TrainOptions, device: str):
@@ -129,7 +124,7 @@ class _Trainer:
             raise Cancelled("training cancelled")
 
     # -- set-up ---------------------------------------------------------------------------------------------
-    def run(self) -> Iterator[TrainEvent]:
+    def run(self) -> Generator[TrainEvent, None, TrainResult]:
         """The whole run as events."""
         import torch
 
@@ -181,9 +176,8 @@ class _Trainer:
                 yield self.ev("eval", metrics=metrics, message="zero-shot")
         except Cancelled:
             # Nothing trained yet in this session: a resumed run's saved state is still the one to resume.
-            yield from self._finish(cancelled=True)
-            return
-        yield from self._loop()
+            return (yield from self._finish(cancelled=True))
+        return (yield from self._loop())
 
     def _read_data(self) -> Iterator[TrainEvent]:
         from photosearch.train.data import load_captions
@@ -386,7 +380,7 @@ class _Trainer:
                           images_per_second=o.batch_size * self.dist.world / max(per_step, 1e-9), eta=eta)
         return bi
 
-    def _loop(self) -> Iterator[TrainEvent]:
+    def _loop(self) -> Generator[TrainEvent, None, TrainResult]:
         """Epochs from the start (or resume) point; after each: evaluate, keep the best, save the state."""
         from photosearch.train.evaluate import mean_recall
 
@@ -399,16 +393,14 @@ class _Trainer:
             t_epoch = time.monotonic()
             bi = yield from self._train_epoch(epoch, timing)
             if bi is None:
-                yield from self._finish(cancelled=True)
-                return
+                return (yield from self._finish(cancelled=True))
             dist.sync_buffers(self.model)
             t_eval = time.monotonic()
             try:
                 metrics = yield from self._evaluate()
             except Cancelled:
                 self._save_state(epoch, bi, rng_state(self.device))
-                yield from self._finish(cancelled=True)
-                return
+                return (yield from self._finish(cancelled=True))
             timing["eval"] = time.monotonic() - t_eval
             train_loss = p.loss_sum / max(1, p.loss_count)
             p.history.append({"epoch": epoch, "train_loss": round(train_loss, 5), "val": metrics,
@@ -429,7 +421,7 @@ class _Trainer:
             yield self.ev("epoch", loss=train_loss, metrics=metrics,
                           message=f"epoch {epoch}/{o.epochs}: loss {train_loss:.4f}, "
                                   f"text->image R@1 {metrics['text_to_image']['R@1']:.1f}%")
-        yield from self._finish(cancelled=False)
+        return (yield from self._finish(cancelled=False))
 
     def _buffers(self) -> dict | None:
         """BatchNorm statistics at an optimizer step, needed to resume exactly mid-accumulation only."""
@@ -453,7 +445,7 @@ class _Trainer:
         write_state(self.run_dir / STATE_DIR, self.model, extra, run)
 
     # -- the end ----------------------------------------------------------------------------------------------
-    def _finish(self, cancelled: bool) -> Iterator[TrainEvent]:
+    def _finish(self, cancelled: bool) -> Generator[TrainEvent, None, TrainResult]:
         """Publish the best epoch's checkpoint in the model store (rank 0) and report the result."""
         from photosearch.model.checkpoint import load_checkpoint
 
@@ -479,6 +471,7 @@ class _Trainer:
         msg = (f"cancelled; resume with --resume --name {self.name}" if cancelled else
                f"saved {model_name} (best epoch {p.best_epoch})")
         yield self.ev("done", result=result, message=msg)
+        return result
 
 
 def pair_loader(items, model, o: TrainOptions, epoch: int, batches, device):

@@ -49,8 +49,8 @@ def small_photos(tmp_path) -> Path:
 @pytest.fixture
 def make_window(qtbot):
     """Build a MainWindow with an injected model; every window is closed (threads joined) at teardown."""
-    from photosearch.gui.settings import Settings
-    from photosearch.gui.window import MainWindow
+    from photosearch.gui.app.window import MainWindow
+    from photosearch.gui.base.settings import Settings
     from photosearch.paths import app_paths
 
     made = []

@@ -19,7 +19,7 @@ def _load(qtbot, make_window, checkpoint, backend: str):
 
 
 def test_settings_backend_defaults_like_the_cli(monkeypatch):
-    from photosearch.gui.settings import Settings
+    from photosearch.gui.base.settings import Settings
     from photosearch.paths import app_paths
 
     s = Settings(app_paths().ensure())

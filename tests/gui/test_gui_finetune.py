@@ -28,8 +28,8 @@ def tiny_base(tmp_path):
 
 
 def make_dialog(qtbot, win=None, **kw):
-    from photosearch.gui.finetune import FineTuneDialog
-    from photosearch.gui.settings import Settings
+    from photosearch.gui.base.settings import Settings
+    from photosearch.gui.finetune.dialog import FineTuneDialog
     from photosearch.paths import app_paths
 
     paths = app_paths().ensure()
@@ -74,8 +74,7 @@ def test_tiny_training_runs_to_completion_and_the_window_switches_to_it(qtbot, m
     qtbot.waitUntil(lambda: win.model_name == "tiny-ft", timeout=WAIT)
     with qtbot.waitSignal(win.indexingFinished, timeout=WAIT) as idx:
         pass
-    ev = idx.args[0]
-    assert ev.report.indexed == 8
+    assert idx.args[0].indexed == 8  # the run's IndexReport
     assert win.settings.model == "tiny-ft"
     assert ModelStore(win.paths).active() == "tiny-ft"
 

@@ -13,8 +13,8 @@ WAIT = 180_000
 
 
 def make_dialog(qtbot, device="auto", **kw):
-    from photosearch.gui.finetune import FineTuneDialog
-    from photosearch.gui.settings import Settings
+    from photosearch.gui.base.settings import Settings
+    from photosearch.gui.finetune.dialog import FineTuneDialog
     from photosearch.paths import app_paths
 
     paths = app_paths().ensure()
@@ -100,7 +100,7 @@ def test_a_failed_download_does_not_offer_resume(qtbot):
 def test_an_interrupted_run_offers_resume_with_its_settings_and_plain_status_words(qtbot, shapes, tmp_path):
     from helpers import tiny_model
 
-    from photosearch.gui.finetune import plain_status
+    from photosearch.gui.finetune.dialog import plain_status
     from photosearch.model.store import ModelStore
     from photosearch.paths import app_paths
     from photosearch.train import TrainOptions, train

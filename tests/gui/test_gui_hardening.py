@@ -173,7 +173,7 @@ def _indicator_contrast(box) -> int:
 def test_unticked_check_boxes_show_in_the_dark_palette(qtbot, qapp):
     from PySide6.QtWidgets import QCheckBox
 
-    from photosearch.gui.theme import apply_theme
+    from photosearch.gui.base.theme import apply_theme
 
     def contrast(theme: str) -> int:
         apply_theme(qapp, theme)

@@ -32,13 +32,13 @@ def test_a_folder_that_goes_away_is_shown_offline_and_keeps_its_photos(qtbot, ma
     with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
         win.add_folder(str(small_photos))
     qtbot.waitUntil(lambda: bool(win.live.states), timeout=WAIT)
-    photos = win.library_status.get("photos")
+    photos = win.library_status.photos
     os.rename(small_photos, small_photos.parent / "unplugged")
     qtbot.waitUntil(lambda: [s.mode for s in win.live.states] == ["offline"], timeout=WAIT)
     item = win.sidebar.folder_list.item(0)
     assert "offline" in item.text() and "Offline" in item.toolTip()
     win.refresh_status()
-    qtbot.waitUntil(lambda: win.library_status.get("photos") == photos, timeout=WAIT)
+    qtbot.waitUntil(lambda: win.library_status.photos == photos, timeout=WAIT)
     os.rename(small_photos.parent / "unplugged", small_photos)
     qtbot.waitUntil(lambda: [s.mode for s in win.live.states] == ["watching"], timeout=WAIT)
     assert "offline" not in win.sidebar.folder_list.item(0).text()

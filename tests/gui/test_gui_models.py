@@ -19,8 +19,8 @@ def online(monkeypatch):
 
 @pytest.fixture
 def dialog(qtbot):
-    from photosearch.gui.dialogs import SettingsDialog
-    from photosearch.gui.settings import Settings
+    from photosearch.gui.app.dialogs import SettingsDialog
+    from photosearch.gui.base.settings import Settings
     from photosearch.paths import app_paths
 
     paths = app_paths().ensure()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 
-from photosearch.gui.models import BATCH, PathRole, ResultsModel, ScoreRole
+from photosearch.gui.search.resultsmodel import BATCH, PathRole, ResultsModel, ScoreRole
 from photosearch.library import SearchHit
 
 pytestmark = pytest.mark.gui
@@ -40,7 +40,7 @@ def test_results_model_is_a_valid_qt_model_and_fills_in_batches(qtmodeltester, t
 def test_thumbnails_are_upright_small_cached_and_failures_are_null(tmp_path):
     from PIL import Image
 
-    from photosearch.gui.workers import make_thumbnail, thumbnail_cache_file
+    from photosearch.gui.tasks.workers import make_thumbnail, thumbnail_cache_file
 
     src = tmp_path / "rotated.jpg"
     exif = Image.Exif()
@@ -64,7 +64,7 @@ def test_thumbnail_loader_delivers_on_the_gui_thread(qtbot, tmp_path):
     from PIL import Image
     from PySide6.QtCore import QThread
 
-    from photosearch.gui.workers import ThumbnailLoader
+    from photosearch.gui.tasks.workers import ThumbnailLoader
 
     p = tmp_path / "a.png"
     Image.new("RGB", (300, 150), "blue").save(p)
@@ -81,7 +81,7 @@ def test_thumbnail_loader_delivers_on_the_gui_thread(qtbot, tmp_path):
 
 
 def test_chart_ticks_and_painting(qtbot):
-    from photosearch.gui.charts import LineChart, nice_ticks
+    from photosearch.gui.finetune.charts import LineChart, nice_ticks
 
     assert nice_ticks(0, 100) == [0, 20, 40, 60, 80, 100]
     assert all(float(t).is_integer() for t in nice_ticks(1, 16, 6, integer=True))
@@ -98,7 +98,7 @@ def test_chart_ticks_and_painting(qtbot):
 
 
 def test_resources_are_found_and_the_icon_loads(qapp):
-    from photosearch.gui.resources import app_icon, resource_path
+    from photosearch.gui.base.resources import app_icon, resource_path
 
     svg = resource_path("photosearch.svg")
     assert svg.read_text().lstrip().startswith("<?xml")
@@ -111,9 +111,9 @@ def test_resources_are_found_and_the_icon_loads(qapp):
 
 
 def test_settings_dialog_lists_models_with_tags_and_clears_the_cache(qtbot, tmp_path):
-    from photosearch.gui.dialogs import SettingsDialog
-    from photosearch.gui.settings import Settings
-    from photosearch.gui.workers import ThumbnailLoader
+    from photosearch.gui.app.dialogs import SettingsDialog
+    from photosearch.gui.base.settings import Settings
+    from photosearch.gui.tasks.workers import ThumbnailLoader
     from photosearch.paths import app_paths
 
     paths = app_paths().ensure()
@@ -143,7 +143,7 @@ def test_settings_dialog_lists_models_with_tags_and_clears_the_cache(qtbot, tmp_
     from PySide6.QtWidgets import QApplication
 
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() < 80
-    from photosearch.gui.theme import apply_theme
+    from photosearch.gui.base.theme import apply_theme
 
     apply_theme(QApplication.instance(), "light")
     assert QApplication.palette().color(QPalette.ColorRole.Window).lightness() > 180
@@ -180,7 +180,7 @@ def test_void_calls_cannot_exhaust_none(qapp):
     import photosearch.gui  # noqa: F401 - applies the guard
     from PySide6.QtCore import QPoint, QRect
 
-    from photosearch.gui.compat import guard_none_refcount
+    from photosearch.gui.base.compat import guard_none_refcount
 
     from PySide6.QtCore import QObject, Signal
 
@@ -206,7 +206,7 @@ def test_a_crash_in_a_worker_thread_shows_where_the_report_is(qtbot, qapp, home)
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QMessageBox
 
-    from photosearch.gui.launcher import _show_crash
+    from photosearch.gui.app.launcher import _show_crash
     from photosearch.logs import crash_reports, install_excepthook, uninstall_excepthook
 
     seen: list[str] = []

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from PySide6.QtCore import Qt
 
-from photosearch.gui.resultrows import DIVIDER_TEXT, Marker, month_of, summary, with_markers
+from photosearch.gui.search.resultrows import DIVIDER_TEXT, Marker, month_of, summary, with_markers
 from photosearch.library.search import SearchHit
 
 WAIT = 60_000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from photosearch.gui.states import Situation, empty_state
+from photosearch.gui.search.states import Situation, empty_state
 
 pytestmark = pytest.mark.gui
 
@@ -28,7 +28,7 @@ def test_empty_state_follows_the_situation():
 
 
 def test_search_failures_carry_the_request_and_the_exception(qtbot, tiny_loaded, tmp_path):
-    from photosearch.gui.workers import SearchRequest, SearchService
+    from photosearch.gui.tasks.workers import SearchRequest, SearchService
     from photosearch.library.query import Query
     from photosearch.library import Library
     from photosearch.library.search import QueryError

@@ -33,7 +33,7 @@ def test_text_matches_badge_preview_hover_filter_and_setting(qtbot, make_window,
     win.text_pass.background = False  # a niced pass waits behind every other process of a shared machine
     with qtbot.waitSignal(win.text_pass.finished, timeout=WAIT) as done:
         win.add_folder(str(text_photos))
-    rep = done.args[0].text_report
+    rep = done.args[0]  # the pass's TextReport
     assert (rep.read, rep.with_text) == (3, 1)
 
     with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
@@ -66,5 +66,5 @@ def test_text_matches_badge_preview_hover_filter_and_setting(qtbot, make_window,
     assert dlg.read_text.isChecked()
     dlg.read_text.setChecked(False)
     with qtbot.waitSignal(win.libraryStatus, timeout=WAIT,
-                          check_params_cb=lambda st: st.get("text", {}).get("enabled") is False):
+                          check_params_cb=lambda st: st.text.enabled is False):
         dlg.accept_and_close()

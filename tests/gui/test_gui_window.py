@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 
-from photosearch.gui.models import PathRole
+from photosearch.gui.search.resultsmodel import PathRole
 
 pytestmark = pytest.mark.gui
 WAIT = 60_000
@@ -33,9 +33,9 @@ def test_add_folder_indexes_lists_skips_and_searches(qtbot, make_window, tiny_lo
     win = make_window(tiny_loaded)
     with qtbot.waitSignal(win.indexingFinished, timeout=WAIT) as blocker:
         assert win.add_folder(str(small_photos))
-    ev = blocker.args[0]
-    assert ev is not None and ev.phase == "done"
-    assert ev.report.indexed == 8
+    rep = blocker.args[0]  # the run's IndexReport
+    assert rep is not None and not rep.cancelled
+    assert rep.indexed == 8
     assert win.folders() == [str(small_photos.resolve())]
     skipped = win.skipped()
     assert str(small_photos.resolve() / "broken.jpg") in skipped
@@ -149,14 +149,15 @@ def test_cancel_indexing_keeps_finished_work(qtbot, make_window, tiny_loaded, tm
                         timeout=WAIT)
         first_embed.append(win.index_bar.isVisible())
         qtbot.mouseClick(win.cancel_btn, Qt.MouseButton.LeftButton)
-    ev = blocker.args[0]
+    rep = blocker.args[0]
     assert first_embed == [True]
-    assert ev.report.cancelled
-    assert ev.report.indexed < 120
+    assert rep.cancelled
+    assert rep.indexed < 120
     assert not win.index_bar.isVisible()
     # the library keeps exactly the finished photos (the status refresh after indexing reports them)
-    qtbot.waitUntil(lambda: win.library_status.get("photos") == ev.report.indexed, timeout=WAIT)
-    assert win.count_label.text() == f"{ev.report.indexed} photos"
+    qtbot.waitUntil(lambda: win.library_status is not None and win.library_status.photos == rep.indexed,
+                    timeout=WAIT)
+    assert win.count_label.text() == f"{rep.indexed} photos"
 
 
 def test_results_arrive_while_indexing_and_pause_holds_it(qtbot, make_window, tiny_loaded, tmp_path):
@@ -228,15 +229,39 @@ def test_settings_are_remembered(qtbot, make_window, tiny_loaded, small_photos):
     win = make_window(tiny_loaded)
     win.zoom.setValue(224)
     win.resize(700, 560)  # inside the offscreen screen, so restoreGeometry keeps it
-    win.sidebar.add_folder(str(small_photos))
-    win.settings.folders = win.folders()
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
+        win.add_folder(str(small_photos))
     win.close()
     win2 = make_window(tiny_loaded)
     assert win2.zoom.value() == 224
     assert win2.view.delegate.size == 224
     assert (win2.size().width(), win2.size().height()) == (700, 560)
-    assert win2.folders() == [str(small_photos)]
+    qtbot.waitUntil(lambda: win2.folders() == [str(small_photos.resolve())], timeout=WAIT)  # from the library
     assert Path(os.environ["PHOTOSEARCH_HOME"]) in win2.settings.file.parents
+
+
+def test_the_folder_list_lives_in_the_library_and_an_older_list_moves_there(qtbot, make_window, tiny_loaded,
+                                                                            small_photos, tmp_path):
+    from photosearch.gui.base.settings import Settings
+    from photosearch.library import Library
+    from photosearch.paths import app_paths
+
+    old = Settings(app_paths().ensure())
+    old.q.setValue("folders", [str(small_photos), str(tmp_path / "gone")])  # what an older version kept
+    old.sync()
+    win = make_window(tiny_loaded)
+    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):  # a model and folders: the library is updated
+        pass
+    assert win.folders() == [str(small_photos.resolve())]
+    assert not win.settings.q.contains("folders")  # moved, once
+    with Library.open(win.library_path) as lib:
+        assert lib.folders() == [str(small_photos.resolve())]
+        other = tmp_path / "other"
+        other.mkdir()
+        lib.add_folder(other)  # e.g. `photosearch folders add` while the window is open
+    win.refresh_status()
+    qtbot.waitUntil(lambda: sorted(win.folders()) == sorted([str(small_photos.resolve()), str(other)]),
+                    timeout=WAIT)
 
 
 @pytest.mark.slow

@@ -1,0 +1,161 @@
+"""Videos as moments: are the right video and the right second found, what does sampling cost, is memory bounded.
+
+1. Moments: the evaluation set's TEST-half photos (benchmarks/evalset.py) are cut into slideshow videos (each photo
+   on screen for ``--seconds`` s, several codecs and containers, one rotated like a phone video), indexed with the
+   starter, then every test-half query with a relevant photo inside a video is searched: a query counts as right
+   when a video holding a relevant photo is among the top 5 hits and its ``time_s`` lies within 2 s of that photo's
+   span. Photo-level recall of the same queries (the photos as files) is printed beside it, since a video cannot
+   be found better than the model finds the photo.
+2. Cost: CPU seconds (process time) of sampling one minute of 1080p30 H.264, and the frames it keeps.
+3. Memory: peak resident memory while sampling a one-hour video (640x360, 2 fps, to keep writing it short).
+
+    python benchmarks/bench_video.py [--dest /tmp/bench-video] [--seconds 3] [--skip-hour]
+
+Prints a table and one JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+
+from evalset import assemble
+from videohelpers import write_slideshow
+
+LAYOUT = [("libx264", "mp4", 0), ("libvpx-vp9", "webm", 0), ("libx264", "mov", 90), ("mpeg4", "avi", 0),
+          ("libx264", "mkv", 0)]  # (codec, container, display rotation)
+
+
+def _photo(path: Path, rotate: int) -> np.ndarray:
+    img = Image.open(path).convert("RGB")
+    img.thumbnail((640, 640))
+    a = np.asarray(img)
+    return np.ascontiguousarray(np.rot90(a, k=-1)) if rotate == 90 else a  # the sensor's view of a phone video
+
+
+def moments(dest: Path, seconds: float) -> dict:
+    from photosearch.library import Library
+    from photosearch.library.query import Query
+    from photosearch.model.store import ModelStore
+    from photosearch.paths import app_paths
+
+    es = assemble(dest / "photos").split("test")
+    ids = sorted(es.photos)
+    vids = dest / "videos"
+    vids.mkdir(parents=True, exist_ok=True)
+    where: dict[str, tuple[str, float, float]] = {}  # photo id -> (video path, start, end)
+    per = max(1, len(ids) // len(LAYOUT) + 1)
+    for k, (codec, ext, rot) in enumerate(LAYOUT):
+        chunk = ids[k * per:(k + 1) * per]
+        if not chunk:
+            continue
+        size = (240, 320) if rot else (320, 240)
+        path = vids / f"v{k}.{ext}"
+        spans = write_slideshow(path, [_photo(es.photos[i], rot) for i in chunk], seconds_each=seconds,
+                                size=size, codec=codec, rotate=rot)
+        for i, (a, b) in zip(chunk, spans):
+            where[i] = (str(path), a, b)
+    model = ModelStore(app_paths(dest / "home")).load("starter", device="cpu")
+    right = video_found = photo_found = n = 0
+    errors = []
+    with Library.open(dest / "videos.db") as lib_v, Library.open(dest / "photos.db") as lib_p:
+        t0 = time.perf_counter()
+        lib_v.run_index(model, [vids])
+        index_s = time.perf_counter() - t0
+        lib_p.run_index(model, [dest / "photos"])
+        rel_paths = {i: str(es.photos[i]) for i in ids}
+        for q in es.queries:
+            rel = [i for i in q["relevant"] if i in where]
+            if not rel:
+                continue
+            n += 1
+            hits = lib_v.search(model, Query.of(q["text"], top_k=5))
+            ok = False
+            for h in hits:
+                for i in rel:
+                    path, a, b = where[i]
+                    if h.path == path:
+                        video_found += not ok
+                        if h.time_s is not None and a - 2.0 <= h.time_s <= b + 2.0:
+                            ok = True
+                if ok:
+                    break
+            right += ok
+            if not ok:
+                errors.append(q["text"])
+            photo_hits = lib_p.search(model, Query.of(q["text"], top_k=5))
+            photo_found += any(h.path == rel_paths[i] for h in photo_hits for i in rel)
+    return {"queries": n, "moment_right_pct": round(100 * right / max(n, 1), 1),
+            "video_in_top5_pct": round(100 * video_found / max(n, 1), 1),
+            "photo_in_top5_pct": round(100 * photo_found / max(n, 1), 1), "videos": len(LAYOUT),
+            "photos_in_videos": len(where), "index_s": round(index_s, 1), "missed": errors[:10]}
+
+
+def cost(dest: Path) -> dict:
+    from photosearch.video import read_video
+
+    p = dest / "1080p.mp4"
+    if not p.exists():
+        from skimage import data
+
+        frames = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket()]
+        write_slideshow(p, frames, seconds_each=15.0, fps=30, size=(1920, 1080), codec="libx264")
+    runs = []
+    for _ in range(3):
+        c0 = time.process_time()
+        info = read_video(p)
+        runs.append(time.process_time() - c0)
+    return {"cpu_s_per_min_1080p": round(float(np.median(runs)), 2), "frames_kept": len(info.moments)}
+
+
+def memory(dest: Path) -> dict:
+    import subprocess
+
+    p = dest / "hour.mp4"
+    if not p.exists():
+        from skimage import data
+
+        frames = [data.astronaut(), data.coffee(), data.chelsea(), data.rocket()] * 15
+        write_slideshow(p, frames, seconds_each=60.0, fps=2, size=(640, 360), codec="libx264")
+    code = ("import resource, sys; from photosearch.video import read_video; "
+            "r0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; i = read_video(sys.argv[1]); "
+            "print(len(i.moments), round(i.duration_s), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - r0)")
+    out = subprocess.run([sys.executable, "-c", code, str(p)], capture_output=True, text=True, check=True,
+                         env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    frames, dur, grew_kb = out.stdout.split()
+    return {"hour_frames": int(frames), "hour_duration_s": int(dur), "hour_peak_rss_growth_mb": round(int(grew_kb)
+                                                                                                  / 1024, 1)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--dest", type=Path, default=Path("/tmp/bench-video"))
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--skip-hour", action="store_true")
+    a = ap.parse_args()
+    a.dest.mkdir(parents=True, exist_ok=True)
+    res = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+    res.update(moments(a.dest, a.seconds))
+    res.update(cost(a.dest))
+    if not a.skip_hour:
+        res.update(memory(a.dest))
+    print(f"{'measure':<34} value")
+    for k, v in res.items():
+        if k != "missed":
+            print(f"{k:<34} {v}")
+    print(json.dumps(res))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,539 @@
+"""The main window: it lays out the parts and wires them together.
+
+The parts own their widgets and state and talk by signals: :class:`~photosearch.gui.search.searchbar.SearchBar`
+(query, example image, zoom), :class:`~photosearch.gui.library.sidebar.FolderSidebar` (folders, filters),
+:class:`~photosearch.gui.library.indexing.Indexer` with its :class:`~photosearch.gui.library.indexing.IndexingBar`,
+:class:`~photosearch.gui.library.skipped.SkippedPanel`, :class:`~photosearch.gui.search.preview.PreviewPane`,
+:class:`~photosearch.gui.models.modelhost.ModelHost`; the empty-state texts come from
+:func:`~photosearch.gui.search.states.empty_state` and platform actions from :mod:`photosearch.gui.base.desktop`.
+
+Dependencies come in through the constructor (paths, settings, and optionally a ready model), so tests drive
+the real widgets with a tiny model while production loads the active model in the background after the
+first paint.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
+
+from photosearch import APP_NAME
+from photosearch.gui.app.menus import build_menus
+from photosearch.gui.app.statusline import StatusLine
+from photosearch.gui.app.windowdialogs import WindowDialogs
+from photosearch.gui.base import desktop
+from photosearch.gui.base.resources import app_icon
+from photosearch.gui.base.settings import THUMB_MAX, THUMB_MIN, Settings
+from photosearch.gui.base.widgets import Banner, PanelSplitter, dropped_folders_and_images
+from photosearch.gui.library.indexing import IndexingBar, index_summary
+from photosearch.gui.library.libwork import LibraryWork
+from photosearch.gui.library.sidebar import FolderSidebar
+from photosearch.gui.library.skipped import SkippedPanel
+from photosearch.gui.models.modelhost import ModelHost
+from photosearch.gui.models.suggest import SuggestionBar
+from photosearch.gui.search.preview import PreviewPane
+from photosearch.gui.search.results import ResultsPane
+from photosearch.gui.search.resultsmodel import ResultsModel
+from photosearch.gui.search.searchbar import SearchBar
+from photosearch.gui.search.searcher import Searcher, is_query_error
+from photosearch.gui.search.states import Situation, empty_state
+from photosearch.gui.tasks.workers import Task, TaskRunner, ThumbnailLoader, error_text
+from photosearch.library.status import LibraryStatus
+from photosearch.paths import AppPaths
+from photosearch.session import index_on_open, on_model_promoted
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    """PhotoSearch's window: search bar, folder sidebar, results grid, preview, indexing bar, status bar."""
+
+    modelReady = Signal(str)  # model name
+    modelFailed = Signal(str)
+    modelPromoted = Signal(str)  # the model that indexed now serves search itself (a stand-in served before)
+    indexingFinished = Signal(object)  # the run's IndexReport, or None when it failed
+    searchFinished = Signal(object)  # SearchOutcome (also when it found nothing)
+    searchFailed = Signal(object)  # the exception
+    libraryStatus = Signal(object)  # LibraryStatus
+
+    def __init__(self, paths: AppPaths, settings: Settings | None = None, *, model=None, model_name: str | None = None,
+                 library_path: str | Path | None = None, autoload: bool = True):
+        super().__init__()
+        self.paths = paths
+        self.settings = settings or Settings(paths)
+        self.library_path = Path(library_path) if library_path else paths.library_db
+        self.library_status: LibraryStatus | None = None  # the library's last status (photos, folders, skipped)
+        self.reader_wait_ms = -1  # the launcher lowers it: see shutdown()
+        self.clean_shutdown = True
+        self.dialogs = WindowDialogs(self)  # Settings and Fine-tune, closed with the window
+        self._dialogs = self.dialogs.open
+
+        self.setWindowTitle(APP_NAME)
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.readers = TaskRunner(2, self)
+        self.writer = TaskRunner(1, self)  # every library write goes through this one thread
+        self.thumbs = ThumbnailLoader(paths.thumbnails, threads=2, parent=self)
+        self.results = ResultsModel(self.thumbs, self)
+        self.models = ModelHost(paths, self.readers, self.settings, self, self.library_path)
+        self.models.name = model_name or self.settings.model
+        self.work = LibraryWork(self.writer, self.library_path, self.models, self.folders,
+                                lambda: self.settings.batch_size, self)
+        self.indexer, self.live, self.text_pass = self.work.indexer, self.work.live, self.work.text_pass
+
+        # -- the parts ---------------------------------------------------------------------------
+        self.search_bar = SearchBar(self.settings.thumb_size)
+        self.banner = Banner()
+        self.suggestion = SuggestionBar(self.settings, self.readers)  # first run: a stronger model to download
+        self.sidebar = FolderSidebar(self.library_path, self.readers, self.writer)
+        self.results_pane = ResultsPane(self.results, self.settings.thumb_size, self.windowIcon())
+        self.preview = PreviewPane(self.thumbs, self.readers, self.library_path)
+        self.splitter = PanelSplitter(self.results_pane.grid_min_width)
+        self.index_bar = IndexingBar(self.indexer)
+        self.skipped_panel = SkippedPanel(self)
+        self.status_line = StatusLine([self.skipped_panel.button])
+        self.searcher = Searcher(self.library_path, self.search_bar, self.sidebar, self.settings,
+                                 self.results_pane, self)
+        # Names the tests and scripts use for the parts' main controls.
+        self.results_label = self.results_pane.label
+        self.stack = self.results_pane.stack
+        self.empty = self.results_pane.empty
+        self.view = self.results_pane.view
+        self.search_box = self.search_bar.search_box
+        self.like_chip = self.search_bar.like_chip
+        self.zoom = self.search_bar.zoom
+        self.folder_filter = self.sidebar.folder_filter
+        self.pause_btn = self.index_bar.pause_btn
+        self.cancel_btn = self.index_bar.cancel_btn
+        self.skipped_btn = self.skipped_panel.button
+        self.count_label = self.status_line.count_label
+        self.search_service = self.searcher.service
+
+        self._lay_out()
+        self._wire()
+        build_menus(self)
+        self._restore()
+        if model is not None:
+            self.set_model(model, self.models.name or model.config.name)
+        # The model loads after the first paint (paintEvent): the window is up before torch is imported. A
+        # zero-delay timer from here is not enough: on a busy machine it can fire before the first paint.
+        self._load_after_paint = model is None and autoload
+        QTimer.singleShot(0, self.refresh_status)
+        self._update_state()
+
+    # ==== layout and wiring =======================================================================
+    def _lay_out(self) -> None:
+        central = QWidget()
+        outer = QVBoxLayout(central)
+        outer.setContentsMargins(10, 8, 10, 6)
+        outer.setSpacing(6)
+        outer.addWidget(self.search_bar)
+        outer.addWidget(self.banner)
+        outer.addWidget(self.suggestion)
+        self.splitter.add_panels(self.sidebar, self.results_pane, self.preview)
+        self.splitter.setSizes([230, 760, 330])
+        outer.addWidget(self.splitter, 1)
+        outer.addWidget(self.index_bar)
+        self.setCentralWidget(central)
+        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.skipped_panel)
+        self.setStatusBar(self.status_line)
+
+    def _wire(self) -> None:
+        bar = self.search_bar
+        bar.searchRequested.connect(self.run_search)
+        bar.likeRequested.connect(self.search_like)
+        bar.clearRequested.connect(self.clear_search)
+        bar.feedbackRemoved.connect(self.remove_feedback)
+        self.view.feedbackRequested.connect(self.add_feedback)
+        self.results_pane.sortChanged.connect(self.set_sort)
+        bar.intoResults.connect(self.results_pane.focus_grid)
+        bar.zoomChanged.connect(self.set_thumb_size)
+        bar.settingsRequested.connect(self.open_settings)
+        bar.finetuneRequested.connect(self.open_finetune)
+        side = self.sidebar
+        side.addRequested.connect(self.choose_folder)
+        side.removeRequested.connect(self.remove_folder)
+        side.reindexRequested.connect(lambda: self.start_indexing())
+        side.filtersChanged.connect(self.search_bar.schedule)
+        side.statusLoaded.connect(self._on_status)
+        side.failed.connect(self.show_error)
+        self.searcher.answered.connect(self._on_answer)
+        self.searcher.failed.connect(self._on_search_failed)
+        self.searcher.cleared.connect(lambda: self.preview.show_path(None))
+        self.empty.actionTriggered.connect(self._on_empty_action)
+        self.preview.follow(self.view, self.results)
+        self.preview.explain_context = lambda: (self.models.searching, self.current_query() or None)
+        self.view.activated.connect(lambda idx: self.open_path(self.results.path_at(idx)))
+        self.view.spacePressed.connect(self.toggle_preview)
+        self.view.zoomRequested.connect(lambda d: self.zoom.setValue(self.zoom.value() + 16 * d))
+        self.preview.openRequested.connect(self.open_path)
+        self.preview.revealRequested.connect(self.reveal_path)
+        self.preview.copyRequested.connect(self.copy_path)
+        self.preview.moreLikeRequested.connect(self.search_like)
+        self.status_line.follow(self.models)
+        self.models.loading.connect(self._update_state)
+        self.models.progress.connect(self._update_state)  # first use: what is being built, how far
+        self.models.ready.connect(self._on_model_ready)
+        self.models.promoted.connect(self._on_model_promoted)
+        self.models.failed.connect(self._on_model_failed)
+        self.models.ready.connect(self.suggestion.check)
+        self.suggestion.openRequested.connect(lambda name: self.open_settings(select=name))
+        self.indexer.started.connect(self._update_state)
+        self.indexer.progress.connect(self._on_index_event)
+        self.indexer.grew.connect(self._on_library_grew)
+        self.indexer.failed.connect(lambda msg: self.show_error(f"Indexing stopped: {msg}"))
+        self.indexer.finished.connect(self._on_index_finished)
+        self.live.statesChanged.connect(self.sidebar.set_folder_states)
+        self.live.failed.connect(self.show_error)
+        self.text_pass.progress.connect(self._on_text_event)
+        self.text_pass.finished.connect(self._on_text_finished)
+        self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}"))
+
+    def _restore(self) -> None:
+        if self.settings.geometry is not None:
+            self.restoreGeometry(self.settings.geometry)
+        else:
+            self.resize(1320, 820)
+        if self.settings.splitter is not None:
+            self.splitter.restoreState(self.settings.splitter)
+        for f in self.settings.take_folders():  # an older version's list: into the library, once
+            if Path(f).is_dir():
+                self.sidebar.add(f)
+
+    # ==== model ===================================================================================
+    @property
+    def model(self):
+        return self.models.model
+
+    @property
+    def model_name(self) -> str | None:
+        return self.models.name
+
+    def load_model(self, name: str | None = None, device: str | None = None) -> None:
+        """Load (or switch to) a model in the background; the model in use stays until it is ready, search
+        and indexing wait for it when there is none."""
+        self.models.load(name, device or self.settings.device)
+
+    def set_model(self, model, name: str) -> None:
+        self.models.set(model, name)
+
+    def use_model(self, name: str) -> None:
+        """Switch models: load it, then index in the background only what it lacks. It becomes the saved
+        choice once it has loaded; until then (and if it cannot load) the model in use stays."""
+        if name == self.model_name and self.model is not None:
+            self.banner.clear("model")  # back to the working model: an earlier failure no longer matters
+            return
+        self.indexer.cancel()
+        self.models.choose(name)
+
+    def _on_model_ready(self, name: str) -> None:
+        self.banner.clear("model")
+        self.searcher.set_model(self.models.searching)
+        then = self.models.session.model_ready(index_pending=self.indexer.pending is not None,
+                                               has_folders=bool(self.folders()))
+        if then.transition is not None:
+            self.banner.show_message(then.transition, "info", "transition")
+        else:
+            self.banner.clear("transition")
+        self.modelReady.emit(name)
+        if then.start_indexing:
+            self.start_indexing()
+        if then.rerun_search:
+            self.run_search()  # the query, or the library newest first when the box is empty
+        self._update_state()
+
+    def _on_model_promoted(self, name: str) -> None:
+        """The model that indexed the library now serves search itself (its vectors are complete)."""
+        self.banner.clear("transition")
+        self.searcher.set_model(self.model)
+        self.statusBar().showMessage(on_model_promoted(name), 6000)
+        self.run_search(keep_selection=True)
+        self.modelPromoted.emit(name)
+
+    def _on_model_failed(self, name: str, msg: str) -> None:
+        then = self.models.session.model_failed(name, msg, has_folders=bool(self.folders()))
+        self.show_error(then.message, "model")  # a failed switch keeps the working model, and its index
+        if then.start_indexing:
+            self.start_indexing()
+        self.modelFailed.emit(msg)
+        self._update_state()
+
+    # ==== folders and indexing ====================================================================
+    def folders(self) -> list[str]:
+        return self.sidebar.folders()
+
+    def choose_folder(self) -> None:
+        d = QFileDialog.getExistingDirectory(self, "Add a folder of photos", str(Path.home()))
+        if d:
+            self.add_folder(d)
+
+    def add_folder(self, path: str) -> bool:
+        """Add a folder to the library and index it; False (and a message) when it is not a folder."""
+        p = self.sidebar.add(path)
+        if p is not None:
+            self.start_indexing([p])
+        return p is not None
+
+    def remove_folder(self, path: str) -> None:
+        self.indexer.cancel()
+        self.sidebar.remove(path)  # the search re-runs when the library says it is done (_on_status)
+        self.work.folders_changed()
+        self._update_state()
+
+    def start_indexing(self, add: list[str] | None = None) -> None:
+        """Index every folder (only what is new/changed, or what the active model lacks)."""
+        self.work.start(add)
+        self._update_state()
+
+    @property
+    def index_task(self) -> Task | None:
+        return self.indexer.task
+
+    @property
+    def last_index_event(self):
+        return self.indexer.last_event
+
+    def indexing(self) -> bool:
+        return self.indexer.running()
+
+    def _on_index_event(self, ev) -> None:
+        self.skipped_panel.add_all(ev.new_skips)
+        self._update_state()
+
+    def _on_library_grew(self) -> None:
+        self.refresh_status()  # the photo count
+        self.run_search(keep_selection=True)  # results (or the library) appear as photos are indexed
+
+    def _on_index_finished(self, rep) -> None:
+        if rep is not None:
+            self.statusBar().showMessage(index_summary(rep), 8000)
+            self.skipped_panel.add_all(rep.skipped)
+        self.indexingFinished.emit(rep)
+        self.refresh_status()
+        if rep is not None:
+            self.run_search(keep_selection=True)
+        self._update_state()
+
+    def _on_text_event(self, ev) -> None:
+        if ev.total and ev.done < ev.total:
+            self.statusBar().showMessage(f"Reading text in photos: {ev.done:,} of {ev.total:,}", 5000)
+
+    def _on_text_finished(self, rep) -> None:
+        if rep is not None and rep.read:
+            self.statusBar().showMessage(f"Read text in {rep.read:,} photos ({rep.with_text:,} with text)", 6000)
+            if self.search_bar.active():
+                self.run_search(keep_selection=True)  # text matches can lift photos now
+            self.refresh_status()
+
+    def skipped(self) -> dict[str, str]:
+        return self.skipped_panel.skipped()
+
+    def refresh_status(self) -> None:
+        self.sidebar.refresh()
+
+    def _on_status(self, st: LibraryStatus) -> None:
+        first = self.library_status is None
+        removed = set(self.library_status.folders if self.library_status else []) - set(st.folders)
+        self.library_status = st
+        if first and index_on_open(bool(st.folders), self.model is not None,
+                                   self.indexing() or self.indexer.pending is not None):
+            self.start_indexing()
+        self.skipped_panel.add_all(st.skipped)
+        self.status_line.set_photos(st.photos)
+        self.libraryStatus.emit(st)
+        if removed:
+            self.run_search()  # the removed folder's photos are gone from the results
+        self._update_state()
+
+    # ==== search ==================================================================================
+    @property
+    def like_path(self) -> str | None:
+        return self.search_bar.like_path
+
+    @property
+    def last_outcome(self):
+        return self.searcher.last_outcome
+
+    def current_query(self) -> str:
+        return self.search_bar.query()
+
+    def run_search(self, keep_selection: bool = False) -> None:
+        self.searcher.run(keep_selection)
+        self._update_state()
+
+    def search_like(self, path: str) -> None:
+        """Query by example: photos that look like ``path`` (any image file, in the library or not)."""
+        if path:
+            self.search_box.clear()
+            self.search_bar.set_like(path, self.results.pixmaps.get(path))
+            self.run_search()
+
+    def add_feedback(self, path: str, sign: int) -> None:
+        """More like this photo (+1) or less like it (-1): the ranking refines at once around the query."""
+        self.searcher.add_feedback(path, sign)
+        self.run_search()
+
+    def remove_feedback(self, path: str) -> None:
+        self.searcher.remove_feedback(path)
+        self.run_search()
+
+    def set_sort(self, sort: str) -> None:
+        self.searcher.sort = sort
+        self.run_search()
+
+    def clear_search(self) -> None:
+        self.search_bar.clear()
+        self.searcher.clear_feedback()
+        self.run_search()
+        self.focus_search()
+
+    def focus_search(self) -> None:
+        self.search_bar.focus()
+
+    def _on_answer(self, outcome) -> None:
+        self.preview.set_query(outcome.request.query.text)  # its words are highlighted in a photo's text
+        if self.results_pane.current_path() is None:
+            self.preview.show_path(None)  # a new answer: the old photo and its score are gone
+        self._update_state()
+        self.searchFinished.emit(outcome)
+
+    def _on_search_failed(self, exc: BaseException) -> None:
+        if is_query_error(exc):  # shown as a quiet note in the results pane
+            self.preview.show_path(None)
+        elif self.model is not None:
+            self.show_error(f"Search failed: {error_text(exc)}")
+        self.searchFailed.emit(exc)
+
+    # ==== selection, preview and result actions ===================================================
+    def on_selected_result(self, fn) -> None:
+        """Call ``fn`` with the first selected result (or the current one)."""
+        cur = self.results_pane.current_path()
+        paths = self.view.selected_paths() or ([cur] if cur else [])
+        if paths and paths[0]:
+            fn(paths[0])
+
+    def toggle_preview(self) -> None:
+        self.preview.setVisible(not self.preview.isVisible())
+
+    def toggle_sidebar(self) -> None:
+        self.sidebar.setVisible(not self.sidebar.isVisible())
+
+    def open_path(self, path: str | None) -> None:
+        if path and not desktop.open_path(path):
+            self.show_error(f"No application to open {path}")
+
+    def reveal_path(self, path: str | None) -> None:
+        if path and not desktop.reveal_path(path):
+            self.show_error(f"Could not show {path} in the file manager")
+
+    def copy_path(self, path: str | None) -> None:
+        if path:
+            desktop.copy_path(path)
+            self.statusBar().showMessage(f"Copied {path}", 3000)
+
+    # ==== drag and drop onto the window ===========================================================
+    def dragEnterEvent(self, e) -> None:
+        if any(dropped_folders_and_images(e.mimeData())):
+            e.acceptProposedAction()
+
+    def dragMoveEvent(self, e) -> None:
+        self.dragEnterEvent(e)
+
+    def dropEvent(self, e) -> None:
+        dirs, images = dropped_folders_and_images(e.mimeData())
+        for d in dirs:
+            self.add_folder(d)
+        if not dirs and images:
+            self.search_like(images[0])
+        e.acceptProposedAction()
+
+    # ==== state, messages, dialogs ================================================================
+    def show_error(self, msg: str, topic: str = "") -> None:
+        """A dismissable message in the window (``topic``: see :meth:`Banner.show_message`)."""
+        log.warning("%s", msg)
+        self.banner.show_message(msg, "error", topic)
+
+    def set_thumb_size(self, size: int) -> None:
+        size = max(THUMB_MIN, min(THUMB_MAX, int(size)))
+        self.view.set_thumb_size(size)
+        self.settings.thumb_size = size
+
+    def _on_empty_action(self, key: str) -> None:
+        actions = {"no-folders": self.choose_folder, "no-results": self.clear_search, "no-model": self.open_settings}
+        if key in actions:
+            actions[key]()
+
+    def situation(self) -> Situation:
+        """The facts the empty state depends on."""
+        photos = self.library_status.photos if self.library_status is not None else 0
+        ev = self.indexer.last_event
+        embedding = ev is not None and ev.phase == "embed"
+        return Situation(
+            folders=len(self.folders()), photos=photos, model_ready=self.model is not None,
+            model_loading=self.models.is_loading, model_progress=str(self.models.last_progress or ""),
+            query=self.current_query(), like=self.like_path,
+            searched=self.searcher.searched_once, outcome=self.last_outcome is not None, results=self.results.total(),
+            indexing=self.indexing() or (self.indexer.pending is not None and not photos),
+            index_done=ev.done if embedding else None, index_total=ev.total if embedding else None,
+            min_score=self.settings.min_score, feedback=bool(self.searcher.more or self.searcher.less),
+            note=(self.last_outcome.note or "") if self.last_outcome is not None else "")
+
+    def _update_state(self) -> None:
+        """Show the grid, or the empty state that says what to do next."""
+        text = empty_state(self.situation())
+        if text is None:
+            self.results_pane.show_grid()
+        else:
+            self.results_pane.show_empty(text)
+
+    def open_settings(self, select: str | None = None) -> None:
+        """The Settings dialog; ``select``: the model its model page starts on (else the one in use)."""
+        self.dialogs.settings(select)
+
+    def set_read_text(self, on: bool) -> None:
+        """The library's text-pass setting (Settings): saved by the writer; on starts reading, off stops it."""
+        self.work.set_read_text(on, self._on_status, self.show_error)
+
+    def open_finetune(self, base: str | None = None) -> None:
+        self.dialogs.finetune(base)
+
+    def show_about(self) -> None:
+        from photosearch import __version__
+        from photosearch.meta.places import ATTRIBUTION
+
+        self.banner.show_message(f"PhotoSearch {__version__} — find photos in your own folders from a typed "
+                                 f"sentence. Everything runs on this computer. {ATTRIBUTION}.", "info")
+
+    # ==== closing =================================================================================
+    def paintEvent(self, e) -> None:
+        super().paintEvent(e)
+        if self._load_after_paint:
+            self._load_after_paint = False
+            QTimer.singleShot(0, self.load_model)
+
+    def closeEvent(self, e) -> None:
+        self.settings.geometry = self.saveGeometry()
+        self.settings.splitter = self.splitter.saveState()
+        self.settings.thumb_size = self.zoom.value()
+        if self.model_name:
+            self.settings.model = self.model_name
+        self.settings.sync()
+        self.dialogs.close_all()
+        self.shutdown()
+        super().closeEvent(e)
+
+    def shutdown(self) -> bool:
+        """Stop every worker and wait for it. Writers always finish (the library stays consistent); readers
+        get ``reader_wait_ms`` — a model load stuck in ``import torch`` cannot be interrupted, so the launcher
+        exits the process instead of waiting for it. Returns whether every thread has stopped."""
+        self.search_bar.stop()
+        watcher_ended = self.work.shutdown()
+        self.thumbs.shutdown()
+        searches_ended = self.searcher.stop(self.reader_wait_ms)
+        self.writer.shutdown()
+        self.clean_shutdown = self.readers.shutdown(self.reader_wait_ms) and searches_ended and watcher_ended
+        return self.clean_shutdown
+

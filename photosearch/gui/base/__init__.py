@@ -1,0 +1,1 @@
+"""Small pieces every room uses: settings, theme, resources, platform actions, the PySide6 compatibility shim."""

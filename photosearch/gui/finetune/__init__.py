@@ -1,0 +1,1 @@
+"""Fine-tuning a model from the window: the dialog and its charts."""

@@ -1,0 +1,109 @@
+"""Why this photo, in the preview pane: the concepts the photo was seen as, the copies of the file, and a
+toggle that draws where the query matches over the preview (photosearch/explain.py, on a reader thread)."""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
+
+from photosearch.gui.base.widgets import muted
+from photosearch.gui.tasks.workers import Task, TaskRunner
+
+
+def explain_job(model, query: str | None, path: str, heatmap: bool):
+    """``(path, query, Explanation)`` of one photo (concepts only without a query or ``heatmap``)."""
+    def job(_task: Task):
+        from photosearch.explain import concepts, explain, query_vector
+        from photosearch.imageio import load_image
+
+        img, _ = load_image(path, min_side=768)  # the smallest crops (1/3 of a side) stay >= 224 px
+        if query:
+            q = query_vector(model, query)
+            return path, query, explain(model, q, img, with_heatmap=heatmap)
+        from photosearch.explain import Explanation
+
+        return path, query, Explanation(float("nan"), concepts(model, img, None), [])
+    return job
+
+
+def concepts_text(concepts: list[dict], top: int = 5) -> str:
+    if not concepts:
+        return ""
+    return "Seen as: " + ", ".join(f"{c['label']} ({c['weight']:.0%})" for c in concepts[:top])
+
+
+class ExplainPanel(QWidget):
+    """Concepts and copies as text; the heat-map toggle asks for the overlay (``heatmapReady``)."""
+
+    heatmapReady = Signal(str, object)  # path, GRID x GRID list of scores (None: hide the overlay)
+
+    def __init__(self, readers: TaskRunner | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.readers = readers
+        self.model = None
+        self.query: str | None = None
+        self.path: str | None = None
+        self.explanation = None  # the Explanation shown now
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
+        self.concepts = QLabel()
+        self.concepts.setWordWrap(True)
+        lay.addWidget(self.concepts)
+        self.copies = QLabel()
+        self.copies.setWordWrap(True)
+        muted(self.copies)
+        lay.addWidget(self.copies)
+        self.heatmap_check = QCheckBox("Show where it matches")
+        self.heatmap_check.setToolTip("Draw over the photo how well each region matches the query "
+                                      "(the model scores overlapping crops)")
+        self.heatmap_check.toggled.connect(self._on_toggle)
+        lay.addWidget(self.heatmap_check)
+        self.concepts.hide()
+        self.copies.hide()
+
+    def show_for(self, model, query: str | None, path: str | None, copies: list[str] | None = None) -> None:
+        """Explain ``path`` for ``query`` (None: no typed query; concepts only)."""
+        self.model, self.query, self.path, self.explanation = model, query, path, None
+        self._set(self.concepts, "")
+        n = len(copies or [])
+        self._set(self.copies, f"{n + 1} copies: also at " + ", ".join(copies) if n else "")
+        self.copies.setToolTip("\n".join(copies or []))
+        self.heatmap_check.setEnabled(bool(query and path))
+        self.heatmapReady.emit(path or "", None)
+        if path is None or model is None:
+            return
+        self._run(self.heatmap_check.isChecked() and bool(query))
+
+    @staticmethod
+    def _set(label: QLabel, text: str) -> None:
+        """Empty labels take no room: the preview pane must fit small windows (800 x 500)."""
+        label.setText(text)
+        label.setVisible(bool(text))
+
+    def _run(self, heatmap: bool) -> None:
+        if self.readers is None:
+            return
+        task = Task(explain_job(self.model, self.query, self.path, heatmap), "explain")
+        task.returned.connect(self._on_explained)
+        self.readers.submit(task)
+
+    def _on_toggle(self, on: bool) -> None:
+        if not on:
+            self.heatmapReady.emit(self.path or "", None)
+        elif self.explanation is not None and self.explanation.heatmap:
+            self.heatmapReady.emit(self.path, self.explanation.heatmap)
+        elif self.path and self.query:
+            self._run(True)
+
+    def _on_explained(self, out) -> None:
+        path, query, ex = out
+        if path != self.path or query != self.query:
+            return  # the selection moved on
+        self.explanation = ex
+        self._set(self.concepts, concepts_text(ex.concepts))
+        self.concepts.setToolTip(os.linesep.join(f"{c['label']}: {c['weight']:.1%}" for c in ex.concepts))
+        if ex.heatmap and self.heatmap_check.isChecked():
+            self.heatmapReady.emit(path, ex.heatmap)

@@ -1,0 +1,296 @@
+"""The preview pane: the selected result larger, its details and its actions.
+
+The pane fetches what it shows itself (the large image from the thumbnail loader, the photo's details from
+the library on a reader thread) and asks for actions by signals; the window decides what they do.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from PySide6.QtCore import QRect, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPalette, QPixmap
+from PySide6.QtWidgets import (QFormLayout, QFrame, QGridLayout, QLabel, QPushButton, QScrollArea, QSizePolicy, QStyle,
+                               QVBoxLayout, QWidget)
+
+from photosearch.gui.base.theme import icon
+from photosearch.gui.base.widgets import muted
+from photosearch.gui.search.explainview import ExplainPanel
+from photosearch.gui.search.textview import TextPanel, paint_text_boxes, query_words
+from photosearch.gui.tasks.jobs import photo_info_job
+from photosearch.gui.tasks.workers import PREVIEW_PIXELS, Task, TaskRunner, ThumbnailLoader
+from photosearch.humanize import format_size
+
+
+class ImageView(QWidget):
+    """Paints one pixmap scaled to fit, centred; a hint text while there is none."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._pm: QPixmap | None = None
+        self._hint = ""
+        self.overlay = None  # a grid of match scores drawn over the photo (ExplainPanel's heat map)
+        self.setMinimumSize(160, 120)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        # Text read in the photo: its boxes are drawn over it while the pointer is on the image.
+        self.text_lines: list[dict] = []
+        self.photo_size: tuple[int, int] | None = None  # the original's upright size: the boxes' pixels
+        self.words: list[str] = []
+        self.hovered = False
+        self.boxes_drawn = 0  # by the last paint (tests)
+        self.setMouseTracking(True)
+
+    def set_text(self, lines: list[dict] | None, photo_size: tuple[int, int] | None, words: list[str]) -> None:
+        self.text_lines, self.photo_size, self.words = list(lines or []), photo_size, list(words)
+        if self.text_lines:
+            self.setToolTip("Point at the photo to see where its text was read")
+        else:
+            self.setToolTip("")
+        self.update()
+
+    def enterEvent(self, e) -> None:
+        self.hovered = True
+        self.update()
+        super().enterEvent(e)
+
+    def leaveEvent(self, e) -> None:
+        self.hovered = False
+        self.update()
+        super().leaveEvent(e)
+
+    def set_overlay(self, grid) -> None:
+        self.overlay = grid
+        self.update()
+
+    def set_pixmap(self, pm: QPixmap | None, hint: str = "") -> None:
+        self._pm = pm
+        self._hint = hint
+        self.update()
+
+    def pixmap(self) -> QPixmap | None:
+        return self._pm
+
+    def paintEvent(self, _e) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        r = self.rect().adjusted(4, 4, -4, -4)
+        if self._pm is not None and not self._pm.isNull():
+            s = self._pm.size().scaled(r.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            if s.width() > self._pm.width() * 2:  # never blow small images up beyond 2x
+                s = self._pm.size() * 2
+            t = QRect(0, 0, s.width(), s.height())
+            t.moveCenter(r.center())
+            p.drawPixmap(t, self._pm)
+            if self.overlay:
+                self._paint_overlay(p, t)
+            self.boxes_drawn = 0
+            if self.hovered and self.text_lines and self.photo_size:
+                self.boxes_drawn = paint_text_boxes(p, t, *self.photo_size, self.text_lines, self.words)
+        else:
+            c = QColor(self.palette().color(QPalette.ColorRole.Mid))
+            c.setAlpha(50)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(c)
+            p.drawRoundedRect(QRectF(r), 10, 10)
+            if self._hint:
+                p.setPen(self.palette().color(QPalette.ColorRole.PlaceholderText))
+                p.drawText(r, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self._hint)
+        p.end()
+
+
+    def _paint_overlay(self, p: QPainter, t: QRect) -> None:
+        """Warm where the query matches best, transparent where least (scores rescaled to this photo)."""
+        g = self.overlay
+        lo = min(min(r) for r in g)
+        hi = max(max(r) for r in g)
+        rows, cols = len(g), len(g[0])
+        p.setPen(Qt.PenStyle.NoPen)
+        for i, row in enumerate(g):
+            for j, v in enumerate(row):
+                a = (v - lo) / (hi - lo) if hi > lo else 0.0
+                x0, x1 = t.left() + t.width() * j // cols, t.left() + t.width() * (j + 1) // cols
+                y0, y1 = t.top() + t.height() * i // rows, t.top() + t.height() * (i + 1) // rows
+                p.setBrush(QColor(255, int(80 + 120 * a), 0, int(150 * a)))
+                p.drawRect(QRect(x0, y0, x1 - x0, y1 - y0))
+
+
+class PreviewPane(QWidget):
+    """A larger image and the details of the selected result, with its actions."""
+
+    openRequested = Signal(str)
+    revealRequested = Signal(str)
+    copyRequested = Signal(str)
+    moreLikeRequested = Signal(str)
+    infoLoaded = Signal(str, dict)  # path, library details fetched for it (the window caches them)
+
+    def __init__(self, thumbs: ThumbnailLoader | None = None, readers: TaskRunner | None = None,
+                 library_path: Path | None = None, parent=None):
+        super().__init__(parent)
+        self.path: str | None = None
+        self.thumbs, self.readers, self.library_path = thumbs, readers, library_path
+        self.explain_context = None  # () -> (model, typed query or None): what "why this photo" explains
+        if thumbs is not None:
+            thumbs.loaded.connect(self._on_image_loaded)
+        # Everything in a vertical scroll area: in a short window the pane scrolls instead of setting the
+        # window's minimum height (its minimum width is that of its widest row, set below).
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer.addWidget(scroll)
+        body = QWidget()
+        scroll.setWidget(body)
+        lay = QVBoxLayout(body)
+        lay.setContentsMargins(10, 10, 10, 10)
+        lay.setSpacing(8)
+        self.image = ImageView()
+        lay.addWidget(self.image, 1)
+        self.words: list[str] = []  # the current query's words, highlighted in the photo's text
+        self.text_panel = TextPanel()
+        lay.addWidget(self.text_panel)
+        self.title = QLabel()
+        f = self.title.font()
+        f.setBold(True)
+        f.setPointSizeF(f.pointSizeF() * 1.15)
+        self.title.setFont(f)
+        self.title.setWordWrap(True)
+        lay.addWidget(self.title)
+        self.path_label = QLabel()
+        self.path_label.setWordWrap(True)
+        self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        muted(self.path_label)
+        lay.addWidget(self.path_label)
+        form = QFormLayout()
+        form.setHorizontalSpacing(12)
+        form.setVerticalSpacing(4)
+        self.fields: dict[str, QLabel] = {}
+        for key in ("Score", "Taken", "Dimensions", "File size", "Modified"):
+            lab = QLabel("—")
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.fields[key] = lab
+            name = QLabel(key)
+            muted(name)
+            form.addRow(name, lab)
+        lay.addLayout(form)
+        self.why = ExplainPanel(readers)
+        self.why.heatmapReady.connect(lambda path, grid: self.image.set_overlay(grid if path == self.path else None))
+        lay.addWidget(self.why)
+        st = self.style()
+        self.open_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton), "Open")
+        self.reveal_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DirOpenIcon), "Show in folder")
+        self.copy_btn = QPushButton("Copy path")
+        self.like_btn = QPushButton(icon("search"), "More like this")
+        # Two by two: the pane stays narrow enough for small windows without cutting a label.
+        buttons = QGridLayout()
+        for i, b in enumerate((self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn)):
+            buttons.addWidget(b, i // 2, i % 2)
+        lay.addLayout(buttons)
+        self.setMinimumWidth(body.minimumSizeHint().width()
+                             + self.style().pixelMetric(QStyle.PixelMetric.PM_ScrollBarExtent))
+        self.open_btn.clicked.connect(lambda: self.path and self.openRequested.emit(self.path))
+        self.reveal_btn.clicked.connect(lambda: self.path and self.revealRequested.emit(self.path))
+        self.copy_btn.clicked.connect(lambda: self.path and self.copyRequested.emit(self.path))
+        self.like_btn.clicked.connect(lambda: self.path and self.moreLikeRequested.emit(self.path))
+        self.show_path(None)
+
+    def show_path(self, path: str | None, score: float | None = None, info: dict | None = None,
+                  pixmap: QPixmap | None = None) -> None:
+        self.path = path
+        self.image.set_overlay(None)
+        for b in (self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn):
+            b.setEnabled(path is not None)
+        if path is None:
+            self.why.show_for(None, None, None)
+            self.title.setText("No photo selected")
+            self.path_label.setText("Select a result to see it larger here. Space toggles this pane.")
+            for lab in self.fields.values():
+                lab.setText("—")
+            self.image.set_pixmap(None, "Preview")
+            return
+        self.title.setText(os.path.basename(path))
+        self.path_label.setText(str(Path(path).parent))
+        self.path_label.setToolTip(path)
+        self.fields["Score"].setText(f"{score:.3f}" if score is not None else "—")
+        self.set_info(info)
+        self.image.set_pixmap(pixmap, "Loading…")
+
+    def follow(self, view, results) -> None:
+        """Show whichever result becomes current in ``view`` (a grid over the ResultsModel ``results``)."""
+        def on_current(cur, _prev=None) -> None:
+            path = results.path_at(cur)
+            if path is None:
+                self.show_path(None)
+            else:
+                self.show_result(path, results.score_at(cur), results.infos.get(path), results.pixmaps.get(path))
+                model, query = self.explain_context() if self.explain_context else (None, None)
+                self.why.show_for(model, query, path, getattr(results.hit(cur.row()), "copies", None))
+        view.selectionModel().currentChanged.connect(on_current)
+        self.infoLoaded.connect(results.set_info)
+
+    def show_result(self, path: str | None, score: float | None = None, info: dict | None = None,
+                    pixmap: QPixmap | None = None) -> None:
+        """Show a result at once (with what the caller has), then fetch the large image and any missing
+        details in the background."""
+        self.show_path(path, score, info, pixmap)
+        if path is None:
+            return
+        if self.thumbs is not None:
+            self.thumbs.request(path, PREVIEW_PIXELS)
+        if info is None and self.readers is not None and self.library_path is not None:
+            task = Task(photo_info_job(self.library_path, path), "info")
+            task.returned.connect(self._on_info)
+            self.readers.submit(task)
+
+    def _on_info(self, out) -> None:
+        path, info = out
+        if info:
+            self.infoLoaded.emit(path, info)
+            if path == self.path:
+                self.set_info(info)
+
+    def _on_image_loaded(self, path: str, size: int, image) -> None:
+        if size == PREVIEW_PIXELS and path == self.path:
+            self.set_image(path, QPixmap.fromImage(image) if not image.isNull() else None)
+
+    def set_info(self, info: dict | None) -> None:
+        info = info or {}
+        w, h = info.get("width"), info.get("height")
+        self.fields["Dimensions"].setText(f"{w} × {h}" if w and h else "—")
+        self.fields["Taken"].setText(_nice_date(info.get("taken_at")) or "—")
+        self.fields["File size"].setText(format_size(info.get("size")) if info.get("size") is not None else "—")
+        mt = info.get("mtime")
+        self.fields["Modified"].setText(_nice_date(mt) or "—")
+        lines = info.get("text_lines") or []
+        self.text_panel.set_lines(lines, self.words)
+        self.image.set_text(lines, (w, h) if w and h else None, self.words)
+
+    def set_query(self, query: str | None) -> None:
+        """The query whose words are highlighted in the recognised text (of the photo shown and the next)."""
+        self.words = query_words(query)
+        if self.text_panel.lines:
+            self.text_panel.set_lines(self.text_panel.lines, self.words)
+            self.image.set_text(self.image.text_lines, self.image.photo_size, self.words)
+
+    def set_image(self, path: str, pm: QPixmap | None) -> None:
+        if path == self.path:
+            self.image.set_pixmap(pm, "" if pm else "Cannot show this file")
+
+
+def _nice_date(v) -> str | None:
+    if v is None or v == "":
+        return None
+    try:
+        if isinstance(v, (int, float)):
+            d = datetime.fromtimestamp(float(v))
+        else:
+            d = datetime.fromisoformat(str(v))
+    except (ValueError, OverflowError, OSError):
+        return str(v)
+    return d.strftime("%Y-%m-%d %H:%M")
+
+

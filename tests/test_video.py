@@ -1,0 +1,137 @@
+"""Videos as moments (photosearch/video.py): frames sampled at scene changes and at most every few seconds, each
+with its time; rotated phone videos upright; damaged, empty and audio-only files refused with a reason, bounded."""
+
+from __future__ import annotations
+
+
+import numpy as np
+import pytest
+from PIL import Image
+from videohelpers import write_slideshow
+
+from photosearch.video import Sampling, VideoSkip, read_video
+
+
+@pytest.fixture(scope="module")
+def photos() -> list[np.ndarray]:
+    from skimage import data
+
+    return [data.astronaut(), data.coffee(), data.chelsea(), data.rocket(), data.hubble_deep_field()]
+
+
+def _corr(img: Image.Image, ref: np.ndarray) -> float:
+    a = np.asarray(img.convert("L").resize((48, 48)), dtype=np.float64).ravel()
+    b = np.asarray(Image.fromarray(ref).convert("L").resize((48, 48)), dtype=np.float64).ravel()
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+@pytest.mark.parametrize("codec,ext", [("libx264", "mp4"), ("libvpx-vp9", "webm"), ("mpeg4", "avi"),
+                                       ("libx264", "mkv"), ("libx264", "mov")])
+def test_every_shown_photo_becomes_a_moment_at_its_time(tmp_path, photos, codec, ext):
+    spans = write_slideshow(tmp_path / f"v.{ext}", photos, seconds_each=3.0, codec=codec)
+    v = read_video(tmp_path / f"v.{ext}")
+    assert (v.width, v.height) == (320, 240) and abs(v.duration_s - 15.0) < 0.5
+    for arr, (start, end) in zip(photos, spans):
+        inside = [m for m in v.moments if start <= m.t < end]
+        assert inside, (start, end, [m.t for m in v.moments])
+        assert max(_corr(m.image, arr) for m in inside) > 0.9  # the moment shows that photo
+
+
+def test_long_shots_are_sampled_every_few_seconds(tmp_path, photos):
+    write_slideshow(tmp_path / "v.mp4", photos[:2], seconds_each=20.0, fps=5, gop=250)
+    v = read_video(tmp_path / "v.mp4", Sampling(max_gap_s=4.0))
+    ts = [m.t for m in v.moments]
+    assert ts == sorted(ts) and max(np.diff([0.0, *ts, 40.0])) <= 4.0 + 0.5
+
+
+def test_frame_count_is_bounded_for_long_videos(tmp_path, photos):
+    write_slideshow(tmp_path / "long.mp4", photos * 4, seconds_each=30.0, fps=2, size=(64, 48))  # 10 minutes
+    v = read_video(tmp_path / "long.mp4", Sampling(max_frames=12))
+    assert 6 <= len(v.moments) <= 12 and v.moments[-1].t > 300  # spread over the whole video
+
+
+def test_rotated_phone_video_is_upright(tmp_path, photos):
+    sideways = [np.ascontiguousarray(np.rot90(p, k=-1)) for p in photos[:2]]  # the sensor's view, turned CW
+    write_slideshow(tmp_path / "phone.mp4", sideways, size=(240, 320), rotate=90)
+    v = read_video(tmp_path / "phone.mp4")
+    assert (v.width, v.height) == (320, 240)  # as shown
+    assert v.moments[0].image.width > v.moments[0].image.height
+    assert _corr(v.moments[0].image, photos[0]) > 0.9
+
+
+def test_bad_files_are_refused_with_a_reason(tmp_path, photos):
+    import av
+
+    good = tmp_path / "good.mp4"
+    write_slideshow(good, photos[:2])
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])  # the index (moov) is written last: gone
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    fake = tmp_path / "fake.mov"
+    fake.write_text("not a video at all\n" * 100)
+    audio = tmp_path / "sound.mkv"
+    with av.open(str(audio), "w") as out:
+        st = out.add_stream("flac", rate=8000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 8000), np.int16), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = 8000, 0
+        for packet in st.encode(frame):
+            out.mux(packet)
+        out.mux(st.encode())
+    reasons = {}
+    for p in (cut, empty, fake, audio):
+        with pytest.raises(VideoSkip) as e:
+            read_video(p)
+        reasons[p.name] = e.value.reason
+    assert "no video stream" in reasons["sound.mkv"] and reasons["empty.mp4"] == "empty file"
+    assert all(r and "Traceback" not in r for r in reasons.values()), reasons
+
+
+# -- videos in the library ---------------------------------------------------------------------------------
+def test_a_video_is_found_at_the_moment_that_matches(tmp_path, photos, tiny):
+    from photosearch.library import Library
+    from photosearch.library.query import Query
+
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    spans = write_slideshow(pics / "holiday.mp4", photos, seconds_each=3.0)
+    Image.fromarray(photos[2]).save(tmp_path / "example.png")  # the third photo shown, outside the library
+    Image.fromarray(np.full((64, 64, 3), 200, np.uint8)).save(pics / "grey.png")
+    with Library.open(tmp_path / "lib.db") as lib:
+        rep = lib.run_index(tiny, [pics], batch_size=4)
+        assert rep.indexed == 2 and rep.skipped == []
+        info = lib.photo_info(pics / "holiday.mp4")
+        assert info["format"] == "VIDEO-MP4" and (info["width"], info["height"]) == (320, 240)
+        n = lib.conn.execute("SELECT count(*) FROM video_frames").fetchone()[0]
+        assert n >= len(photos)
+        hit = lib.search(tiny, Query.of(like=tmp_path / "example.png", top_k=5))[0]
+        assert hit.path == str(pics / "holiday.mp4")
+        start, end = spans[2]
+        assert start - 0.5 <= hit.time_s < end, (hit.time_s, spans)
+        only = lib.search(tiny, Query.of(like=tmp_path / "example.png", types=["video"], top_k=5))
+        assert [h.path for h in only] == [str(pics / "holiday.mp4")]
+        stills = lib.search(tiny, Query.of(like=tmp_path / "example.png", types=["png"], top_k=5))
+        assert [h.path for h in stills] == [str(pics / "grey.png")] and stills[0].time_s is None
+        # A changed video loses its old moments; a removed one takes them along.
+        write_slideshow(pics / "holiday.mp4", photos[:2], seconds_each=2.0)
+        lib.run_index(tiny)
+        ts = [r[0] for r in lib.conn.execute("SELECT t FROM video_frames ORDER BY t")]
+        assert ts and max(ts) < 4.0
+        (pics / "holiday.mp4").unlink()
+        lib.run_index(tiny)
+        assert lib.conn.execute("SELECT count(*) FROM video_frames").fetchone()[0] == 0
+
+
+@pytest.mark.slow
+def test_starter_finds_the_cat_moment(tmp_path, photos, starter_model):
+    from photosearch.library import Library
+    from photosearch.library.query import Query
+
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    spans = write_slideshow(pics / "clip.mp4", photos, seconds_each=3.0)
+    with Library.open(tmp_path / "lib.db") as lib:
+        lib.run_index(starter_model, [pics])
+        hit = lib.search(starter_model, Query.of("a cat", top_k=3))[0]
+    start, end = spans[2]  # chelsea the cat
+    assert start - 0.5 <= hit.time_s < end, (hit.time_s, spans)
