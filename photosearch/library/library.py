@@ -336,7 +336,10 @@ class Library:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
         mask = vi.filter_mask(after_s, before_s, formats, f.include_undated)
         if f.after_south or f.before_south:  # a season: the southern range for photos taken south
-            mask = _and(vi.filter_mask(None, None, formats), self._season_mask(vi, f))
+            from photosearch.meta.facets import season_mask
+
+            south = self._meta_columns().south_mask(vi.ids[:len(vi)])
+            mask = _and(vi.filter_mask(None, None, formats), season_mask(vi, f, south))
         if f.meta:
             mask = _and(mask, self._meta_columns().mask(vi.ids[:len(vi)], f.places, f.cameras, f.colors, f.kinds))
         if f.folder:
@@ -385,15 +388,6 @@ class Library:
         out["years"] = facets.timeline(taken)
         return out
 
-    def _season_mask(self, vi, f: Filters) -> np.ndarray:
-        def dates(after, before):
-            m = vi.filter_mask(parse_date(after) if after else None, parse_date(before, end=True) if before else None,
-                               None, f.include_undated)
-            return np.ones(len(vi), bool) if m is None else m
-
-        south = self._meta_columns().south_mask(vi.ids[:len(vi)])
-        return np.where(south, dates(f.after_south, f.before_south), dates(f.after, f.before))
-
     def _folder_mask(self, vi, folder: str) -> np.ndarray:
         lo, hi = folder_range(folder)
         inside = np.asarray(self._read(sql.photo_ids_in_range, lo, hi), dtype=np.int64)
@@ -421,13 +415,7 @@ class Library:
 
             counts["with text"] = int(textindex.has_text_mask(self.conn, vi.ids[:n]).sum())
         if f.meta:
-            cols, ids = self._meta_columns(), vi.ids[:n]
-            for label, kw in ((f"in {' or '.join(f.places)}", {"places": f.places}),
-                              (f"taken with {' or '.join(f.cameras)}", {"cameras": f.cameras}),
-                              (f"in {' and '.join(f.colors)}", {"colors": f.colors}),
-                              (f"of kind {' or '.join(f.kinds)}", {"kinds": f.kinds})):
-                if next(iter(kw.values())):
-                    counts[label] = int(cols.mask(ids, **kw).sum())
+            counts.update(self._meta_columns().counts_by_filter(vi.ids[:n], f))
         undated = int(np.isnat(vi.taken[:n]).sum())
         return browse.why_empty(n, counts, undated, f.include_undated)
 

@@ -88,6 +88,17 @@ class MetaColumns:
             m = both(np.isin(self._codes(self.kind, ids), codes))
         return m
 
+    def counts_by_filter(self, ids: np.ndarray, f) -> dict[str, int]:
+        """For ``why_empty``: each metadata filter of ``f`` (a Filters) in words -> photos of ``ids`` it keeps."""
+        out = {}
+        for label, kw in ((f"in {' or '.join(f.places)}", {"places": f.places}),
+                          (f"taken with {' or '.join(f.cameras)}", {"cameras": f.cameras}),
+                          (f"in {' and '.join(f.colors)}", {"colors": f.colors}),
+                          (f"of kind {' or '.join(f.kinds)}", {"kinds": f.kinds})):
+            if next(iter(kw.values())):
+                out[label] = int(self.mask(ids, **kw).sum())
+        return out
+
     def south_mask(self, ids: np.ndarray) -> np.ndarray:
         idx, present = self.rows(ids)
         return present & self.south[idx]
@@ -117,6 +128,19 @@ class MetaColumns:
             for r in c["regions"]:
                 r["cities"].sort(key=lambda x: (-x["count"], x["name"] or ""))
         return out
+
+
+def season_mask(vi, f, south: np.ndarray) -> np.ndarray:
+    """Rows of the vector index ``vi`` taken within ``f``'s dates (a Filters): its southern range
+    (``after_south``/``before_south``, a season) for photos taken south of the equator, else after/before."""
+    from photosearch.library.search import parse_date
+
+    def dates(after, before):
+        m = vi.filter_mask(parse_date(after) if after else None, parse_date(before, end=True) if before else None,
+                           None, f.include_undated)
+        return np.ones(len(vi), bool) if m is None else m
+
+    return np.where(south, dates(f.after_south, f.before_south), dates(f.after, f.before))
 
 
 def timeline(taken: np.ndarray) -> list[dict]:
