@@ -135,6 +135,11 @@ def test_kinds(tmp_path, tiny):
     write_photo(pics / "cam.jpg", make="Canon", model="Canon EOS 5D")
     with _index(tmp_path, tiny) as lib:
         kinds = {p.name: lib.photo_meta(p)["kind"] for p in pics.iterdir()}
+    from photosearch.meta.exif import ExifMeta
+    from photosearch.meta.record import image_kind
+
+    assert image_kind(ExifMeta(), 1920, 1080, "VIDEO-MP4", "clip.mp4") == "video"
+    assert image_kind(ExifMeta(), 6000, 4000, "RAW-CR2", "IMG_1.CR2") == "photo"
     assert kinds == {"pano.jpg": "panorama", "Screenshot 2024-01-02.png": "screenshot", "screen.png": "screenshot",
                      "page.jpg": "scan", "drawing.png": "image", "cam.jpg": "photo"}
 

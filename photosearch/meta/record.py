@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from photosearch.meta import colours
 from photosearch.meta.exif import ExifMeta
 
-KINDS = ("photo", "screenshot", "scan", "panorama", "image")  # "image": not from a camera, not a screenshot
+KINDS = ("photo", "screenshot", "scan", "panorama", "image", "video")  # "image": not from a camera or a screen
 PANORAMA_ASPECT = 2.3  # a camera image this much wider than tall (or taller than wide) is a panorama
 _SCREENS = {(1920, 1080), (2560, 1440), (3840, 2160), (1366, 768), (1440, 900), (1280, 800), (1280, 720),
             (1536, 864), (1600, 900), (1680, 1050), (2560, 1600), (2880, 1800), (3024, 1964), (3456, 2234),
@@ -30,6 +30,9 @@ class PhotoMeta:
 
 
 def image_kind(exif: ExifMeta, width: int, height: int, fmt: str | None, path: str) -> str:
+    fmt_u = (fmt or "").upper()
+    if fmt_u.startswith("VIDEO"):
+        return "video"
     name = os.path.basename(path).lower()
     soft = (exif.software or "").lower()
     camera = " ".join(x for x in (exif.make, exif.model) if x).lower()
@@ -45,7 +48,7 @@ def image_kind(exif: ExifMeta, width: int, height: int, fmt: str | None, path: s
     if (fmt or "").upper() in ("PNG", "WEBP", "BMP", "GIF") and (width, height) in _SCREENS | {
             (h, w) for w, h in _SCREENS}:
         return "screenshot"
-    return "photo" if (fmt or "").upper() in ("JPEG", "HEIF", "MPO") else "image"
+    return "photo" if fmt_u in ("JPEG", "HEIF", "MPO", "AVIF") or fmt_u.startswith("RAW") else "image"
 
 
 def describe(img, width: int, height: int, fmt: str | None, exif: ExifMeta | None, path: str) -> PhotoMeta:
