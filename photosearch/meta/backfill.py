@@ -20,7 +20,8 @@ DECODE_SIDE = 64  # enough for the colour thumbnail; the EXIF does not depend on
 def run(conn: sqlite3.Connection, *, batch_size: int = 32,
         cancel: threading.Event | None = None) -> Iterator[tuple[int, int, str]]:
     """(done, total, current path) after each committed batch."""
-    from photosearch.imageio import ImageSkip, load_image
+    from photosearch.imageio import ImageSkip, load_image, load_video
+    from photosearch.video import is_video_name
 
     todo = conn.execute("SELECT p.id, p.path, p.hash FROM photos p LEFT JOIN photo_meta m ON m.photo_id = p.id "
                         "WHERE m.photo_id IS NULL ORDER BY p.id").fetchall()
@@ -31,7 +32,10 @@ def run(conn: sqlite3.Connection, *, batch_size: int = 32,
         records = []
         for pid, path, h in todo[i:i + batch_size]:
             try:
-                img, im = load_image(path, min_side=DECODE_SIDE)
+                if is_video_name(path):
+                    img, im, _ = load_video(path)  # the poster frame
+                else:
+                    img, im = load_image(path, min_side=DECODE_SIDE)
             except (ImageSkip, OSError, MemoryError):
                 continue  # offline or gone: the next index run tries again (or forgets the photo)
             records.append((pid, h, describe(img, im.width, im.height, im.format, im.exif, path)))
