@@ -31,9 +31,9 @@ def main() -> int:
     from PIL import Image
     from PySide6.QtWidgets import QApplication
 
-    from photosearch.gui.base.widgets import ResultsView
+    from photosearch.gui.search.grid import ResultsView
     from photosearch.gui.search.resultsmodel import ResultsModel
-    from photosearch.gui.tasks.workers import THUMB_PIXELS, ThumbnailLoader
+    from photosearch.gui.search.thumbnails import THUMB_PIXELS, ThumbnailLoader
     from photosearch.library import SearchHit
 
     app = QApplication.instance() or QApplication([])

@@ -54,12 +54,12 @@ def search_and_select_first(app, win, query: str) -> None:
     """Type ``query`` as a person would, select the first result, and wait for the thumbnails on screen and
     the preview's image."""
     found = []
-    win.searchFinished.connect(lambda o: found.append(o))
-    win.search_box.setText(query)
+    win.searcher.answered.connect(lambda o: found.append(o))
+    win.search_bar.search_box.setText(query)
     win.run_search()
     wait_until(app, lambda: bool(found), 60)
-    win.view.setFocus()
-    win.view.setCurrentIndex(win.results.index(0))
+    win.results_pane.view.setFocus()
+    win.results_pane.view.setCurrentIndex(win.results.index(0))
     shown = win.results.paths()[:24]
     wait_until(app, lambda: all(win.results.pixmaps.get(p) is not None or p in win.results.pixmaps.failed
                                 for p in shown), 60)
@@ -103,8 +103,8 @@ def relevance_shots(app, win, out: Path) -> int:
     """The divider between good and weaker matches, and the preview explaining a hit with its heat map."""
     def search(text: str):
         found = []
-        win.searchFinished.connect(lambda o: found.append(o))
-        win.search_box.setText(text)
+        win.searcher.answered.connect(lambda o: found.append(o))
+        win.search_bar.search_box.setText(text)
         win.run_search()
         wait_until(app, lambda: bool(found), 60)
         shown = win.results.paths()[:24]
@@ -112,8 +112,8 @@ def relevance_shots(app, win, out: Path) -> int:
                                     for p in shown), 60)
 
     search("a cup of coffee")
-    win.view.setFocus()
-    win.view.setCurrentIndex(win.results.index(0))
+    win.results_pane.view.setFocus()
+    win.results_pane.view.setCurrentIndex(win.results.index(0))
     wait_until(app, lambda: win.preview.image.pixmap() is not None and win.preview.why.explanation is not None, 60)
     wait_until(app, lambda: False, 0.3)
     win.grab().save(str(out / "relevance-divider.png"))
@@ -121,7 +121,7 @@ def relevance_shots(app, win, out: Path) -> int:
     search("a rocket")
     row = next(i for i in range(win.results.rowCount()) if (win.results.path_at(win.results.index(i)) or "")
                .endswith("rocket.jpg"))
-    win.view.setCurrentIndex(win.results.index(row))
+    win.results_pane.view.setCurrentIndex(win.results.index(row))
     win.preview.why.heatmap_check.setChecked(True)
     wait_until(app, lambda: win.preview.image.overlay is not None and win.preview.image.pixmap() is not None, 120)
     wait_until(app, lambda: False, 0.3)
@@ -153,13 +153,13 @@ def run(out: Path, store_home: Path, work: Path, args) -> int:
     win = MainWindow(paths, Settings(paths), model=model, model_name="starter", autoload=False)
     win.resize(1360, 860)
     win.show()
-    wait_until(app, lambda: win.isVisible() and win.empty.key == "no-folders", 10)
+    wait_until(app, lambda: win.isVisible() and win.results_pane.empty.key == "no-folders", 10)
     wait_until(app, lambda: False, 0.3)
     win.grab().save(str(out / "empty-state.png"))
     print("wrote", out / "empty-state.png", flush=True)
 
     done = []
-    win.indexingFinished.connect(lambda ev: done.append(ev))
+    win.indexer.finished.connect(lambda ev: done.append(ev))
     win.add_folder(str(photos))
     wait_until(app, lambda: bool(done), 300)
     if args.only_relevance:

@@ -5,7 +5,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 
 from helpers import REPO, cli_env
 
@@ -162,7 +161,6 @@ def test_no_import_cycles_even_for_type_checking():
     assert _typing_cycles(inside_gui=False) == []
 
 
-@pytest.mark.xfail(strict=False, reason="gui.menus <-> gui.window, for typing only; the GUI's feature packages "
-                                        "(issue 19, item 3) give menus explicit actions instead of the window")
 def test_no_import_cycles_even_for_type_checking_in_gui():
+    """The menus and the window's dialogs take explicit actions, so they need not know the window's type."""
     assert _typing_cycles(inside_gui=True) == []

@@ -48,10 +48,10 @@ def test_an_unmounted_drive_inside_a_library_folder_keeps_its_photos(tmp_path, t
             p.unlink()
         rep = lib.run_index(tiny)
         assert rep.removed == 2 and rep.missing_folders == [usb]
-        assert lib.status()["photos"] == 3
+        assert lib.status().photos == 3
         (root / "usb").rmdir()  # an automounter removes the mount point too
         rep = lib.run_index(tiny)
-        assert rep.removed == 0 and rep.missing_folders == [usb] and lib.status()["photos"] == 3
+        assert rep.removed == 0 and rep.missing_folders == [usb] and lib.status().photos == 3
         assert usb in sql.mount_points(lib.conn), "kept until the drive is back"
 
 
@@ -94,7 +94,7 @@ SCRIPT = textwrap.dedent("""
         sh("mount", "-t", "tmpfs", "drive2", str(drive))
         sh("cp", "-a", *[str(p) for p in sorted((base / "stick").iterdir())], str(drive))
         out["drive_back"] = lib.run_index(model).to_dict()
-        out["photos"] = lib.status()["photos"]
+        out["photos"] = lib.status().photos
     print(json.dumps(out))
 """)
 

@@ -21,6 +21,7 @@ from watchhelpers import Watcher, paths_in
 
 from photosearch.library import Library
 from photosearch.library.observe import POLLING, Watches, blind_spots, inotify_watched
+from photosearch.library.query import Query
 
 SOON = 12.0  # well under max_wait (30 s): what "not starved" means here
 
@@ -104,8 +105,8 @@ def test_watch_reads_the_words_in_new_photos(tmp_path, tiny):
         sign(seed=2, out_size=(640, 480)).save(photos / "cafe.jpg", quality=90)
         w.next("text", lambda e: e.text.with_text >= 1)
         with Library.open(lib_path) as lib:
-            assert lib.status()["text"]["read"] == 2
-            assert [h.path for h in lib.search(tiny, "text:wifi", top_k=5)] == [str(photos / "cafe.jpg")]
+            assert lib.status().text.read == 2
+            assert [h.path for h in lib.search(tiny, Query.of("text:wifi"))] == [str(photos / "cafe.jpg")]
     finally:
         w.stop()
 

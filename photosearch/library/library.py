@@ -64,7 +64,7 @@ class Library:
         self.path = path
         self._key = os.path.realpath(path)
         self._text_cache: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
-        self._recognised: dict[tuple[str, int], bool] = {}  # (folder, st_dev) -> holds its photos (offline.py)
+        self._recognised: dict[tuple, bool] = {}  # a folder's identity -> holds its photos (offline.py)
 
     @classmethod
     def open(cls, path: str | Path, create: bool = True, read_only: bool = False) -> "Library":

@@ -65,9 +65,10 @@ def holds_its_photos(conn: sqlite3.Connection, folder: str) -> bool:
 
 
 def offline_folders(conn: sqlite3.Connection, folders: list[str],
-                    recognised: dict[tuple[str, int], bool] | None = None) -> dict[str, str]:
+                    recognised: dict[tuple, bool] | None = None) -> dict[str, str]:
     """Library folders that are there but offline (unmounted drive, empty mount point): folder -> why.
-    ``recognised`` caches content checks by (folder, st_dev) for callers that ask every second (the watcher)."""
+    ``recognised`` caches content checks by (folder, st_dev, st_ino, st_mtime_ns) for callers that ask every
+    second (the watcher)."""
     devices = sql.folder_devices(conn)
     with_photos = sql.folders_with_photos(conn)
     out = {}
@@ -103,7 +104,8 @@ def offline_mounts(conn: sqlite3.Connection, mounts: dict[str, int], folders: li
 
 def _recognised(conn, folder: str, cache: dict | None) -> bool:
     try:
-        key = (folder, os.stat(folder).st_dev)
+        st = os.stat(folder)
+        key = (folder, st.st_dev, st.st_ino, st.st_mtime_ns)  # a device number is reused by the next drive
     except OSError:
         return False
     if cache is not None and key in cache:

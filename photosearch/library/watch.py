@@ -34,11 +34,14 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
 from photosearch.errors import LibraryError
 from photosearch.library.index import IndexReport
 from photosearch.library.observe import OFFLINE, POLLING, WATCHING, FolderState, Watches
+
+if TYPE_CHECKING:
+    from photosearch.library.textindex import TextEvent
 
 __all__ = ["FolderState", "OFFLINE", "POLLING", "WATCHING", "WatchEvent", "looks_complete", "watch"]
 
@@ -58,7 +61,7 @@ class WatchEvent:
     changed: int = 0  # distinct paths whose events made this batch
     seconds: float = 0.0  # the batch's own time (indexing)
     waited: float = 0.0  # from the first event of the batch to its end: what a user waits for
-    text: object = None  # a textindex.TextEvent: done/total/with_text (its text_report when the pass ended)
+    text: TextEvent | None = None  # the text pass's last event: done/total/with_text (text_report at its end)
 
     def to_dict(self) -> dict:
         d = asdict(self)

@@ -72,3 +72,14 @@ def make_window(qtbot):
     yield make
     for w in made:
         w.close()
+
+
+@pytest.fixture
+def many_photos(tmp_path):
+    from PIL import Image
+
+    d = tmp_path / "many"
+    d.mkdir()
+    for i in range(160):
+        Image.new("RGB", (64, 48), (i % 255, (7 * i) % 255, 90)).save(d / f"m{i:03d}.png")
+    return d

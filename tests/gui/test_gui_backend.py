@@ -13,7 +13,7 @@ WAIT = 60_000
 def _load(qtbot, make_window, checkpoint, backend: str):
     win = make_window(None, model_name=str(checkpoint))
     win.settings.backend = backend
-    with qtbot.waitSignal(win.modelReady, timeout=WAIT):
+    with qtbot.waitSignal(win.models.ready, timeout=WAIT):
         win.load_model()
     return win
 
@@ -71,10 +71,10 @@ def test_changing_the_runtime_in_settings_reloads_the_model_on_it(qtbot, make_wi
 
     win = _load(qtbot, make_window, tiny_checkpoint, "torch")
     win.open_settings()
-    dlg = win._dialogs["settings"]
+    dlg = win.dialogs.open["settings"]
     assert dlg.backend.currentData() == "torch"
     dlg.backend.setCurrentIndex(dlg.backend.findData("onnx"))
-    with qtbot.waitSignal(win.modelReady, timeout=WAIT):
+    with qtbot.waitSignal(win.models.ready, timeout=WAIT):
         dlg.accept_and_close()
     assert win.settings.backend == "onnx" and isinstance(win.model._runner("image"), OnnxTower)
 
@@ -88,15 +88,15 @@ def test_changing_the_device_in_settings_reloads_the_model_on_it(qtbot, make_win
     ModelStore(app_paths().ensure()).save(tiny_loaded, "tiny-local")
     win = make_window(None, model_name="tiny-local")
     win.settings.backend = "torch"
-    with qtbot.waitSignal(win.modelReady, timeout=WAIT):
+    with qtbot.waitSignal(win.models.ready, timeout=WAIT):
         win.load_model()
     before = win.model
     win.open_settings()
-    dlg = win._dialogs["settings"]
+    dlg = win.dialogs.open["settings"]
     qtbot.waitUntil(lambda: dlg.device.findData("cpu") >= 0, timeout=WAIT)
     assert win.settings.device == "auto" and dlg.model_page.selected_info()["name"] == "tiny-local"
     dlg.device.setCurrentIndex(dlg.device.findData("cpu"))
-    with qtbot.waitSignal(win.modelReady, timeout=WAIT):
+    with qtbot.waitSignal(win.models.ready, timeout=WAIT):
         dlg.accept_and_close()
     assert win.settings.device == "cpu" and win.model_name == "tiny-local"
     assert win.model is not before and win.model.device.type == "cpu"
@@ -108,7 +108,7 @@ def test_ok_in_settings_keeps_a_model_loaded_from_a_folder(qtbot, make_window, t
     win = _load(qtbot, make_window, tiny_checkpoint, "torch")
     before, name = win.model, win.model_name
     win.open_settings()
-    dlg = win._dialogs["settings"]
+    dlg = win.dialogs.open["settings"]
     qtbot.waitUntil(lambda: len(dlg.model_page.models) > 0, timeout=WAIT)
     dlg.model_page.list.setFocus()  # Qt makes the first row current on focus
     loads = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
+from driver import Driver
 
 pytestmark = pytest.mark.gui
 WAIT = 180_000
@@ -44,35 +45,35 @@ def test_tiny_training_runs_to_completion_and_the_window_switches_to_it(qtbot, m
     from photosearch.model.store import ModelStore
 
     win = make_window(tiny_loaded)
-    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
-        win.add_folder(str(small_photos))
+    drv = Driver(qtbot, win)
+    drv.add_folder(small_photos)
     dlg = make_dialog(qtbot, win)
     dlg.useModel.connect(win.use_model)
-    qtbot.waitUntil(lambda: dlg.base.findData(tiny_base) >= 0, timeout=WAIT)
-    assert dlg.epochs.value() == 4 and dlg.head_lr.value() == pytest.approx(1e-3)  # the tutorial's defaults
-    dlg.base.setCurrentIndex(dlg.base.findData(tiny_base))
-    dlg.data_edit.setText(str(shapes))
-    dlg.name_edit.setText("tiny-ft")
-    dlg.epochs.setValue(2)
-    dlg.batch.setValue(8)
+    qtbot.waitUntil(lambda: dlg.form.base.findData(tiny_base) >= 0, timeout=WAIT)
+    assert dlg.form.epochs.value() == 4 and dlg.form.head_lr.value() == pytest.approx(1e-3)  # the tutorial's defaults
+    dlg.form.base.setCurrentIndex(dlg.form.base.findData(tiny_base))
+    dlg.form.data_edit.setText(str(shapes))
+    dlg.form.name_edit.setText("tiny-ft")
+    dlg.form.epochs.setValue(2)
+    dlg.form.batch.setValue(8)
     with qtbot.waitSignal(dlg.trainingFinished, timeout=WAIT) as blocker:
         dlg.start(num_workers=0, warmup_steps=1)
-        assert dlg.running() and not dlg.start_btn.isEnabled()
+        assert dlg.running() and not dlg.form.start_btn.isEnabled()
     res = blocker.args[0]
     assert res is not None and not res.cancelled and res.model == "tiny-ft"
     assert "tiny-ft" in ModelStore(win.paths).installed()
-    assert len(dlg.loss_chart.points("loss")) >= 2
-    assert [x for x, _ in dlg.recall_chart.points("R@1")] == [0, 1, 2]  # zero-shot, then each epoch
-    assert dlg.table.rowCount() == 6
-    assert dlg.table.item(0, 1).text().endswith("%") and dlg.table.item(0, 2).text().endswith("%")
-    assert dlg.use_btn.isEnabled()
+    assert len(dlg.panel.loss_chart.points("loss")) >= 2
+    assert [x for x, _ in dlg.panel.recall_chart.points("R@1")] == [0, 1, 2]  # zero-shot, then each epoch
+    assert dlg.panel.table.rowCount() == 6
+    assert dlg.panel.table.item(0, 1).text().endswith("%") and dlg.panel.table.item(0, 2).text().endswith("%")
+    assert dlg.panel.use_btn.isEnabled()
 
     # "Use this model": the window loads it and indexes only what it lacks (here: every photo).
-    with qtbot.waitSignal(win.modelReady, timeout=WAIT) as ready:
-        qtbot.mouseClick(dlg.use_btn, Qt.MouseButton.LeftButton)
+    with qtbot.waitSignal(win.models.ready, timeout=WAIT) as ready:
+        qtbot.mouseClick(dlg.panel.use_btn, Qt.MouseButton.LeftButton)
     assert ready.args == ["tiny-ft"]
     qtbot.waitUntil(lambda: win.model_name == "tiny-ft", timeout=WAIT)
-    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT) as idx:
+    with drv.wait_indexed() as idx:
         pass
     assert idx.args[0].indexed == 8  # the run's IndexReport
     assert win.settings.model == "tiny-ft"
@@ -81,12 +82,12 @@ def test_tiny_training_runs_to_completion_and_the_window_switches_to_it(qtbot, m
 
 def test_cancel_then_resume_finishes_the_run(qtbot, shapes, tiny_base):
     dlg = make_dialog(qtbot)
-    qtbot.waitUntil(lambda: dlg.base.findData(tiny_base) >= 0, timeout=WAIT)
-    dlg.base.setCurrentIndex(dlg.base.findData(tiny_base))
-    dlg.data_edit.setText(str(shapes))
-    dlg.name_edit.setText("tiny-resume")
-    dlg.epochs.setValue(2)
-    dlg.batch.setValue(8)
+    qtbot.waitUntil(lambda: dlg.form.base.findData(tiny_base) >= 0, timeout=WAIT)
+    dlg.form.base.setCurrentIndex(dlg.form.base.findData(tiny_base))
+    dlg.form.data_edit.setText(str(shapes))
+    dlg.form.name_edit.setText("tiny-resume")
+    dlg.form.epochs.setValue(2)
+    dlg.form.batch.setValue(8)
     steps = []
 
     def on_event(ev):
@@ -99,26 +100,26 @@ def test_cancel_then_resume_finishes_the_run(qtbot, shapes, tiny_base):
         dlg.task.progress.connect(on_event)
     res = blocker.args[0]
     assert res.cancelled and steps
-    assert dlg.resume_btn.isEnabled()
+    assert dlg.form.resume_btn.isEnabled()
     with qtbot.waitSignal(dlg.trainingFinished, timeout=WAIT) as blocker:
-        qtbot.mouseClick(dlg.resume_btn, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(dlg.form.resume_btn, Qt.MouseButton.LeftButton)
     res2 = blocker.args[0]
     assert not res2.cancelled and res2.model == "tiny-resume" and res2.epochs == 2
-    assert min(x for x, _ in dlg.loss_chart.points("loss")) > min(steps)  # continued, not restarted
+    assert min(x for x, _ in dlg.panel.loss_chart.points("loss")) > min(steps)  # continued, not restarted
 
 
 def test_training_errors_show_in_the_dialog(qtbot, tmp_path):
     dlg = make_dialog(qtbot)
-    dlg.data_edit.setText(str(tmp_path / "no-such-folder"))
+    dlg.form.data_edit.setText(str(tmp_path / "no-such-folder"))
     with qtbot.waitSignal(dlg.trainingFailed, timeout=WAIT) as blocker:
         dlg.start(num_workers=0)
     assert blocker.args[0]
-    assert dlg.status.text().startswith("⚠")
-    qtbot.waitUntil(lambda: dlg.start_btn.isEnabled(), timeout=WAIT)
-    dlg.data_edit.setText("")
+    assert dlg.panel.status.text().startswith("⚠")
+    qtbot.waitUntil(lambda: dlg.form.start_btn.isEnabled(), timeout=WAIT)
+    dlg.form.data_edit.setText("")
     with qtbot.waitSignal(dlg.trainingFailed, timeout=5_000):
         dlg.start()
-    assert "Flickr8k" in dlg.status.text()
+    assert "Flickr8k" in dlg.panel.status.text()
 
 
 def test_download_shows_progress_and_fills_in_the_folder(qtbot, tmp_path):
@@ -150,13 +151,13 @@ def test_download_shows_progress_and_fills_in_the_folder(qtbot, tmp_path):
                                                 "captions_url": url + "/dataset_flickr8k.json"})
         seen = []
         with qtbot.waitSignal(dlg.downloaded, timeout=WAIT) as blocker:
-            qtbot.mouseClick(dlg.download_btn, Qt.MouseButton.LeftButton)
+            qtbot.mouseClick(dlg.form.download_btn, Qt.MouseButton.LeftButton)
             dlg.task.progress.connect(seen.append)
         path = blocker.args[0]
     finally:
         srv.shutdown()
         srv.server_close()
-    assert dlg.data_edit.text() == path
+    assert dlg.form.data_edit.text() == path
     assert len(load_captions(path).images) == 12
     assert seen and seen[-1][0] == seen[-1][1] == (site / "Flickr8k_Dataset.zip").stat().st_size
-    assert "MB" in dlg.rate.text()
+    assert "MB" in dlg.panel.rate.text()

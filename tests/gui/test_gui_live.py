@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 
 from PIL import Image
+from driver import Driver
 
 WAIT = 60_000
 
@@ -13,13 +14,12 @@ WAIT = 60_000
 def test_a_photo_copied_into_a_watched_folder_appears_in_the_current_results(qtbot, make_window, tiny_loaded,
                                                                             small_photos):
     win = make_window(tiny_loaded)
-    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
-        win.add_folder(str(small_photos))
+    drv = Driver(qtbot, win)
+    drv.add_folder(small_photos)
     qtbot.waitUntil(lambda: win.live.running(), timeout=WAIT)
     qtbot.waitUntil(lambda: bool(win.live.states), timeout=WAIT)  # the folder is watched now
     assert [s.mode for s in win.live.states] == ["watching"]
-    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
-        qtbot.keyClicks(win.search_box, "a photo")
+    drv.type_query("a photo")
     before = win.results.total()
     Image.new("RGB", (90, 70), "teal").save(small_photos / "arrived.jpg", quality=90)
     qtbot.waitUntil(lambda: win.results.total() == before + 1, timeout=WAIT)  # no click: it came by itself
@@ -29,8 +29,8 @@ def test_a_photo_copied_into_a_watched_folder_appears_in_the_current_results(qtb
 def test_a_folder_that_goes_away_is_shown_offline_and_keeps_its_photos(qtbot, make_window, tiny_loaded,
                                                                        small_photos):
     win = make_window(tiny_loaded)
-    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
-        win.add_folder(str(small_photos))
+    drv = Driver(qtbot, win)
+    drv.add_folder(small_photos)
     qtbot.waitUntil(lambda: bool(win.live.states), timeout=WAIT)
     photos = win.library_status.photos
     os.rename(small_photos, small_photos.parent / "unplugged")

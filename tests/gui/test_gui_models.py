@@ -5,8 +5,10 @@ import pytest
 
 from hubserver import HubServer
 from tiny_families import build
+from driver import Driver
 
 pytestmark = pytest.mark.gui
+WAIT = 60_000
 
 
 @pytest.fixture
@@ -80,3 +82,26 @@ def test_finetune_from_the_page_names_the_selected_base(qtbot, dialog):
     with qtbot.waitSignal(dialog.finetuneRequested) as req:
         page.finetune_btn.click()
     assert req.args == ["starter"]
+
+
+def test_a_model_that_cannot_load_offline_leaves_the_working_one(qtbot, make_window, tiny_loaded, small_photos):
+    from photosearch.model.store import ModelStore
+
+    win = make_window(tiny_loaded)
+    drv = Driver(qtbot, win)
+    drv.add_folder(small_photos)
+    active_before = ModelStore(win.paths).active()
+    with qtbot.waitSignal(win.models.failed, timeout=WAIT):
+        win.use_model("clip-vit-b32")  # needs a download; tests are offline (HF_HUB_OFFLINE=1)
+    assert win.model is tiny_loaded and win.model_name == "test-model"
+    assert "clip-vit-b32" in win.banner.text() and "test-model" in win.banner.text()
+    assert win.settings.model != "clip-vit-b32" and ModelStore(win.paths).active() == active_before
+    assert drv.empty.key != "no-model"
+    # Indexing for it resumes and ends. (The test waited for the "ready" empty state, which shows only in the
+    # moment between the results being cleared and the library browsed again: missed 1 run in 5.)
+    qtbot.waitUntil(lambda: not win.situation().indexing and win.indexer.pending is None, timeout=WAIT)
+    drv.type_query("a red circle")
+    assert win.results.total() == 8
+    # choosing the working model again (as the Settings dialog does) clears the message
+    win.use_model("test-model")
+    assert not win.banner.isVisible()

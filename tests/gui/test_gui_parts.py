@@ -40,7 +40,7 @@ def test_results_model_is_a_valid_qt_model_and_fills_in_batches(qtmodeltester, t
 def test_thumbnails_are_upright_small_cached_and_failures_are_null(tmp_path):
     from PIL import Image
 
-    from photosearch.gui.tasks.workers import make_thumbnail, thumbnail_cache_file
+    from photosearch.gui.search.thumbnails import make_thumbnail, thumbnail_cache_file
 
     src = tmp_path / "rotated.jpg"
     exif = Image.Exif()
@@ -64,7 +64,7 @@ def test_thumbnail_loader_delivers_on_the_gui_thread(qtbot, tmp_path):
     from PIL import Image
     from PySide6.QtCore import QThread
 
-    from photosearch.gui.tasks.workers import ThumbnailLoader
+    from photosearch.gui.search.thumbnails import ThumbnailLoader
 
     p = tmp_path / "a.png"
     Image.new("RGB", (300, 150), "blue").save(p)
@@ -113,7 +113,7 @@ def test_resources_are_found_and_the_icon_loads(qapp):
 def test_settings_dialog_lists_models_with_tags_and_clears_the_cache(qtbot, tmp_path):
     from photosearch.gui.app.dialogs import SettingsDialog
     from photosearch.gui.base.settings import Settings
-    from photosearch.gui.tasks.workers import ThumbnailLoader
+    from photosearch.gui.search.thumbnails import ThumbnailLoader
     from photosearch.paths import app_paths
 
     paths = app_paths().ensure()

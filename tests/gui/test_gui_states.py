@@ -28,7 +28,7 @@ def test_empty_state_follows_the_situation():
 
 
 def test_search_failures_carry_the_request_and_the_exception(qtbot, tiny_loaded, tmp_path):
-    from photosearch.gui.tasks.workers import SearchRequest, SearchService
+    from photosearch.gui.search.service import SearchRequest, SearchService
     from photosearch.library.query import Query
     from photosearch.library import Library
     from photosearch.library.search import QueryError

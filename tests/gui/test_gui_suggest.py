@@ -46,7 +46,7 @@ def test_a_reachable_hub_suggests_the_recommended_model_and_opens_its_page(qtbot
     assert "MB" in bar.label.text() or "GB" in bar.label.text()
     qtbot.mouseClick(bar.download_btn, Qt.MouseButton.LeftButton)
     assert not bar.isVisible()
-    dlg = win._dialogs["settings"]
+    dlg = win.dialogs.open["settings"]
     assert not dlg.isModal()
     qtbot.waitUntil(lambda: dlg.selected_model() == expected.name, timeout=WAIT)
     assert dlg.model_page.download_btn.isEnabled()  # the download itself waits for that click

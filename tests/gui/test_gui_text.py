@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QEnterEvent
 from PySide6.QtWidgets import QApplication
+from driver import Driver
 
 pytestmark = pytest.mark.gui
 WAIT = 120_000
@@ -30,20 +31,20 @@ def text_photos(tmp_path):
 
 def test_text_matches_badge_preview_hover_filter_and_setting(qtbot, make_window, tiny_loaded, text_photos):
     win = make_window(tiny_loaded)
+    drv = Driver(qtbot, win)
     win.text_pass.background = False  # a niced pass waits behind every other process of a shared machine
     with qtbot.waitSignal(win.text_pass.finished, timeout=WAIT) as done:
         win.add_folder(str(text_photos))
     rep = done.args[0]  # the pass's TextReport
     assert (rep.read, rep.with_text) == (3, 1)
 
-    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
-        qtbot.keyClicks(win.search_box, "wifi")
+    drv.type_query("wifi")
     first = win.results.index(0)
     assert os.path.basename(win.results.path_at(first)) == "sign.jpg"
     assert win.results.text_match_at(first) and not win.results.text_match_at(win.results.index(1))
-    win.view.grab()  # paints the grid with the badge
+    drv.grid.grab()  # paints the grid with the badge
 
-    win.view.setCurrentIndex(first)
+    drv.grid.setCurrentIndex(first)
     panel, image = win.preview.text_panel, win.preview.image
     qtbot.waitUntil(lambda: panel.isVisible() and image.pixmap() is not None, timeout=WAIT)
     assert "Trattoria Rossi" in panel.toPlainText()
@@ -53,18 +54,18 @@ def test_text_matches_badge_preview_hover_filter_and_setting(qtbot, make_window,
     image.grab()
     assert image.boxes_drawn >= 2  # one box per line read
 
-    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
-        win.search_box.clear()
-        qtbot.keyClicks(win.search_box, "a photo")
+    with drv.wait_search():
+        drv.search_box.clear()
+        qtbot.keyClicks(drv.search_box, "a photo")
     assert win.results.total() == 3
-    with qtbot.waitSignal(win.searchFinished, timeout=WAIT):
+    with drv.wait_search():
         win.sidebar.text_check.setChecked(True)
     assert [os.path.basename(p) for p in win.results.paths()] == ["sign.jpg"]
 
     win.open_settings()
-    dlg = win._dialogs["settings"]
+    dlg = win.dialogs.open["settings"]
     assert dlg.read_text.isChecked()
     dlg.read_text.setChecked(False)
-    with qtbot.waitSignal(win.libraryStatus, timeout=WAIT,
-                          check_params_cb=lambda st: st.text.enabled is False):
-        dlg.accept_and_close()
+    dlg.accept_and_close()
+    # the writer saves the setting, then the window holds the library's new status
+    qtbot.waitUntil(lambda: win.library_status is not None and win.library_status.text.enabled is False, timeout=WAIT)

@@ -4,6 +4,7 @@ new model indexes the library in the background, then switches to the new model'
 from __future__ import annotations
 
 import pytest
+from driver import Driver
 
 pytestmark = pytest.mark.gui
 
@@ -18,15 +19,15 @@ def test_search_keeps_the_old_vectors_until_the_new_model_has_indexed(qtbot, mak
     from photosearch.model.store import ModelStore
 
     win = make_window(tiny_loaded)
-    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
-        win.add_folder(str(small_photos))
+    drv = Driver(qtbot, win)
+    drv.add_folder(small_photos)
     old_id = tiny_loaded.config.model_id
     other = tiny_model(tmp_path / "other", seed=7)
     ModelStore(win.paths).save(other, "other")
     promoted = []
-    win.modelPromoted.connect(promoted.append)
+    win.models.promoted.connect(promoted.append)
 
-    with qtbot.waitSignal(win.modelReady, timeout=WAIT):
+    with qtbot.waitSignal(win.models.ready, timeout=WAIT):
         win.use_model("other")
     new_id = win.model.config.model_id
     assert new_id != old_id and win.model_name == "other"
@@ -46,8 +47,8 @@ def test_search_keeps_the_old_vectors_until_the_new_model_has_indexed(qtbot, mak
 
 def test_a_new_model_with_complete_vectors_serves_at_once(qtbot, make_window, tiny_loaded, small_photos):
     win = make_window(tiny_loaded)
-    with qtbot.waitSignal(win.indexingFinished, timeout=WAIT):
-        win.add_folder(str(small_photos))
+    drv = Driver(qtbot, win)
+    drv.add_folder(small_photos)
     win.load_model(win.model_name)  # the same model again (e.g. after Settings): nothing to stand in for it
     qtbot.waitUntil(lambda: not win.models.is_loading, timeout=WAIT)
     assert win.models.serving is None and win.searcher.model is win.model

@@ -1,13 +1,15 @@
-"""The settings dialog: model, device, batch size, folders, storage locations, caches, re-index."""
+"""The settings dialog, in pages: Model (the catalog), Search (device, runtime, batch size, cut-off, text in photos,
+appearance), Folders (add, remove, re-index) and Storage (where things are, the thumbnail cache)."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QUrl, Signal
+from PySide6.QtCore import QSize, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox, QFormLayout,
-                               QGroupBox, QHBoxLayout, QLabel, QListWidget, QPushButton, QSpinBox, QVBoxLayout,
-                               QWidget)
+                               QHBoxLayout, QLabel, QListWidget, QPushButton, QSizePolicy, QSpinBox, QTabWidget,
+                               QVBoxLayout, QWidget)
 
+from photosearch.gui.base.screen import fit_window
 from photosearch.gui.base.settings import Settings
 from photosearch.gui.models.modelpage import ModelPage, model_label  # noqa: F401 - model_label: its old home
 from photosearch.gui.tasks.jobs import devices_job, dir_size_job
@@ -37,17 +39,34 @@ class SettingsDialog(QDialog):
         self.paths, self.settings, self.thumbs = paths, settings, thumbs
         self.current_model = current_model
         self.runner = TaskRunner(2, self)
-        self.resize(620, 640)
         lay = QVBoxLayout(self)
-
+        # Pages, so that each stays short: the dialog fits a 1280x720 screen with its buttons on it.
+        self.pages = QTabWidget()
         self.model_page = ModelPage(paths, self.runner, want=select or current_model or settings.model)
         self.model_page.useRequested.connect(self._use)
         self.model_page.finetuneRequested.connect(self._finetune)
         self.model_list = self.model_page.list  # the page's parts, as tests and callers know them
         self.model_desc = self.model_page.details
-        mbox = self.model_page
-        ml = mbox.layout()
-        form = QFormLayout()
+        self.pages.addTab(self.model_page, "Model")
+        self.pages.addTab(self._search_page(settings, read_text), "Search")
+        self.pages.addTab(self._folders_page(folders or []), "Folders")
+        self.pages.addTab(self._storage_page(paths, settings), "Storage")
+        lay.addWidget(self.pages, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.accept_and_close)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+        self.buttons = buttons
+        fit_window(self, QSize(640, 520))
+
+        self._submit(devices_job, self._on_devices)
+        self._submit(dir_size_job(paths.thumbnails), self._on_cache_size)
+
+    def _search_page(self, settings: Settings, read_text: bool) -> QWidget:
+        """How the model runs and how search behaves: device, CPU runtime, batch size, cut-off, text, theme."""
+        page = QWidget()
+        form = QFormLayout(page)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.device = QComboBox()
         self.device.addItem("Automatic (best available)", "auto")
         self.device.setCurrentIndex(0)
@@ -86,16 +105,15 @@ class SettingsDialog(QDialog):
         self.read_text.setToolTip("Offline text recognition after indexing, in the background; about a second "
                                   "per photo with text on a laptop CPU")
         form.addRow("Text in photos", self.read_text)
-        ml.addLayout(form)
-        lay.addWidget(mbox)
+        return page
 
-        fbox = QGroupBox("Folders")
-        fl = QVBoxLayout(fbox)
+    def _folders_page(self, folders: list[str]) -> QWidget:
+        page = QWidget()
+        fl = QVBoxLayout(page)
         self.folder_list = QListWidget()
-        self.folder_list.setMaximumHeight(100)
-        for f in folders or []:
+        for f in folders:
             self.folder_list.addItem(f)
-        fl.addWidget(self.folder_list)
+        fl.addWidget(self.folder_list, 1)
         row = QHBoxLayout()
         add = QPushButton("Add…")
         add.clicked.connect(self.addFolderRequested)
@@ -110,10 +128,14 @@ class SettingsDialog(QDialog):
         row.addStretch(1)
         row.addWidget(reindex)
         fl.addLayout(row)
-        lay.addWidget(fbox)
+        return page
 
-        sbox = QGroupBox("Storage")
-        sl = QFormLayout(sbox)
+    def _storage_page(self, paths: AppPaths, settings: Settings) -> QWidget:
+        """Where the library, models, thumbnails and settings live, and the thumbnail cache."""
+        page = QWidget()
+        outer = QVBoxLayout(page)
+        sl = QFormLayout()
+        sl.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         for label, path in (("Library", paths.library_db), ("Models", paths.models),
                             ("Thumbnails", paths.thumbnails), ("Settings", settings.file)):
             w = QWidget()
@@ -122,28 +144,23 @@ class SettingsDialog(QDialog):
             lab = QLabel(str(path))
             lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             lab.setWordWrap(True)
+            lab.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # long paths wrap
             h.addWidget(lab, 1)
             btn = QPushButton("Open")
             target = path if path.is_dir() else path.parent
             btn.clicked.connect(lambda _c=False, t=target: QDesktopServices.openUrl(QUrl.fromLocalFile(str(t))))
             h.addWidget(btn)
             sl.addRow(label, w)
+        outer.addLayout(sl)
         crow = QHBoxLayout()
         self.cache_label = QLabel("Thumbnail cache: …")
         crow.addWidget(self.cache_label, 1)
         self.clear_btn = QPushButton("Clear thumbnail cache")
         self.clear_btn.clicked.connect(self.clear_cache)
         crow.addWidget(self.clear_btn)
-        sl.addRow(crow)
-        lay.addWidget(sbox)
-
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.accept_and_close)
-        buttons.rejected.connect(self.reject)
-        lay.addWidget(buttons)
-
-        self._submit(devices_job, self._on_devices)
-        self._submit(dir_size_job(paths.thumbnails), self._on_cache_size)
+        outer.addLayout(crow)
+        outer.addStretch(1)
+        return page
 
     def _submit(self, fn, on_ok) -> Task:
         t = Task(fn)

@@ -63,8 +63,8 @@ class _Probe:
         self.filter = Filter()
         win.installEventFilter(self.filter)
         if mode == "ready":
-            win.modelReady.connect(lambda _n: self._ready())
-            win.modelFailed.connect(lambda _m: self._ready())
+            win.models.ready.connect(lambda _n: self._ready())
+            win.models.failed.connect(lambda *_a: self._ready())
 
     def _ready(self):
         self.out["model_ready_s"] = round(time.time() - _T0, 3)

@@ -5,7 +5,8 @@ The parts own their widgets and state and talk by signals: :class:`~photosearch.
 :class:`~photosearch.gui.library.indexing.Indexer` with its :class:`~photosearch.gui.library.indexing.IndexingBar`,
 :class:`~photosearch.gui.library.skipped.SkippedPanel`, :class:`~photosearch.gui.search.preview.PreviewPane`,
 :class:`~photosearch.gui.models.modelhost.ModelHost`; the empty-state texts come from
-:func:`~photosearch.gui.search.states.empty_state` and platform actions from :mod:`photosearch.gui.base.desktop`.
+:func:`~photosearch.gui.search.states.empty_state` and what can be done with a result from
+:class:`~photosearch.gui.app.resultactions.ResultActions`.
 
 Dependencies come in through the constructor (paths, settings, and optionally a ready model), so tests drive
 the real widgets with a tiny model while production loads the active model in the background after the
@@ -17,17 +18,20 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, QTimer
 from PySide6.QtWidgets import QFileDialog, QMainWindow, QVBoxLayout, QWidget
 
 from photosearch import APP_NAME
-from photosearch.gui.app.menus import build_menus
+from photosearch.gui.app.banner import Banner
+from photosearch.gui.app.menus import MenuActions, about_text, build_menus
+from photosearch.gui.app.resultactions import ResultActions
+from photosearch.gui.app.splitter import PanelSplitter
 from photosearch.gui.app.statusline import StatusLine
-from photosearch.gui.app.windowdialogs import WindowDialogs
-from photosearch.gui.base import desktop
+from photosearch.gui.app.windowdialogs import DialogActions, WindowDialogs
+from photosearch.gui.base.desktop import dropped_folders_and_images
 from photosearch.gui.base.resources import app_icon
+from photosearch.gui.base.screen import fit_window
 from photosearch.gui.base.settings import THUMB_MAX, THUMB_MIN, Settings
-from photosearch.gui.base.widgets import Banner, PanelSplitter, dropped_folders_and_images
 from photosearch.gui.library.indexing import IndexingBar, index_summary
 from photosearch.gui.library.libwork import LibraryWork
 from photosearch.gui.library.sidebar import FolderSidebar
@@ -40,7 +44,8 @@ from photosearch.gui.search.resultsmodel import ResultsModel
 from photosearch.gui.search.searchbar import SearchBar
 from photosearch.gui.search.searcher import Searcher, is_query_error
 from photosearch.gui.search.states import Situation, empty_state
-from photosearch.gui.tasks.workers import Task, TaskRunner, ThumbnailLoader, error_text
+from photosearch.gui.search.thumbnails import ThumbnailLoader
+from photosearch.gui.tasks.workers import TaskRunner, error_text
 from photosearch.library.status import LibraryStatus
 from photosearch.paths import AppPaths
 from photosearch.session import index_on_open, on_model_promoted
@@ -51,14 +56,6 @@ log = logging.getLogger(__name__)
 class MainWindow(QMainWindow):
     """PhotoSearch's window: search bar, folder sidebar, results grid, preview, indexing bar, status bar."""
 
-    modelReady = Signal(str)  # model name
-    modelFailed = Signal(str)
-    modelPromoted = Signal(str)  # the model that indexed now serves search itself (a stand-in served before)
-    indexingFinished = Signal(object)  # the run's IndexReport, or None when it failed
-    searchFinished = Signal(object)  # SearchOutcome (also when it found nothing)
-    searchFailed = Signal(object)  # the exception
-    libraryStatus = Signal(object)  # LibraryStatus
-
     def __init__(self, paths: AppPaths, settings: Settings | None = None, *, model=None, model_name: str | None = None,
                  library_path: str | Path | None = None, autoload: bool = True):
         super().__init__()
@@ -68,8 +65,6 @@ class MainWindow(QMainWindow):
         self.library_status: LibraryStatus | None = None  # the library's last status (photos, folders, skipped)
         self.reader_wait_ms = -1  # the launcher lowers it: see shutdown()
         self.clean_shutdown = True
-        self.dialogs = WindowDialogs(self)  # Settings and Fine-tune, closed with the window
-        self._dialogs = self.dialogs.open
 
         self.setWindowTitle(APP_NAME)
         self.setWindowIcon(app_icon())
@@ -97,24 +92,14 @@ class MainWindow(QMainWindow):
         self.status_line = StatusLine([self.skipped_panel.button])
         self.searcher = Searcher(self.library_path, self.search_bar, self.sidebar, self.settings,
                                  self.results_pane, self)
-        # Names the tests and scripts use for the parts' main controls.
-        self.results_label = self.results_pane.label
-        self.stack = self.results_pane.stack
-        self.empty = self.results_pane.empty
-        self.view = self.results_pane.view
-        self.search_box = self.search_bar.search_box
-        self.like_chip = self.search_bar.like_chip
-        self.zoom = self.search_bar.zoom
-        self.folder_filter = self.sidebar.folder_filter
-        self.pause_btn = self.index_bar.pause_btn
-        self.cancel_btn = self.index_bar.cancel_btn
-        self.skipped_btn = self.skipped_panel.button
-        self.count_label = self.status_line.count_label
-        self.search_service = self.searcher.service
-
+        self.view = self.results_pane.view  # the grid: the window wires it to the preview, menus and actions
+        self.actions = ResultActions(self._selected_paths, self.show_error,
+                                     lambda text, ms: self.statusBar().showMessage(text, ms))
+        # Settings and Fine-tune, one of each, closed with the window
+        self.dialogs = WindowDialogs(self, paths, self.settings, self.thumbs, self._dialog_actions())
         self._lay_out()
         self._wire()
-        build_menus(self)
+        build_menus(self, self._menu_actions(), self.view, [self.skipped_panel.toggleViewAction()])
         self._restore()
         if model is not None:
             self.set_model(model, self.models.name or model.config.name)
@@ -163,15 +148,15 @@ class MainWindow(QMainWindow):
         self.searcher.answered.connect(self._on_answer)
         self.searcher.failed.connect(self._on_search_failed)
         self.searcher.cleared.connect(lambda: self.preview.show_path(None))
-        self.empty.actionTriggered.connect(self._on_empty_action)
+        self.results_pane.empty.actionTriggered.connect(self._on_empty_action)
         self.preview.follow(self.view, self.results)
         self.preview.explain_context = lambda: (self.models.searching, self.current_query() or None)
-        self.view.activated.connect(lambda idx: self.open_path(self.results.path_at(idx)))
+        self.view.activated.connect(lambda idx: self.actions.open_path(self.results.path_at(idx)))
         self.view.spacePressed.connect(self.toggle_preview)
-        self.view.zoomRequested.connect(lambda d: self.zoom.setValue(self.zoom.value() + 16 * d))
-        self.preview.openRequested.connect(self.open_path)
-        self.preview.revealRequested.connect(self.reveal_path)
-        self.preview.copyRequested.connect(self.copy_path)
+        self.view.zoomRequested.connect(lambda d: self.search_bar.zoom.setValue(self.search_bar.zoom.value() + 16 * d))
+        self.preview.openRequested.connect(self.actions.open_path)
+        self.preview.revealRequested.connect(self.actions.reveal_path)
+        self.preview.copyRequested.connect(self.actions.copy_path)
         self.preview.moreLikeRequested.connect(self.search_like)
         self.status_line.follow(self.models)
         self.models.loading.connect(self._update_state)
@@ -188,15 +173,39 @@ class MainWindow(QMainWindow):
         self.indexer.finished.connect(self._on_index_finished)
         self.live.statesChanged.connect(self.sidebar.set_folder_states)
         self.live.failed.connect(self.show_error)
-        self.text_pass.progress.connect(self._on_text_event)
-        self.text_pass.finished.connect(self._on_text_finished)
+        self.work.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
+        self.work.textRead.connect(self._on_text_read)
         self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}"))
+
+    def _menu_actions(self) -> MenuActions:
+        return MenuActions(
+            add_folder=self.choose_folder, update_index=lambda: self.start_indexing(), settings=self.open_settings,
+            quit=self.close, zoom=lambda d: self.search_bar.zoom.setValue(self.search_bar.zoom.value() + 32 * d),
+            toggle_sidebar=self.toggle_sidebar, toggle_preview=self.toggle_preview, finetune=self.open_finetune,
+            about=lambda: self.banner.show_message(about_text(), "info"), focus_search=self.focus_search,
+            clear_search=self.clear_search,
+            open_path=self.actions.open_path, reveal_path=self.actions.reveal_path, copy_path=self.actions.copy_path,
+            search_like=self.search_like, on_selected=self.actions.on_selected)
+
+    def _dialog_actions(self) -> DialogActions:
+        return DialogActions(
+            model_name=lambda: self.model_name, folders=self.folders,
+            read_text=lambda: self.library_status.text.enabled if self.library_status else True,
+            use_model=self.use_model, reload_model=lambda: self.load_model(), set_read_text=self.set_read_text,
+            open_finetune=self.open_finetune, reindex=lambda: self.start_indexing(), add_folder=self.choose_folder,
+            remove_folder=self.remove_folder, cache_cleared=self.results.pixmaps.clear,
+            search_settings_changed=self.search_bar.schedule)
+
+    def _selected_paths(self) -> list[str]:
+        cur = self.results_pane.current_path()
+        return self.view.selected_paths() or ([cur] if cur else [])
 
     def _restore(self) -> None:
         if self.settings.geometry is not None:
             self.restoreGeometry(self.settings.geometry)
+            fit_window(self)  # saved on another screen, or on this one before it shrank
         else:
-            self.resize(1320, 820)
+            fit_window(self, QSize(1320, 820))
         if self.settings.splitter is not None:
             self.splitter.restoreState(self.settings.splitter)
         for f in self.settings.take_folders():  # an older version's list: into the library, once
@@ -238,7 +247,6 @@ class MainWindow(QMainWindow):
             self.banner.show_message(then.transition, "info", "transition")
         else:
             self.banner.clear("transition")
-        self.modelReady.emit(name)
         if then.start_indexing:
             self.start_indexing()
         if then.rerun_search:
@@ -251,14 +259,12 @@ class MainWindow(QMainWindow):
         self.searcher.set_model(self.model)
         self.statusBar().showMessage(on_model_promoted(name), 6000)
         self.run_search(keep_selection=True)
-        self.modelPromoted.emit(name)
 
     def _on_model_failed(self, name: str, msg: str) -> None:
         then = self.models.session.model_failed(name, msg, has_folders=bool(self.folders()))
         self.show_error(then.message, "model")  # a failed switch keeps the working model, and its index
         if then.start_indexing:
             self.start_indexing()
-        self.modelFailed.emit(msg)
         self._update_state()
 
     # ==== folders and indexing ====================================================================
@@ -288,14 +294,6 @@ class MainWindow(QMainWindow):
         self.work.start(add)
         self._update_state()
 
-    @property
-    def index_task(self) -> Task | None:
-        return self.indexer.task
-
-    @property
-    def last_index_event(self):
-        return self.indexer.last_event
-
     def indexing(self) -> bool:
         return self.indexer.running()
 
@@ -311,22 +309,15 @@ class MainWindow(QMainWindow):
         if rep is not None:
             self.statusBar().showMessage(index_summary(rep), 8000)
             self.skipped_panel.add_all(rep.skipped)
-        self.indexingFinished.emit(rep)
         self.refresh_status()
         if rep is not None:
             self.run_search(keep_selection=True)
         self._update_state()
 
-    def _on_text_event(self, ev) -> None:
-        if ev.total and ev.done < ev.total:
-            self.statusBar().showMessage(f"Reading text in photos: {ev.done:,} of {ev.total:,}", 5000)
-
-    def _on_text_finished(self, rep) -> None:
-        if rep is not None and rep.read:
-            self.statusBar().showMessage(f"Read text in {rep.read:,} photos ({rep.with_text:,} with text)", 6000)
-            if self.search_bar.active():
-                self.run_search(keep_selection=True)  # text matches can lift photos now
-            self.refresh_status()
+    def _on_text_read(self) -> None:
+        if self.search_bar.active():
+            self.run_search(keep_selection=True)  # text matches can lift photos now
+        self.refresh_status()
 
     def skipped(self) -> dict[str, str]:
         return self.skipped_panel.skipped()
@@ -343,16 +334,11 @@ class MainWindow(QMainWindow):
             self.start_indexing()
         self.skipped_panel.add_all(st.skipped)
         self.status_line.set_photos(st.photos)
-        self.libraryStatus.emit(st)
         if removed:
             self.run_search()  # the removed folder's photos are gone from the results
         self._update_state()
 
     # ==== search ==================================================================================
-    @property
-    def like_path(self) -> str | None:
-        return self.search_bar.like_path
-
     @property
     def last_outcome(self):
         return self.searcher.last_outcome
@@ -367,7 +353,7 @@ class MainWindow(QMainWindow):
     def search_like(self, path: str) -> None:
         """Query by example: photos that look like ``path`` (any image file, in the library or not)."""
         if path:
-            self.search_box.clear()
+            self.search_bar.search_box.clear()
             self.search_bar.set_like(path, self.results.pixmaps.get(path))
             self.run_search()
 
@@ -398,41 +384,19 @@ class MainWindow(QMainWindow):
         if self.results_pane.current_path() is None:
             self.preview.show_path(None)  # a new answer: the old photo and its score are gone
         self._update_state()
-        self.searchFinished.emit(outcome)
 
     def _on_search_failed(self, exc: BaseException) -> None:
         if is_query_error(exc):  # shown as a quiet note in the results pane
             self.preview.show_path(None)
         elif self.model is not None:
             self.show_error(f"Search failed: {error_text(exc)}")
-        self.searchFailed.emit(exc)
 
-    # ==== selection, preview and result actions ===================================================
-    def on_selected_result(self, fn) -> None:
-        """Call ``fn`` with the first selected result (or the current one)."""
-        cur = self.results_pane.current_path()
-        paths = self.view.selected_paths() or ([cur] if cur else [])
-        if paths and paths[0]:
-            fn(paths[0])
-
+    # ==== panels ================================================================================
     def toggle_preview(self) -> None:
         self.preview.setVisible(not self.preview.isVisible())
 
     def toggle_sidebar(self) -> None:
         self.sidebar.setVisible(not self.sidebar.isVisible())
-
-    def open_path(self, path: str | None) -> None:
-        if path and not desktop.open_path(path):
-            self.show_error(f"No application to open {path}")
-
-    def reveal_path(self, path: str | None) -> None:
-        if path and not desktop.reveal_path(path):
-            self.show_error(f"Could not show {path} in the file manager")
-
-    def copy_path(self, path: str | None) -> None:
-        if path:
-            desktop.copy_path(path)
-            self.statusBar().showMessage(f"Copied {path}", 3000)
 
     # ==== drag and drop onto the window ===========================================================
     def dragEnterEvent(self, e) -> None:
@@ -474,7 +438,7 @@ class MainWindow(QMainWindow):
         return Situation(
             folders=len(self.folders()), photos=photos, model_ready=self.model is not None,
             model_loading=self.models.is_loading, model_progress=str(self.models.last_progress or ""),
-            query=self.current_query(), like=self.like_path,
+            query=self.current_query(), like=self.search_bar.like_path,
             searched=self.searcher.searched_once, outcome=self.last_outcome is not None, results=self.results.total(),
             indexing=self.indexing() or (self.indexer.pending is not None and not photos),
             index_done=ev.done if embedding else None, index_total=ev.total if embedding else None,
@@ -491,7 +455,7 @@ class MainWindow(QMainWindow):
 
     def open_settings(self, select: str | None = None) -> None:
         """The Settings dialog; ``select``: the model its model page starts on (else the one in use)."""
-        self.dialogs.settings(select)
+        self.dialogs.settings_dialog(select)
 
     def set_read_text(self, on: bool) -> None:
         """The library's text-pass setting (Settings): saved by the writer; on starts reading, off stops it."""
@@ -499,13 +463,6 @@ class MainWindow(QMainWindow):
 
     def open_finetune(self, base: str | None = None) -> None:
         self.dialogs.finetune(base)
-
-    def show_about(self) -> None:
-        from photosearch import __version__
-        from photosearch.meta.places import ATTRIBUTION
-
-        self.banner.show_message(f"PhotoSearch {__version__} — find photos in your own folders from a typed "
-                                 f"sentence. Everything runs on this computer. {ATTRIBUTION}.", "info")
 
     # ==== closing =================================================================================
     def paintEvent(self, e) -> None:
@@ -517,7 +474,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, e) -> None:
         self.settings.geometry = self.saveGeometry()
         self.settings.splitter = self.splitter.saveState()
-        self.settings.thumb_size = self.zoom.value()
+        self.settings.thumb_size = self.search_bar.zoom.value()
         if self.model_name:
             self.settings.model = self.model_name
         self.settings.sync()

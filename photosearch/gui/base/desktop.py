@@ -1,5 +1,6 @@
 """The desktop around the app: open a photo in its default application, show it in the file manager, copy
-its path. Platform differences live here and nowhere else; each call says whether it worked."""
+its path; the local files and folders carried by a drag-and-drop. Platform differences live here and nowhere
+else; each call says whether it worked."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from pathlib import Path
 
 from PySide6.QtCore import QProcess, QUrl
 from PySide6.QtGui import QDesktopServices, QGuiApplication
+
+from photosearch.imageio import is_image_name
 
 
 def _started(result) -> bool:
@@ -39,3 +42,15 @@ def reveal_path(path: str) -> bool:
 def copy_path(path: str) -> None:
     """Put ``path`` on the clipboard as text."""
     QGuiApplication.clipboard().setText(path)
+
+
+def dropped_paths(mime) -> list[str]:
+    """Local file paths carried by a drag-and-drop payload."""
+    return [u.toLocalFile() for u in mime.urls() if u.isLocalFile() and u.toLocalFile()] if mime.hasUrls() else []
+
+
+def dropped_folders_and_images(mime) -> tuple[list[str], list[str]]:
+    """The folders and the image files among the dropped paths (anything else is ignored)."""
+    paths = dropped_paths(mime)
+    return ([p for p in paths if os.path.isdir(p)],
+            [p for p in paths if os.path.isfile(p) and is_image_name(p)])

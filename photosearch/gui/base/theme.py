@@ -4,7 +4,7 @@ no theme (bare X11, Xvfb) a Fusion dark palette is applied when dark is asked fo
 from __future__ import annotations
 
 from PySide6.QtGui import QColor, QIcon, QPalette, QPen
-from PySide6.QtWidgets import QProxyStyle, QStyle, QStyleFactory
+from PySide6.QtWidgets import QProxyStyle, QStyle, QStyleFactory, QWidget
 
 from photosearch.gui.base.resources import resource_path
 
@@ -15,6 +15,11 @@ def icon(name: str) -> QIcon:
         return QIcon(str(resource_path(f"icons/{name}.svg")))
     except FileNotFoundError:
         return QIcon()
+
+
+def muted(widget: QWidget) -> None:
+    """Secondary text: the palette's placeholder colour, so light and dark palettes both work."""
+    widget.setForegroundRole(QPalette.ColorRole.PlaceholderText)
 
 
 def dark_palette() -> QPalette:

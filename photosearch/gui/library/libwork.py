@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-from PySide6.QtCore import QObject, QTimer
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from photosearch.gui.library.indexing import Indexer
 from photosearch.gui.library.live import LiveWatcher
@@ -25,6 +25,9 @@ from photosearch.gui.tasks.workers import Task, TaskRunner
 class LibraryWork(QObject):
     """Owns the indexer, the text pass and the folder watcher; ``folders`` and ``batch_size`` are read when a
     run starts (the sidebar and the settings own them)."""
+
+    message = Signal(str, int)  # a passing status-bar message and how long it shows (ms)
+    textRead = Signal()  # the text pass read words in new photos: typed searches may rank differently now
 
     def __init__(self, writer: TaskRunner, library_path: Path, models: ModelHost,
                  folders: Callable[[], list[str]], batch_size: Callable[[], int], parent: QObject | None = None):
@@ -40,6 +43,8 @@ class LibraryWork(QObject):
         self.indexer.started.connect(self.text_pass.cancel)  # visual indexing first; the text pass resumes after
         self.indexer.finished.connect(self._after_index)
         self.live.changesReady.connect(lambda _n: self.start())
+        self.text_pass.progress.connect(self._on_text_event)
+        self.text_pass.finished.connect(self._on_text_finished)
 
     def start(self, add: list[str] | None = None) -> None:
         """Index every folder (only what is new/changed, or what the model lacks), adding ``add`` first; without
@@ -83,3 +88,13 @@ class LibraryWork(QObject):
             self.text_pass.schedule()
         if rep is not None:  # from now on new photos appear by themselves (the set of folders may have changed)
             self.live.start(self._folders())
+
+    def _on_text_event(self, ev) -> None:
+        if ev.total and ev.done < ev.total:
+            self.message.emit(f"Reading text in photos: {ev.done:,} of {ev.total:,}", 5000)
+
+    def _on_text_finished(self, rep) -> None:
+        """``rep``: the pass's TextReport, None when it failed."""
+        if rep is not None and rep.read:
+            self.message.emit(f"Read text in {rep.read:,} photos ({rep.with_text:,} with text)", 6000)
+            self.textRead.emit()

@@ -18,7 +18,7 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QFrame, QHBoxLayout, QLabel, QListWidget,
                                QListWidgetItem, QPushButton, QStyle, QVBoxLayout, QWidget)
 
-from photosearch.gui.base.widgets import muted
+from photosearch.gui.base.theme import muted
 from photosearch.gui.tasks.jobs import add_folder_job, remove_folder_job, status_job
 from photosearch.gui.tasks.workers import Task, TaskRunner
 

@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QGroupBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
                                QVBoxLayout)
 
-from photosearch.gui.base.widgets import muted
+from photosearch.gui.base.theme import muted
 from photosearch.gui.tasks.jobs import download_model_job, list_models_job
 from photosearch.gui.tasks.workers import Task, TaskRunner
 from photosearch.humanize import format_size

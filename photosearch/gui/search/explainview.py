@@ -8,7 +8,7 @@ import os
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
 
-from photosearch.gui.base.widgets import muted
+from photosearch.gui.base.theme import muted
 from photosearch.gui.tasks.workers import Task, TaskRunner
 
 

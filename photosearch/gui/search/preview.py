@@ -16,11 +16,12 @@ from PySide6.QtWidgets import (QFormLayout, QFrame, QGridLayout, QLabel, QPushBu
                                QVBoxLayout, QWidget)
 
 from photosearch.gui.base.theme import icon
-from photosearch.gui.base.widgets import muted
+from photosearch.gui.base.theme import muted
 from photosearch.gui.search.explainview import ExplainPanel
 from photosearch.gui.search.textview import TextPanel, paint_text_boxes, query_words
+from photosearch.gui.search.thumbnails import PREVIEW_PIXELS, ThumbnailLoader
 from photosearch.gui.tasks.jobs import photo_info_job
-from photosearch.gui.tasks.workers import PREVIEW_PIXELS, Task, TaskRunner, ThumbnailLoader
+from photosearch.gui.tasks.workers import Task, TaskRunner
 from photosearch.humanize import format_size
 
 

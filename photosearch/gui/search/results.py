@@ -13,7 +13,11 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QStackedWidget, QStyle, QVBoxLayout,
                                QWidget)
 
-from photosearch.gui.base.widgets import EmptyState, ResultsView, ThumbDelegate, muted
+from photosearch.gui.base.theme import muted
+
+from photosearch.gui.search.emptystate import EmptyState
+
+from photosearch.gui.search.grid import ResultsView, ThumbDelegate
 from photosearch.gui.search.resultrows import summary, with_markers
 from photosearch.gui.search.resultsmodel import ResultsModel
 from photosearch.gui.search.states import EmptyText
@@ -21,7 +25,7 @@ from photosearch.gui.search.states import EmptyText
 
 class ResultsPane(QWidget):
     """Summary label and sort choice + (empty state | results grid) over a :class:`ResultsModel`. The grid
-    shows the good matches, then a divider tile and the weaker results (gui/search/resultrows.py)."""
+    shows the good matches, then a full-width divider row and the weaker results (gui/search/resultrows.py)."""
 
     sortChanged = Signal(str)  # "relevance" or "date"
 
@@ -75,7 +79,8 @@ class ResultsPane(QWidget):
         n = len(outcome.hits)
         self.label.setText(summary(outcome.hits, what, browsing) + (f" · {outcome.seconds * 1000:.0f} ms" if n
                                                                      and not browsing else ""))
-        self.sort.setVisible(not browsing)
+        # The order applies to the good matches only: with none, "Newest first" would change nothing.
+        self.sort.setVisible(not browsing and any(h.relevant for h in outcome.hits))
         row = self.results.row_of(selected) if selected else None
         if row is not None:
             self.view.setCurrentIndex(self.results.index(row))

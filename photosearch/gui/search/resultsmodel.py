@@ -8,7 +8,7 @@ import os
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QPixmap
 
-from photosearch.gui.tasks.workers import THUMB_PIXELS, ThumbnailLoader
+from photosearch.gui.search.thumbnails import THUMB_PIXELS, ThumbnailLoader
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2

@@ -8,11 +8,12 @@ import os
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QSlider, QStyle, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSlider, QStyle, QToolButton, QWidget
 
+from photosearch.gui.base.desktop import dropped_paths
 from photosearch.gui.base.settings import THUMB_MAX, THUMB_MIN
 from photosearch.gui.base.theme import icon
-from photosearch.gui.base.widgets import SearchBox
+from photosearch.imageio import is_image_name
 
 DEBOUNCE_MS = 250  # results as you type, without a search per keystroke
 TEXT_HINT = "Describe a photo — e.g. “a dog on the beach” — or drop an image here"
@@ -26,6 +27,49 @@ def _tool_button(icon_name: str, text: str, tip: str = "") -> QToolButton:
     b.setToolTip(tip)
     b.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
     return b
+
+
+class SearchBox(QLineEdit):
+    """The query line. Dropping an image file on it searches by example."""
+
+    imageDropped = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setPlaceholderText("Describe a photo — e.g. “a dog on the beach” — or drop an image here")
+        self.setClearButtonEnabled(True)
+        self.setMinimumHeight(34)
+        f = self.font()
+        f.setPointSizeF(f.pointSizeF() * 1.15)
+        self.setFont(f)
+        self.addAction(icon("search"), QLineEdit.ActionPosition.LeadingPosition)
+        self.setAcceptDrops(True)
+
+    def _image(self, mime) -> str | None:
+        for p in dropped_paths(mime):
+            if os.path.isfile(p) and is_image_name(p):
+                return p
+        return None
+
+    def dragEnterEvent(self, e):
+        if self._image(e.mimeData()):
+            e.acceptProposedAction()
+        else:
+            super().dragEnterEvent(e)
+
+    def dragMoveEvent(self, e):
+        if self._image(e.mimeData()):
+            e.acceptProposedAction()
+        else:
+            super().dragMoveEvent(e)
+
+    def dropEvent(self, e):
+        p = self._image(e.mimeData())
+        if p:
+            e.acceptProposedAction()
+            self.imageDropped.emit(p)
+        else:
+            super().dropEvent(e)
 
 
 class SearchBar(QWidget):
@@ -93,9 +137,9 @@ class SearchBar(QWidget):
         return bool(self.query() or self.like_path)
 
     def schedule(self) -> None:
-        """Search soon (after the debounce), e.g. when a filter changed."""
-        if self.active():
-            self._debounce.start()
+        """Search soon (after the debounce), e.g. when a filter changed; with the box empty too, where the
+        search shows the library (newest first) through the filters."""
+        self._debounce.start()
 
     def request_now(self) -> None:
         self._debounce.stop()

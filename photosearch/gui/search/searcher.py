@@ -1,5 +1,5 @@
 """Searching from the window: :class:`Searcher` turns what the search bar asks for, with the sidebar's filters
-and the settings' cut-off, into a :class:`~photosearch.gui.tasks.workers.SearchRequest` on the one search thread,
+and the settings' cut-off, into a :class:`~photosearch.gui.search.service.SearchRequest` on the one search thread,
 and puts the newest answer (matched by request id) into the results pane."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from photosearch.gui.base.settings import Settings
 from photosearch.gui.library.sidebar import FolderSidebar
 from photosearch.gui.search.results import ResultsPane
 from photosearch.gui.search.searchbar import SearchBar
-from photosearch.gui.tasks.workers import SearchRequest, SearchService
+from photosearch.gui.search.service import SearchRequest, SearchService
 from photosearch.library.query import Query
 
 

@@ -5,28 +5,19 @@
   GeneratorWorker pattern). The core receives ``task.cancel_event`` and stops cleanly, keeping finished work.
 - :class:`TaskRunner` owns a QThreadPool; a one-thread runner serialises every write to the library
   (Anki's taskman pattern), a wider one runs reads (model loads, status queries).
-- :class:`ThumbnailLoader` makes thumbnails off the GUI thread, most recent request first, cached on disk.
-- :class:`SearchService` is one long-lived reader thread with its own library connection; only the newest
-  pending query runs, so typing fast never queues stale searches.
+- :class:`CurrentJob` runs one job at a time whose events count only while it is the current one.
+
+Thumbnails (:mod:`photosearch.gui.search.thumbnails`) and the search thread (:mod:`photosearch.gui.search.service`)
+live with the search they serve.
 """
 
 from __future__ import annotations
 
-import collections
-import hashlib
 import logging
-import os
-import queue
 import threading
-import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Callable
 
-from PySide6.QtCore import QObject, QThread, QThreadPool, Signal
-from PySide6.QtGui import QImage
-
-from photosearch.library.query import Query
+from PySide6.QtCore import QObject, QThreadPool, Signal
 
 log = logging.getLogger(__name__)
 
@@ -151,11 +142,6 @@ class TaskRunner(QObject):
         return self.pool.waitForDone(timeout_ms)
 
 
-# -- thumbnails -----------------------------------------------------------------------------------
-THUMB_PIXELS = 320  # grid thumbnails are made once at the largest zoom and scaled down when painted
-PREVIEW_PIXELS = 1200
-
-
 class CurrentJob(QObject):
     """One background job at a time whose events count only while it is the current one: after a newer
     start (or a cancel that forgets it) a late task's events are ignored. The indexer, the text pass and the
@@ -195,214 +181,3 @@ class CurrentJob(QObject):
         self.task = None
         self.failed.emit(msg)
         self.finished.emit(None)
-
-
-def thumbnail_cache_file(cache_dir: Path, path: str, size: int) -> Path | None:
-    """Cache file for ``path`` at ``size``; the key includes mtime and size, so edited photos refresh."""
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    key = hashlib.sha1(f"{os.path.abspath(path)}|{st.st_mtime_ns}|{st.st_size}|{size}".encode()).hexdigest()
-    return Path(cache_dir) / key[:2] / f"{key}.jpg"
-
-
-def _qimage_from_pil(img) -> QImage:
-    img = img.convert("RGB")
-    data = img.tobytes()
-    return QImage(data, img.width, img.height, img.width * 3, QImage.Format.Format_RGB888).copy()
-
-
-def make_thumbnail(path: str, size: int, cache_dir: Path | None) -> QImage:
-    """A thumbnail no larger than ``size`` px, upright (EXIF), from the disk cache when fresh.
-
-    Runs in worker threads. Returns a null QImage for anything that cannot be decoded.
-    """
-    cache = thumbnail_cache_file(cache_dir, path, size) if cache_dir is not None else None
-    if cache is not None and cache.is_file():
-        img = QImage(str(cache))
-        if not img.isNull():
-            return img
-    try:
-        from photosearch.imageio import ImageSkip, load_image
-
-        pil, _ = load_image(path, min_side=size)
-    except ImageSkip:
-        return QImage()
-    except Exception:  # a thumbnail failure shows a placeholder, nothing more
-        log.debug("thumbnail failed for %s", path, exc_info=True)
-        return QImage()
-    pil.thumbnail((size, size))
-    if cache is not None:
-        try:
-            cache.parent.mkdir(parents=True, exist_ok=True)
-            tmp = cache.with_name(f".{cache.name}.{threading.get_ident()}.tmp")
-            pil.save(tmp, "JPEG", quality=85)
-            os.replace(tmp, cache)
-        except OSError:
-            log.debug("could not cache thumbnail %s", cache, exc_info=True)
-    return _qimage_from_pil(pil)
-
-
-class ThumbnailLoader(QObject):
-    """Makes thumbnails on a small pool, newest request first; a capped queue drops what scrolled away."""
-
-    loaded = Signal(str, int, QImage)  # path, size, image (null: undecodable)
-
-    def __init__(self, cache_dir: Path | None, threads: int = 2, max_pending: int = 600,
-                 parent: QObject | None = None):
-        super().__init__(parent)
-        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
-        self._threads = threads
-        self._max_pending = max_pending
-        self._lock = threading.Lock()
-        self._pending: collections.OrderedDict[tuple[str, int], None] = collections.OrderedDict()
-        self._active = 0
-        self._stop = False
-        self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(threads)
-
-    def request(self, path: str, size: int = THUMB_PIXELS) -> None:
-        key = (path, size)
-        with self._lock:
-            if self._stop:
-                return
-            self._pending.pop(key, None)
-            self._pending[key] = None
-            while len(self._pending) > self._max_pending:
-                self._pending.popitem(last=False)
-            if self._active >= self._threads:
-                return
-            self._active += 1
-        self.pool.start(self._drain)
-
-    def _drain(self) -> None:
-        while True:
-            with self._lock:
-                if not self._pending or self._stop:
-                    self._active -= 1
-                    return
-                (path, size), _ = self._pending.popitem(last=True)
-            self.loaded.emit(path, size, make_thumbnail(path, size, self.cache_dir))
-
-    def clear_pending(self) -> None:
-        with self._lock:
-            self._pending.clear()
-
-    def shutdown(self) -> None:
-        with self._lock:
-            self._stop = True
-            self._pending.clear()
-        self.pool.waitForDone(-1)
-
-    def clear_cache(self) -> int:
-        """Delete the disk cache; returns how many files went."""
-        import shutil
-
-        if self.cache_dir is None or not self.cache_dir.is_dir():
-            return 0
-        n = sum(1 for p in self.cache_dir.rglob("*.jpg"))
-        shutil.rmtree(self.cache_dir, ignore_errors=True)
-        return n
-
-
-# -- search ---------------------------------------------------------------------------------------
-@dataclass
-class SearchRequest:
-    """One search the window asked for: the core :class:`~photosearch.library.query.Query`, and how to show the
-    answer. ``id`` is set by :meth:`SearchService.submit`; answers and failures carry the request back."""
-
-    query: Query = field(default_factory=Query)
-    keep_selection: bool = False  # a refresh of the same search (indexing went on): keep selection and scroll
-    id: int = 0
-
-
-@dataclass
-class SearchOutcome:
-    """The answer to a :class:`SearchRequest`."""
-
-    request: SearchRequest
-    hits: list  # SearchHit, best first
-    infos: dict = field(default_factory=dict)  # path -> library photo_info dict
-    seconds: float = 0.0
-    note: str | None = None  # no hits: which filter emptied the search (Library.why_empty)
-
-    @property
-    def browsing(self) -> bool:
-        return self.request.query.browsing
-
-
-class SearchService(QThread):
-    """The one reader thread: owns a Library connection, runs only the newest pending request."""
-
-    results = Signal(object)  # SearchOutcome
-    failed = Signal(object, object)  # the SearchRequest, the exception (QueryError: the text itself is wrong)
-
-    def __init__(self, library_path: Path, parent: QObject | None = None):
-        super().__init__(parent)
-        self.library_path = Path(library_path)
-        self._queue: queue.Queue = queue.Queue()
-        self._model = None
-        self._next_id = 0
-        self._closed = False
-
-    def set_model(self, model) -> None:
-        self._model = model
-
-    def submit(self, req: SearchRequest) -> int:
-        """Queue ``req`` (only the newest queued request runs) and return its id; after :meth:`stop` nothing
-        runs and the id is 0."""
-        if self._closed:
-            return 0
-        self._next_id += 1
-        req.id = self._next_id
-        self._queue.put(req)
-        if not self.isRunning():
-            self.start()
-        return req.id
-
-    def stop(self, timeout_ms: int = -1) -> bool:
-        """Stop for good: the running search finishes, queued ones are dropped, and the thread is joined
-        for up to ``timeout_ms`` (-1: as long as it takes). Returns whether the thread has ended."""
-        self._closed = True
-        self._queue.put(None)
-        return self.wait() if timeout_ms < 0 else self.wait(timeout_ms)
-
-    def run(self) -> None:
-        lib = None
-        try:
-            while True:
-                req = self._queue.get()
-                stop = req is None
-                try:  # only the newest request matters
-                    while True:
-                        req = self._queue.get_nowait()
-                        stop = stop or req is None
-                except queue.Empty:
-                    pass
-                if stop:
-                    return
-                model = self._model
-                if model is None:
-                    from photosearch.errors import ModelError
-
-                    self.failed.emit(req, ModelError("the search model is not loaded yet"))
-                    continue
-                t0 = time.perf_counter()
-                try:
-                    if lib is None:
-                        from photosearch.library import Library
-
-                        lib = Library.open(self.library_path)
-                    hits = lib.search(model, req.query)
-                    note = lib.why_empty(model, req.query.filters) if not hits and req.query.filters.active else None
-                    # details for the first screens, in one query; the rest load on selection
-                    infos = lib.photo_infos([h.path for h in hits[:200]])
-                except Exception as e:  # reported to the UI, which decides how loud
-                    log.debug("search failed", exc_info=True)
-                    self.failed.emit(req, e)
-                    continue
-                self.results.emit(SearchOutcome(req, hits, infos, time.perf_counter() - t0, note))
-        finally:
-            if lib is not None:
-                lib.close()

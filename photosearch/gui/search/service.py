@@ -1,0 +1,117 @@
+"""The one search thread: :class:`SearchService` owns a library connection and runs only the newest pending
+:class:`SearchRequest`, so typing fast never queues stale searches; answers come back as :class:`SearchOutcome`."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QThread, Signal
+
+from photosearch.library.query import Query
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SearchRequest:
+    """One search the window asked for: the core :class:`~photosearch.library.query.Query`, and how to show the
+    answer. ``id`` is set by :meth:`SearchService.submit`; answers and failures carry the request back."""
+
+    query: Query = field(default_factory=Query)
+    keep_selection: bool = False  # a refresh of the same search (indexing went on): keep selection and scroll
+    id: int = 0
+
+
+@dataclass
+class SearchOutcome:
+    """The answer to a :class:`SearchRequest`."""
+
+    request: SearchRequest
+    hits: list  # SearchHit, best first
+    infos: dict = field(default_factory=dict)  # path -> library photo_info dict
+    seconds: float = 0.0
+    note: str | None = None  # no hits: which filter emptied the search (Library.why_empty)
+
+    @property
+    def browsing(self) -> bool:
+        return self.request.query.browsing
+
+
+class SearchService(QThread):
+    """The one reader thread: owns a Library connection, runs only the newest pending request."""
+
+    results = Signal(object)  # SearchOutcome
+    failed = Signal(object, object)  # the SearchRequest, the exception (QueryError: the text itself is wrong)
+
+    def __init__(self, library_path: Path, parent: QObject | None = None):
+        super().__init__(parent)
+        self.library_path = Path(library_path)
+        self._queue: queue.Queue = queue.Queue()
+        self._model = None
+        self._next_id = 0
+        self._closed = False
+
+    def set_model(self, model) -> None:
+        self._model = model
+
+    def submit(self, req: SearchRequest) -> int:
+        """Queue ``req`` (only the newest queued request runs) and return its id; after :meth:`stop` nothing
+        runs and the id is 0."""
+        if self._closed:
+            return 0
+        self._next_id += 1
+        req.id = self._next_id
+        self._queue.put(req)
+        if not self.isRunning():
+            self.start()
+        return req.id
+
+    def stop(self, timeout_ms: int = -1) -> bool:
+        """Stop for good: the running search finishes, queued ones are dropped, and the thread is joined
+        for up to ``timeout_ms`` (-1: as long as it takes). Returns whether the thread has ended."""
+        self._closed = True
+        self._queue.put(None)
+        return self.wait() if timeout_ms < 0 else self.wait(timeout_ms)
+
+    def run(self) -> None:
+        lib = None
+        try:
+            while True:
+                req = self._queue.get()
+                stop = req is None
+                try:  # only the newest request matters
+                    while True:
+                        req = self._queue.get_nowait()
+                        stop = stop or req is None
+                except queue.Empty:
+                    pass
+                if stop:
+                    return
+                model = self._model
+                if model is None:
+                    from photosearch.errors import ModelError
+
+                    self.failed.emit(req, ModelError("the search model is not loaded yet"))
+                    continue
+                t0 = time.perf_counter()
+                try:
+                    if lib is None:
+                        from photosearch.library import Library
+
+                        lib = Library.open(self.library_path)
+                    hits = lib.search(model, req.query)
+                    note = lib.why_empty(model, req.query.filters) if not hits and req.query.filters.active else None
+                    # details for the first screens, in one query; the rest load on selection
+                    infos = lib.photo_infos([h.path for h in hits[:200]])
+                except Exception as e:  # reported to the UI, which decides how loud
+                    log.debug("search failed", exc_info=True)
+                    self.failed.emit(req, e)
+                    continue
+                self.results.emit(SearchOutcome(req, hits, infos, time.perf_counter() - t0, note))
+        finally:
+            if lib is not None:
+                lib.close()
