@@ -189,6 +189,11 @@ def load_image(path: str | os.PathLike, min_side: int | None = 224,
     if ext in VIDEO_EXTENSIONS:
         img, meta, _ = load_video(path)
         return img, meta
+    return _load_pillow(path, min_side, max_pixels)
+
+
+def _load_pillow(path: Path, min_side: int | None, max_pixels: int) -> tuple[Image.Image, ImageMeta]:
+    """Every format Pillow (and its HEIF/AVIF plugins) reads; see :func:`load_image`."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -10,6 +10,7 @@ in memory as a full-size image), and the file is streamed, never read whole. Cor
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from dataclasses import dataclass
 
@@ -205,3 +206,22 @@ def _fill_gaps(container, stream, picker: _Picker, duration: float, deadline: fl
             img = _small_rgb(frame, s.short_side)
             picker.moments.append(Moment(round(float(frame.time), 3), img))
             break
+
+
+# -- playing a moment ---------------------------------------------------------------------------------------
+PLAYERS = ("mpv", "vlc")  # players whose command line takes a start time, in order of preference
+
+
+def player_command(path: str | os.PathLike, t: float | None, which=shutil.which) -> list[str] | None:
+    """The command that plays ``path`` from second ``t`` in a player that can start there (mpv, else VLC,
+    whichever ``which`` finds on PATH); None when ``t`` is None or no such player is installed (then the file
+    is opened with the desktop's default application, from the start)."""
+    if t is None or t != t or t < 0:
+        return None
+    p = os.path.abspath(os.fspath(path))  # absolute: never mistaken for an option
+    for name in PLAYERS:
+        exe = which(name)
+        if exe:
+            start = f"{t:.2f}".rstrip("0").rstrip(".")
+            return [exe, f"--start={start}", p] if name == "mpv" else [exe, f"--start-time={start}", p]
+    return None

@@ -3,6 +3,9 @@ with its time; rotated phone videos upright; damaged, empty and audio-only files
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -135,3 +138,21 @@ def test_starter_finds_the_cat_moment(tmp_path, photos, starter_model):
         hit = lib.search(starter_model, Query.of("a cat", top_k=3))[0]
     start, end = spans[2]  # chelsea the cat
     assert start - 0.5 <= hit.time_s < end, (hit.time_s, spans)
+
+
+# -- playing a moment --------------------------------------------------------------------------------------
+def test_player_command_starts_at_the_moment_where_the_player_can():
+    from photosearch.video import player_command
+
+    def only(*names):
+        return lambda name: f"/usr/bin/{name}" if name in names else None
+
+    v = str(Path("/videos/holiday.mp4").resolve())
+    assert player_command(v, 42.0, which=only("mpv", "vlc")) == ["/usr/bin/mpv", "--start=42", v]  # mpv first
+    assert player_command(v, 6.25, which=only("vlc")) == ["/usr/bin/vlc", "--start-time=6.25", v]
+    assert player_command(v, 0.0, which=only("mpv")) == ["/usr/bin/mpv", "--start=0", v]
+    assert player_command(v, 42.0, which=only()) is None  # no such player: the default app, from the start
+    assert player_command(v, None, which=only("mpv")) is None  # a photo, or a video without a moment
+    assert player_command("-rel.mp4", 1.5, which=only("mpv"))[-1] == os.path.abspath("-rel.mp4")  # never an option
+    real = player_command(v, 3.0)  # the real PATH: whichever is installed, or none
+    assert real is None or (real[0] in (shutil.which("mpv"), shutil.which("vlc")) and real[-1] == v)

@@ -94,7 +94,8 @@ class MainWindow(QMainWindow):
                                  self.results_pane, self)
         self.view = self.results_pane.view  # the grid: the window wires it to the preview, menus and actions
         self.actions = ResultActions(self._selected_paths, self.show_error,
-                                     lambda text, ms: self.statusBar().showMessage(text, ms))
+                                     lambda text, ms: self.statusBar().showMessage(text, ms),
+                                     moment_of=lambda path: self.results.moment_of(path))
         # Settings and Fine-tune, one of each, closed with the window
         self.dialogs = WindowDialogs(self, paths, self.settings, self.thumbs, self._dialog_actions())
         self._lay_out()

@@ -24,6 +24,11 @@ def open_path(path: str) -> bool:
     return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(path)))
 
 
+def start_detached(command: list[str]) -> bool:
+    """Start ``command`` (a program and its arguments) on its own, without waiting for it."""
+    return bool(command) and _started(QProcess.startDetached(command[0], command[1:]))
+
+
 def reveal_path(path: str) -> bool:
     """Show ``path`` selected in the file manager (Finder, Explorer, or a FreeDesktop file manager); where
     selecting is not possible, open its folder."""

@@ -87,16 +87,8 @@ class LineChart(QWidget):
             p.drawText(plot, Qt.AlignmentFlag.AlignCenter, "No data yet")
             p.end()
             return
-        xs, ys = [x for x, _ in pts], [y for _, y in pts]
-        x0, x1 = min(xs), max(xs)
-        if x1 - x0 < 1e-12:
-            x0, x1 = x0 - 0.5, x1 + 0.5
-        y0 = self.y_min if self.y_min is not None else min(ys)
-        y1 = self.y_max if self.y_max is not None else max(ys)
-        yt = nice_ticks(y0, y1)
-        y0, y1 = min(y0, yt[0]), max(y1, yt[-1])
-        if y1 - y0 < 1e-12:
-            y1 = y0 + 1
+        xs = [x for x, _ in pts]
+        x0, x1, y0, y1, yt = self._ranges(pts)
 
         def to_px(x: float, y: float) -> QPointF:
             return QPointF(plot.left() + (x - x0) / (x1 - x0) * plot.width(),
@@ -123,6 +115,25 @@ class LineChart(QWidget):
         if self.x_label:
             p.drawText(QRectF(plot.left(), plot.bottom() + fm.height() + 2, plot.width(), fm.height()),
                        Qt.AlignmentFlag.AlignHCenter, self.x_label)
+        self._draw_series(p, to_px)
+        self._draw_legend(p, plot, fm, text)
+        p.end()
+
+    def _ranges(self, pts: list[tuple[float, float]]) -> tuple[float, float, float, float, list[float]]:
+        """x range, y range (widened to whole ticks, or the fixed limits) and the y ticks."""
+        xs, ys = [x for x, _ in pts], [y for _, y in pts]
+        x0, x1 = min(xs), max(xs)
+        if x1 - x0 < 1e-12:
+            x0, x1 = x0 - 0.5, x1 + 0.5
+        y0 = self.y_min if self.y_min is not None else min(ys)
+        y1 = self.y_max if self.y_max is not None else max(ys)
+        yt = nice_ticks(y0, y1)
+        y0, y1 = min(y0, yt[0]), max(y1, yt[-1])
+        if y1 - y0 < 1e-12:
+            y1 = y0 + 1
+        return x0, x1, y0, y1, yt
+
+    def _draw_series(self, p: QPainter, to_px) -> None:
         for name, series in self.series.items():
             if not series:
                 continue
@@ -137,6 +148,8 @@ class LineChart(QWidget):
                 p.setBrush(color)
                 for pt in series:
                     p.drawEllipse(to_px(*pt), 3, 3)
+
+    def _draw_legend(self, p: QPainter, plot: QRectF, fm: QFontMetrics, text: QColor) -> None:
         lx = plot.right()
         ly = 4  # the legend shares the title's line, clear of the data
         for name in reversed(list(self.series)):
@@ -147,4 +160,3 @@ class LineChart(QWidget):
             p.drawRoundedRect(QRectF(lx, ly + fm.height() / 2 - 4, 10, 8), 2, 2)
             p.setPen(text)
             p.drawText(QRectF(lx + 14, ly, w + 4, fm.height()), Qt.AlignmentFlag.AlignLeft, name)
-        p.end()

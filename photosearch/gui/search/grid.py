@@ -9,6 +9,7 @@ from PySide6.QtCore import QRect, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QKeyEvent, QPainter, QPainterPath, QPalette, QPen, QPixmap
 from PySide6.QtWidgets import QAbstractItemView, QFrame, QListView, QStyle, QStyledItemDelegate
 
+from photosearch.humanize import format_duration
 
 MIN_FIT_THUMB = 48  # thumbnails shrink down to this when the grid is narrower than one of them
 
@@ -40,11 +41,23 @@ class ThumbDelegate(QStyledItemDelegate):
         r = rect.adjusted(2, 2, -2, -2)
         return QRect(r.x() + self.PAD - 2, r.y() + self.PAD - 2, self.size, self.size)
 
+    def button_side(self) -> int:
+        return max(18, min(26, self.size // 6))
+
     def feedback_rects(self, rect: QRect) -> tuple[QRect, QRect]:
         """The hover buttons "more like this" (+) and "less like this" (-), bottom corners of the thumbnail."""
         box = self.thumb_box(rect)
-        d = max(18, min(26, self.size // 6))
+        d = self.button_side()
         return (QRect(box.left() + 4, box.bottom() - d - 4, d, d), QRect(box.right() - d - 4, box.bottom() - d - 4, d, d))
+
+    @staticmethod
+    def play_label(model, index) -> str | None:
+        """The play badge of a video tile: "▶ 0:42" (its best-matching moment), "▶" when it has none (browsing);
+        None for a photo."""
+        if not (hasattr(model, "is_video_at") and model.is_video_at(index)):
+            return None
+        t = model.time_at(index)
+        return "▶" if t is None else f"▶ {format_duration(t)}"
 
     def _paint_marker(self, p: QPainter, option, marker) -> None:
         """A section row: its title in bold, on the left, and a rule across the rest of the row."""
@@ -89,7 +102,7 @@ class ThumbDelegate(QStyledItemDelegate):
             p.drawRoundedRect(QRectF(r), 8, 8)
         box = QRect(r.x() + self.PAD - 2, r.y() + self.PAD - 2, self.size, self.size)
         path = model.path_at(index)
-        self._paint_thumbnail(p, pal, box, model.thumbnail(path) if path else None)
+        shown = self._paint_thumbnail(p, pal, box, model.thumbnail(path) if path else None)
         text_rect = QRect(r.x() + 4, box.bottom() + 4, r.width() - 8, option.fontMetrics.height())
         p.setPen(pal.color(QPalette.ColorRole.Text))
         name = option.fontMetrics.elidedText(os.path.basename(path or ""),
@@ -103,6 +116,9 @@ class ThumbDelegate(QStyledItemDelegate):
             from photosearch.gui.search.textview import paint_text_badge
 
             paint_text_badge(p, box, option.font)
+        play = self.play_label(model, index)
+        if play:
+            self._paint_play_badge(p, option.font, play, shown, raised=hover)
         if hover:
             for rect, sign in zip(self.feedback_rects(option.rect), ("+", "−")):
                 p.setPen(Qt.PenStyle.NoPen)
@@ -116,8 +132,9 @@ class ThumbDelegate(QStyledItemDelegate):
         p.restore()
 
     @staticmethod
-    def _paint_thumbnail(p: QPainter, pal, box: QRect, pm) -> None:
-        """The thumbnail fitted into ``box`` with rounded corners, or a placeholder while it loads."""
+    def _paint_thumbnail(p: QPainter, pal, box: QRect, pm) -> QRect:
+        """The thumbnail fitted into ``box`` with rounded corners, or a placeholder while it loads; returns the
+        rectangle painted."""
         if isinstance(pm, QPixmap) and not pm.isNull():
             s = pm.size().scaled(box.size(), Qt.AspectRatioMode.KeepAspectRatio)
             target = QRect(0, 0, s.width(), s.height())
@@ -127,12 +144,33 @@ class ThumbDelegate(QStyledItemDelegate):
             p.setClipPath(clip)
             p.drawPixmap(target, pm)
             p.setClipping(False)
-        else:
-            p.setPen(Qt.PenStyle.NoPen)
-            c = QColor(pal.color(QPalette.ColorRole.Mid))
-            c.setAlpha(60)
-            p.setBrush(c)
-            p.drawRoundedRect(QRectF(box.adjusted(8, 8, -8, -8)), 6, 6)
+            return target
+        p.setPen(Qt.PenStyle.NoPen)
+        c = QColor(pal.color(QPalette.ColorRole.Mid))
+        c.setAlpha(60)
+        p.setBrush(c)
+        p.drawRoundedRect(QRectF(box.adjusted(8, 8, -8, -8)), 6, 6)
+        return box.adjusted(8, 8, -8, -8)
+
+    def _paint_play_badge(self, p: QPainter, font: QFont, label: str, box: QRect, raised: bool) -> QRect:
+        """White "▶ 0:42" on a dark pill at the bottom-right corner of a video's thumbnail (``box``: the image as
+        painted); above the hover buttons while they show (``raised``)."""
+        f = QFont(font)
+        f.setPointSizeF(max(7.0, f.pointSizeF() * 0.85))
+        f.setBold(True)
+        fm = QFontMetrics(f)
+        w, h = fm.horizontalAdvance(label) + 10, fm.height() + 2
+        lift = self.button_side() + 4 if raised else 0
+        badge = QRect(box.right() - w - 4, box.bottom() - h - 4 - lift, w, h)
+        p.save()
+        p.setFont(f)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(0, 0, 0, 170))
+        p.drawRoundedRect(QRectF(badge), 6, 6)
+        p.setPen(QColor("white"))
+        p.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+        p.restore()
+        return badge
 
     @staticmethod
     def _paint_badge(p: QPainter, font: QFont, label: str, box: QRect, left: bool) -> None:

@@ -22,7 +22,7 @@ from photosearch.gui.search.textview import TextPanel, paint_text_boxes, query_w
 from photosearch.gui.search.thumbnails import PREVIEW_PIXELS, ThumbnailLoader
 from photosearch.gui.tasks.jobs import photo_info_job
 from photosearch.gui.tasks.workers import Task, TaskRunner
-from photosearch.humanize import format_size
+from photosearch.humanize import format_duration, format_size
 
 
 class ImageView(QWidget):
@@ -161,6 +161,12 @@ class PreviewPane(QWidget):
         self.title.setFont(f)
         self.title.setWordWrap(True)
         lay.addWidget(self.title)
+        self.kind = QLabel()  # "Video · best moment at 0:42"; hidden for photos
+        self.kind.setWordWrap(True)
+        lay.addWidget(self.kind)
+        self.kind.hide()
+        self.time_s: float | None = None  # the shown video's best-matching moment
+        self.video = False
         self.path_label = QLabel()
         self.path_label.setWordWrap(True)
         self.path_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -200,8 +206,12 @@ class PreviewPane(QWidget):
         self.show_path(None)
 
     def show_path(self, path: str | None, score: float | None = None, info: dict | None = None,
-                  pixmap: QPixmap | None = None) -> None:
+                  pixmap: QPixmap | None = None, time_s: float | None = None, video: bool = False) -> None:
+        """``time_s``: a video hit's best-matching moment; ``video``: the result is a video (also learnt from
+        its details' format)."""
         self.path = path
+        self.time_s, self.video = time_s, video or time_s is not None
+        self._show_kind(info)
         self.image.set_overlay(None)
         for b in (self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn):
             b.setEnabled(path is not None)
@@ -227,17 +237,18 @@ class PreviewPane(QWidget):
             if path is None:
                 self.show_path(None)
             else:
-                self.show_result(path, results.score_at(cur), results.infos.get(path), results.pixmaps.get(path))
+                self.show_result(path, results.score_at(cur), results.infos.get(path), results.pixmaps.get(path),
+                                 results.time_at(cur), results.is_video_at(cur))
                 model, query = self.explain_context() if self.explain_context else (None, None)
                 self.why.show_for(model, query, path, getattr(results.hit(cur.row()), "copies", None))
         view.selectionModel().currentChanged.connect(on_current)
         self.infoLoaded.connect(results.set_info)
 
     def show_result(self, path: str | None, score: float | None = None, info: dict | None = None,
-                    pixmap: QPixmap | None = None) -> None:
+                    pixmap: QPixmap | None = None, time_s: float | None = None, video: bool = False) -> None:
         """Show a result at once (with what the caller has), then fetch the large image and any missing
         details in the background."""
-        self.show_path(path, score, info, pixmap)
+        self.show_path(path, score, info, pixmap, time_s, video)
         if path is None:
             return
         if self.thumbs is not None:
@@ -253,10 +264,21 @@ class PreviewPane(QWidget):
             self.infoLoaded.emit(path, info)
             if path == self.path:
                 self.set_info(info)
+                self._show_kind(info)
 
     def _on_image_loaded(self, path: str, size: int, image) -> None:
         if size == PREVIEW_PIXELS and path == self.path:
             self.set_image(path, QPixmap.fromImage(image) if not image.isNull() else None)
+
+    def _show_kind(self, info: dict | None) -> None:
+        """The line under the title for a video: "Video · best moment at 0:42", or "Video" without a moment."""
+        fmt = str((info or {}).get("format") or "").upper()
+        self.video = self.path is not None and (self.video or fmt.startswith("VIDEO-"))
+        text = ""
+        if self.video:
+            text = "Video" + (f" · best moment at {format_duration(self.time_s)}" if self.time_s is not None else "")
+        self.kind.setText(text)
+        self.kind.setVisible(bool(text))
 
     def set_info(self, info: dict | None) -> None:
         info = info or {}

@@ -9,10 +9,14 @@ from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt, QUrl,
 from PySide6.QtGui import QPixmap
 
 from photosearch.gui.search.thumbnails import THUMB_PIXELS, ThumbnailLoader
+from photosearch.humanize import format_duration
+from photosearch.video import is_video_name
 
 PathRole = Qt.ItemDataRole.UserRole + 1
 ScoreRole = Qt.ItemDataRole.UserRole + 2
 InfoRole = Qt.ItemDataRole.UserRole + 3
+TimeRole = Qt.ItemDataRole.UserRole + 4  # a video: the second of its best-matching moment (None otherwise)
+VideoRole = Qt.ItemDataRole.UserRole + 5  # whether the row is a video
 BATCH = 240  # rows made visible per fetchMore: thousands of hits never block the view
 
 
@@ -109,6 +113,29 @@ class ResultsModel(QAbstractListModel):
         h = self.hit(index.row()) if index is not None and index.isValid() else None
         return bool(getattr(h, "text_match", False))
 
+    def time_at(self, index) -> float | None:
+        """A video hit's best-matching moment in seconds; None for photos and for videos found without one
+        (browsing)."""
+        h = self.hit(index.row()) if index is not None and index.isValid() else None
+        t = getattr(h, "time_s", None)
+        return float(t) if t is not None else None
+
+    def is_video_at(self, index) -> bool:
+        """Whether the row is a video: it has a moment, the library stored it as ``VIDEO-<EXT>``, or (details
+        not fetched yet) its name says so."""
+        h = self.hit(index.row()) if index is not None and index.isValid() else None
+        if h is None or h.path is None:
+            return False
+        if getattr(h, "time_s", None) is not None:
+            return True
+        fmt = (self.infos.get(h.path) or {}).get("format")
+        return str(fmt).upper().startswith("VIDEO-") if fmt else is_video_name(h.path)
+
+    def moment_of(self, path: str | None) -> float | None:
+        """:meth:`time_at` of the row showing ``path`` (what Open plays from)."""
+        row = self._row_of.get(path) if path else None
+        return self.time_at(self.index(row)) if row is not None and row < self._shown else None
+
     def row_of(self, path: str) -> int | None:
         """The row showing ``path``, or None when it is not among the rows exposed so far."""
         row = self._row_of.get(path)
@@ -152,9 +179,15 @@ class ResultsModel(QAbstractListModel):
             return float(h.score)
         if role == InfoRole:
             return self.infos.get(h.path)
+        if role == TimeRole:
+            return self.time_at(index)
+        if role == VideoRole:
+            return self.is_video_at(index)
         if role == Qt.ItemDataRole.ToolTipRole:
             copies = getattr(h, "copies", None)
-            return f"{h.path}\nscore {h.score:.3f}" + (f"\n{len(copies) + 1} copies" if copies else "")
+            t = self.time_at(index)
+            return (f"{h.path}\nscore {h.score:.3f}" + (f"\n{len(copies) + 1} copies" if copies else "")
+                    + (f"\nbest moment at {format_duration(t)}" if t is not None else ""))
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbnail(h.path)
         return None
