@@ -22,7 +22,9 @@ def test_create_reopen_and_folders(tmp_path):
         assert lib.folders() == [str(tmp_path / "pics")]
         assert lib.status().to_dict() == {"library": str(db), "photos": 0, "models": {}, "folders": [str(tmp_path / "pics")],
                                 "missing_folders": [], "skipped": [],
-                                "text": {"enabled": True, "read": 0, "with_text": 0}}
+                                "text": {"enabled": True, "read": 0, "with_text": 0},
+                                "faces": {"enabled": False, "scanned": 0, "failed": 0, "faces": 0, "usable": 0,
+                                          "people": 0, "named": 0}}
     with pytest.raises(LibraryError, match="no library"):
         Library.open(tmp_path / "absent.db", create=False)
 

@@ -179,7 +179,7 @@ def test_photos_indexed_before_the_metadata_are_read_on_the_next_run(tmp_path, t
     p = write_photo(tmp_path / "pics" / "old.jpg", lat=-33.8568, lon=151.2153, make="Nikon")
     write_photo(tmp_path / "pics" / "gone.jpg", seed=3)
     with _index(tmp_path, tiny) as lib:
-        lib.conn.execute("DELETE FROM photo_meta")  # as a library from before schema version 5
+        lib.conn.execute("DELETE FROM photo_meta")  # as a library from before schema version 6
         (tmp_path / "pics" / "gone.jpg").unlink()
         events = [ev for ev in lib.index(tiny) if ev.phase == "meta"]
         assert events and events[-1].done == events[-1].total == 1

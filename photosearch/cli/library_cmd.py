@@ -19,6 +19,9 @@ def register(sub) -> None:
     p.add_argument("--text", action=argparse.BooleanOptionalAction, default=None,
                    help="then read the words in the photos (default: the library's setting, on unless turned "
                         "off; `photosearch text --disable`)")
+    p.add_argument("--faces", action=argparse.BooleanOptionalAction, default=None,
+                   help="then find faces and group them into people (default: the library's setting, off unless "
+                        "turned on; `photosearch people --enable`)")
     add_backend(p)
     add_json(p)
     p.set_defaults(handler=cmd_index)
@@ -45,6 +48,10 @@ def register(sub) -> None:
     p.add_argument("--type", dest="types", action="append", metavar="EXT", help="file type (jpeg, png, ...); "
                                                                                 "repeatable")
     p.add_argument("--has-text", action="store_true", help="only photos in which text was read")
+    p.add_argument("--person", dest="persons", action="append", default=[], metavar="NAME",
+                   help="only photos of this named person (`photosearch people`); repeatable: photos with all")
+    p.add_argument("--thing", dest="things", action="append", default=[], metavar="NAME",
+                   help="rank by a named thing too (`photosearch things`), e.g. --thing Rex; repeatable")
     add_meta_filters(p)
     p.add_argument("--model", metavar="M")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
@@ -127,8 +134,15 @@ class IndexProgress:
                                 bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {rate_fmt}  "
                                            "ETA {remaining}")
             self.bar.update(ev.done - self.bar.n)
-        elif ev.phase == "text-done":
+        elif ev.phase in ("text-done", "faces-done"):
             self.close()
+        elif ev.phase == "faces" and ev.total:  # the faces pass after the text one
+            if self.bar is None:
+                self.bar = tqdm(total=ev.total, file=self.stream, unit="img", leave=not self.tty,
+                                dynamic_ncols=True, mininterval=0.1 if self.tty else 10.0, desc="faces",
+                                bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {rate_fmt}  "
+                                           "ETA {remaining}")
+            self.bar.update(ev.done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -142,18 +156,22 @@ def cmd_index(ctx) -> int:
     model = ctx.load_model()
     quiet = ctx.json or getattr(ctx.args, "quiet", False)
     cancel = threading.Event()
-    text_report = None
+    text_report = face_report = None
     with _open(ctx) as lib:
         from photosearch.events import drain
+        from photosearch.faces import facepass
         from photosearch.library import textindex
 
         text = textindex.enabled(lib.conn) if ctx.args.text is None else ctx.args.text
+        faces = facepass.enabled(lib.conn) if ctx.args.faces is None else ctx.args.faces
         bar = None if quiet else IndexProgress()
         try:
             report = lib.run_index(model, ctx.args.paths or None, on_event=bar, batch_size=ctx.args.batch_size,
                                    workers=ctx.args.workers, cancel=cancel)
             if text and not report.cancelled:  # then the words in the photos
                 text_report = drain(lib.read_text(cancel=cancel), bar)
+            if faces and not report.cancelled and not cancel.is_set():  # then the faces, grouped into people
+                face_report = drain(lib.find_faces(cancel=cancel), bar)
         finally:
             if bar is not None:
                 bar.close()
@@ -165,6 +183,8 @@ def cmd_index(ctx) -> int:
     d["dropped_models"] = dropped
     if text_report is not None:
         d["text"] = text_report.to_dict()
+    if face_report is not None:
+        d["faces"] = face_report.to_dict()
 
     def human(r):
         lines = [f"indexed {r['indexed']}, unchanged {r['unchanged']}, moved {r['moved']}, removed {r['removed']}, "
@@ -179,6 +199,10 @@ def cmd_index(ctx) -> int:
             t = r["text"]
             lines.append(f"text: read {t['read']} photos, {t['with_text']} with text, in {t['seconds']:.1f} s "
                          f"({t['images_per_second']:.1f} img/s)")
+        if r.get("faces"):
+            f = r["faces"]
+            lines.append(f"faces: scanned {f['scanned']} photos, {f['faces']} faces in {f['with_faces']}, grouped "
+                         f"{f['grouped']}, in {f['seconds']:.1f} s ({f['images_per_second']:.1f} img/s)")
         return "\n".join(lines)
 
     ctx.emit(d, human)
@@ -223,7 +247,7 @@ def _read_query(lib, a):
 
     base = Filters(folder=a.folder, after=a.after, before=a.before, types=a.types or (), has_text=a.has_text,
                    include_undated=a.include_undated, places=a.places, cameras=a.cameras, colors=a.colors,
-                   kinds=a.kinds)
+                   kinds=a.kinds, persons=a.persons)
     if a.literal or not a.query:
         return a.query, base, None
     parsed = lib.read_line(a.query)
@@ -248,7 +272,7 @@ def cmd_search(ctx) -> int:
     from photosearch.library.query import Query
 
     a = ctx.args
-    if a.less and not (a.query and a.query.strip()) and not a.like and not a.more:
+    if a.less and not (a.query and a.query.strip()) and not a.like and not a.more and not a.things:
         return _usage_error("--less sinks photos in a ranking: give a query, --like or --more with it")
     from photosearch.cli import fast_path
     from photosearch.model.text_onnx import NeedsFullModel
@@ -256,8 +280,9 @@ def cmd_search(ctx) -> int:
     full = None
     with _open_to_read(ctx, create=False) as lib:
         text, filters, parsed = _read_query(lib, a)
-        query = Query(text, like=a.like, top_k=a.top, min_score=a.min_score, filters=filters, more=a.more or (),
-                      less=a.less or (), only_relevant=a.only_relevant, sort=a.sort, group_copies=not a.all_copies)
+        query = Query(text, like=a.like, things=a.things, top_k=a.top, min_score=a.min_score, filters=filters,
+                      more=a.more or (), less=a.less or (), only_relevant=a.only_relevant, sort=a.sort,
+                      group_copies=not a.all_copies)
         if parsed is not None and not ctx.json and (parsed.chips or a.explain_query):
             ctx.info(_human_reading(parsed))
             for n in parsed.notes:
@@ -339,6 +364,10 @@ def cmd_status(ctx) -> int:
         if t:
             lines.append(f"text in photos: {'on' if t['enabled'] else 'off'}, {t['read']} read, "
                          f"{t['with_text']} with text")
+        f = s.get("faces") or {}
+        if f:
+            lines.append(f"faces: {'on' if f['enabled'] else 'off'}, {f['faces']} in {f['scanned']} photos scanned, "
+                         f"{f['people']} people ({f['named']} named)")
         lines.append("folders:" if s["folders"] else "folders: none (add one with `photosearch folders add PATH`)")
         off = offline
         lines += [f"  {f}{f'  ({off[f]})' if f in off else ''}" for f in s["folders"]]

@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 APP_MARKER = "photosearch-library"  # meta['app']: tells our databases from any other SQLite file
 APPLICATION_ID = 0x50685363  # 'PhSc' in the SQLite header (offset 68): ours, readable without opening the file
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000  # another PhotoSearch process may hold the write lock for one batch
 
@@ -128,7 +128,58 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX video_frames_photo ON video_frames(photo_id)",
     ],
-    # 5: where, when and what (photosearch/meta/): EXIF, image kind, dominant colours and the place.
+    # 5: faces found in each photo and the people they are grouped into (photosearch/faces/); named things.
+    [
+        """CREATE TABLE face_scans (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+            hash TEXT NOT NULL,            -- photos.hash when scanned: changed content is scanned again
+            model TEXT NOT NULL,           -- FaceEngine.model_id: another model scans again
+            faces INTEGER NOT NULL,        -- how many were found
+            error TEXT,                    -- why the photo could not be scanned (the fault record)
+            scanned_at REAL NOT NULL
+        )""",
+        """CREATE TABLE people (
+            id INTEGER PRIMARY KEY,
+            name TEXT,                     -- NULL until the user names the group
+            hidden INTEGER NOT NULL DEFAULT 0,
+            cover_face INTEGER,            -- chosen by the user; NULL: the best face
+            created_at REAL NOT NULL
+        )""",
+        "CREATE INDEX people_name ON people(name COLLATE NOCASE)",
+        """CREATE TABLE faces (
+            id INTEGER PRIMARY KEY,
+            photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            x REAL NOT NULL, y REAL NOT NULL, w REAL NOT NULL, h REAL NOT NULL,  -- photo pixels
+            landmarks TEXT NOT NULL,       -- JSON [[x, y] x5]: right eye, left eye, nose, mouth corners
+            score REAL NOT NULL,           -- detector confidence
+            quality TEXT NOT NULL,         -- JSON {"size", "sharpness", "yaw", "quality"}
+            usable INTEGER NOT NULL,       -- good enough to define a person
+            embedding BLOB NOT NULL,       -- 128 float32, unit length
+            person_id INTEGER REFERENCES people(id) ON DELETE SET NULL,
+            user_set INTEGER NOT NULL DEFAULT 0  -- the user put it where it is: grouping never moves it
+        )""",
+        "CREATE INDEX faces_photo ON faces(photo_id)",
+        "CREATE INDEX faces_person ON faces(person_id)",
+        """CREATE TABLE face_rejections (   -- "not this person": never assigned there again
+            face_id INTEGER NOT NULL REFERENCES faces(id) ON DELETE CASCADE,
+            person_id INTEGER NOT NULL REFERENCES people(id) ON DELETE CASCADE,
+            PRIMARY KEY (face_id, person_id)
+        )""",
+        # Named things beyond faces (library/things.py): a name for a few photos of a pet or an object.
+        """CREATE TABLE things (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            created_at REAL NOT NULL
+        )""",
+        """CREATE TABLE thing_photos (
+            thing_id INTEGER NOT NULL REFERENCES things(id) ON DELETE CASCADE,
+            photo_id INTEGER NOT NULL REFERENCES photos(id) ON DELETE CASCADE,
+            PRIMARY KEY (thing_id, photo_id)
+        )""",
+        "CREATE INDEX thing_photos_photo ON thing_photos(photo_id)",
+    ],
+    # 6: where, when and what (photosearch/meta/): EXIF, image kind, dominant colours and the place.
     [
         """CREATE TABLE photo_meta (
             photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,

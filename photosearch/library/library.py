@@ -55,6 +55,12 @@ def _and(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
     return b if a is None else a if b is None else a & b
 
 
+def _faces_status(conn: sqlite3.Connection) -> dict:
+    from photosearch.faces import facepass
+
+    return {"enabled": facepass.enabled(conn), **facepass.counts(conn)}
+
+
 class Library:
     """One library database. Thread use: one Library object per thread; another Library opened on the same
     file (other thread or process) sees newly committed photos on its next search."""
@@ -142,13 +148,14 @@ class Library:
 
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
-              cancel: threading.Event | None = None, text: bool = False,
-              ocr=None) -> Generator[IndexEvent, None, IndexReport]:
+              cancel: threading.Event | None = None, text: bool = False, ocr=None, faces: bool = False,
+              face_engine=None) -> Generator[IndexEvent, None, IndexReport]:
         """Generator of progress events that returns the visual pass's :class:`IndexReport`. Folders given
         are added to the library first; without them every library folder is indexed. ``text=True`` then
         reads the words in the photos (``ocr``: an :class:`~photosearch.ocr.OcrEngine`), yielding
         :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done"); :meth:`read_text`
-        alone returns that pass's report."""
+        alone returns that pass's report. ``faces=True`` then finds the faces and groups them into people
+        (:meth:`find_faces`)."""
         from photosearch.library import index as _index
 
         if batch_size < 1:
@@ -173,6 +180,8 @@ class Library:
                 raise LibraryError(_db._error_text(self.path, e)) from None
         if text and not (cancel is not None and cancel.is_set()):
             yield from self.read_text(ocr, cancel=cancel)
+        if faces and not (cancel is not None and cancel.is_set()):
+            yield from self.find_faces(face_engine, cancel=cancel)
         return report
 
     def read_meta(self, cancel: threading.Event | None = None) -> Generator[IndexEvent, None, None]:
@@ -197,6 +206,26 @@ class Library:
 
             logging.getLogger(__name__).warning("places not looked up: %s", e)
             return 0
+
+    def find_faces(self, engine=None, *, cancel: threading.Event | None = None) -> Generator:
+        """The faces pass alone (faces/facepass.py), then the new faces grouped into people (faces/people.py):
+        :class:`~photosearch.faces.facepass.FaceEvent`s, then ``GroupEvent``s; the FaceEvent of phase
+        "faces-done" carries the report (``grouped`` filled in when grouping ends), which is also returned."""
+        from photosearch.faces import facepass, people
+        from photosearch.faces.engine import FaceEngine
+
+        try:
+            report = None
+            for ev in facepass.run(self.conn, engine or FaceEngine(), cancel=cancel):
+                report = ev.face_report or report
+                yield ev
+            for ev in people.group(self.conn, cancel=cancel):
+                if report is not None:
+                    report.grouped = ev.joined + ev.created
+                yield ev
+            return report
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(_db._error_text(self.path, e)) from None
 
     def read_text(self, ocr=None, *, batch_size: int = 8,
                   cancel: threading.Event | None = None) -> Generator[TextEvent, None, TextReport]:
@@ -262,11 +291,23 @@ class Library:
                 raise QueryError(f"{like}: {e.reason}") from None
         return model.embed_pil(imgs).numpy().astype(np.float32)
 
-    def query_vector(self, model, query: str | None = None, like: str | Path | None = None) -> np.ndarray:
-        """The unit vector a search ranks by (text terms with arithmetic, and/or an example image)."""
+    def query_vector(self, model, query: str | None = None, like: str | Path | None = None,
+                     things: tuple[str, ...] = ()) -> np.ndarray:
+        """The unit vector a search ranks by (text terms with arithmetic, and/or an example image and named
+        things, which count together as the image side)."""
         terms = parse_query(query) if query and query.strip() else []
         tv = self._text_vectors(model, [t for _, t in terms]) if terms else None
         iv = self._image_vector(model, like) if like is not None else None
+        if things:
+            from photosearch.library.things import ThingError, thing_vector
+
+            try:
+                shown = [thing_vector(self.conn, name, model.config.model_id) for name in things]
+            except ThingError as e:
+                raise QueryError(str(e)) from None
+            if iv is not None:
+                shown.append(iv / max(float(np.linalg.norm(iv)), 1e-6))
+            iv = np.sum(shown, axis=0)
         return combine(tv, [w for w, _ in terms], iv)
 
     def search(self, model, query: Query) -> list[SearchHit]:
@@ -285,15 +326,16 @@ class Library:
         tq = textindex.parse_text_query(text) if text else None
         if tq is not None:
             text = tq.visual  # what the visual model ranks by; None: the words in photos only
-        typed = bool(text and text.strip()) or like is not None
+        typed = bool(text and text.strip()) or like is not None or bool(query.things)
         vi, mask = self._filtered(model, query.filters)
         if tq is not None and tq.fts and not typed and not query.more:
             return textindex.lift_hits(self.conn, tq, vi, None, mask, [], top_k, group_copies)
         if not typed and not query.more:
             allowed = None if mask is None else vi.ids[:len(vi)][mask]
             return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
-        q = self.query_vector(model, text, like) if typed else None
-        kind = relevance.query_kind(bool(text and text.strip()), like is not None or bool(query.more))
+        q = self.query_vector(model, text, like, query.things) if typed else None
+        kind = relevance.query_kind(bool(text and text.strip()),
+                                    like is not None or bool(query.more) or bool(query.things))
         marked = self._image_vectors(model, [*query.more, *query.less])
         more_v, less_v = marked[:len(query.more)], marked[len(query.more):]
         all_scores = vi.scores(q) if q is not None else None
@@ -350,6 +392,9 @@ class Library:
 
             m = textindex.has_text_mask(self.conn, vi.ids[:len(vi)])
             mask = m if mask is None else mask & m
+        if f.persons:
+            m = self._persons_mask(vi, f.persons)
+            mask = m if mask is None else mask & m
         return vi, mask
 
     def _meta_columns(self):
@@ -360,12 +405,16 @@ class Library:
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
 
-    def read_line(self, line: str | None, names=(), today=None):
+    def read_line(self, line: str | None, names=None, today=None):
         """The typed line read against what this library holds (library/lineparse.py): places, cameras
-        and ``names`` (the people index's, injected) that are in it. A :class:`ParsedLine`."""
+        and people's names (``names``, else the people index's) that are in it. A :class:`ParsedLine`."""
         from photosearch.library import lineparse
         from photosearch.meta import store
 
+        if names is None:
+            from photosearch.faces.people import known_person_names
+
+            names = self._read(known_person_names)
         places, cameras = self._read(store.distinct_places), self._read(store.distinct_cameras)
         return lineparse.parse_line(line, lineparse.Vocabulary.build(places, cameras, names), today)
 
@@ -387,6 +436,11 @@ class Library:
         out["total"] = int(len(ids))
         out["years"] = facets.timeline(taken)
         return out
+
+    def _persons_mask(self, vi, names) -> np.ndarray:
+        from photosearch.faces.people import photo_ids_with
+
+        return np.isin(vi.ids[:len(vi)], self._read(photo_ids_with, tuple(names)))
 
     def _folder_mask(self, vi, folder: str) -> np.ndarray:
         lo, hi = folder_range(folder)
@@ -416,6 +470,9 @@ class Library:
             counts["with text"] = int(textindex.has_text_mask(self.conn, vi.ids[:n]).sum())
         if f.meta:
             counts.update(self._meta_columns().counts_by_filter(vi.ids[:n], f))
+
+        for name in f.persons:
+            counts[f"of {name}"] = int(self._persons_mask(vi, (name,)).sum())
         undated = int(np.isnat(vi.taken[:n]).sum())
         return browse.why_empty(n, counts, undated, f.include_undated)
 
@@ -455,7 +512,8 @@ class Library:
         offline = self.offline_folders()
         return LibraryStatus(library=str(self.path), photos=photos, models=self.models(), folders=folders,
                              missing_folders=[f for f in folders if f in offline], skipped=self.skipped(),
-                             text=self._text_status(), photo_folders=self.photo_folders() if photo_folders else None)
+                             text=self._text_status(), photo_folders=self.photo_folders() if photo_folders else None,
+                             faces=self._read(_faces_status))
 
     def _text_status(self) -> TextStatus:
         from photosearch.library import textindex

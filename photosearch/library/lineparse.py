@@ -76,7 +76,8 @@ class ParsedLine:
         intersected with base's (several dates in one line: from the earliest to the latest)."""
         f = base or Filters()
         f = replace(f, places=f.places + self.values("place"), cameras=f.cameras + self.values("camera"),
-                    colors=f.colors + self.values("colour"), kinds=f.kinds + self.values("kind"))
+                    colors=f.colors + self.values("colour"), kinds=f.kinds + self.values("kind"),
+                    persons=f.persons + self.people)
         if not self.dates:
             return f
         start, end = min(d.start for d in self.dates), max(d.end for d in self.dates)

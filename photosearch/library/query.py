@@ -16,11 +16,12 @@ class Filters:
     types: tuple[str, ...] = ()  # file types as typed (jpg, .PNG, tiff); empty: all
     include_undated: bool = False  # date filters keep photos without a date taken
     has_text: bool = False  # only photos in which words were read
+    persons: tuple[str, ...] = ()  # names of people (faces/people.py): photos with ALL of them
     # Where, when and what (photosearch/meta/, library/lineparse.py):
     places: tuple[str, ...] = ()  # city, region or country names ("Lisbon", "Lisbon, Portugal"); any of them
     cameras: tuple[str, ...] = ()  # words of the camera's make/model ("iPhone", "Canon EOS"); any of them
     colors: tuple[str, ...] = ()  # colour names (meta/colours.py NAMES, "black and white"); all of them
-    kinds: tuple[str, ...] = ()  # photo, screenshot, scan, panorama, image; any of them
+    kinds: tuple[str, ...] = ()  # photo, screenshot, scan, panorama, image, video; any of them
     after_south: str | None = None  # for photos taken south of the equator, replace after/before: the
     before_south: str | None = None  # southern range of a season ("last summer" is Dec-Feb there)
 
@@ -28,12 +29,13 @@ class Filters:
         for name in ("types", "places", "cameras", "colors", "kinds"):
             value = getattr(self, name) or ()
             object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
+        object.__setattr__(self, "persons", tuple(" ".join(str(n).split()) for n in self.persons or ()))
 
     @property
     def active(self) -> bool:
         """Whether any filter narrows the library (``include_undated`` alone narrows nothing)."""
-        return bool(self.folder or self.after or self.before or self.types or self.has_text or self.places
-                    or self.cameras or self.colors or self.kinds)
+        return bool(self.folder or self.after or self.before or self.types or self.has_text or self.persons
+                    or self.places or self.cameras or self.colors or self.kinds)
 
     @property
     def meta(self) -> bool:
@@ -49,6 +51,7 @@ class Query:
     like: str | None = None  # an example image (a library photo or any file)
     more: tuple[str, ...] = ()  # photos marked "more like this" (library/feedback.py), in order
     less: tuple[str, ...] = ()  # photos marked "less like this"
+    things: tuple[str, ...] = ()  # named things (library/things.py) the photos should show, ranked with the words
     filters: Filters = field(default_factory=Filters)
     sort: str = "relevance"  # or "date": the good matches newest first
     top_k: int = 50
@@ -58,7 +61,7 @@ class Query:
 
     def __post_init__(self):
         # Lists from argparse or the window become tuples: a Query is a value (hashable, safe to share).
-        for name in ("more", "less"):
+        for name in ("more", "less", "things"):
             object.__setattr__(self, name, tuple(str(p) for p in getattr(self, name) or ()))
         if self.text is not None and not self.text.strip():
             object.__setattr__(self, "text", None)
@@ -75,8 +78,9 @@ class Query:
 
     @property
     def typed(self) -> bool:
-        """Something to rank by: words or an example image (feedback alone ranks too, see ``browsing``)."""
-        return self.text is not None or self.like is not None
+        """Something to rank by: words, an example image or a named thing (feedback alone ranks too, see
+        ``browsing``)."""
+        return self.text is not None or self.like is not None or bool(self.things)
 
     @property
     def browsing(self) -> bool:

@@ -27,6 +27,7 @@ class LibraryStatus:
     skipped: list[dict] = field(default_factory=list)  # {"path", "reason"} per file that could not be indexed
     text: TextStatus = field(default_factory=TextStatus)
     photo_folders: list[str] | None = None
+    faces: dict = field(default_factory=dict)  # faces/facepass.py: enabled, scanned, failed, faces, people...
 
     def to_dict(self) -> dict:
         """The ``status --json`` object (``photo_folders`` only when filled)."""
@@ -34,6 +35,8 @@ class LibraryStatus:
              "folders": list(self.folders), "missing_folders": list(self.missing_folders),
              "skipped": [dict(s) for s in self.skipped],
              "text": {"enabled": self.text.enabled, "read": self.text.read, "with_text": self.text.with_text}}
+        if self.faces:
+            d["faces"] = dict(self.faces)
         if self.photo_folders is not None:
             d["photo_folders"] = list(self.photo_folders)
         return d

@@ -1,4 +1,4 @@
-"""Reading the metadata of photos indexed before the library had it (schema version < 5): a pass after the
+"""Reading the metadata of photos indexed before the library had it (schema version < 6): a pass after the
 visual one that decodes each such photo small (JPEG draft) and writes its record, one transaction per batch,
 so a killed run keeps what it read. Photos that cannot be read now (an offline drive) are left for a later
 run; a fresh library never has anything to do here (the indexer writes the record with the vector)."""

@@ -1,4 +1,4 @@
-"""The ``photo_meta`` table (schema version 5, library/db.py): written by the indexer in the same transaction
+"""The ``photo_meta`` table (schema version 6, library/db.py): written by the indexer in the same transaction
 as the photo's vector, read by the filters, the facets and ``photosearch info``. Writes take a connection
 inside the caller's ``Tx``, as library/queries.py's."""
 

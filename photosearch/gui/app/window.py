@@ -38,6 +38,7 @@ from photosearch.gui.library.sidebar import FolderSidebar
 from photosearch.gui.library.skipped import SkippedPanel
 from photosearch.gui.models.modelhost import ModelHost
 from photosearch.gui.models.suggest import SuggestionBar
+from photosearch.gui.people.panel import PeoplePanel
 from photosearch.gui.search.preview import PreviewPane
 from photosearch.gui.search.results import ResultsPane
 from photosearch.gui.search.resultsmodel import ResultsModel
@@ -89,6 +90,7 @@ class MainWindow(QMainWindow):
         self.splitter = PanelSplitter(self.results_pane.grid_min_width)
         self.index_bar = IndexingBar(self.indexer)
         self.skipped_panel = SkippedPanel(self)
+        self.people_panel = PeoplePanel(self.library_path, self.readers, self.writer, self)
         self.status_line = StatusLine([self.skipped_panel.button])
         self.searcher = Searcher(self.library_path, self.search_bar, self.sidebar, self.settings,
                                  self.results_pane, self)
@@ -100,7 +102,8 @@ class MainWindow(QMainWindow):
         self.dialogs = WindowDialogs(self, paths, self.settings, self.thumbs, self._dialog_actions())
         self._lay_out()
         self._wire()
-        build_menus(self, self._menu_actions(), self.view, [self.skipped_panel.toggleViewAction()])
+        build_menus(self, self._menu_actions(), self.view,
+                    [self.skipped_panel.toggleViewAction(), self.people_panel.view_action()])
         self._restore()
         if model is not None:
             self.set_model(model, self.models.name or model.config.name)
@@ -125,6 +128,7 @@ class MainWindow(QMainWindow):
         outer.addWidget(self.index_bar)
         self.setCentralWidget(central)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.skipped_panel)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.people_panel)
         self.setStatusBar(self.status_line)
 
     def _wire(self) -> None:
@@ -177,6 +181,8 @@ class MainWindow(QMainWindow):
         self.work.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         self.work.textRead.connect(self._on_text_read)
         self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}"))
+        self.people_panel.faces.follow(self.indexer, self.text_pass)
+        self.people_panel.message.connect(lambda line: self.statusBar().showMessage(line, 5000))
 
     def _menu_actions(self) -> MenuActions:
         return MenuActions(
@@ -489,6 +495,7 @@ class MainWindow(QMainWindow):
         exits the process instead of waiting for it. Returns whether every thread has stopped."""
         self.search_bar.stop()
         watcher_ended = self.work.shutdown()
+        self.people_panel.faces.shutdown()
         self.thumbs.shutdown()
         searches_ended = self.searcher.stop(self.reader_wait_ms)
         self.writer.shutdown()

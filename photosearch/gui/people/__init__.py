@@ -1,0 +1,1 @@
+"""People: the People panel (faces grouped into people, named in place)."""
