@@ -41,6 +41,7 @@ def test_the_full_line():
     assert [c.source for c in p.chips] == ["Anna", "in Lisbon", "last summer", "red"]
     f = p.filters()
     assert (f.places, f.colors, f.after, f.before) == (("Lisbon",), ("red",), "2026-06-01", "2026-08-31")
+    assert f.persons == ("Anna",)  # the people index's filter (library/library.py _persons_mask)
     assert (f.after_south, f.before_south) == ("2025-12-01", "2026-02-28")  # the southern summer before
 
 
