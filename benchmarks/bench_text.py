@@ -2,6 +2,7 @@
 
     python benchmarks/bench_text.py             # full run (~5-8 minutes on 2 busy cores)
     python benchmarks/bench_text.py --quick     # fewer photos, no settings sweep
+    python benchmarks/bench_text.py --false-readings   # only 5. below (~2 minutes)
 
 The set (built in a temporary folder):
 - Photos with text from pip packages: skimage's scanned ``page``, matplotlib's ``logo2`` (stylised word).
@@ -19,6 +20,8 @@ Measured:
 4. Visual indexing rate alone vs while a text pass runs at the same time (same library, another thread),
    measured side by side in one run, alternating, median of the repeats. In the product the text pass runs
    after the visual pass (Library.index(text=True)), so this is the worst case (e.g. a second process).
+5. False readings: lines read on ~50 real photos without text (per 100 photos, target <= 1), and the word
+   recall on the page and sign/label/receipt sets beside it, so a stricter filter cannot hide lost text.
 Prints a table and, last, one JSON line. The machine may be shared: compare numbers within one run only.
 """
 
@@ -129,6 +132,76 @@ def build_plain_set(dest: Path, include_featureless: bool = True) -> list[Path]:
     return paths
 
 
+PLASMA = Path("/usr/share/wallpapers")  # plasma-workspace-wallpapers: KDE's photographic wallpapers
+# Photos that do hold text (looked at): a name tag ("COMDR HOPPER"), boats' plates ("To carry 4").
+HAS_TEXT = {"page", "grace_hopper", "EveningGlow"}
+
+
+def build_textfree_set(dest: Path, n: int = 50) -> list[Path]:
+    """Real photos without text: the sample photos (no page), Debian's mate nature backgrounds and KDE's
+    photographic wallpapers when installed, then centre crops of the same photos (a closer view reads
+    differently) until there are ``n``."""
+    from PIL import Image
+
+    from helpers import real_photos
+
+    dest.mkdir(parents=True, exist_ok=True)
+    paths = [p for p, _ in real_photos(dest) if p.stem not in HAS_TEXT]
+    if PLASMA.is_dir():
+        for d in sorted(PLASMA.iterdir()):
+            imgs = sorted((d / "contents" / "images").glob("*.jpg"))
+            big = [q for q in imgs if q.name.startswith("1920x")] or imgs[-1:]
+            if big and d.name not in HAS_TEXT:
+                q = dest / f"plasma-{d.name}.jpg"
+                if not q.exists():
+                    shutil.copy(big[0], q)
+                paths.append(q)
+    base = list(paths)
+    for src in base:
+        if len(paths) >= n:
+            break
+        img = Image.open(src).convert("RGB")
+        w, h = img.size
+        q = dest / f"crop-{src.stem}.jpg"
+        img.crop((w // 4, h // 4, w - w // 4, h - h // 4)).save(q, quality=90)
+        paths.append(q)
+    return paths[:n]
+
+
+def false_readings(engine, paths: list[Path]) -> dict:
+    """Lines read on photos without text, and how long it took."""
+    found, t0 = [], time.perf_counter()
+    for p in paths:
+        lines = engine.read_file(p)
+        found += [(p.name, ln.text, ln.confidence) for ln in lines]
+    return {"photos": len(paths), "lines": len(found), "per_100": round(100 * len(found) / max(len(paths), 1), 1),
+            "photos_with_any": len({f[0] for f in found}), "seconds_per_photo":
+            round((time.perf_counter() - t0) / max(len(paths), 1), 2), "readings": found}
+
+
+def main_false_readings(tmp: Path) -> int:
+    from photosearch.ocr import OcrEngine
+
+    engine = OcrEngine()
+    plain = build_textfree_set(tmp / "textfree")
+    fr = false_readings(engine, plain)
+    items = build_text_set(tmp / "text", 4)
+    r, spp, misses = recall({"chosen": engine}, items)["chosen"]
+    rows = [("text-free real photos", str(fr["photos"])),
+            ("false readings per 100 photos",
+             f"{fr['per_100']} ({fr['lines']} lines on {fr['photos_with_any']} photos)"),
+            ("  read", "; ".join(f"{n}: {t!r} {c:.2f}" for n, t, c in fr["readings"]) or "-"),
+            (f"word recall, page + {len(items) - 2} signs/labels/receipts", f"{100 * r:.1f} % ({spp:.2f} s/photo)"),
+            ("  missed", "; ".join(f"{n}: {', '.join(w)}" for n, w in misses) or "-")]
+    w = max(len(k) for k, _ in rows)
+    for k, v in rows:
+        print(f"{k:<{w}}  {v}")
+    print(json.dumps({"bench": "text-false-readings", "engine": engine.engine_id, "textfree_photos": fr["photos"],
+                      "false_per_100": fr["per_100"], "false_lines": fr["lines"], "readings": fr["readings"],
+                      "word_recall": round(r, 4), "text_photos": len(items)}, ensure_ascii=False))
+    return 0
+
+
 def recall(engines: dict, items) -> dict:
     """Per engine: (word recall, seconds per photo, misses). Engines take turns photo by photo, so a busy
     machine slows them alike."""
@@ -190,6 +263,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--false-readings", action="store_true", help="only the false-readings measurement (5.)")
     args = ap.parse_args()
 
     from photosearch.library import Library
@@ -199,6 +273,12 @@ def main() -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-text-"))
     home = tmp / "home"
     os.environ["PHOTOSEARCH_HOME"] = str(home)
+    if args.false_readings:
+        try:
+            return main_false_readings(tmp)
+        finally:
+            if not args.keep:
+                shutil.rmtree(tmp, ignore_errors=True)
     res: dict = {"machine": f"{platform.machine()} {os.cpu_count()} cpus (shared: compare within this run)"}
     rows = []
     try:

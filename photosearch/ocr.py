@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 from photosearch.errors import PhotoSearchError
+from photosearch.ocrlines import TextLine, complete_lines, plausible
 
 
 class OcrError(PhotoSearchError):
@@ -55,17 +56,7 @@ class OcrSettings:
 
         return (f"rapidocr-{getattr(rapidocr, '__version__', '?')}/PP-OCRv6-small/{self.limit_side_len}/"
                 f"{self.thresh}/{self.box_thresh}/{self.unclip_ratio}/{self.max_side}/{self.min_confidence}/"
-                f"{self.short_min_confidence}")
-
-
-@dataclass
-class TextLine:
-    text: str
-    confidence: float  # recogniser's mean character probability, 0..1
-    box: list[list[int]]  # four corners [[x, y], ...] in the photo's upright pixel coordinates
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+                f"{self.short_min_confidence}/lines-2")
 
 
 _MODEL_FILES = {"Det": "PP-OCRv6_det_small.onnx", "Rec": "PP-OCRv6_rec_small.onnx",
@@ -141,8 +132,6 @@ class OcrEngine:
         return unfold_lines(self._read_one(fold(image, layout)), layout, w > h)
 
     def _read_one(self, image) -> list[TextLine]:
-        import numpy as np
-
         with self._lock:
             if self.background:
                 if self._pool is None:
@@ -150,9 +139,16 @@ class OcrEngine:
 
                     self._pool = ThreadPoolExecutor(1, thread_name_prefix="photosearch-ocr",
                                                     initializer=_lower_thread_priority)
-                out = self._pool.submit(lambda: self._engine()(image)).result()
-            else:
-                out = self._engine()(image)
+                return self._pool.submit(self._run, image).result()
+            return self._run(image)
+
+    def _run(self, image) -> list[TextLine]:
+        """Detect, classify, recognise; then the checks of photosearch/ocrlines.py."""
+        import numpy as np
+
+        ocr = self._engine()
+        # RapidOCR remembers use_* from the last call: always say which steps run.
+        out = ocr(image, use_det=True, use_cls=True, use_rec=True, return_word_box=False)
         if getattr(out, "txts", None) is None or getattr(out, "boxes", None) is None:
             return []
         lines = []
@@ -162,7 +158,15 @@ class OcrEngine:
                 continue
             corners = np.asarray(box, dtype=np.float64).reshape(-1, 2).round().astype(int).tolist()
             lines.append(TextLine(txt, round(float(score), 4), corners))
-        return lines
+        return complete_lines(image, plausible(image, lines), self._recognise, self.settings.short_min_confidence)
+
+    def _recognise(self, crop) -> tuple[str, list[float]]:
+        """One upright strip recognised alone (no detection): its text and each character's confidence."""
+        out = self._ocr(crop, use_det=False, use_cls=False, use_rec=True, return_word_box=True)
+        txts, words = getattr(out, "txts", None) or (), getattr(out, "word_results", None) or ()
+        if not txts or not words or getattr(words[0], "confs", None) is None:
+            return "", []
+        return str(txts[0]), [float(c) for c in words[0].confs]
 
     def read_file(self, path) -> list[TextLine]:
         """Decode ``path`` (upright, at most ``max_side`` px long) and read it; boxes in the original's

@@ -109,3 +109,20 @@ def test_the_disk_keeps_its_reserve_while_bytes_arrive(tmp_path):
         srv.shutdown()
         srv.server_close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_pickle_that_is_not_plain_tensors_is_refused_in_one_line(repo, tmp_path, home, online, monkeypatch):
+    import fractions
+    import shutil
+
+    import torch
+
+    evil = tmp_path / "evil"
+    shutil.copytree(repo, evil)
+    (evil / "model.safetensors").unlink()
+    torch.save({"logit_scale": torch.zeros(()), "note": fractions.Fraction(1, 3)}, evil / "pytorch_model.bin")
+    with HubServer({REPO: evil}) as hub:
+        with pytest.raises(DownloadError) as e:
+            _download(hub, home, monkeypatch)
+    msg = str(e.value)
+    assert "holds more than plain tensors" in msg and "\n" not in msg and "Weights only" not in msg

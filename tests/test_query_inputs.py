@@ -16,6 +16,7 @@ from texthelpers import sign
 
 from photosearch.library import Library, feedback
 from photosearch.library import textindex as ti
+from photosearch.library.query import Query
 from photosearch.library.search import QueryError, parse_query
 from photosearch.ocr import OcrEngine
 
@@ -31,11 +32,11 @@ def test_text_clauses_full_width_and_empty(tmp_path, tiny):
         list(lib.index(tiny, [str(pics)], text=True, ocr=engine))
         engine.close()
         # Full-width words (NFKC), as a phone keyboard in CJK mode types them.
-        assert [Path(h.path).name for h in lib.search(tiny, "text:ＷＩＦＩ")] == ["sign.jpg"]
+        assert [Path(h.path).name for h in lib.search(tiny, Query.of("text:ＷＩＦＩ"))] == ["sign.jpg"]
         # An empty clause is an error, not the whole library.
         for q in ('text:""', 'beach text:"  "'):
             with pytest.raises(QueryError, match="no words to look for"):
-                lib.search(tiny, q)
+                lib.search(tiny, Query.of(q))
     assert ti.normalize("Ｔｒａｔｔｏｒｉａ：") == "Trattoria:"  # stored text is normalised the same way
 
 
@@ -60,13 +61,13 @@ def test_more_like_photos_outside_the_library_are_embedded_in_batches_and_bounde
     with Library.open(tmp_path / "lib.db") as lib:
         lib.run_index(tiny, [str(pics)])
         calls.clear()
-        hits = lib.search(tiny, "a photo", more=[str(f) for f in files] + [str(pics / "p0.jpg")])
+        hits = lib.search(tiny, Query.of("a photo", more=[str(f) for f in files] + [str(pics / "p0.jpg")]))
         assert len(hits) == 4
         assert calls == [feedback.BATCH, 20 - feedback.BATCH]  # two batches; the library photo is read
         monkeypatch.setattr(feedback, "MAX_OUTSIDE", 5)
         calls.clear()
         with pytest.raises(QueryError, match="6 of the example photos are not in the library; at most 5"):
-            lib.search(tiny, "a photo", less=[str(f) for f in files[:6]])
+            lib.search(tiny, Query.of("a photo", less=[str(f) for f in files[:6]]))
         assert calls == []  # refused before decoding any
 
 

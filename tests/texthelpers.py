@@ -78,3 +78,27 @@ def photograph(surface: Image.Image, *, seed: int = 0, out_size=(1024, 768), til
 
 def sign(seed: int = 0, **kw) -> Image.Image:
     return photograph(card(["Trattoria Rossi", "WIFI: sunflower42"], size=56, bg=(250, 245, 230)), seed=seed, **kw)
+
+
+def on_photo(photo: Image.Image, surface: Image.Image, *, angle: float = 3.0, width: float = 0.45,
+             blur: float = 0.8) -> Image.Image:
+    """``surface`` (a sign) mounted on a real photo, slightly rotated, a third of the way down."""
+    bg = photo.convert("RGB")
+    fill = surface.getpixel((0, 0))
+    s = surface.rotate(angle, expand=True, fillcolor=fill, resample=Image.Resampling.BICUBIC)
+    w = int(bg.width * width)
+    s = s.resize((w, int(s.height * w / s.width)), Image.Resampling.LANCZOS)
+    bg.paste(s, ((bg.width - s.width) // 2, (bg.height - s.height) // 3))
+    return bg.filter(ImageFilter.GaussianBlur(blur))
+
+
+def spaced_sign(word: str, token: str, *, gap: int = 90, size: int = 64, fg=(240, 240, 240),
+                bg=(20, 40, 110)) -> Image.Image:
+    """A station-style sign: a word, then a short token set apart ("PLATFORM    9")."""
+    f = font(size=size)
+    w1, w2 = f.getbbox(word)[2], f.getbbox(token)[2]
+    img = Image.new("RGB", (w1 + gap + w2 + 60, int(size * 1.6)), bg)
+    d = ImageDraw.Draw(img)
+    d.text((30, 15), word, font=f, fill=fg)
+    d.text((30 + w1 + gap, 15), token, font=f, fill=fg)
+    return img

@@ -214,6 +214,23 @@ def _install(store, store_name: str, repo_id: str, commit: str, staging: Path) -
     entry = load_catalog().get(store_name)
     config = ModelConfig(name=store_name, family=FAMILY_HF_CLIP, hf_clip_name=str(staging),
                          description=entry.description if entry else f"{repo_id} from the Hugging Face hub")
-    model = build_model(config, load_pretrained=True)
+    try:
+        model = build_model(config, load_pretrained=True)
+    except Exception as e:
+        if not _refused_pickle(e):
+            raise
+        raise DownloadError(f"{repo_id}: its pytorch_model.bin holds more than plain tensors (it could run code "
+                            f"when loaded), so it was refused; use a repo with .safetensors weights") from None
     model.config.hf_clip_name = repo_id  # the checkpoint loads from its own hf/ folder; this names the source
     save_checkpoint(model, store.folder(store_name), record={"source": "hub", "repo": repo_id, "revision": commit})
+
+
+def _refused_pickle(e: BaseException) -> bool:
+    """torch.load(weights_only=True) refused a pickle, possibly as the cause of another exception."""
+    import pickle
+
+    while e is not None:
+        if isinstance(e, pickle.UnpicklingError) or "Weights only load failed" in str(e):
+            return True
+        e = e.__cause__ or e.__context__
+    return False

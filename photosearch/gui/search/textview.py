@@ -17,9 +17,13 @@ def query_words(query: str | None) -> list[str]:
     """The folded words (and phrases) of a query that the text side of search looks for."""
     if not query:
         return []
+    from photosearch.library.search import QueryError
     from photosearch.library.textindex import parse_text_query
 
-    return parse_text_query(query).words
+    try:
+        return parse_text_query(query).words
+    except QueryError:  # text:"" with no words: nothing to highlight (the search says why)
+        return []
 
 
 def paint_text_badge(p: QPainter, box: QRect, base_font: QFont) -> QRect:
