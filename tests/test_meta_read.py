@@ -96,7 +96,7 @@ def test_hostile_metadata_blocks(tmp_path, tiny):
     corrupt = write_photo(pics / "corrupt.jpg", exif=b"Exif\x00\x00MM\x00\x2a\x7f\xff\xff\xf0" + b"\x01" * 40)
     # Maker notes of megabytes (PNG's eXIf chunk has no 64 KiB limit).
     ex = exif_for(make="Sony", t927C=b"\x00" * (3 << 20))
-    notes = write_photo(pics / "notes.png", fmt="PNG", exif=ex)
+    write_photo(pics / "notes.png", fmt="PNG", exif=ex)
     # An XMP "billion laughs" (never parsed: searched for markers only) and an oversized XMP block.
     bomb = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">' +
             "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">' for p, c in zip("abcdefgh", "bcdefghi")) +
