@@ -18,11 +18,11 @@ import os
 import stat
 import warnings
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from photosearch.meta.exif import ExifMeta, read_exif
 from photosearch.rawio import RAW_EXTENSIONS, RawUnavailable, decode_raw
 from photosearch.video import VIDEO_EXTENSIONS
 
@@ -135,18 +135,8 @@ class ImageMeta:
     width: int  # original pixel size, after EXIF rotation
     height: int
     format: str  # JPEG, PNG, ...
-    taken_at: str | None  # ISO 8601 from EXIF DateTimeOriginal, if any
-
-
-def _exif_date(img: Image.Image) -> str | None:
-    try:
-        exif = img.getexif()
-        raw = exif.get_ifd(0x8769).get(36867) or exif.get(306)  # DateTimeOriginal, else DateTime
-        if not raw:
-            return None
-        return datetime.strptime(str(raw).strip("\x00 ")[:19], "%Y:%m:%d %H:%M:%S").isoformat()
-    except Exception:  # noqa: BLE001 - bad EXIF is common and never fatal
-        return None
+    taken_at: str | None  # ISO 8601 from EXIF DateTimeOriginal (else DateTime), if any and plausible
+    exif: "ExifMeta | None" = None  # all the metadata read (photosearch/meta/exif.py), faults included
 
 
 def to_rgb(img: Image.Image) -> Image.Image:
@@ -212,8 +202,8 @@ def _load_pillow(path: Path, min_side: int | None, max_pixels: int) -> tuple[Ima
                 if w * h > max_pixels:
                     raise ImageSkip(f"too large: {w}x{h} pixels is over the {max_pixels // 1_000_000} MP limit")
                 fmt = img.format or path.suffix.lstrip(".").upper()
-                taken = _exif_date(img)
-                orientation = img.getexif().get(0x0112, 1) if hasattr(img, "getexif") else 1
+                exif = read_exif(img)  # before draft/transpose/convert, which drop the metadata
+                orientation = exif.orientation or 1
                 if min_side and img.format == "JPEG" and img.mode in ("RGB", "L", "CMYK", "YCbCr"):
                     # draft picks the largest 1/2^k scale that still covers the requested size.
                     scale = max(min_side / w, min_side / h) if orientation in (1, 2, 3, 4) else \
@@ -256,7 +246,7 @@ def _load_pillow(path: Path, min_side: int | None, max_pixels: int) -> tuple[Ima
         raise ImageSkip(f"damaged: {msg}") from None
     except MemoryError:
         raise ImageSkip("too large to decode in memory", file_fault=False) from None
-    return rgb, ImageMeta(width=w, height=h, format=fmt, taken_at=taken)
+    return rgb, ImageMeta(width=w, height=h, format=fmt, taken_at=exif.taken_at, exif=exif)
 
 
 def _load_raw(path: Path, min_side: int | None, max_pixels: int) -> tuple[Image.Image, ImageMeta]:

@@ -19,7 +19,7 @@ from photosearch.errors import Cancelled, PhotoSearchError
 # Modules that add sub-commands; each has register(subparsers).
 COMMAND_MODULES = ("photosearch.cli.models_cmd", "photosearch.cli.library_cmd", "photosearch.cli.train_cmd",
                    "photosearch.cli.explain_cmd", "photosearch.cli.watch_cmd", "photosearch.cli.text_cmd",
-                   "photosearch.cli.people_cmd", "photosearch.cli.things_cmd")
+                   "photosearch.cli.people_cmd", "photosearch.cli.things_cmd", "photosearch.cli.places_cmd")
 
 
 class Context:

@@ -52,6 +52,7 @@ def register(sub) -> None:
                    help="only photos of this named person (`photosearch people`); repeatable: photos with all")
     p.add_argument("--thing", dest="things", action="append", default=[], metavar="NAME",
                    help="rank by a named thing too (`photosearch things`), e.g. --thing Rex; repeatable")
+    add_meta_filters(p)
     p.add_argument("--model", metavar="M")
     p.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda", "mps"))
     add_json(p)
@@ -212,21 +213,80 @@ def cmd_index(ctx) -> int:
     return 0
 
 
+def add_meta_filters(p: argparse.ArgumentParser) -> None:
+    """Where/when/what filters and how the query line is read (library/lineparse.py, docs/places.md)."""
+    from photosearch.meta.record import KINDS
+
+    p.add_argument("--place", dest="places", action="append", default=[], metavar="NAME",
+                   help="only photos taken in this city, region or country (repeatable: any of them)")
+    p.add_argument("--camera", dest="cameras", action="append", default=[], metavar="WORD",
+                   help="only photos from a camera whose make/model has this word (iPhone, Canon)")
+    p.add_argument("--color", "--colour", dest="colors", action="append", default=[], type=_colour, metavar="NAME",
+                   help="only photos where this colour is dominant (red, blue, ..., \"black and white\"); repeatable: "
+                        "all of them")
+    p.add_argument("--kind", dest="kinds", action="append", default=[], choices=KINDS,
+                   help="only this kind of image (repeatable)")
+    p.add_argument("--literal", action="store_true",
+                   help="read QUERY as words only: no places, dates, colours, cameras or kinds taken from it")
+    p.add_argument("--explain-query", action="store_true",
+                   help="say how QUERY was read (with --json: an object {query, hits} instead of the list of hits)")
+
+
+def _colour(v: str) -> str:
+    from photosearch.meta.colours import NAMES, canonical
+
+    c = canonical(v)
+    if c is None:
+        raise argparse.ArgumentTypeError(f"not a colour this knows: {v!r} (choose from {', '.join(NAMES)})")
+    return c
+
+
+def _read_query(lib, a):
+    """(text for the visual ranking, Filters, ParsedLine or None) from the arguments and the typed line."""
+    from photosearch.library.query import Filters
+
+    base = Filters(folder=a.folder, after=a.after, before=a.before, types=a.types or (), has_text=a.has_text,
+                   include_undated=a.include_undated, places=a.places, cameras=a.cameras, colors=a.colors,
+                   kinds=a.kinds, persons=a.persons)
+    if a.literal or not a.query:
+        return a.query, base, None
+    parsed = lib.read_line(a.query)
+    return parsed.text, parsed.filters(base), parsed
+
+
+def _explain(parsed, filters) -> dict:
+    from dataclasses import asdict
+
+    d = parsed.to_dict() if parsed is not None else {"line": None, "text": None, "parts": [], "people": [],
+                                                     "notes": []}
+    d["filters"] = {k: v for k, v in asdict(filters).items() if v not in (None, (), False)}
+    return d
+
+
+def _human_reading(parsed) -> str:
+    parts = [f"{p.kind} {p.label or p.value}" if p.kind != "text" else f"words \"{p.source}\"" for p in parsed.parts]
+    return "read as: " + " · ".join(parts)
+
+
 def cmd_search(ctx) -> int:
     from photosearch.library.query import Query
 
     a = ctx.args
     if a.less and not (a.query and a.query.strip()) and not a.like and not a.more and not a.things:
         return _usage_error("--less sinks photos in a ranking: give a query, --like or --more with it")
-    query = Query.of(a.query, like=a.like, things=a.things, top_k=a.top, min_score=a.min_score, folder=a.folder,
-                     after=a.after, before=a.before, types=a.types, more=a.more or (), less=a.less or (),
-                     only_relevant=a.only_relevant, sort=a.sort, group_copies=not a.all_copies,
-                     include_undated=a.include_undated, has_text=a.has_text, persons=a.persons)
     from photosearch.cli import fast_path
     from photosearch.model.text_onnx import NeedsFullModel
 
     full = None
     with _open_to_read(ctx, create=False) as lib:
+        text, filters, parsed = _read_query(lib, a)
+        query = Query(text, like=a.like, things=a.things, top_k=a.top, min_score=a.min_score, filters=filters,
+                      more=a.more or (), less=a.less or (), only_relevant=a.only_relevant, sort=a.sort,
+                      group_copies=not a.all_copies)
+        if parsed is not None and not ctx.json and (parsed.chips or a.explain_query):
+            ctx.info(_human_reading(parsed))
+            for n in parsed.notes:
+                ctx.info(f"note: {n}")
         model = fast_path.text_model(ctx, lib)  # torch-free when it gives the same answer (cli/fast_path.py)
         try:
             hits, note = _search(lib, model, query) if model is not None else (None, None)
@@ -239,7 +299,10 @@ def cmd_search(ctx) -> int:
         ctx.info(note)
     rows = [{"path": h.path, "score": h.score, "relevant": h.relevant, "date": h.date, "copies": h.copies,
              "text_match": h.text_match, "snippet": h.snippet, "time_s": h.time_s} for h in hits]
-    ctx.emit(rows, _human_browse if query.browsing else _human_hits)
+    if a.explain_query and ctx.json:
+        ctx.emit({"query": _explain(parsed, filters), "hits": rows})
+    else:
+        ctx.emit(rows, _human_browse if query.browsing else _human_hits)
     if full is not None:
         sys.stdout.flush()  # the answer first; then, once per model, what makes the next search fast
         fast_path.export_later(full)

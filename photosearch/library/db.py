@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 
 APP_MARKER = "photosearch-library"  # meta['app']: tells our databases from any other SQLite file
 APPLICATION_ID = 0x50685363  # 'PhSc' in the SQLite header (offset 68): ours, readable without opening the file
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 SQLITE_HEADER = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 15_000  # another PhotoSearch process may hold the write lock for one batch
 
@@ -178,6 +178,34 @@ MIGRATIONS: list[list[str]] = [
             PRIMARY KEY (thing_id, photo_id)
         )""",
         "CREATE INDEX thing_photos_photo ON thing_photos(photo_id)",
+    ],
+    # 6: where, when and what (photosearch/meta/): EXIF, image kind, dominant colours and the place.
+    [
+        """CREATE TABLE photo_meta (
+            photo_id INTEGER PRIMARY KEY REFERENCES photos(id) ON DELETE CASCADE,
+            hash TEXT NOT NULL,            -- photos.hash when read: changed content is read again
+            taken_offset TEXT,             -- the camera's UTC offset ("+02:00") for photos.taken_at
+            lat REAL, lon REAL,            -- degrees (south, west negative); NULL: no usable GPS
+            altitude REAL, direction REAL, -- metres; degrees from north
+            make TEXT, model TEXT, lens TEXT,
+            focal_mm REAL, focal_35mm REAL, aperture REAL, exposure_s REAL, iso INTEGER,
+            flash INTEGER,                 -- 1 fired, 0 did not, NULL unknown
+            orientation INTEGER,
+            kind TEXT NOT NULL,            -- photo | screenshot | scan | panorama | image
+            colours TEXT NOT NULL,         -- dominant colour names, most first, comma separated
+            colour_bits INTEGER NOT NULL,  -- meta/colours.py bit per name
+            country_code TEXT, country TEXT, region TEXT, city TEXT,  -- from lat/lon (meta/places.py)
+            place_km REAL,                 -- distance to that city; NULL: not looked up yet
+            fault TEXT,                    -- what was wrong with the metadata (the photo is indexed anyway)
+            read_at REAL NOT NULL
+        )""",
+        "CREATE INDEX photo_meta_place ON photo_meta(country, region, city)",
+        "CREATE INDEX photo_meta_lookup ON photo_meta(place_km) WHERE lat IS NOT NULL",
+        # Facet and filter columns in memory (meta/facets.py) reload when this count moves.
+        "INSERT OR IGNORE INTO meta (key, value) VALUES ('facet_changes', '0')",
+        *[f"""CREATE TRIGGER {table}_facets_{op[0]} AFTER {op} ON {table} BEGIN
+            UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'facet_changes';
+        END""" for table in ("photo_meta", "photo_text") for op in ("INSERT", "UPDATE", "DELETE")],
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

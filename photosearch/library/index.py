@@ -25,6 +25,8 @@ from photosearch.library.db import Tx
 from photosearch.library.queries import VECTOR_DTYPE
 from photosearch.library.offline import offline_folders, offline_mounts
 from photosearch.library.scan import WalkResult, content_hash, legacy_hash, under, walk_folders
+from photosearch.meta import store as meta_store
+from photosearch.meta.record import describe
 
 
 @dataclass
@@ -76,6 +78,7 @@ class _Ready:
     hash: str | None = None
     meta: object = None
     skip: str | None = None
+    record: object = None  # meta/record.py's PhotoMeta: EXIF, kind, colours
     file_fault: bool = True  # the skip is the file's own fault (see queries.put_skip)
     times: list[float] | None = None  # a video: the time of each moment, one tensor row each (library/frames.py)
 
@@ -143,13 +146,16 @@ def _prepare(job: _Job, min_side: int, transform) -> _Ready:
         if info is not None:  # a video: one tensor row per moment, the times ride along
             import torch
 
-            return _Ready(job, torch.stack([transform(m.image) for m in info.moments]), h, meta,
-                          times=[m.t for m in info.moments])
-        return _Ready(job, transform(img), h, meta)
+            ready = _Ready(job, torch.stack([transform(m.image) for m in info.moments]), h, meta,
+                           times=[m.t for m in info.moments])
+        else:
+            ready = _Ready(job, transform(img), h, meta)
     except MemoryError:
         return _Ready(job, skip="too large to prepare in memory", file_fault=False)
     except Exception as e:  # noqa: BLE001 - the file decoded: the model's preprocessing failed, not the file
         return _Ready(job, skip=f"the model could not prepare it: {e}", file_fault=False)
+    ready.record = describe(img, meta.width, meta.height, meta.format, meta.exif, job.path)  # never raises
+    return ready
 
 
 def _ensure_model(conn: sqlite3.Connection, model_id: str, dim: int) -> None:
@@ -432,6 +438,8 @@ def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: 
                                .astype(VECTOR_DTYPE).tobytes(), now)
                 if r.times is not None:
                     frames.store(conn, pid, model_id, r.times, v)
+                if r.record is not None:
+                    meta_store.put(conn, pid, r.hash, r.record)
                 sql.delete_skips(conn, [j.path])
             for r in failed:
                 j = r.job

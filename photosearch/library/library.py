@@ -51,6 +51,10 @@ def _few_threads(n_texts: int):
         torch.set_num_threads(before)
 
 
+def _and(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    return b if a is None else a if b is None else a & b
+
+
 def _faces_status(conn: sqlite3.Connection) -> dict:
     from photosearch.faces import facepass
 
@@ -170,6 +174,8 @@ class Library:
             try:
                 report = yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
                                                workers=workers, cancel=cancel)
+                yield from self.read_meta(cancel)
+                self.fill_places()
             except sqlite3.DatabaseError as e:
                 raise LibraryError(_db._error_text(self.path, e)) from None
         if text and not (cancel is not None and cancel.is_set()):
@@ -177,6 +183,29 @@ class Library:
         if faces and not (cancel is not None and cancel.is_set()):
             yield from self.find_faces(face_engine, cancel=cancel)
         return report
+
+    def read_meta(self, cancel: threading.Event | None = None) -> Generator[IndexEvent, None, None]:
+        """Metadata of photos indexed before the library kept it (meta/backfill.py): events of phase "meta"."""
+        import time
+
+        from photosearch.meta import backfill
+
+        t0 = time.perf_counter()
+        for done, total, current in backfill.run(self.conn, cancel=cancel):
+            yield backfill.event(done, total, current, t0)
+
+    def fill_places(self) -> int:
+        """Places (meta/places.py) of photos with GPS not looked up yet; after the visual pass, so the
+        first use's data load (~2 s) never holds it up. Never fails the index run: a problem is logged."""
+        from photosearch.meta import places
+
+        try:
+            return places.fill(self.conn)
+        except (OSError, RuntimeError, ValueError) as e:
+            import logging
+
+            logging.getLogger(__name__).warning("places not looked up: %s", e)
+            return 0
 
     def find_faces(self, engine=None, *, cancel: threading.Event | None = None) -> Generator:
         """The faces pass alone (faces/facepass.py), then the new faces grouped into people (faces/people.py):
@@ -367,6 +396,13 @@ class Library:
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
         mask = vi.filter_mask(after_s, before_s, formats, f.include_undated)
+        if f.after_south or f.before_south:  # a season: the southern range for photos taken south
+            from photosearch.meta.facets import season_mask
+
+            south = self._meta_columns().south_mask(vi.ids[:len(vi)])
+            mask = _and(vi.filter_mask(None, None, formats), season_mask(vi, f, south))
+        if f.meta:
+            mask = _and(mask, self._meta_columns().mask(vi.ids[:len(vi)], f.places, f.cameras, f.colors, f.kinds))
         if f.folder:
             m = self._folder_mask(vi, f.folder)
             mask = m if mask is None else mask & m
@@ -379,6 +415,46 @@ class Library:
             m = self._persons_mask(vi, f.persons)
             mask = m if mask is None else mask & m
         return vi, mask
+
+    def _meta_columns(self):
+        from photosearch.meta import facets
+
+        try:
+            return facets.columns(self.conn, self._key)
+        except sqlite3.DatabaseError as e:
+            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
+
+    def read_line(self, line: str | None, names=None, today=None):
+        """The typed line read against what this library holds (library/lineparse.py): places, cameras
+        and people's names (``names``, else the people index's) that are in it. A :class:`ParsedLine`."""
+        from photosearch.library import lineparse
+        from photosearch.meta import store
+
+        if names is None:
+            from photosearch.faces.people import known_person_names
+
+            names = self._read(known_person_names)
+        places, cameras = self._read(store.distinct_places), self._read(store.distinct_cameras)
+        return lineparse.parse_line(line, lineparse.Vocabulary.build(places, cameras, names), today)
+
+    def places(self) -> list[dict]:
+        """The places of every photo read: countries -> regions -> cities, each with its photo count."""
+        cols = self._meta_columns()
+        return cols.counts(cols.ids)["places"]
+
+    def facets(self, model, filters: Filters | None = None) -> dict:
+        """Counts of the photos passing ``filters`` (with this model's vectors) by place, year/month, camera,
+        colour, kind and text (meta/facets.py): what a facets sidebar shows."""
+        from photosearch.meta import facets
+
+        vi, mask = self._filtered(model, filters)
+        n = len(vi)
+        ids = vi.ids[:n] if mask is None else vi.ids[:n][mask]
+        taken = vi.taken[:n] if mask is None else vi.taken[:n][mask]
+        out = self._meta_columns().counts(ids)
+        out["total"] = int(len(ids))
+        out["years"] = facets.timeline(taken)
+        return out
 
     def _persons_mask(self, vi, names) -> np.ndarray:
         from photosearch.faces.people import photo_ids_with
@@ -411,6 +487,9 @@ class Library:
             from photosearch.library import textindex
 
             counts["with text"] = int(textindex.has_text_mask(self.conn, vi.ids[:n]).sum())
+        if f.meta:
+            counts.update(self._meta_columns().counts_by_filter(vi.ids[:n], f))
+
         for name in f.persons:
             counts[f"of {name}"] = int(self._persons_mask(vi, (name,)).sum())
         undated = int(np.isnat(vi.taken[:n]).sum())
@@ -467,6 +546,14 @@ class Library:
         """What the library knows about one photo (None when it is not in the library)."""
         p = os.path.abspath(os.path.expanduser(str(path)))
         return self.photo_infos([p]).get(p)
+
+    def photo_meta(self, path) -> dict | None:
+        """Everything read from the photo at index time (meta/store.py's record: GPS, place, camera, exposure,
+        kind, colours, fault); None when the photo is not in the library or was not read yet."""
+        from photosearch.meta import store
+
+        p = os.path.abspath(os.path.expanduser(str(path)))
+        return self._read(store.record, p)
 
     def photo_infos(self, paths: list[str]) -> dict[str, dict]:
         """:meth:`photo_info` of many photos (search hits) in one query; paths not in the library are left out."""

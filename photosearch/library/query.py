@@ -17,15 +17,30 @@ class Filters:
     include_undated: bool = False  # date filters keep photos without a date taken
     has_text: bool = False  # only photos in which words were read
     persons: tuple[str, ...] = ()  # names of people (faces/people.py): photos with ALL of them
+    # Where, when and what (photosearch/meta/, library/lineparse.py):
+    places: tuple[str, ...] = ()  # city, region or country names ("Lisbon", "Lisbon, Portugal"); any of them
+    cameras: tuple[str, ...] = ()  # words of the camera's make/model ("iPhone", "Canon EOS"); any of them
+    colors: tuple[str, ...] = ()  # colour names (meta/colours.py NAMES, "black and white"); all of them
+    kinds: tuple[str, ...] = ()  # photo, screenshot, scan, panorama, image, video; any of them
+    after_south: str | None = None  # for photos taken south of the equator, replace after/before: the
+    before_south: str | None = None  # southern range of a season ("last summer" is Dec-Feb there)
 
     def __post_init__(self):
-        object.__setattr__(self, "types", tuple(self.types or ()))
+        for name in ("types", "places", "cameras", "colors", "kinds"):
+            value = getattr(self, name) or ()
+            object.__setattr__(self, name, (value,) if isinstance(value, str) else tuple(value))
         object.__setattr__(self, "persons", tuple(" ".join(str(n).split()) for n in self.persons or ()))
 
     @property
     def active(self) -> bool:
         """Whether any filter narrows the library (``include_undated`` alone narrows nothing)."""
-        return bool(self.folder or self.after or self.before or self.types or self.has_text or self.persons)
+        return bool(self.folder or self.after or self.before or self.types or self.has_text or self.persons
+                    or self.places or self.cameras or self.colors or self.kinds)
+
+    @property
+    def meta(self) -> bool:
+        """Whether a filter on the photos' metadata (place, camera, colour, kind) is set."""
+        return bool(self.places or self.cameras or self.colors or self.kinds)
 
 
 @dataclass(frozen=True)

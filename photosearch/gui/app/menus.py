@@ -41,9 +41,10 @@ class MenuActions:
 def about_text() -> str:
     """What Help > About says."""
     from photosearch import __version__
+    from photosearch.meta.places import ATTRIBUTION
 
     return (f"PhotoSearch {__version__} — find photos in your own folders from a typed sentence. Everything runs "
-            "on this computer.")
+            f"on this computer. {ATTRIBUTION}.")
 
 
 def _act(menu, text: str, fn, shortcut=None) -> QAction:
