@@ -20,7 +20,7 @@ from photosearch.library import browse, feedback, frames, relevance
 from photosearch.library import queries as sql
 from photosearch.library.query import Filters, Query
 from photosearch.library.scan import norm_folder, under
-from photosearch.library.status import LibraryStatus, TextStatus
+from photosearch.library.facts import LibraryFacts
 from photosearch.library.search import (QueryError, SearchHit, combine, folder_range, parse_date, parse_query,
                                         parse_types, vectors_for)
 
@@ -55,13 +55,7 @@ def _and(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
     return b if a is None else a if b is None else a & b
 
 
-def _faces_status(conn: sqlite3.Connection) -> dict:
-    from photosearch.faces import facepass
-
-    return {"enabled": facepass.enabled(conn), **facepass.counts(conn)}
-
-
-class Library:
+class Library(LibraryFacts):
     """One library database. Thread use: one Library object per thread; another Library opened on the same
     file (other thread or process) sees newly committed photos on its next search."""
 
@@ -416,32 +410,6 @@ class Library:
             mask = m if mask is None else mask & m
         return vi, mask
 
-    def _meta_columns(self):
-        from photosearch.meta import facets
-
-        try:
-            return facets.columns(self.conn, self._key)
-        except sqlite3.DatabaseError as e:
-            raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
-
-    def read_line(self, line: str | None, names=None, today=None):
-        """The typed line read against what this library holds (library/lineparse.py): places, cameras
-        and people's names (``names``, else the people index's) that are in it. A :class:`ParsedLine`."""
-        from photosearch.library import lineparse
-        from photosearch.meta import store
-
-        if names is None:
-            from photosearch.faces.people import known_person_names
-
-            names = self._read(known_person_names)
-        places, cameras = self._read(store.distinct_places), self._read(store.distinct_cameras)
-        return lineparse.parse_line(line, lineparse.Vocabulary.build(places, cameras, names), today)
-
-    def places(self) -> list[dict]:
-        """The places of every photo read: countries -> regions -> cities, each with its photo count."""
-        cols = self._meta_columns()
-        return cols.counts(cols.ids)["places"]
-
     def facets(self, model, filters: Filters | None = None) -> dict:
         """Counts of the photos passing ``filters`` (with this model's vectors) by place, year/month, camera,
         colour, kind and text (meta/facets.py): what a facets sidebar shows."""
@@ -494,74 +462,3 @@ class Library:
             counts[f"of {name}"] = int(self._persons_mask(vi, (name,)).sum())
         undated = int(np.isnat(vi.taken[:n]).sum())
         return browse.why_empty(n, counts, undated, f.include_undated)
-
-    # -- information -------------------------------------------------------------------------------------
-    def skipped(self) -> list[dict]:
-        return [{"path": r["path"], "reason": r["reason"]} for r in self._read(sql.skip_list)]
-
-    def models(self) -> dict[str, int]:
-        """model id -> photos with a vector of it."""
-        return self._read(sql.photos_per_model)
-
-    def not_covered_by(self, model_id: str, other_id: str) -> int:
-        """Photos that have a vector of ``model_id`` but not yet one of ``other_id``."""
-        return self._read(sql.count_missing_from, model_id, other_id)
-
-    def drop_model(self, model_id: str) -> int:
-        """Delete the vectors of ``model_id`` (e.g. a superseded starter build once its successor covers the
-        library); returns how many were deleted. Photos and other models' vectors are untouched."""
-        try:
-            with _db.Tx(self.conn):
-                return sql.delete_model(self.conn, model_id)
-        except sqlite3.Error as e:
-            raise LibraryError(f"could not write to the library: {e}") from None
-
-    def offline_folders(self) -> dict[str, str]:
-        """Library folders whose photos cannot be reached now (not found, drive not mounted): folder -> why.
-        Their photos stay in the library and in search results."""
-        from photosearch.library.offline import offline_folders
-
-        return self._read(offline_folders, self.folders(), self._recognised)
-
-    def status(self, photo_folders: bool = False) -> LibraryStatus:
-        """Photos, vectors per model, folders (offline ones too), skipped files, the text pass;
-        ``photo_folders``: also the folders holding photos (:meth:`photo_folders`)."""
-        folders = self.folders()
-        photos = self._read(sql.count_photos)
-        offline = self.offline_folders()
-        return LibraryStatus(library=str(self.path), photos=photos, models=self.models(), folders=folders,
-                             missing_folders=[f for f in folders if f in offline], skipped=self.skipped(),
-                             text=self._text_status(), photo_folders=self.photo_folders() if photo_folders else None,
-                             faces=self._read(_faces_status))
-
-    def _text_status(self) -> TextStatus:
-        from photosearch.library import textindex
-
-        try:
-            return TextStatus(enabled=textindex.enabled(self.conn), **textindex.counts(self.conn))
-        except sqlite3.DatabaseError as e:
-            raise LibraryError(_db._error_text(self.path, e)) from None
-
-    def photo_info(self, path) -> dict | None:
-        """What the library knows about one photo (None when it is not in the library)."""
-        p = os.path.abspath(os.path.expanduser(str(path)))
-        return self.photo_infos([p]).get(p)
-
-    def photo_meta(self, path) -> dict | None:
-        """Everything read from the photo at index time (meta/store.py's record: GPS, place, camera, exposure,
-        kind, colours, fault); None when the photo is not in the library or was not read yet."""
-        from photosearch.meta import store
-
-        p = os.path.abspath(os.path.expanduser(str(path)))
-        return self._read(store.record, p)
-
-    def photo_infos(self, paths: list[str]) -> dict[str, dict]:
-        """:meth:`photo_info` of many photos (search hits) in one query; paths not in the library are left out."""
-        from photosearch.library import textindex
-
-        rows = self._read(sql.photos_at, [str(p) for p in paths])
-        lines = self._read(textindex.stored_lines_of, list(rows))
-        return {p: {"path": r["path"], "width": r["width"], "height": r["height"], "taken_at": r["taken_at"],
-                    "size": r["size"], "mtime": r["mtime_ns"] / 1e9, "format": r["format"], "folder": r["folder"],
-                    "indexed_at": r["indexed_at"], "text_lines": lines.get(p)}  # None: not read (yet)
-                for p, r in rows.items()}
