@@ -31,7 +31,7 @@ from photosearch.model.config import HeadConfig, ImageTowerConfig, ModelConfig, 
 
 STARTER_NAME = "starter"
 # Softmax temperature over the ImageNet logits and the prompt templates, chosen with
-# benchmarks/starter_quality.py (see the README's table).
+# benchmarks/starter_quality.py (see docs/benchmarks.md's table).
 STARTER_TEMPERATURE = 1.5
 # Each photo is squashed whole to INPUT_SIZE x INPUT_SIZE (one tensor per photo, as for any model); the tower
 # classifies two 224 px views of it, the whole of it and its centre 224 px, and the head averages their logits:
