@@ -229,7 +229,7 @@ class VectorIndex:
         row: rows appended since the last call are computed alone. ``key`` names what ``fn`` computes."""
         have = self._derived.get(key)
         done = 0 if have is None else len(have)
-        if done < self._n:
+        if have is None or done < self._n:  # an empty index too: fn of no rows, not None
             new = np.asarray(fn(self.matrix[done:self._n]))
             have = new if have is None else np.concatenate([have, new])
             self._derived[key] = have
