@@ -317,8 +317,9 @@ def test_down_highlights_at_once_and_new_searches_reset_the_preview(qtbot, make_
     assert win.search_bar.like_path == second
     assert win.preview.path is None and win.preview.fields["Score"].text() == "—"
     # a typed search after selecting again: the same
-    drv.grid.setCurrentIndex(win.results.index(2))
-    assert win.preview.path == win.results.paths()[2]
+    third = win.results.paths()[2]  # by path: section rows (the divider) sit between the photos' rows
+    drv.grid.setCurrentIndex(win.results.index(win.results.row_of(third)))
+    assert win.preview.path == third
     drv.search_box.setFocus()
     with drv.wait_search():
         qtbot.keyClicks(drv.search_box, "green")
