@@ -129,36 +129,31 @@ def index_job(library_path: Path, model, add: list[str], batch_size: int):
     return job
 
 
-def status_job(library_path: Path):
-    """The library's :class:`~photosearch.library.LibraryStatus` with its ``photo_folders`` (sub-folders too)."""
+def _status_after(library_path: Path, change=None):
+    """A job that applies ``change(lib)`` (if any) on the library, then returns its status with ``photo_folders``."""
     def job(_task: Task):
         from photosearch.library import Library
 
         with Library.open(library_path) as lib:
+            if change is not None:
+                change(lib)
             return lib.status(photo_folders=True)
     return job
+
+
+def status_job(library_path: Path):
+    """The library's :class:`~photosearch.library.LibraryStatus` with its ``photo_folders`` (sub-folders too)."""
+    return _status_after(library_path)
 
 
 def add_folder_job(library_path: Path, folder: str):
     """Add a folder to the library (the folder list's one home); returns the library's status afterwards."""
-    def job(_task: Task):
-        from photosearch.library import Library
-
-        with Library.open(library_path) as lib:
-            lib.add_folder(folder)
-            return lib.status(photo_folders=True)
-    return job
+    return _status_after(library_path, lambda lib: lib.add_folder(folder))
 
 
 def remove_folder_job(library_path: Path, folder: str):
     """Remove a folder and its photos; returns the library's status afterwards."""
-    def job(_task: Task):
-        from photosearch.library import Library
-
-        with Library.open(library_path) as lib:
-            lib.remove_folder(folder)
-            return lib.status(photo_folders=True)
-    return job
+    return _status_after(library_path, lambda lib: lib.remove_folder(folder))
 
 
 def photo_info_job(library_path: Path, path: str):
