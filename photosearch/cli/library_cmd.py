@@ -127,22 +127,15 @@ class IndexProgress:
             self.bar.update(ev.done - self.bar.n)
         elif ev.phase == "done":
             self.close()
-        elif ev.phase == "text" and ev.total:  # the text pass after the visual one
+        elif ev.phase in ("text", "faces") and ev.total:  # the text pass after the visual one, then faces
             if self.bar is None:
                 self.bar = tqdm(total=ev.total, file=self.stream, unit="img", leave=not self.tty,
-                                dynamic_ncols=True, mininterval=0.1 if self.tty else 10.0, desc="text",
+                                dynamic_ncols=True, mininterval=0.1 if self.tty else 10.0, desc=ev.phase,
                                 bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {rate_fmt}  "
                                            "ETA {remaining}")
             self.bar.update(ev.done - self.bar.n)
         elif ev.phase in ("text-done", "faces-done"):
             self.close()
-        elif ev.phase == "faces" and ev.total:  # the faces pass after the text one
-            if self.bar is None:
-                self.bar = tqdm(total=ev.total, file=self.stream, unit="img", leave=not self.tty,
-                                dynamic_ncols=True, mininterval=0.1 if self.tty else 10.0, desc="faces",
-                                bar_format="{desc} {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {rate_fmt}  "
-                                           "ETA {remaining}")
-            self.bar.update(ev.done - self.bar.n)
 
     def close(self) -> None:
         if self.bar is not None:
