@@ -57,8 +57,14 @@ class Driver:
     # -- waiting --------------------------------------------------------------------------------
     @contextmanager
     def wait_search(self, timeout: int | None = None):
-        """Wait for the answer to the search the block starts; ``.args[0]`` of the value is the outcome."""
-        with self.qtbot.waitSignal(self.win.searcher.answered, timeout=timeout or self.wait_ms) as blocker:
+        """Wait for the answer to the search the block starts; ``.args[0]`` of the value is the outcome.
+
+        An answer to a search asked for before the block (a refresh still running when a filter is ticked, whose
+        own search is debounced) is not it: only a request submitted after the block began counts."""
+        service = self.win.searcher.service
+        first_id = service.last_id + 1
+        with self.qtbot.waitSignal(self.win.searcher.answered, timeout=timeout or self.wait_ms,
+                                   check_params_cb=lambda outcome: outcome.request.id >= first_id) as blocker:
             yield blocker
 
     @contextmanager

@@ -99,11 +99,7 @@ def _index(qtbot, win, folder, timeout=WAIT):
 
 
 def _search(qtbot, win, text):
-    win.search_bar.search_box.clear()
-    with qtbot.waitSignal(win.searcher.answered, timeout=WAIT) as blocker:
-        qtbot.keyClicks(win.search_bar.search_box, text)
-        qtbot.keyClick(win.search_bar.search_box, Qt.Key.Key_Return)
-    return blocker.args[0]
+    return Driver(qtbot, win).type_query(text, enter=True)
 
 
 @pytest.mark.slow

@@ -55,6 +55,11 @@ class SearchService(QThread):
         self._next_id = 0
         self._closed = False
 
+    @property
+    def last_id(self) -> int:
+        """The id of the newest request submitted (0: none yet); a request's answer carries its id back."""
+        return self._next_id
+
     def set_model(self, model) -> None:
         self._model = model
 
