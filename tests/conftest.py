@@ -64,6 +64,22 @@ def captioned_photos(photo_dir):
     return real_photos(photo_dir)
 
 
+@pytest.fixture(scope="session")
+def photos_by_stem(captioned_photos) -> dict:
+    """The session's real photos by file stem ("chelsea", "coffee", ...)."""
+    return {p.stem: p for p, _ in captioned_photos}
+
+
+@pytest.fixture(scope="session")
+def ocr_engine():
+    """One offline OCR engine (rapidocr's bundled models) for the session: loading it costs seconds."""
+    from photosearch.ocr import OcrEngine
+
+    e = OcrEngine()
+    yield e
+    e.close()
+
+
 @pytest.fixture
 def tiny(tmp_path):
     from helpers import tiny_model

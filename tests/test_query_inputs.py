@@ -18,19 +18,16 @@ from photosearch.library import Library, feedback
 from photosearch.library import textindex as ti
 from photosearch.library.query import Query
 from photosearch.library.search import QueryError, parse_query
-from photosearch.ocr import OcrEngine
 
 
-def test_text_clauses_full_width_and_empty(tmp_path, tiny):
+def test_text_clauses_full_width_and_empty(tmp_path, tiny, ocr_engine):
     pics = tmp_path / "pics"
     pics.mkdir()
     sign(seed=4, out_size=(640, 480)).save(pics / "sign.jpg", quality=85)
     for i in range(2):
         write_jpeg(pics / f"plain{i}.jpg", i, size=(320, 240))
-    engine = OcrEngine()
     with Library.open(tmp_path / "lib.db") as lib:
-        list(lib.index(tiny, [str(pics)], text=True, ocr=engine))
-        engine.close()
+        list(lib.index(tiny, [str(pics)], text=True, ocr=ocr_engine))
         # Full-width words (NFKC), as a phone keyboard in CJK mode types them.
         assert [Path(h.path).name for h in lib.search(tiny, Query.of("text:ＷＩＦＩ"))] == ["sign.jpg"]
         # An empty clause is an error, not the whole library.

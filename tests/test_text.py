@@ -22,13 +22,6 @@ from photosearch.ocr import OcrEngine, bundled_models
 from photosearch.library.query import Query
 
 
-@pytest.fixture(scope="module")
-def engine():
-    e = OcrEngine()
-    yield e
-    e.close()
-
-
 def _words(lines) -> set[str]:
     return {w.strip(":.,").lower() for ln in lines for w in ln.text.split()}
 
@@ -39,13 +32,13 @@ def _receipt(seed=5):
 
 
 @pytest.mark.parametrize("rotate", [0, 90, 180])
-def test_reads_a_photographed_sign_upright_sideways_and_upside_down(engine, rotate):
-    lines = engine.read(sign(seed=rotate, rotate=rotate, out_size=(640, 480)))
+def test_reads_a_photographed_sign_upright_sideways_and_upside_down(ocr_engine, rotate):
+    lines = ocr_engine.read(sign(seed=rotate, rotate=rotate, out_size=(640, 480)))
     assert {"trattoria", "rossi", "wifi", "sunflower42"} <= _words(lines)
     assert all(0.5 <= ln.confidence <= 1 and len(ln.box) == 4 for ln in lines)
 
 
-def test_read_file_boxes_are_in_original_pixels(tmp_path, engine):
+def test_read_file_boxes_are_in_original_pixels(tmp_path, ocr_engine):
     from photosearch.ocr import OcrSettings
 
     p = tmp_path / "big.jpg"
@@ -95,7 +88,7 @@ def test_highlight_spans_fold_case_and_accents():
     assert ti.highlight_spans("scream", ["cream"]) == []  # word starts only
 
 
-def _library(tmp_path, tiny, engine, batch_size=8):
+def _library(tmp_path, tiny, ocr_engine, batch_size=8):
     pics = tmp_path / "pics"
     pics.mkdir()
     _receipt().save(pics / "receipt.jpg", quality=85)
@@ -108,10 +101,10 @@ def _library(tmp_path, tiny, engine, batch_size=8):
     return lib, pics
 
 
-def test_text_pass_then_search_lifts_and_marks_text_matches(tmp_path, tiny, engine):
-    lib, pics = _library(tmp_path, tiny, engine)
+def test_text_pass_then_search_lifts_and_marks_text_matches(tmp_path, tiny, ocr_engine):
+    lib, pics = _library(tmp_path, tiny, ocr_engine)
     with lib:
-        events = list(lib.index(tiny, [str(pics)], text=True, ocr=engine))
+        events = list(lib.index(tiny, [str(pics)], text=True, ocr=ocr_engine))
         assert events[-1].phase == "text-done"
         rep = events[-1].text_report
         assert (rep.read, rep.with_text, rep.failed) == (6, 3, 0)
@@ -148,9 +141,9 @@ def test_text_pass_then_search_lifts_and_marks_text_matches(tmp_path, tiny, engi
         assert [ln["text"] for ln in info["text_lines"]][:1] == ["Platform 9"]
 
         # Nothing left to read; a changed photo is read again; a removed one leaves the text index.
-        assert ti.pending(lib.conn, engine.engine_id) == []
+        assert ti.pending(lib.conn, ocr_engine.engine_id) == []
         _receipt(seed=9).save(pics / "plain0.jpg", quality=85)
-        list(lib.index(tiny, text=True, ocr=engine))
+        list(lib.index(tiny, text=True, ocr=ocr_engine))
         assert found('"espresso"') == {"receipt.jpg", "plain0.jpg"}
         (pics / "receipt.jpg").unlink()
         list(lib.index(tiny, text=False))
@@ -158,20 +151,20 @@ def test_text_pass_then_search_lifts_and_marks_text_matches(tmp_path, tiny, engi
         assert lib.conn.execute("SELECT count(*) FROM photo_text").fetchone()[0] == 5
 
 
-def test_cancelled_text_pass_keeps_its_batches_and_resumes(tmp_path, tiny, engine):
-    lib, pics = _library(tmp_path, tiny, engine)
+def test_cancelled_text_pass_keeps_its_batches_and_resumes(tmp_path, tiny, ocr_engine):
+    lib, pics = _library(tmp_path, tiny, ocr_engine)
     with lib:
         lib.run_index(tiny, [str(pics)])
         cancel = threading.Event()
         seen = []
-        for ev in lib.read_text(engine, batch_size=2, cancel=cancel):
+        for ev in lib.read_text(ocr_engine, batch_size=2, cancel=cancel):
             seen.append(ev)
             if ev.done >= 2:
                 cancel.set()
         rep = seen[-1].text_report
         assert rep.cancelled and rep.read == 2 and rep.remaining == 4
         assert lib.conn.execute("SELECT count(*) FROM photo_text").fetchone()[0] == 2
-        rep2 = list(lib.read_text(engine))[-1].text_report
+        rep2 = list(lib.read_text(ocr_engine))[-1].text_report
         assert rep2.read == 4 and not rep2.cancelled  # only the rest was read
         assert lib.conn.execute("SELECT count(*) FROM photo_text").fetchone()[0] == 6
 

@@ -4,39 +4,26 @@
 from __future__ import annotations
 
 import pytest
-from helpers import MATE, real_photos
+from helpers import MATE
 from PIL import Image
 from texthelpers import sign
 
-from photosearch.ocr import OcrEngine
 from photosearch.ocrlines import TextLine, plausible
-
-
-@pytest.fixture(scope="module")
-def engine():
-    e = OcrEngine()
-    yield e
-    e.close()
-
-
-@pytest.fixture(scope="module")
-def photos(tmp_path_factory):
-    return {p.stem: p for p, _ in real_photos(tmp_path_factory.mktemp("real"), include_mate=False)}
 
 
 # What was read on these text-free photos before: "ABA" (0.61) on the pagoda roof, "0000" on the camera.
 @pytest.mark.parametrize("name", ["china", "camera"])
-def test_text_free_photos_read_as_nothing(engine, photos, name):
-    assert [ln.text for ln in engine.read_file(photos[name])] == []
+def test_text_free_photos_read_as_nothing(ocr_engine, photos_by_stem, name):
+    assert [ln.text for ln in ocr_engine.read_file(photos_by_stem[name])] == []
 
 
 @pytest.mark.skipif(not (MATE / "nature" / "LadyBird.jpg").is_file(), reason="Debian's mate-backgrounds")
-def test_a_lone_glyph_of_another_script_is_dropped(engine):
-    assert [ln.text for ln in engine.read_file(MATE / "nature" / "LadyBird.jpg")] == []  # was "茶"
+def test_a_lone_glyph_of_another_script_is_dropped(ocr_engine):
+    assert [ln.text for ln in ocr_engine.read_file(MATE / "nature" / "LadyBird.jpg")] == []  # was "茶"
 
 
-def test_a_box_over_most_of_the_frame_or_without_contrast_is_not_text(photos):
-    img = Image.open(photos["coffee"]).convert("RGB")
+def test_a_box_over_most_of_the_frame_or_without_contrast_is_not_text(photos_by_stem):
+    img = Image.open(photos_by_stem["coffee"]).convert("RGB")
     w, h = img.size
     whole = TextLine("米", 0.9, [[0, 0], [w, 0], [w, h], [0, h]])
     flat = TextLine("Latte", 0.95, [[5, 5], [60, 5], [60, 20], [5, 20]])  # the plain background corner
@@ -55,6 +42,6 @@ def test_a_box_over_most_of_the_frame_or_without_contrast_is_not_text(photos):
                                                                                                line.box)]
 
 
-def test_real_text_is_still_read(engine):
-    words = {w.strip(":").lower() for ln in engine.read(sign(seed=7, out_size=(640, 480))) for w in ln.text.split()}
+def test_real_text_is_still_read(ocr_engine):
+    words = {w.strip(":").lower() for ln in ocr_engine.read(sign(seed=7, out_size=(640, 480))) for w in ln.text.split()}
     assert {"trattoria", "rossi", "wifi", "sunflower42"} <= words
