@@ -175,6 +175,21 @@ def photo_ids_with(conn: sqlite3.Connection, names: tuple[str, ...] | list[str])
     return np.fromiter(sorted(result or ()), dtype=np.int64)
 
 
+def named_counts(conn: sqlite3.Connection, ids: np.ndarray) -> dict[str, int]:
+    """Each named, shown person -> how many of the photos ``ids`` they are in (most first; none: left out)."""
+    rows = conn.execute("SELECT DISTINCT p.name, f.photo_id FROM faces f JOIN people p ON p.id = f.person_id "
+                        "WHERE p.name IS NOT NULL AND p.hidden = 0").fetchall()
+    if not rows:
+        return {}
+    names = [r[0] for r in rows]
+    keep = np.isin(np.fromiter((r[1] for r in rows), np.int64, len(rows)), np.asarray(ids, np.int64))
+    counts: dict[str, int] = {}
+    for name, k in zip(names, keep.tolist()):
+        if k:
+            counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0].casefold())))
+
+
 def list_people(conn: sqlite3.Connection, include_hidden: bool = False, min_faces: int = 1) -> list[dict]:
     """People with their face and photo counts and cover (the user's choice, else the best usable face),
     named first, then by size, with the range of dates their photos were taken. Unnamed groups under
