@@ -428,7 +428,7 @@ class Library(LibraryFacts):
         out["taken"] = [str(dated.min())[:10], str(dated.max())[:10]] if len(dated) else None  # first, last day
         raw = vi.filter_mask(formats=parse_types(["raw"]))
         out["raw"] = int((raw if mask is None else raw & mask).sum())  # camera RAW files (a type, not a kind)
-        out["people"] = self._read(named_counts, ids)
+        out["people"] = self._read(named_counts, ids, self._key)
         return out
 
     def _persons_mask(self, vi, names) -> np.ndarray:
