@@ -66,6 +66,12 @@ def test_the_line_is_read_into_chips_and_removing_one_runs_the_search_again(qtbo
     assert [c.kind for c in out.reading.chips] == ["camera", "date"] and _names(drv) == ["paris-2019.jpg"]
     out = drv.type_query("kind:screenshot")  # a filter that leaves nothing says so
     assert drv.result_names() == [] and out.note and "screenshot" in out.note
+    drv.type_query("red in Lisbon")
+    assert row.isVisible()
+    drv.search_box.clear()
+    with qtbot.waitSignal(win.searcher.failed, timeout=60_000):  # half-typed: no chips of the older line stay
+        qtbot.keyClicks(drv.search_box, "red 2*")
+    assert not row.isVisible() and drv.summary().startswith("⚠")
 
 
 def test_facets_count_what_the_search_keeps_and_a_click_filters_as_the_typed_place(qtbot, make_window, tiny_loaded,

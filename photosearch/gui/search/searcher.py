@@ -147,5 +147,6 @@ class Searcher(QObject):
             return
         if is_query_error(exc):
             self.last_outcome = None
+            self.bar.reading.show_reading(None)  # the line was not read: no chips of an older one
             self.pane.show_query_error(str(exc))
         self.failed.emit(exc)
