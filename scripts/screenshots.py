@@ -1,7 +1,8 @@
 """Render the README screenshots: the main window with results (light and dark), the first-run empty state,
-and the fine-tuning dialog after a short real training run.
+and the fine-tuning dialog after a short real training run; ``--only-facets``: the search line read into chips
+with the facets sidebar (docs/chips-facets.png), on the sample photos given places, dates and cameras.
 
-    python scripts/screenshots.py [--out docs] [--offscreen]
+    python scripts/screenshots.py [--out docs] [--offscreen] [--only-facets]
 
 Runs under Xvfb (started here when there is no $DISPLAY and Xvfb is installed; --offscreen uses Qt's
 offscreen platform instead). Uses the real starter model on the sample photos from tests/helpers.py; the
@@ -72,6 +73,7 @@ def main() -> int:
     ap.add_argument("--offscreen", action="store_true")
     ap.add_argument("--skip-finetune", action="store_true")
     ap.add_argument("--only-relevance", action="store_true", help="only the divider and explanation shots")
+    ap.add_argument("--only-facets", action="store_true", help="only the chips and facets shot")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     out = Path(args.out)
@@ -130,6 +132,54 @@ def relevance_shots(app, win, out: Path) -> int:
     return 0
 
 
+# Where and when the sample photos were "taken" for the facets shot: (lat, lon, EXIF date, make, model).
+GEO = [(38.7139, -9.1394, "2026:07:10 12:00:00", "Apple", "iPhone 12"),  # Lisbon
+       (41.1496, -8.6110, "2025:08:02 18:30:00", "Apple", "iPhone 12"),  # Porto
+       (48.8566, 2.3522, "2019:05:01 09:00:00", "Canon", "Canon EOS 5D"),  # Paris
+       (-33.8568, 151.2153, "2026:01:15 12:00:00", "Canon", "Canon EOS 5D"),  # Sydney
+       (35.0116, 135.7681, "2024:04:03 10:00:00", "Google", "Pixel 7"),  # Kyoto
+       (38.7223, -9.1393, "2024:12:24 20:00:00", "Google", "Pixel 7")]  # Lisbon again
+
+
+def geotag(photos: Path) -> None:
+    """Write each sample photo again with a place, a date and a camera from GEO (cycling)."""
+    import numpy as np
+    from metahelpers import write_photo
+    from PIL import Image
+
+    for i, p in enumerate(sorted(photos.glob("*.jpg"))):
+        lat, lon, when, make, model = GEO[i % len(GEO)]
+        pixels = np.asarray(Image.open(p).convert("RGB"))
+        write_photo(p, pixels=pixels, lat=lat, lon=lon, date=when, make=make, model=model)
+
+
+def facets_shot(app, win, out: Path) -> int:
+    """The line "flowers in Portugal" read into a chip and words, with the facets sidebar, at 1366x768."""
+    win.resize(1366, 768)
+    found = []
+    win.searcher.answered.connect(lambda o: found.append(o))
+    win.search_bar.search_box.setText("flowers in Portugal")
+    win.run_search()
+    wait_until(app, lambda: bool(found), 60)
+    facets = win.sidebar.facets
+    for kind, label in (("place", "Portugal"), ("date", "2026")):
+        item = facets.find(kind, label)
+        if item is not None:
+            item.setExpanded(True)
+    shown = win.results.paths()[:24]
+    wait_until(app, lambda: all(win.results.pixmaps.get(p) is not None or p in win.results.pixmaps.failed
+                                for p in shown), 60)
+    wait_until(app, lambda: False, 0.3)
+    from PIL import Image
+
+    path = out / "chips-facets.png"
+    win.grab().save(str(path))
+    # 256 colours keep the docs page light (~140 KB instead of ~480 KB); the text stays sharp
+    Image.open(path).convert("RGB").quantize(colors=256, dither=Image.Dither.NONE).save(path, optimize=True)
+    print("wrote", path, flush=True)
+    return 0
+
+
 def run(out: Path, store_home: Path, work: Path, args) -> int:
     from PySide6.QtWidgets import QApplication
 
@@ -147,6 +197,8 @@ def run(out: Path, store_home: Path, work: Path, args) -> int:
     paths = app_paths().ensure()
     photos = work / "Pictures"
     real_photos(photos)
+    if args.only_facets:
+        geotag(photos)
     print("loading the starter model…", flush=True)
     model = ModelStore(app_paths(store_home)).load("starter", device="cpu")
 
@@ -164,6 +216,8 @@ def run(out: Path, store_home: Path, work: Path, args) -> int:
     wait_until(app, lambda: bool(done), 300)
     if args.only_relevance:
         return relevance_shots(app, win, out)
+    if args.only_facets:
+        return facets_shot(app, win, out)
     search_and_select_first(app, win, "a yellow flower")
     wait_until(app, lambda: False, 0.3)
     win.grab().save(str(out / "main-window.png"))

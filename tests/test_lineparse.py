@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from photosearch.library.lineparse import Vocabulary, parse_line
+from photosearch.library.lineparse import Vocabulary, parse_line, token
 from photosearch.library.query import Filters
 
 TODAY = date(2026, 12, 2)
@@ -105,3 +105,20 @@ def test_filters_merge_with_given_ones():
     assert f.places == ("Porto", "Lisbon") and f.colors == ("blue", "red")
     assert (f.after, f.before) == ("2026-07-01", "2026-08-31")  # both bounds hold
     assert parse_line("car", VOCAB, TODAY).filters(base) == base
+
+
+def test_a_prefixed_chip_undone_leaves_the_line_and_token_writes_what_parses_back():
+    line = f'tram {token("place", "Lisbon, Portugal")} {token("colour", "red")} {token("date", "March 2026")}'
+    assert line == 'tram place:"Lisbon, Portugal" color:red date:"March 2026"'
+    p = parse_line(line, VOCAB, TODAY)
+    assert [(c.kind, c.value) for c in p.chips] == [("place", "Lisbon, Portugal"), ("colour", "red"),
+                                                   ("date", "2026-03-01..2026-03-31")]
+    assert p.without(0) == 'tram color:red date:"March 2026"'  # a forced reading never meant words: dropped
+    assert parse_line(p.without(0), VOCAB, TODAY).text == "tram"
+    with pytest.raises(ValueError):
+        token("text", "x")
+
+
+def test_kind_raw_is_the_raw_file_type():
+    f = parse_line("kind:raw kind:screenshot", VOCAB, TODAY).filters()
+    assert f.types == ("raw",) and f.kinds == ("screenshot",)

@@ -99,6 +99,16 @@ def test_facets_count_what_the_filters_leave(lib, tiny):
     narrowed = lib.facets(tiny, Filters(cameras=("Canon",)))
     assert narrowed["total"] == 2 and {c["name"] for c in narrowed["places"]} == {"Australia", "France"}
     assert lib.places() == f["places"]
+    assert f["taken"] == ["2019-05-01", "2026-07-10"] and f["raw"] == 0 and f["people"] == {}
+    assert lib.facets(tiny, Filters(places=("Lisbon",)))["taken"] == ["2026-01-15", "2026-07-10"]
+
+
+def test_read_search_is_the_one_reading_of_a_line(lib, tiny):
+    text, f, parsed = lib.read_search("red car in Lisbon", Filters(folder="/x"))
+    assert text == "car" and f.places == ("Lisbon",) and f.colors == ("red",) and f.folder == "/x"
+    assert [c.kind for c in parsed.chips] == ["colour", "place"]
+    assert lib.read_search("red car in Lisbon", literal=True) == ("red car in Lisbon", Filters(), None)
+    assert lib.read_search("rose garden")[1] == Filters()  # "rose" is no town here: words only
 
 
 # -- the command line -------------------------------------------------------------------------------------

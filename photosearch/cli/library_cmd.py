@@ -241,10 +241,7 @@ def _read_query(lib, a):
     base = Filters(folder=a.folder, after=a.after, before=a.before, types=a.types or (), has_text=a.has_text,
                    include_undated=a.include_undated, places=a.places, cameras=a.cameras, colors=a.colors,
                    kinds=a.kinds, persons=a.persons)
-    if a.literal or not a.query:
-        return a.query, base, None
-    parsed = lib.read_line(a.query)
-    return parsed.text, parsed.filters(base), parsed
+    return lib.read_search(a.query, base, a.literal)
 
 
 def _explain(parsed, filters) -> dict:

@@ -175,6 +175,42 @@ def photo_ids_with(conn: sqlite3.Connection, names: tuple[str, ...] | list[str])
     return np.fromiter(sorted(result or ()), dtype=np.int64)
 
 
+_NAMED: dict[str, tuple[tuple, dict[str, np.ndarray]]] = {}  # library key -> (signature, name -> photo ids)
+_NAMED_LOCK = threading.Lock()
+
+
+def named_photos(conn: sqlite3.Connection, key: str) -> dict[str, np.ndarray]:
+    """Each named, shown person -> the sorted ids of the photos they are in. Kept per library (``key``) until a
+    face is added, removed or moves to another person (an index-only signature over ``faces_person``) or a
+    person is named, renamed or hidden: the facet counts ask for it with every search."""
+    sig = (tuple(conn.execute("SELECT count(*), max(id), total(person_id * id) FROM faces INDEXED BY faces_person "
+                              "WHERE person_id IS NOT NULL").fetchone()),
+           tuple(conn.execute("SELECT id, name, hidden FROM people WHERE name IS NOT NULL ORDER BY id")))
+    with _NAMED_LOCK:
+        hit = _NAMED.get(key)
+        if hit is not None and hit[0] == sig:
+            return hit[1]
+    by_name: dict[str, set[int]] = {}
+    for name, photo in conn.execute("SELECT p.name, f.photo_id FROM people p JOIN faces f ON f.person_id = p.id "
+                                    "WHERE p.name IS NOT NULL AND p.hidden = 0"):
+        by_name.setdefault(name, set()).add(photo)
+    out = {n: np.fromiter(sorted(ids), np.int64, len(ids)) for n, ids in by_name.items()}
+    with _NAMED_LOCK:
+        _NAMED[key] = (sig, out)
+    return out
+
+
+def named_counts(conn: sqlite3.Connection, ids: np.ndarray, key: str = "") -> dict[str, int]:
+    """Each named, shown person -> how many of the photos ``ids`` they are in (most first; none: left out)."""
+    named = named_photos(conn, key)
+    ids = np.asarray(ids, np.int64)
+    top = max([int(ids.max(initial=0))] + [int(p[-1]) for p in named.values() if len(p)])
+    kept = np.zeros(top + 1, bool)  # photo id -> among ``ids``: one pass, then a lookup per person
+    kept[ids[ids >= 0]] = True
+    counts = {n: int(kept[photos].sum()) for n, photos in named.items()}
+    return dict(sorted(((n, c) for n, c in counts.items() if c), key=lambda kv: (-kv[1], kv[0].casefold())))
+
+
 def list_people(conn: sqlite3.Connection, include_hidden: bool = False, min_faces: int = 1) -> list[dict]:
     """People with their face and photo counts and cover (the user's choice, else the best usable face),
     named first, then by size, with the range of dates their photos were taken. Unnamed groups under

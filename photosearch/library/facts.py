@@ -44,6 +44,18 @@ class LibraryFacts:
         places, cameras = self._read(store.distinct_places), self._read(store.distinct_cameras)
         return lineparse.parse_line(line, lineparse.Vocabulary.build(places, cameras, names), today)
 
+    def read_search(self, line: str | None, base=None, literal: bool = False):
+        """(the words to rank by, the :class:`Filters`, the :class:`ParsedLine` or None) of a typed line over
+        the ``base`` filters: how the command line and the window both read a search line (``literal``: words
+        only, nothing read from it)."""
+        from photosearch.library.query import Filters
+
+        base = base or Filters()
+        if literal or not (line and line.strip()):
+            return line, base, None
+        parsed = self.read_line(line)
+        return parsed.text, parsed.filters(base), parsed
+
     def places(self) -> list[dict]:
         """The places of every photo read: countries -> regions -> cities, each with its photo count."""
         cols = self._meta_columns()

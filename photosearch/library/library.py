@@ -412,7 +412,9 @@ class Library(LibraryFacts):
 
     def facets(self, model, filters: Filters | None = None) -> dict:
         """Counts of the photos passing ``filters`` (with this model's vectors) by place, year/month, camera,
-        colour, kind and text (meta/facets.py): what a facets sidebar shows."""
+        colour, kind, text, RAW files and named people (meta/facets.py), and the first and last day they were
+        taken: what the window's facets sidebar shows."""
+        from photosearch.faces.people import named_counts
         from photosearch.meta import facets
 
         vi, mask = self._filtered(model, filters)
@@ -422,6 +424,11 @@ class Library(LibraryFacts):
         out = self._meta_columns().counts(ids)
         out["total"] = int(len(ids))
         out["years"] = facets.timeline(taken)
+        dated = taken[~np.isnat(taken)]
+        out["taken"] = [str(dated.min())[:10], str(dated.max())[:10]] if len(dated) else None  # first, last day
+        raw = vi.filter_mask(formats=parse_types(["raw"]))
+        out["raw"] = int((raw if mask is None else raw & mask).sum())  # camera RAW files (a type, not a kind)
+        out["people"] = self._read(named_counts, ids, self._key)
         return out
 
     def _persons_mask(self, vi, names) -> np.ndarray:

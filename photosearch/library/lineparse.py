@@ -11,7 +11,9 @@ Rules, so that a parse never surprises:
 - Colours by name (meta/colours.py: "red", "black and white", "b&w"); image kinds: screenshot, panorama,
   scan.
 - ``place:``, ``camera:``, ``color:``/``colour:``, ``date:``, ``person:``, ``kind:`` force a reading
-  (``place:"New York"``); words in double quotes are never read as anything but words.
+  (``place:"New York"``; :func:`token` writes one, as a facet click in the window does); ``kind:raw`` is the
+  camera RAW files (a file type, not a kind read from the photo); words in double quotes are never read as
+  anything but words.
 - Nothing is dropped: every word is in exactly one part; the words not recognised are ``text``.
 """
 
@@ -36,6 +38,7 @@ KIND_WORDS = {"screenshot": "screenshot", "screenshots": "screenshot", "panorama
 MAX_SPAN = 6
 # Camera makes that are also common words: recognised only after "camera:" or "with"/"on".
 AMBIGUOUS_MAKES = frozenset({"apple", "google", "olympus", "leaf", "phase", "one", "ricoh", "hp"})
+_PREFIXED = re.compile(r"(\w+):", re.A)
 _TOKEN = re.compile(r'(\w+):"([^"]*)"?|(\w+):(\S+)|"([^"]*)"?|(\S+)')
 
 
@@ -75,9 +78,10 @@ class ParsedLine:
         """``base`` narrowed by what the line says: places, cameras, colours and kinds added, a date range
         intersected with base's (several dates in one line: from the earliest to the latest)."""
         f = base or Filters()
+        kinds = self.values("kind")
         f = replace(f, places=f.places + self.values("place"), cameras=f.cameras + self.values("camera"),
-                    colors=f.colors + self.values("colour"), kinds=f.kinds + self.values("kind"),
-                    persons=f.persons + self.people)
+                    colors=f.colors + self.values("colour"), kinds=f.kinds + tuple(k for k in kinds if k != "raw"),
+                    types=f.types + (("raw",) if "raw" in kinds else ()), persons=f.persons + self.people)
         if not self.dates:
             return f
         start, end = min(d.start for d in self.dates), max(d.end for d in self.dates)
@@ -90,11 +94,15 @@ class ParsedLine:
                        before_south=min(filter(None, (f.before, s_end.isoformat()))))
 
     def without(self, i: int) -> str:
-        """The line with chip ``i`` (an index into :attr:`chips`) undone: its words quoted, read as words."""
+        """The line with chip ``i`` (an index into :attr:`chips`) undone: its words quoted, read as words; a
+        prefixed chip (``place:"Lisbon"``, typed or from a facet click) is dropped, as it never meant words."""
         target = self.chips[i]
         out = []
         for p in self.parts:
-            out.append('"' + p.source.replace('"', "") + '"' if p is target else p.source)
+            if p is not target:
+                out.append(p.source)
+            elif not ((m := _PREFIXED.match(p.source)) and m.group(1).lower() in PREFIXES):
+                out.append('"' + p.source.replace('"', "") + '"')
         return " ".join(out)
 
     def to_dict(self) -> dict:
@@ -132,6 +140,16 @@ class Vocabulary:
             if n and n.strip():
                 v.names.setdefault(fold(n), n.strip())
         return v
+
+
+def token(kind: str, value: str) -> str:
+    """The words that force ``value`` to be read as ``kind`` (a Part's kind: place, date, colour, camera,
+    person, kind): ``place:"Lisbon, Portugal"``. Double quotes inside ``value`` are dropped."""
+    prefix = {"colour": "color"}.get(kind, kind)
+    if prefix not in PREFIXES:
+        raise ValueError(f"not a kind of part: {kind!r}")
+    v = " ".join(value.replace('"', "").split())
+    return f"{prefix}:{v}" if v and re.fullmatch(r"[\w.-]+", v) else f'{prefix}:"{v}"'
 
 
 def _tokens(line: str) -> list[tuple[str, str | None, bool]]:

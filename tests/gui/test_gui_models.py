@@ -100,7 +100,7 @@ def test_a_model_that_cannot_load_offline_leaves_the_working_one(qtbot, make_win
     # Indexing for it resumes and ends. (The test waited for the "ready" empty state, which shows only in the
     # moment between the results being cleared and the library browsed again: missed 1 run in 5.)
     qtbot.waitUntil(lambda: not win.situation().indexing and win.indexer.pending is None, timeout=WAIT)
-    drv.type_query("a red circle")
+    drv.type_query("a round shape")
     assert win.results.total() == 8
     # choosing the working model again (as the Settings dialog does) clears the message
     win.use_model("test-model")

@@ -122,7 +122,7 @@ def test_feedback_chips_refine_and_are_removable(qtbot, make_window, tiny_loaded
     win = make_window(tiny_loaded)
     drv = Driver(qtbot, win)
     _index(qtbot, win, small_photos)
-    out = _search(qtbot, win, "a red circle")
+    out = _search(qtbot, win, "a round shape")
     first = out.hits[0].path
     drv.grid.setFocus()
     drv.grid.setCurrentIndex(win.results.index(0))
@@ -163,7 +163,7 @@ def test_browsing_sorts_by_month_and_groups_copies(qtbot, make_window, tiny_load
     assert "3 copies" in win.results.data(win.results.index(win.results.row_of(grouped[0].path)),
                                           Qt.ItemDataRole.ToolTipRole)
     # typed search sorted by date: the sort choice goes with the request
-    _search(qtbot, win, "a red circle")
+    _search(qtbot, win, "a round shape")
     with drv.wait_search() as blocker:
         win.results_pane.sort.setCurrentIndex(win.results_pane.sort.findData("date"))
     assert blocker.args[0].request.query.sort == "date"
@@ -173,7 +173,7 @@ def test_a_filter_that_empties_the_search_is_named(qtbot, make_window, tiny_load
     win = make_window(tiny_loaded)
     drv = Driver(qtbot, win)
     _index(qtbot, win, small_photos)
-    _search(qtbot, win, "a red circle")
+    _search(qtbot, win, "a round shape")
     with drv.wait_search() as blocker:
         win.sidebar.after_date.setDate(win.sidebar.after_date.date().addYears(30))
         win.sidebar.after_check.setChecked(True)
@@ -189,7 +189,7 @@ def test_the_preview_explains_a_hit_with_a_heat_map_toggle(qtbot, make_window, t
     win = make_window(tiny_loaded)
     drv = Driver(qtbot, win)
     _index(qtbot, win, small_photos)
-    _search(qtbot, win, "a red circle")
+    _search(qtbot, win, "a round shape")
     drv.grid.setCurrentIndex(win.results.index(0))
     why = win.preview.why
     assert why.heatmap_check.isEnabled()

@@ -47,7 +47,7 @@ def test_add_folder_indexes_lists_skips_and_searches(qtbot, make_window, tiny_lo
     qtbot.waitUntil(lambda: drv.showing_grid() and win.results.total() == 8, timeout=WAIT)
     assert drv.summary().startswith("Your library, newest first")
 
-    drv.type_query("a red circle")
+    drv.type_query("a round shape")
     assert drv.showing_grid()
     paths = win.results.paths()
     assert sorted(os.path.basename(p) for p in paths) == sorted(p.name for p in small_photos.glob("0*.jpg"))
@@ -72,7 +72,7 @@ def test_no_results_above_the_cut_off_says_so(qtbot, make_window, tiny_loaded, s
     drv = Driver(qtbot, win)
     drv.add_folder(small_photos)
     with drv.wait_search() as blocker:
-        qtbot.keyClicks(drv.search_box, "a red circle")
+        qtbot.keyClicks(drv.search_box, "a round shape")
     assert blocker.args[0].hits == []
     assert not drv.showing_grid()
     assert drv.empty.key == "no-results" and "cut-off (1.00)" in drv.empty.body.text()
@@ -115,7 +115,7 @@ def test_folder_filter_limits_results_to_that_folder(qtbot, make_window, tiny_lo
     drv = Driver(qtbot, win)
     for d in (small_photos, other):
         drv.add_folder(d)
-    drv.type_query("green")
+    drv.type_query("a photo")
     assert len(win.results.paths()) == 11
     with drv.wait_search():
         win.sidebar.folder_filter.setCurrentIndex(win.sidebar.folder_filter.findData(str(other.resolve())))
@@ -216,7 +216,7 @@ def test_a_half_typed_query_is_a_quiet_note_not_a_banner(qtbot, make_window, tin
     assert drv.summary().startswith("⚠")
     assert drv.empty.key == "query-error"
     assert not win.banner.isVisible()
-    drv.type_query(" red")
+    drv.type_query(" a photo")
     assert win.results.total() == 8
 
 
@@ -300,7 +300,7 @@ def test_down_highlights_at_once_and_new_searches_reset_the_preview(qtbot, make_
     win = make_window(tiny_loaded)
     drv = Driver(qtbot, win)
     drv.add_folder(small_photos)
-    drv.type_query("a red circle")
+    drv.type_query("a round shape")
     drv.search_box.setFocus()
     qtbot.keyClick(drv.search_box, Qt.Key.Key_Down)
     cur = drv.grid.currentIndex()
@@ -322,5 +322,5 @@ def test_down_highlights_at_once_and_new_searches_reset_the_preview(qtbot, make_
     assert win.preview.path == third
     drv.search_box.setFocus()
     with drv.wait_search():
-        qtbot.keyClicks(drv.search_box, "green")
+        qtbot.keyClicks(drv.search_box, "a photo")
     assert win.preview.path is None

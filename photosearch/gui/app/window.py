@@ -183,6 +183,7 @@ class MainWindow(QMainWindow):
         self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}"))
         self.people_panel.faces.follow(self.indexer, self.text_pass)
         self.people_panel.message.connect(lambda line: self.statusBar().showMessage(line, 5000))
+        self.people_panel.showPhotos.connect(self.searcher.show_person)
 
     def _menu_actions(self) -> MenuActions:
         return MenuActions(
@@ -387,7 +388,7 @@ class MainWindow(QMainWindow):
         self.search_bar.focus()
 
     def _on_answer(self, outcome) -> None:
-        self.preview.set_query(outcome.request.query.text)  # its words are highlighted in a photo's text
+        self.preview.set_query(outcome.query.text)  # its words are highlighted in a photo's text
         if self.results_pane.current_path() is None:
             self.preview.show_path(None)  # a new answer: the old photo and its score are gone
         self._update_state()

@@ -1,4 +1,6 @@
-"""The folder sidebar: the library's folders (add, remove, update the index) and the search filters.
+"""The folder sidebar: the library's folders (add, remove, update the index), the search filters and the
+facets (gui/facets/: counts by place, year, camera, colour, kind, text, person; a click filters), in a scroll
+area so that a short screen scrolls the sidebar rather than squeezing it.
 
 It shows the library's folder list, whose only home is the library database: adding checks the folder, adding
 and removing run on the library's writer thread, and ``refresh()`` reads the library's status (photo count, folders, sub-folders with photos,
@@ -16,9 +18,10 @@ from pathlib import Path
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QDateEdit, QFrame, QHBoxLayout, QLabel, QListWidget,
-                               QListWidgetItem, QPushButton, QStyle, QVBoxLayout, QWidget)
+                               QListWidgetItem, QPushButton, QScrollArea, QStyle, QVBoxLayout, QWidget)
 
 from photosearch.gui.base.theme import muted
+from photosearch.gui.facets.panel import FacetsPanel
 from photosearch.gui.tasks.jobs import add_folder_job, remove_folder_job, status_job
 from photosearch.gui.tasks.workers import Task, TaskRunner
 
@@ -52,6 +55,7 @@ class FolderSidebar(QWidget):
     removeRequested = Signal(str)  # the Remove button, with the selected folder
     reindexRequested = Signal()
     filtersChanged = Signal()
+    facetPicked = Signal(object)  # a facet value was clicked (its FacetRow): the search line filters by it
     statusLoaded = Signal(object)  # the library's LibraryStatus (also after a folder was removed)
     failed = Signal(str)  # one line for the user
 
@@ -60,7 +64,15 @@ class FolderSidebar(QWidget):
         super().__init__(parent)
         self.library_path, self.readers, self.writer = library_path, readers, writer
         self.setMinimumWidth(150)
-        lay = QVBoxLayout(self)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        QVBoxLayout(self).setContentsMargins(0, 0, 0, 0)
+        self.layout().addWidget(scroll)
+        self.body = QWidget()
+        scroll.setWidget(self.body)
+        lay = QVBoxLayout(self.body)
         lay.setContentsMargins(0, 0, 4, 0)
         lay.setSpacing(6)
         lay.addWidget(_section_title("FOLDERS"))
@@ -119,7 +131,13 @@ class FolderSidebar(QWidget):
         self.text_check.setToolTip("Only photos in which words were read (signs, receipts, screenshots…)")
         self.text_check.toggled.connect(lambda _v: self.filtersChanged.emit())
         lay.addWidget(self.text_check)
-        lay.addStretch(1)
+        lay.addSpacing(10)
+
+        lay.addWidget(_section_title("BROWSE"))
+        self.facets = FacetsPanel()
+        self.facets.setFrameShape(QFrame.Shape.NoFrame)
+        self.facets.picked.connect(self._on_facet)
+        lay.addWidget(self.facets, 2)
 
     # -- folders ------------------------------------------------------------------------------
     def folders(self) -> list[str]:
@@ -242,6 +260,17 @@ class FolderSidebar(QWidget):
             self.removeRequested.emit(item.data(Qt.ItemDataRole.UserRole))
 
     # -- filters ------------------------------------------------------------------------------
+    def show_facets(self, outcome) -> None:
+        """The counts of a search answer (a SearchOutcome), ticking what its line and the filters use."""
+        if outcome.facets is not None:
+            self.facets.show_counts(outcome.facets, outcome.reading, self.text_check.isChecked())
+
+    def _on_facet(self, row) -> None:
+        if row.kind == "has_text":
+            self.text_check.toggle()  # the Has text filter's one home is its check box
+        else:
+            self.facetPicked.emit(row)
+
     def filters(self) -> Filters:
         # Bare days: the library makes a "before" day inclusive itself (parse_date(..., end=True)).
         return Filters(folder=self.folder_filter.currentData() or None,

@@ -3,6 +3,8 @@
 The people are read on a reader thread (the tiles' face crops made there as QImages), names are written on the
 window's one writer thread; the panel only shows what comes back (faces/people.py owns the data). Keyboard:
 arrows move between tiles, F2 or Enter puts the focus in the name box, Enter there names the selected person.
+**Show photos** (a button, and the tiles' context menu) browses a named person: ``showPhotos(name)``, which the
+window turns into the search line ``person:"Name"``.
 """
 
 from __future__ import annotations
@@ -109,6 +111,7 @@ class PeoplePanel(QDockWidget):
     (``faces``). ``refresh()`` reloads (also when the panel is shown and when a faces pass ends)."""
 
     message = Signal(str)  # a progress line for the window's status bar
+    showPhotos = Signal(str)  # browse this named person's photos
 
     def __init__(self, library_path: Path, readers: TaskRunner, writer: TaskRunner, parent: QWidget | None = None):
         super().__init__("People", parent)
@@ -121,6 +124,9 @@ class PeoplePanel(QDockWidget):
         self.enable = QCheckBox("Find faces in my photos")
         self.name_box = QLineEdit()
         self.name_btn = QPushButton("Name")
+        self.show_btn = QPushButton("Show photos")
+        self.show_btn.setToolTip("Their photos, newest first (name the person first)")
+        self.show_btn.setEnabled(False)
         self.strip = FaceStrip()
         self.strip_label = QLabel("Select a person to see their faces")
         self.things = QLabel()  # named things (library/things.py), listed apart from people
@@ -148,6 +154,7 @@ class PeoplePanel(QDockWidget):
         row = QHBoxLayout()
         row.addWidget(self.name_box, 1)
         row.addWidget(self.name_btn)
+        row.addWidget(self.show_btn)
         body = QWidget()
         lay = QVBoxLayout(body)
         lay.setContentsMargins(6, 6, 6, 6)
@@ -161,7 +168,8 @@ class PeoplePanel(QDockWidget):
         self.setWidget(body)
 
     def _wire(self) -> None:
-        for widget, actions in ((self.view, (("Merge the selected people into the current one", self.merge_selected),
+        for widget, actions in ((self.view, (("Show photos", self.show_photos),
+                                             ("Merge the selected people into the current one", self.merge_selected),
                                              ("Hide this person", self.hide_current))),
                                 (self.strip, (("Not this person", self.reject_faces),
                                               ("Make a new person of these", self.split_faces)))):
@@ -171,6 +179,7 @@ class PeoplePanel(QDockWidget):
                 act.triggered.connect(lambda _c=False, fn=fn: fn())
                 widget.addAction(act)
         self.name_btn.clicked.connect(self.name_selected)
+        self.show_btn.clicked.connect(self.show_photos)
         self.name_box.returnPressed.connect(self.name_selected)
         self.view.activated.connect(lambda _i: self.name_box.setFocus())
         self.view.selectionModel().currentChanged.connect(self._on_current)
@@ -233,6 +242,7 @@ class PeoplePanel(QDockWidget):
     def _on_current(self, cur, _prev) -> None:
         tile = self.model.tiles[cur.row()] if cur.isValid() else None
         self.name_box.setText((tile.name or "") if tile else "")
+        self.show_btn.setEnabled(bool(tile and tile.name))
         if tile is None:
             self.strip.faces.set_faces(None, [])
             return
@@ -241,6 +251,15 @@ class PeoplePanel(QDockWidget):
         task.returned.connect(lambda out: out[0] == self.selected_id() and self.strip.faces.set_faces(*out))
         task.failed.connect(self.status.setText)
         self.readers.submit(task)
+
+    def show_photos(self) -> str | None:
+        """Browse the current person's photos (named people only: the search filters by name)."""
+        idx = self.view.currentIndex()
+        tile = self.model.tiles[idx.row()] if idx.isValid() else None
+        if tile is None or not tile.name:
+            return None
+        self.showPhotos.emit(tile.name)
+        return tile.name
 
     def reject_faces(self) -> Task | None:
         """"Not this person" for the selected faces: they leave and never come back to this person."""

@@ -63,3 +63,23 @@ def summary(hits: list, query_text: str, browsing: bool = False) -> str:
     weak = n - good
     return (f"{good:,} good match{'es' if good != 1 else ''} for {query_text}"
             + (f" · {weak:,} weaker after the divider" if weak else ""))
+
+
+def _day(iso: str) -> str:
+    try:
+        return datetime.fromisoformat(iso[:10]).strftime("%-d %b %Y")
+    except ValueError:
+        return iso
+
+
+def browse_summary(n: int, people: tuple[str, ...] = (), taken: list | None = None) -> str:
+    """The line above the grid when the line only filters (a person, a place, a year...): whose photos, how
+    many, and the first and last day they were taken (``taken``: Library.facets' ``[first, last]``)."""
+    whose = f"Photos of {' and '.join(people)}" if people else "Photos matching the filters"
+    if not n:
+        return ""
+    out = f"{whose}, newest first · {n:,} photo{'s' if n != 1 else ''}"
+    if taken:
+        first, last = _day(taken[0]), _day(taken[1])
+        out += f" · taken {first}" if first == last else f" · taken {first} – {last}"
+    return out

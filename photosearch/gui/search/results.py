@@ -18,7 +18,7 @@ from photosearch.gui.base.theme import muted
 from photosearch.gui.search.emptystate import EmptyState
 
 from photosearch.gui.search.grid import ResultsView, ThumbDelegate
-from photosearch.gui.search.resultrows import summary, with_markers
+from photosearch.gui.search.resultrows import browse_summary, summary, with_markers
 from photosearch.gui.search.resultsmodel import ResultsModel
 from photosearch.gui.search.states import EmptyText
 
@@ -69,7 +69,7 @@ class ResultsPane(QWidget):
 
     def show_outcome(self, outcome) -> None:
         """Fill the grid with a search answer; a refresh (``keep_selection``) keeps selection and scroll."""
-        req, q = outcome.request, outcome.request.query
+        req, q = outcome.request, outcome.query
         selected = self.current_path() if req.keep_selection else None
         scroll = self.view.verticalScrollBar().value() if req.keep_selection else 0
         browsing = outcome.browsing
@@ -77,8 +77,14 @@ class ResultsPane(QWidget):
         what = (f"“{q.text}”" if q.text else f"photos like {os.path.basename(q.like)}" if q.like
                 else "your feedback")
         n = len(outcome.hits)
-        self.label.setText(summary(outcome.hits, what, browsing) + (f" · {outcome.seconds * 1000:.0f} ms" if n
-                                                                     and not browsing else ""))
+        if browsing and q.filters.active and outcome.reading is not None and outcome.reading.chips:
+            facets = outcome.facets or {}
+            total = facets.get("total", n) if n >= q.top_k else n  # the grid holds the newest top_k
+            line = browse_summary(total, outcome.reading.people, facets.get("taken"))
+        else:
+            line = summary(outcome.hits, what, browsing) + (f" · {outcome.seconds * 1000:.0f} ms" if n
+                                                            and not browsing else "")
+        self.label.setText(line)
         # The order applies to the good matches only: with none, "Newest first" would change nothing.
         self.sort.setVisible(not browsing and any(h.relevant for h in outcome.hits))
         row = self.results.row_of(selected) if selected else None

@@ -1,5 +1,5 @@
 """The search bar: the query box, the "like this photo" chip, the thumbnail-size slider and the buttons for
-Settings and Fine-tune. It decides *when* to search (debounced typing, Enter, a dropped image) and says so by
+Settings and Fine-tune; under them, how the typed line was read (gui/search/chips.py's ``ReadingRow``). It decides *when* to search (debounced typing, Enter, a dropped image) and says so by
 ``searchRequested``; the window decides *what* to search with the filters and the model."""
 
 from __future__ import annotations
@@ -8,11 +8,12 @@ import os
 
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QIcon, QKeySequence, QShortcut
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSlider, QStyle, QToolButton, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QLineEdit, QSlider, QStyle, QToolButton, QVBoxLayout, QWidget
 
 from photosearch.gui.base.desktop import dropped_paths
 from photosearch.gui.base.settings import THUMB_MAX, THUMB_MIN
 from photosearch.gui.base.theme import icon
+from photosearch.gui.search.chips import ReadingRow, chip
 from photosearch.imageio import is_image_name
 
 DEBOUNCE_MS = 250  # results as you type, without a search per keystroke
@@ -88,9 +89,15 @@ class SearchBar(QWidget):
     def __init__(self, thumb_size: int, parent: QWidget | None = None):
         super().__init__(parent)
         self.like_path: str | None = None
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(4)
+        lay = QHBoxLayout()
         lay.setSpacing(8)
+        outer.addLayout(lay)
+        self.reading = ReadingRow()  # the chips of the line as the last answer read it
+        self.reading.lineChanged.connect(self.set_line)
+        outer.addWidget(self.reading)
         self.search_box = SearchBox()
         self.search_box.textEdited.connect(self._on_text_edited)
         self.search_box.returnPressed.connect(self.request_now)
@@ -128,6 +135,12 @@ class SearchBar(QWidget):
         self._debounce.timeout.connect(self.searchRequested)
         QShortcut(QKeySequence(Qt.Key.Key_Down), self.search_box, activated=self.intoResults.emit,
                   context=Qt.ShortcutContext.WidgetShortcut)
+
+    def set_line(self, line: str) -> None:
+        """Put ``line`` in the box (a chip removed, a facet picked) and search now."""
+        self.set_like(None)
+        self.search_box.setText(line.strip())
+        self.request_now()
 
     def query(self) -> str:
         return self.search_box.text().strip()
@@ -170,20 +183,18 @@ class SearchBar(QWidget):
 
     def set_feedback(self, more: list[str], less: list[str]) -> None:
         """Show one chip per marked photo: "+ name ✕" (more like it) or "− name ✕" (less like it)."""
-        for chip in self.feedback_chips.values():
-            self.feedback_row.removeWidget(chip)
-            chip.deleteLater()
+        for old in self.feedback_chips.values():
+            self.feedback_row.removeWidget(old)
+            old.deleteLater()
         self.feedback_chips = {}
         for sign, paths in (("+", more), ("−", less)):
             for p in paths:
-                chip = QToolButton()
-                chip.setText(f"{sign} {os.path.basename(p)}  ✕")
                 what = "more" if sign == "+" else "less"
-                chip.setToolTip(f"Finding photos {what} like {p} — click to remove")
-                chip.setObjectName(f"feedback-{what}")
-                chip.clicked.connect(lambda _c=False, path=p: self.feedbackRemoved.emit(path))
-                self.feedback_row.addWidget(chip)
-                self.feedback_chips[p] = chip
+                c = chip(f"{sign} {os.path.basename(p)}", f"Finding photos {what} like {p} — click to remove",
+                         f"feedback-{what}")
+                c.clicked.connect(lambda _c=False, path=p: self.feedbackRemoved.emit(path))
+                self.feedback_row.addWidget(c)
+                self.feedback_chips[p] = c
 
     def clear(self) -> None:
         """Empty the query and drop the example (no search is requested)."""

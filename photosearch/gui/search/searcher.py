@@ -1,6 +1,8 @@
 """Searching from the window: :class:`Searcher` turns what the search bar asks for, with the sidebar's filters
 and the settings' cut-off, into a :class:`~photosearch.gui.search.service.SearchRequest` on the one search thread,
-and puts the newest answer (matched by request id) into the results pane."""
+and puts the newest answer (matched by request id) into the results pane, its reading of the line into the bar's
+chips and its facet counts into the sidebar. The search line is the one home of the place, date, colour, camera,
+kind and person filters: a facet click or "Show photos" of a person writes them into it (``lineparse.token``)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from photosearch.gui.library.sidebar import FolderSidebar
 from photosearch.gui.search.results import ResultsPane
 from photosearch.gui.search.searchbar import SearchBar
 from photosearch.gui.search.service import SearchRequest, SearchService
+from photosearch.library.lineparse import token
 from photosearch.library.query import Query
 
 
@@ -38,6 +41,7 @@ class Searcher(QObject):
         self.service.results.connect(self._on_results)
         self.service.failed.connect(self._on_failed)
         bar.typing.connect(self._on_typing)
+        sidebar.facetPicked.connect(self.pick)
         self.model = None
         self.last_outcome = None  # the answer shown now (None: no search, or it failed)
         self.searched_once = False
@@ -61,7 +65,26 @@ class Searcher(QObject):
         return SearchRequest(Query.of(query, like=like, folder=f.folder, after=f.after, before=f.before,
                                       min_score=cut, more=self.more, less=self.less, sort=self.sort, top_k=1000,
                                       include_undated=f.include_undated, has_text=f.has_text),
-                             keep_selection=keep_selection)
+                             keep_selection=keep_selection, read_line=not like)
+
+    # -- the line's filters -------------------------------------------------------------------------
+    def pick(self, row) -> None:
+        """A facet value clicked (a gui/facets/rows.py ``FacetRow``): filter by it (its chip is added to the
+        line), or, when the line shown filters by it already, stop (its chip is undone)."""
+        from photosearch.meta.facets import fold
+
+        shown = self.last_outcome.reading if self.last_outcome is not None else None
+        line = self.bar.query()
+        if shown is not None and shown.line.strip() == line and row.active(shown):
+            i = next(i for i, c in enumerate(shown.chips) if c.kind == row.kind and fold(c.value) in row.matches)
+            self.bar.set_line(shown.without(i))
+        else:
+            self.bar.set_line(f"{line} {token(row.kind, row.value)}")
+
+    def show_person(self, name: str) -> None:
+        """Browse a person: only the line ``person:"Name"`` (their photos, newest first)."""
+        self.clear_feedback()
+        self.bar.set_line(token("person", name))
 
     # -- feedback ---------------------------------------------------------------------------------
     def add_feedback(self, path: str, sign: int) -> None:
@@ -94,6 +117,7 @@ class Searcher(QObject):
                 self._waiting_for = None
                 self.pane.results.clear()
                 self.last_outcome = None
+                self.bar.reading.show_reading(None)
                 self.cleared.emit()
                 return
         if self.model is None:
@@ -114,6 +138,8 @@ class Searcher(QObject):
             return  # a newer search was asked for since
         self.last_outcome = outcome
         self.pane.show_outcome(outcome)
+        self.bar.reading.show_reading(outcome.reading)
+        self.sidebar.show_facets(outcome)
         self.answered.emit(outcome)
 
     def _on_failed(self, req: SearchRequest, exc: BaseException) -> None:
@@ -121,5 +147,6 @@ class Searcher(QObject):
             return
         if is_query_error(exc):
             self.last_outcome = None
+            self.bar.reading.show_reading(None)  # the line was not read: no chips of an older one
             self.pane.show_query_error(str(exc))
         self.failed.emit(exc)

@@ -1,12 +1,16 @@
 """The one search thread: :class:`SearchService` owns a library connection and runs only the newest pending
-:class:`SearchRequest`, so typing fast never queues stale searches; answers come back as :class:`SearchOutcome`."""
+:class:`SearchRequest`, so typing fast never queues stale searches; answers come back as :class:`SearchOutcome`.
+
+The typed line is read here, not on the GUI thread (``Library.read_search``, as the command line reads it): the
+outcome carries the reading (the search bar shows its chips), the query actually run (the words left, the
+filters the line added) and the facet counts of the photos those filters keep (``Library.facets``)."""
 
 from __future__ import annotations
 
 import logging
 import queue
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QThread, Signal
@@ -23,6 +27,8 @@ class SearchRequest:
 
     query: Query = field(default_factory=Query)
     keep_selection: bool = False  # a refresh of the same search (indexing went on): keep selection and scroll
+    read_line: bool = True  # query.text is the typed line: read places, dates, ... from it (library/lineparse.py)
+    count: bool = True  # also count the facets of the photos the filters keep (the sidebar shows them)
     id: int = 0
 
 
@@ -35,10 +41,17 @@ class SearchOutcome:
     infos: dict = field(default_factory=dict)  # path -> library photo_info dict
     seconds: float = 0.0
     note: str | None = None  # no hits: which filter emptied the search (Library.why_empty)
+    query: Query | None = None  # the query run: the words left of the line, its filters added (None: request's)
+    reading: object = None  # how the line was read (a lineparse.ParsedLine), None when it was not read
+    facets: dict | None = None  # Library.facets of the photos the filters keep (None: not counted)
+
+    def __post_init__(self):
+        if self.query is None:
+            self.query = self.request.query
 
     @property
     def browsing(self) -> bool:
-        return self.request.query.browsing
+        return self.query.browsing
 
 
 class SearchService(QThread):
@@ -102,21 +115,37 @@ class SearchService(QThread):
 
                     self.failed.emit(req, ModelError("the search model is not loaded yet"))
                     continue
-                t0 = time.perf_counter()
                 try:
                     if lib is None:
                         from photosearch.library import Library
 
                         lib = Library.open(self.library_path)
-                    hits = lib.search(model, req.query)
-                    note = lib.why_empty(model, req.query.filters) if not hits and req.query.filters.active else None
-                    # details for the first screens, in one query; the rest load on selection
-                    infos = lib.photo_infos([h.path for h in hits[:200]])
+                    outcome = self._answer(lib, model, req)
                 except Exception as e:  # reported to the UI, which decides how loud
                     log.debug("search failed", exc_info=True)
                     self.failed.emit(req, e)
                     continue
-                self.results.emit(SearchOutcome(req, hits, infos, time.perf_counter() - t0, note))
+                self.results.emit(outcome)
         finally:
             if lib is not None:
                 lib.close()
+
+    @staticmethod
+    def _answer(lib, model, req: SearchRequest) -> SearchOutcome:
+        t0 = time.perf_counter()
+        q = req.query
+        reading = None
+        if req.read_line:
+            text, filters, reading = lib.read_search(q.text, q.filters)
+            q = replace(q, text=text, filters=filters)
+        hits = lib.search(model, q)
+        note = lib.why_empty(model, q.filters) if not hits and q.filters.active else None
+        # details for the first screens, in one query; the rest load on selection
+        infos = lib.photo_infos([h.path for h in hits[:200]])
+        out = SearchOutcome(req, hits, infos, time.perf_counter() - t0, note, q, reading)
+        if req.count:
+            try:
+                out.facets = lib.facets(model, q.filters)
+            except Exception:  # the counts are a help: the answer stands without them
+                log.warning("facet counts failed", exc_info=True)
+        return out
