@@ -16,7 +16,9 @@ from driver import Driver, deliver_posted_events
 from facehelpers import astronaut, group_photo, hopper, variant
 from helpers import cli_env
 from PIL import Image
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QPoint, Qt
+from PySide6.QtGui import QHelpEvent
+from PySide6.QtWidgets import QApplication, QToolTip
 
 from photosearch.faces import people
 from photosearch.faces.engine import FaceEngine
@@ -72,6 +74,10 @@ def test_boxes_and_names_show_for_the_photo_shown_and_only_for_it(qtbot, make_wi
     t = win.preview.image.image_rect()
     left, right = (fb.rect_of(f, t) for f in fb.faces())
     assert t.contains(left.toRect()) and t.contains(right.toRect()) and left.right() < t.center().x() < right.left()
+    image = win.preview.image
+    QApplication.sendEvent(image, QHelpEvent(QEvent.Type.ToolTip, left.center().toPoint(),
+                                             image.mapToGlobal(left.center().toPoint())))
+    assert QToolTip.text().startswith("Unknown: click, or Tab to it and press Enter")
 
     fb = _show(drv, pics / "sky.jpg")
     assert fb.faces() == [] and fb.painted == 0

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPalette, QPen
-from PySide6.QtWidgets import QCompleter, QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import QCompleter, QFrame, QGridLayout, QLabel, QLineEdit, QPushButton, QToolTip, QWidget
 
 from photosearch.gui.tasks.workers import Task, TaskRunner
 
@@ -169,7 +169,7 @@ class FaceBoxes(QObject):
         self.editor.submitted.connect(self._apply)
         self.editor.closed.connect(self.close_editor)
         view.installEventFilter(self)
-        view.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     # -- the data ---------------------------------------------------------------------------------
     def show_for(self, path: str | None) -> None:
@@ -195,8 +195,7 @@ class FaceBoxes(QObject):
         self.current = ids.index(keep) if keep in ids else -1
         if self.current < 0:
             self.close_editor(refocus=False)
-        self.view.setFocusPolicy(Qt.FocusPolicy.StrongFocus if faces.faces else Qt.FocusPolicy.ClickFocus)
-        self.view.setToolTip("Click a face, or Tab to it and press Enter, to say who it is" if faces.faces else "")
+        self.view.setFocusPolicy(Qt.FocusPolicy.StrongFocus if faces.faces else Qt.FocusPolicy.NoFocus)
         self.view.update()
 
     def faces(self) -> list[FaceBox]:
@@ -237,7 +236,7 @@ class FaceBoxes(QObject):
                 pen.setStyle(Qt.PenStyle.DashLine)
             p.setPen(pen)
             p.drawRect(r)
-            text = fm.elidedText(face.label, Qt.TextElideMode.ElideRight, max(r.width() * 2, 60))
+            text = fm.elidedText(face.label, Qt.TextElideMode.ElideRight, max(r.width() * 2, 110))
             lab = QRectF(0, 0, fm.horizontalAdvance(text) + 8, fm.height() + 2)
             lab.moveTopLeft(QPointF(r.left(), r.top() - lab.height() - 1))
             if lab.top() < target.top():  # no room above: inside the top of the box
@@ -340,6 +339,12 @@ class FaceBoxes(QObject):
             self.choose(-1)
         elif t == QEvent.Type.KeyPress:
             return self._key(ev)
+        elif t == QEvent.Type.ToolTip and self.face_at(QPointF(ev.pos())) >= 0:  # else the view's own tooltip
+            face = self.faces()[self.face_at(QPointF(ev.pos()))]
+            hint = "" if face.usable else " (small, blurred or turned away)"
+            QToolTip.showText(ev.globalPos(), f"{face.label}{hint}: click, or Tab to it and press Enter, to say "
+                                              f"who it is", self.view)
+            return True
         elif t == QEvent.Type.FocusIn and self.faces() and self.current < 0:
             if ev.reason() == Qt.FocusReason.TabFocusReason:
                 self.choose(0)
