@@ -81,6 +81,9 @@ def test_boxes_and_names_show_for_the_photo_shown_and_only_for_it(qtbot, make_wi
 
     fb = _show(drv, pics / "sky.jpg")
     assert fb.faces() == [] and fb.painted == 0
+    drv.grid.setFocus()
+    qtbot.keyClick(drv.grid, Qt.Key.Key_Tab)
+    assert not image.hasFocus()  # no faces: Tab does not stop on the photo, a click does not take the focus
 
     # EXIF-rotated: the box is where a face detector finds the face in the upright image the user sees.
     fb = _show(drv, pics / "sideways.jpg")
@@ -161,8 +164,9 @@ def test_naming_and_correcting_faces_in_the_preview_by_keyboard_and_mouse(qtbot,
     assert ed.completer.model().stringList() == ["Eileen"]
     qtbot.keyClicks(ed.name_box, "eileen")
     qtbot.keyClick(ed.name_box, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: ed.note.isVisible(), timeout=30_000)
+    qtbot.waitUntil(lambda: ed.note.isVisible() and ed.isEnabled(), timeout=30_000)
     assert "already has a face in" in ed.note.text() and fb.labels() == ["Eileen", "Unknown"]
+    assert ed.name_box.hasFocus()  # to correct the name
     ed.name_box.setText("Grace")
     qtbot.keyClick(ed.name_box, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: fb.labels() == ["Eileen", "Grace"], timeout=30_000)
@@ -178,6 +182,9 @@ def test_naming_and_correcting_faces_in_the_preview_by_keyboard_and_mouse(qtbot,
     assert image.rect().contains(ed.geometry()) and ed.reject_btn.isVisible() and ed.new_btn.isVisible()
     corner = ed.mapTo(win, QPoint(ed.width(), ed.height()))
     assert win.width() <= 1366 and win.height() <= 768 and corner.x() <= win.width() and corner.y() <= win.height()
+    win.resize(1280, 720)  # the smaller screen too
+    qtbot.waitUntil(lambda: win.width() <= 1280 and image.rect().contains(ed.geometry()), timeout=5_000)
+    assert ed.mapTo(win, QPoint(ed.width(), ed.height())).y() <= win.height()
     with qtbot.waitSignal(fb.changed, timeout=30_000):
         qtbot.mouseClick(ed.reject_btn, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: fb.labels() == ["Unknown"], timeout=30_000)

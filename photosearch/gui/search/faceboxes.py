@@ -301,7 +301,14 @@ class FaceBoxes(QObject):
         task = Task(lambda _t: change_face(self.library_path, face.face_id, op, text), f"face-{op}")
         task.returned.connect(lambda _r: self._changed())
         task.failed.connect(self.editor.show_error)
+        task.finished.connect(self._write_ended)
+        self.editor.setEnabled(False)  # one change at a time: a second Enter is not a second "New person"
         self.writer.submit(task)
+
+    def _write_ended(self) -> None:
+        self.editor.setEnabled(True)
+        if self.editor.isVisible():  # refused: the name stays to be corrected
+            self.editor.name_box.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _changed(self) -> None:
         self.close_editor()

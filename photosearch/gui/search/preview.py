@@ -226,7 +226,7 @@ class PreviewPane(QWidget):
         self.time_s, self.video = time_s, video or time_s is not None
         self._show_kind(info)
         self.image.set_overlay(None)
-        self.faces.show_for(path)  # the old photo's boxes go at once; the new one's are read
+        self.faces.show_for(None if self.video else path)  # the old photo's boxes go at once; the new one's are read
         for b in (self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn):
             b.setEnabled(path is not None)
         if path is None:
@@ -256,7 +256,12 @@ class PreviewPane(QWidget):
                 model, query = self.explain_context() if self.explain_context else (None, None)
                 self.why.show_for(model, query, path, getattr(results.hit(cur.row()), "copies", None))
         view.selectionModel().currentChanged.connect(on_current)
-        QWidget.setTabOrder(view, self.image)  # Tab from the grid reaches the photo's faces
+        # Tab from the grid reaches the photo's faces (Qt ignores the order of a widget taking no focus, as the
+        # photo does while it has no faces; Tab skips it then).
+        policy = self.image.focusPolicy()
+        self.image.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        QWidget.setTabOrder(view, self.image)
+        self.image.setFocusPolicy(policy)
         self.infoLoaded.connect(results.set_info)
 
     def show_result(self, path: str | None, score: float | None = None, info: dict | None = None,
