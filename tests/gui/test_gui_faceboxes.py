@@ -207,3 +207,9 @@ def test_naming_and_correcting_faces_in_the_preview_by_keyboard_and_mouse(qtbot,
         list(people.regroup(lib.conn))
         assert [Path(f["path"]).name for f in people.unassigned(lib.conn)] == ["hopper0.jpg"]
     assert _people_cli(home, db) == expected
+
+    # A name given in the People panel shows in the boxes of the photo shown.
+    panel.view.setCurrentIndex(panel.model.index(next(i for i, t in enumerate(panel.model.tiles) if t.name == "Sally")))
+    panel.name_box.setText("Sal")
+    panel.name_selected()
+    qtbot.waitUntil(lambda: fb.labels() == ["Sal"], timeout=30_000)
