@@ -166,6 +166,36 @@ def test_merge_split_move_and_names_keep_the_rules(lib):
         pp.reject(conn, 10**9)
 
 
+def test_naming_one_face_names_moves_or_starts_a_person_and_every_choice_survives_a_regroup(lib):
+    conn = lib.conn
+    group = _person_of(conn, "collins0")
+    assert pp.name_face(conn, _face_of(conn, "collins0"), "  Eileen ") == group  # the unnamed person is named
+    assert pp.name_of(conn, group) == "Eileen" and _person_of(conn, "collins1") == group
+    wrong, hop = _face_of(conn, "hopper1"), _person_of(conn, "hopper1")
+    assert pp.name_face(conn, wrong, "eileen") == group  # a name in use: the face moves to that person
+    grace = pp.name_face(conn, wrong, "Grace")  # corrected: Eileen is named otherwise, so a new person
+    assert grace not in (group, hop) and pp.name_of(conn, grace) == "Grace"
+    assert {f for f, p in _placement(conn).items() if p == grace} == {wrong}
+    assert pp.name_face(conn, _face_of(conn, "hopper2"), "GRACE") == grace
+    twin_right = _face_of(conn, "twin", left=False)  # Eileen is the twin photo's left face already
+    with pytest.raises(pp.PeopleError, match="already has a face"):
+        pp.name_face(conn, twin_right, "Eileen")
+    before_refusals = _placement(conn)
+    with pytest.raises(pp.PeopleError, match="already called"):
+        pp.name_face(conn, _face_of(conn, "hopper3"), "Grace", new_person=True)
+    with pytest.raises(pp.PeopleError, match="cannot be empty"):
+        pp.name_face(conn, _face_of(conn, "hopper3"), " ")
+    assert _placement(conn) == before_refusals  # a refusal changes nothing
+    alone = pp.name_face(conn, _face_of(conn, "hopper3"), None, new_person=True)
+    assert pp.name_of(conn, alone) is None and alone != hop
+    placed = _placement(conn)
+    list(pp.regroup(conn))
+    after = _placement(conn)
+    for f in (wrong, _face_of(conn, "hopper2"), _face_of(conn, "hopper3")):
+        assert after[f] == placed[f]
+    assert {f for f, p in after.items() if p == group} == {f for f, p in placed.items() if p == group}
+
+
 def test_search_with_people_keeps_photos_with_all_of_them(lib, built):
     _, model, _ = built
     conn = lib.conn

@@ -351,6 +351,31 @@ def move(conn: sqlite3.Connection, face_id: int, pid: int) -> None:
         conn.execute("UPDATE faces SET person_id = ?, user_set = 1 WHERE id = ?", (pid, fid))
 
 
+def name_face(conn: sqlite3.Connection, face_id: int, new_name: str | None, new_person: bool = False) -> int:
+    """Say who one face is (the preview's face boxes); returns the face's person. A name some person has already
+    moves the face to them; otherwise an unnamed person of the face is named, and a face in no person, or in
+    someone named otherwise, starts a new person of that name. ``new_person``: the face always starts a new
+    person (named when a name is given; a name in use is refused before anything changes)."""
+    new_name = " ".join((new_name or "").split())
+    (fid, _, pid), = _faces(conn, [face_id])
+    named = person_by_name(conn, new_name) if new_name else []
+    if new_person:
+        if named:
+            raise PeopleError(f"person {named[0]} is already called {new_name!r}: type the name to move the face there")
+        pid = split(conn, [fid])
+    elif not new_name:
+        raise PeopleError("a name cannot be empty")
+    elif named:
+        if pid not in named:
+            move(conn, fid, named[0])
+        return pid if pid in named else named[0]
+    elif pid is None or name_of(conn, pid) is not None:
+        pid = split(conn, [fid])
+    if new_name:
+        name(conn, pid, new_name)
+    return pid
+
+
 def reject(conn: sqlite3.Connection, face_id: int) -> None:
     """"Not this person": the face leaves its person, stays unassigned and is never proposed there again."""
     (fid, _, pid), = _faces(conn, [face_id])

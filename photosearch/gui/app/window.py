@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
         self.suggestion = SuggestionBar(self.settings, self.readers)  # first run: a stronger model to download
         self.sidebar = FolderSidebar(self.library_path, self.readers, self.writer)
         self.results_pane = ResultsPane(self.results, self.settings.thumb_size, self.windowIcon())
-        self.preview = PreviewPane(self.thumbs, self.readers, self.library_path)
+        self.preview = PreviewPane(self.thumbs, self.readers, self.library_path, writer=self.writer)
         self.splitter = PanelSplitter(self.results_pane.grid_min_width)
         self.index_bar = IndexingBar(self.indexer)
         self.skipped_panel = SkippedPanel(self)
@@ -184,6 +184,8 @@ class MainWindow(QMainWindow):
         self.people_panel.faces.follow(self.indexer, self.text_pass)
         self.people_panel.message.connect(lambda line: self.statusBar().showMessage(line, 5000))
         self.people_panel.showPhotos.connect(self.searcher.show_person)
+        self.preview.faces.changed.connect(self.people_panel.refresh)  # and the panel's changes show in the boxes:
+        self.people_panel.model.modelReset.connect(self.preview.faces.reload)
 
     def _menu_actions(self) -> MenuActions:
         return MenuActions(

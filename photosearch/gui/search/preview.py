@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QFormLayout, QFrame, QGridLayout, QLabel, QPushBu
 from photosearch.gui.base.theme import icon
 from photosearch.gui.base.theme import muted
 from photosearch.gui.search.explainview import ExplainPanel
+from photosearch.gui.search.faceboxes import FaceBoxes
 from photosearch.gui.search.textview import TextPanel, paint_text_boxes, query_words
 from photosearch.gui.search.thumbnails import PREVIEW_PIXELS, ThumbnailLoader
 from photosearch.gui.tasks.jobs import photo_info_job
@@ -41,6 +42,7 @@ class ImageView(QWidget):
         self.words: list[str] = []
         self.hovered = False
         self.boxes_drawn = 0  # by the last paint (tests)
+        self.faces = None  # the photo's face boxes (faceboxes.FaceBoxes), painted over it
         self.setMouseTracking(True)
 
     def set_text(self, lines: list[dict] | None, photo_size: tuple[int, int] | None, words: list[str]) -> None:
@@ -73,23 +75,33 @@ class ImageView(QWidget):
     def pixmap(self) -> QPixmap | None:
         return self._pm
 
+    def image_rect(self) -> QRect | None:
+        """Where the photo is drawn: scaled to fit, centred (None while there is none)."""
+        if self._pm is None or self._pm.isNull():
+            return None
+        r = self.rect().adjusted(4, 4, -4, -4)
+        s = self._pm.size().scaled(r.size(), Qt.AspectRatioMode.KeepAspectRatio)
+        if s.width() > self._pm.width() * 2:  # never blow small images up beyond 2x
+            s = self._pm.size() * 2
+        t = QRect(0, 0, s.width(), s.height())
+        t.moveCenter(r.center())
+        return t
+
     def paintEvent(self, _e) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         r = self.rect().adjusted(4, 4, -4, -4)
-        if self._pm is not None and not self._pm.isNull():
-            s = self._pm.size().scaled(r.size(), Qt.AspectRatioMode.KeepAspectRatio)
-            if s.width() > self._pm.width() * 2:  # never blow small images up beyond 2x
-                s = self._pm.size() * 2
-            t = QRect(0, 0, s.width(), s.height())
-            t.moveCenter(r.center())
+        t = self.image_rect()
+        if t is not None:
             p.drawPixmap(t, self._pm)
             if self.overlay:
                 self._paint_overlay(p, t)
             self.boxes_drawn = 0
             if self.hovered and self.text_lines and self.photo_size:
                 self.boxes_drawn = paint_text_boxes(p, t, *self.photo_size, self.text_lines, self.words)
+            if self.faces is not None:
+                self.faces.paint(p, t)
         else:
             c = QColor(self.palette().color(QPalette.ColorRole.Mid))
             c.setAlpha(50)
@@ -128,7 +140,7 @@ class PreviewPane(QWidget):
     infoLoaded = Signal(str, dict)  # path, library details fetched for it (the window caches them)
 
     def __init__(self, thumbs: ThumbnailLoader | None = None, readers: TaskRunner | None = None,
-                 library_path: Path | None = None, parent=None):
+                 library_path: Path | None = None, parent=None, writer: TaskRunner | None = None):
         super().__init__(parent)
         self.path: str | None = None
         self.thumbs, self.readers, self.library_path = thumbs, readers, library_path
@@ -150,6 +162,7 @@ class PreviewPane(QWidget):
         lay.setContentsMargins(10, 10, 10, 10)
         lay.setSpacing(8)
         self.image = ImageView()
+        self.image.faces = self.faces = FaceBoxes(self.image, readers, writer, library_path)  # names by the writer
         lay.addWidget(self.image, 1)
         self.words: list[str] = []  # the current query's words, highlighted in the photo's text
         self.text_panel = TextPanel()
@@ -213,6 +226,7 @@ class PreviewPane(QWidget):
         self.time_s, self.video = time_s, video or time_s is not None
         self._show_kind(info)
         self.image.set_overlay(None)
+        self.faces.show_for(None if self.video else path)  # the old photo's boxes go at once; the new one's are read
         for b in (self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn):
             b.setEnabled(path is not None)
         if path is None:
@@ -242,6 +256,12 @@ class PreviewPane(QWidget):
                 model, query = self.explain_context() if self.explain_context else (None, None)
                 self.why.show_for(model, query, path, getattr(results.hit(cur.row()), "copies", None))
         view.selectionModel().currentChanged.connect(on_current)
+        # Tab from the grid reaches the photo's faces (Qt ignores the order of a widget taking no focus, as the
+        # photo does while it has no faces; Tab skips it then).
+        policy = self.image.focusPolicy()
+        self.image.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        QWidget.setTabOrder(view, self.image)
+        self.image.setFocusPolicy(policy)
         self.infoLoaded.connect(results.set_info)
 
     def show_result(self, path: str | None, score: float | None = None, info: dict | None = None,
