@@ -38,10 +38,10 @@ def indexed(tmp_path, home, tiny):
     for i in range(3):
         write_jpeg(pics / f"p{i}.jpg", i, exif_date="2020:01:01 00:00:00")
     db = tmp_path / "lib.db"
-    r = _run(home, "--library", db, "index", pics, "--model", model_dir, "--json")
-    assert r.returncode == 0, r.stderr
-    rep = json.loads(r.stdout)
-    assert rep["unreadable_folders"] == [] and rep["missing_folders"] == []
+    from photosearch.library import Library
+
+    with Library.open(db) as library:  # in-process: the commands under test are the later ones
+        assert library.run_index(tiny, [str(pics)]).indexed == 3
     return db, model_dir, pics
 
 

@@ -28,10 +28,11 @@ def indexed(tmp_path, home, tiny):
     for i in range(8):
         write_jpeg(pics / f"p{i}.jpg", 40 + i, exif_date=f"201{i}:06:01 00:00:00")
     shutil.copy(pics / "p2.jpg", pics / "p2-copy.jpg")
-    lib = ["--library", tmp_path / "lib.db"]
-    r = _run(home, *lib, "-q", "index", pics, "--model", model_dir, "--json")
-    assert r.returncode == 0, r.stderr
-    return home, lib, model_dir, pics
+    from photosearch.library import Library
+
+    with Library.open(tmp_path / "lib.db") as library:  # in-process: the commands under test are search's
+        assert library.run_index(tiny, [str(pics)]).indexed == 9
+    return home, ["--library", tmp_path / "lib.db"], model_dir, pics
 
 
 def test_search_json_marks_relevance_and_filters(indexed):
