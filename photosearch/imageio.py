@@ -110,6 +110,17 @@ def load_video(path: str | os.PathLike):
     return info.moments[0].image, ImageMeta(info.width, info.height, fmt, info.taken_at), info
 
 
+def still_taken(path: str | os.PathLike) -> str | None:
+    """A photo's date taken from its EXIF, without decoding pixels (None: unknown or unreadable)."""
+    if Path(path).suffix.lower() in HEIF_EXTENSIONS and not heif_available():
+        return None
+    try:
+        with Image.open(path) as img:
+            return read_exif(img).taken_at
+    except Exception:  # noqa: BLE001 - any failure just means "unknown" to the caller (library/pairs.py)
+        return None
+
+
 def check_image_file(path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES) -> os.stat_result:
     """What the scan checks of every file, for any path a user gives: a regular file (never a FIFO or a
     device, whose open would block or never end) no larger than ``MAX_FILE_BYTES``. Raises ImageSkip."""

@@ -150,6 +150,17 @@ def read_video(path: str | os.PathLike, sampling: Sampling = Sampling()) -> Vide
                          _creation_time(container))
 
 
+def video_duration(path: str | os.PathLike) -> float | None:
+    """Seconds, from the container's header only (None: not a readable video or no duration written)."""
+    try:
+        with _open(path) as container:
+            if not container.streams.video:
+                return None
+            return _duration(container, container.streams.video[0]) or None
+    except Exception:  # noqa: BLE001 - any failure just means "unknown" to the caller (library/pairs.py)
+        return None
+
+
 def _creation_time(container) -> str | None:
     from datetime import datetime
 

@@ -1,5 +1,5 @@
 """Browsing and ordering: the library newest first, date order within the good matches, identical files as
-one result with its copies, and which filter emptied a search.
+one result with its copies (and a shot's RAW and Live Photo video), and which filter emptied a search.
 
 A photo's date is its date taken (EXIF), else its file's modification time. Copies are photos with the
 same content hash (library/scan.py's ``content_hash``); the best-ranked one stands for all of them.
@@ -12,6 +12,8 @@ from datetime import datetime
 
 import numpy as np
 
+from photosearch.library import pairs
+from photosearch.library import queries as sql
 from photosearch.library.search import SearchHit
 
 SORTS = ("relevance", "date")
@@ -72,11 +74,24 @@ def make_hits(conn: sqlite3.Connection, ids: list[int], scores, threshold: float
             if len(paths) > 1:
                 hit.copies = [p for p in paths if p != hit.path]
     hits = hits[:top_k]
+    with_companions(conn, hits)
     if sort == "date":
         good = [h for h in hits if h.relevant]
         good.sort(key=lambda h: h.date or "", reverse=True)
         hits = good + [h for h in hits if not h.relevant]
     return hits
+
+
+def with_companions(conn: sqlite3.Connection, hits: list[SearchHit]) -> None:
+    """Each hit's shot files (a RAW beside it, its Live Photo video: library/pairs.py) join its ``copies``
+    (and its copies' companions too: a copied RAW+JPEG pair is one result); ``files`` names them all."""
+    if not hits:
+        return
+    comp = sql.companions_of(conn, list({p for h in hits for p in [h.path, *h.copies]}))
+    for hit in hits:
+        roles = {c: role for p in [hit.path, *hit.copies] for c, role in comp.get(p, [])}
+        hit.copies = hit.copies + sorted(roles)
+        hit.files = pairs.label(hit.path, hit.copies, roles)
 
 
 def newest_first(conn: sqlite3.Connection, model_id: str, allowed: np.ndarray | None, top_k: int,

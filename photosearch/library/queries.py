@@ -107,6 +107,7 @@ def folders_with_photos(conn: sqlite3.Connection) -> set[str]:
 
 
 def delete_folder(conn: sqlite3.Connection, path: str) -> None:
+    conn.execute("DELETE FROM companions WHERE folder = CAST(? AS TEXT)", (db_text(path),))
     conn.execute("DELETE FROM skipped WHERE folder = CAST(? AS TEXT)", (db_text(path),))
     conn.execute("DELETE FROM folders WHERE path = CAST(? AS TEXT)", (db_text(path),))
 
@@ -213,6 +214,33 @@ def upsert_photo(conn: sqlite3.Connection, *, path: str, folder: str, size: int,
 
 def delete_photo_at(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("DELETE FROM photos WHERE path = CAST(? AS TEXT)", (db_text(path),))
+
+
+# -- companions (library/pairs.py) -------------------------------------------------------------------------
+def companions_by_path(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
+    return {r["path"]: r for r in _rows(conn, "SELECT path, folder, primary_path AS \"primary\", role, size, "
+                                              "mtime_ns FROM companions")}
+
+
+def set_companions(conn: sqlite3.Connection, drop: Iterable[str], put: Iterable) -> None:
+    """Forget the companions at ``drop``; store ``put`` (pairs.Companion), replacing any at the same path."""
+    conn.executemany("DELETE FROM companions WHERE path = CAST(? AS TEXT)", [(db_text(p),) for p in drop])
+    conn.executemany("INSERT OR REPLACE INTO companions (path, folder, primary_path, role, size, mtime_ns) "
+                     "VALUES (CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?)",
+                     [(db_text(c.path), db_text(c.folder), db_text(c.primary), c.role, c.size, c.mtime_ns)
+                      for c in put])
+
+
+def companions_of(conn: sqlite3.Connection, stills: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Still path -> [(companion path, role)], sorted by path."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for i in range(0, len(stills), _CHUNK):
+        chunk = [db_text(p) for p in stills[i:i + _CHUNK]]
+        marks = ", ".join(["CAST(? AS TEXT)"] * len(chunk))
+        for path, primary, role in conn.execute(f"SELECT path, primary_path, role FROM companions "
+                                                f"WHERE primary_path IN ({marks}) ORDER BY path", chunk):
+            out.setdefault(primary, []).append((path, role))
+    return out
 
 
 # -- vectors ----------------------------------------------------------------------------------------------
