@@ -109,9 +109,9 @@ class ThumbDelegate(QStyledItemDelegate):
                                              Qt.TextElideMode.ElideMiddle, text_rect.width())
         p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
         hit = model.hit(index.row()) if hasattr(model, "hit") else None
-        copies = len(getattr(hit, "copies", None) or [])
-        if copies:
-            self._paint_badge(p, option.font, f"{copies + 1} copies", box, left=True)
+        copies = getattr(hit, "copies", None) or []
+        if copies:  # "3 copies", "RAW + JPEG" (library/pairs.py)
+            self._paint_badge(p, option.font, getattr(hit, "files", None) or f"{len(copies) + 1} copies", box, left=True)
         if model.text_match_at(index):
             from photosearch.gui.search.textview import paint_text_badge
 
@@ -174,7 +174,7 @@ class ThumbDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _paint_badge(p: QPainter, font: QFont, label: str, box: QRect, left: bool) -> None:
-        """White text on a dark pill in a top corner of the thumbnail: the copies (left) or the score (right)."""
+        """White text on a dark pill in a top corner of the thumbnail: the files (left) or the score (right)."""
         f = QFont(font)
         f.setPointSizeF(max(7.0, f.pointSizeF() * (0.8 if left else 0.85)))
         f.setBold(not left)

@@ -186,6 +186,8 @@ class PreviewPane(QWidget):
         lay.addLayout(form)
         self.why = ExplainPanel(readers)
         self.why.heatmapReady.connect(lambda path, grid: self.image.set_overlay(grid if path == self.path else None))
+        self.why.openRequested.connect(self.openRequested)  # the result's other files (a RAW, a Live video)
+        self.why.revealRequested.connect(self.revealRequested)
         lay.addWidget(self.why)
         st = self.style()
         self.open_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton), "Open")
@@ -240,7 +242,8 @@ class PreviewPane(QWidget):
                 self.show_result(path, results.score_at(cur), results.infos.get(path), results.pixmaps.get(path),
                                  results.time_at(cur), results.is_video_at(cur))
                 model, query = self.explain_context() if self.explain_context else (None, None)
-                self.why.show_for(model, query, path, getattr(results.hit(cur.row()), "copies", None))
+                hit = results.hit(cur.row())
+                self.why.show_for(model, query, path, getattr(hit, "copies", None), getattr(hit, "files", None))
         view.selectionModel().currentChanged.connect(on_current)
         self.infoLoaded.connect(results.set_info)
 

@@ -186,7 +186,8 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             copies = getattr(h, "copies", None)
             t = self.time_at(index)
-            return (f"{h.path}\nscore {h.score:.3f}" + (f"\n{len(copies) + 1} copies" if copies else "")
+            files = getattr(h, "files", None) or (f"{len(copies) + 1} copies" if copies else None)
+            return (f"{h.path}\nscore {h.score:.3f}" + (f"\n{files}" if files else "")
                     + (f"\nbest moment at {format_duration(t)}" if t is not None else ""))
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbnail(h.path)
