@@ -190,3 +190,25 @@ def test_cli_search_json_lists_both_files(tmp_path, home, tiny, shots):
     assert sorted(rows) == ["IMG_9.CR2.dng", "IMG_9.JPG"]
     assert rows["IMG_9.JPG"]["copies"] == [str(pics / "IMG_9.DNG")] and rows["IMG_9.JPG"]["files"] == "RAW + JPEG"
     assert f"{pics / 'IMG_9.JPG'}  (RAW + JPEG)" in cli("search", "a woman")
+
+
+def test_the_watcher_pairs_a_jpeg_written_beside_its_raw_and_frees_the_raw_when_it_goes(tmp_path, tiny, shots):
+    from watchhelpers import Watcher, paths_in
+
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    write_dng(pics / "IMG_7.DNG", shots[0])
+    lib_path = tmp_path / "lib.db"
+    with Library.open(lib_path) as lib:
+        lib.add_folder(pics)
+    w = Watcher(lib_path, tiny, None)
+    try:
+        assert w.next("batch").report.indexed == 1  # the catch-up run: the RAW alone
+        _jpeg(pics / "IMG_7.JPG", shots[0])
+        w.next("batch", lambda e: str(pics / "IMG_7.JPG") in paths_in(lib_path))
+        assert paths_in(lib_path) == {str(pics / "IMG_7.JPG")}  # one photo: the RAW is its companion
+        (pics / "IMG_7.JPG").unlink()
+        ev = w.next("batch", lambda e: e.report.indexed >= 1)
+        assert paths_in(lib_path) == {str(pics / "IMG_7.DNG")} and ev.report.removed == 1
+    finally:
+        w.stop()
