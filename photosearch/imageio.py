@@ -107,7 +107,8 @@ def load_video(path: str | os.PathLike):
     except MemoryError:
         raise ImageSkip("too large to decode in memory", file_fault=False) from None
     fmt = "VIDEO-" + Path(path).suffix.lstrip(".").upper()
-    return info.moments[0].image, ImageMeta(info.width, info.height, fmt, info.taken_at), info
+    meta = ImageMeta(info.width, info.height, fmt, info.taken_at, duration_s=round(info.duration_s, 3) or None)
+    return info.moments[0].image, meta, info
 
 
 def still_taken(path: str | os.PathLike) -> str | None:
@@ -148,6 +149,7 @@ class ImageMeta:
     format: str  # JPEG, PNG, ...
     taken_at: str | None  # ISO 8601 from EXIF DateTimeOriginal (else DateTime), if any and plausible
     exif: "ExifMeta | None" = None  # all the metadata read (photosearch/meta/exif.py), faults included
+    duration_s: float | None = None  # a video's length (None: a photo, or a video whose header gives none)
 
 
 def to_rgb(img: Image.Image) -> Image.Image:

@@ -219,6 +219,37 @@ def _fill_gaps(container, stream, picker: _Picker, duration: float, deadline: fl
             break
 
 
+def frame_at(path: str | os.PathLike, t: float, short_side: int = 320) -> Image.Image:
+    """The frame shown at second ``t`` (the first frame at or after it; the last one when ``t`` is past the end),
+    upright at ``short_side``: a moment's thumbnail. Decodes from the keyframe before ``t`` only, for at most
+    :data:`FRAME_BUDGET_S`. Raises :class:`VideoSkip`."""
+    import av
+
+    deadline = time.monotonic() + FRAME_BUDGET_S
+    with _open(path) as container:
+        if not container.streams.video:
+            raise VideoSkip("no video stream (an audio file?)")
+        stream = container.streams.video[0]
+        last = None
+        try:
+            if t > 0 and stream.time_base:
+                container.seek(int(t / stream.time_base), stream=stream, backward=True, any_frame=False)
+            for frame in container.decode(stream):
+                last = frame
+                if frame.time is None or frame.time + 0.5 / max(1.0, float(stream.average_rate or 30)) >= t \
+                        or time.monotonic() > deadline:
+                    break
+        except av.error.FFmpegError as e:
+            if last is None:
+                raise VideoSkip(f"damaged video: {_msg(e)}") from None
+        if last is None:
+            raise VideoSkip("no frame could be decoded")
+        return _small_rgb(last, short_side)
+
+
+FRAME_BUDGET_S = 5.0  # one moment's thumbnail: a few keyframe intervals of decoding at most
+
+
 # -- playing a moment ---------------------------------------------------------------------------------------
 PLAYERS = ("mpv", "vlc")  # players whose command line takes a start time, in order of preference
 

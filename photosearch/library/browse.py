@@ -27,15 +27,15 @@ def _date(taken_at: str | None, mtime_ns: int | None) -> str | None:
     return None
 
 
-def photo_rows(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[str, str | None, str]]:
-    """id -> (path, date, content hash), for the ids that still exist."""
-    out: dict[int, tuple[str, str | None, str]] = {}
+def photo_rows(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[str, str | None, str, float | None]]:
+    """id -> (path, date, content hash, a video's duration), for the ids that still exist."""
+    out: dict[int, tuple[str, str | None, str, float | None]] = {}
     for i in range(0, len(ids), 900):
         chunk = ids[i:i + 900]
-        for pid, path, taken, mtime, h in conn.execute(
-                f"SELECT id, path, taken_at, mtime_ns, hash FROM photos WHERE id IN ({', '.join('?' * len(chunk))})",
-                chunk):
-            out[pid] = (path, _date(taken, mtime), h)
+        for pid, path, taken, mtime, h, dur in conn.execute(
+                f"SELECT id, path, taken_at, mtime_ns, hash, duration_s FROM photos "
+                f"WHERE id IN ({', '.join('?' * len(chunk))})", chunk):
+            out[pid] = (path, _date(taken, mtime), h, dur)
     return out
 
 
@@ -61,10 +61,11 @@ def make_hits(conn: sqlite3.Connection, ids: list[int], scores, threshold: float
     for i, s in zip(ids, scores):
         if i not in rows:
             continue  # deleted since the matrix was loaded
-        path, date, h = rows[i]
+        path, date, h, duration = rows[i]
         if group and h in seen:
             continue
-        hit = SearchHit(path, round(min(1.0, max(-1.0, float(s))), 6), bool(s >= threshold), date)
+        hit = SearchHit(path, round(min(1.0, max(-1.0, float(s))), 6), bool(s >= threshold), date,
+                        duration_s=duration)
         seen[h] = hit
         hits.append(hit)
     if group and hits:

@@ -444,7 +444,7 @@ def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: 
                     sql.delete_vectors(conn, j.photo_id)  # every model's vectors are stale
                 pid = sql.upsert_photo(conn, path=j.path, folder=j.folder, size=j.size, mtime_ns=j.mtime_ns,
                                      hash=r.hash, width=m.width, height=m.height, format=m.format,
-                                     taken_at=m.taken_at, indexed_at=now)
+                                     taken_at=m.taken_at, indexed_at=now, duration_s=m.duration_s)
                 sql.put_vector(conn, pid, model_id, (v[0] if r.times is None else frames.summary(v))
                                .astype(VECTOR_DTYPE).tobytes(), now)
                 if r.times is not None:

@@ -179,7 +179,8 @@ MIGRATIONS: list[list[str]] = [
             UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'facet_changes';
         END""" for table in ("photo_meta", "photo_text") for op in ("INSERT", "UPDATE", "DELETE")],
     ],
-    # 7: the other files of a shot (library/pairs.py): a RAW beside its JPEG, a Live Photo's video beside its still.
+    # 7: the other files of a shot (library/pairs.py): a RAW beside its JPEG, a Live Photo's video beside its still;
+    # a video's duration (shown on its tile).
     [
         """CREATE TABLE companions (
             path TEXT PRIMARY KEY,
@@ -190,6 +191,7 @@ MIGRATIONS: list[list[str]] = [
             mtime_ns INTEGER NOT NULL
         )""",
         "CREATE INDEX companions_primary ON companions(primary_path)",
+        "ALTER TABLE photos ADD COLUMN duration_s REAL",  # a video's length in seconds; NULL: a photo, or unknown
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -152,14 +152,14 @@ def paths_of(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
 
 
 def photos_at(conn: sqlite3.Connection, paths: list[str]) -> dict[str, sqlite3.Row]:
-    """path -> (path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at) for the given paths
+    """path -> (path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at, duration_s) for the paths
     that are in the library: one query per 900 paths."""
     out: dict[str, sqlite3.Row] = {}
     for i in range(0, len(paths), _CHUNK):
         chunk = paths[i:i + _CHUNK]
         marks = ", ".join(["CAST(? AS TEXT)"] * len(chunk))
-        for r in _rows(conn, "SELECT path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at "
-                             f"FROM photos WHERE path IN ({marks})", [db_text(p) for p in chunk]):
+        for r in _rows(conn, "SELECT path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at, "
+                             f"duration_s FROM photos WHERE path IN ({marks})", [db_text(p) for p in chunk]):
             out[r["path"]] = r
     return out
 
@@ -200,15 +200,18 @@ def delete_photos(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
 
 
 def upsert_photo(conn: sqlite3.Connection, *, path: str, folder: str, size: int, mtime_ns: int, hash: str,
-                 width: int, height: int, format: str, taken_at: str | None, indexed_at: float) -> int:
+                 width: int, height: int, format: str, taken_at: str | None, indexed_at: float,
+                 duration_s: float | None = None) -> int:
     """Insert or update the photo's row; its id."""
     return conn.execute(
-        "INSERT INTO photos (path, folder, size, mtime_ns, hash, width, height, format, taken_at, indexed_at) "
-        "VALUES (CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
-        "folder = excluded.folder, size = excluded.size, mtime_ns = excluded.mtime_ns, hash = excluded.hash, "
-        "width = excluded.width, height = excluded.height, format = excluded.format, "
-        "taken_at = excluded.taken_at, indexed_at = excluded.indexed_at RETURNING id",
-        (db_text(path), db_text(folder), size, mtime_ns, hash, width, height, format, taken_at, indexed_at),
+        "INSERT INTO photos (path, folder, size, mtime_ns, hash, width, height, format, taken_at, indexed_at, "
+        "duration_s) VALUES (CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO "
+        "UPDATE SET folder = excluded.folder, size = excluded.size, mtime_ns = excluded.mtime_ns, "
+        "hash = excluded.hash, width = excluded.width, height = excluded.height, format = excluded.format, "
+        "taken_at = excluded.taken_at, indexed_at = excluded.indexed_at, duration_s = excluded.duration_s "
+        "RETURNING id",
+        (db_text(path), db_text(folder), size, mtime_ns, hash, width, height, format, taken_at, indexed_at,
+         duration_s),
     ).fetchone()[0]
 
 

@@ -33,6 +33,7 @@ class SearchHit:
     text_match: bool = False  # the photo's recognised text holds the query's words (library/textindex.py)
     snippet: str | None = None  # the matching text, matched words in [brackets]
     time_s: float | None = None  # a video: the second of its best-matching moment (library/frames.py)
+    duration_s: float | None = None  # a video: its length (None: a photo, or not known)
 
 
 class QueryError(PhotoSearchError):
