@@ -116,6 +116,16 @@ def test_a_video_is_found_at_the_moment_that_matches(tmp_path, photos, tiny):
         assert hit.duration_s == pytest.approx(spans[-1][1], abs=0.2)  # shown on the video's tile
         browsed = {h.path: h.duration_s for h in lib.search(tiny, Query.of(top_k=5))}
         assert browsed == {str(pics / "holiday.mp4"): hit.duration_s, str(pics / "grey.png"): None}
+        # The preview's strip: the best moments for a query, best first, the first the hit's own moment.
+        stored = [r[0] for r in lib.conn.execute("SELECT t FROM video_frames ORDER BY t")]
+        typed = lib.search(tiny, Query.of("a rocket", types=["video"], top_k=1))[0]
+        best = lib.video_moments(tiny, pics / "holiday.mp4", "a rocket", n=3)
+        assert len(best) == 3 and best[0][0] == pytest.approx(typed.time_s, abs=0.01)
+        assert [s for _, s in best] == sorted((s for _, s in best), reverse=True) and {t for t, _ in best} <= set(stored)
+        spread = lib.video_moments(tiny, pics / "holiday.mp4", None, n=3)  # browsing: across the whole video
+        ts = [t for t, _ in spread]
+        assert len(ts) == 3 and ts == sorted(ts) and (ts[0], ts[-1]) == (stored[0], stored[-1])
+        assert lib.video_moments(tiny, pics / "grey.png", "a rocket") == []
         only = lib.search(tiny, Query.of(like=tmp_path / "example.png", types=["video"], top_k=5))
         assert [h.path for h in only] == [str(pics / "holiday.mp4")]
         stills = lib.search(tiny, Query.of(like=tmp_path / "example.png", types=["png"], top_k=5))

@@ -151,6 +151,12 @@ def paths_of(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
     return out
 
 
+def photo_ids_at(conn: sqlite3.Connection, paths: list[str]) -> list[int]:
+    """The ids of those of ``paths`` that are in the library (at most 900 paths)."""
+    marks = ", ".join(["CAST(? AS TEXT)"] * len(paths))
+    return [r[0] for r in conn.execute(f"SELECT id FROM photos WHERE path IN ({marks})", [db_text(p) for p in paths])]
+
+
 def photos_at(conn: sqlite3.Connection, paths: list[str]) -> dict[str, sqlite3.Row]:
     """path -> (path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at, duration_s) for the paths
     that are in the library: one query per 900 paths."""

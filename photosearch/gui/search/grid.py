@@ -52,12 +52,14 @@ class ThumbDelegate(QStyledItemDelegate):
 
     @staticmethod
     def play_label(model, index) -> str | None:
-        """The play badge of a video tile: "▶ 0:42" (its best-matching moment), "▶" when it has none (browsing);
-        None for a photo."""
+        """The play badge of a video tile: "▶ 0:42 / 3:05" (its best-matching moment and its length), "▶ 3:05"
+        without a moment (browsing), a bare "▶" when neither is known; None for a photo."""
         if not (hasattr(model, "is_video_at") and model.is_video_at(index)):
             return None
         t = model.time_at(index)
-        return "▶" if t is None else f"▶ {format_duration(t)}"
+        d = model.duration_at(index) if hasattr(model, "duration_at") else None
+        times = [format_duration(v) for v in (t, d) if v is not None]
+        return " ".join(["▶", " / ".join(times)]) if times else "▶"
 
     def _paint_marker(self, p: QPainter, option, marker) -> None:
         """A section row: its title in bold, on the left, and a rule across the rest of the row."""
