@@ -19,7 +19,8 @@ from photosearch.gui.base.theme import icon
 from photosearch.gui.base.theme import muted
 from photosearch.gui.search.explainview import ExplainPanel
 from photosearch.gui.search.textview import TextPanel, paint_text_boxes, query_words
-from photosearch.gui.search.thumbnails import PREVIEW_PIXELS, ThumbnailLoader
+from photosearch.gui.search.moments import MomentStrip
+from photosearch.gui.search.thumbnails import PREVIEW_PIXELS, ThumbnailLoader, moment_key, split_key
 from photosearch.gui.tasks.jobs import photo_info_job
 from photosearch.gui.tasks.workers import Task, TaskRunner
 from photosearch.humanize import format_duration, format_size
@@ -165,6 +166,8 @@ class PreviewPane(QWidget):
         self.kind.setWordWrap(True)
         lay.addWidget(self.kind)
         self.kind.hide()
+        self.moments = MomentStrip(thumbs, readers, library_path)  # a video's best moments (search/moments.py)
+        lay.addWidget(self.moments)
         self.time_s: float | None = None  # the shown video's best-matching moment
         self.video = False
         self.path_label = QLabel()
@@ -238,12 +241,14 @@ class PreviewPane(QWidget):
             path = results.path_at(cur)
             if path is None:
                 self.show_path(None)
+                self.moments.show_for(None, None, None, False)
             else:
                 self.show_result(path, results.score_at(cur), results.infos.get(path), results.pixmaps.get(path),
                                  results.time_at(cur), results.is_video_at(cur))
                 model, query = self.explain_context() if self.explain_context else (None, None)
                 hit = results.hit(cur.row())
                 self.why.show_for(model, query, path, getattr(hit, "copies", None), getattr(hit, "files", None))
+                self.moments.show_for(model, path, query, results.is_video_at(cur))
         view.selectionModel().currentChanged.connect(on_current)
         self.infoLoaded.connect(results.set_info)
 
@@ -255,7 +260,7 @@ class PreviewPane(QWidget):
         if path is None:
             return
         if self.thumbs is not None:
-            self.thumbs.request(path, PREVIEW_PIXELS)
+            self.thumbs.request(moment_key(path, time_s) if time_s is not None else path, PREVIEW_PIXELS)
         if info is None and self.readers is not None and self.library_path is not None:
             task = Task(photo_info_job(self.library_path, path), "info")
             task.returned.connect(self._on_info)
@@ -270,8 +275,8 @@ class PreviewPane(QWidget):
                 self._show_kind(info)
 
     def _on_image_loaded(self, path: str, size: int, image) -> None:
-        if size == PREVIEW_PIXELS and path == self.path:
-            self.set_image(path, QPixmap.fromImage(image) if not image.isNull() else None)
+        if size == PREVIEW_PIXELS and split_key(path)[0] == self.path:  # the file, or its matching moment
+            self.set_image(self.path, QPixmap.fromImage(image) if not image.isNull() else None)
 
     def _show_kind(self, info: dict | None) -> None:
         """The line under the title for a video: "Video · best moment at 0:42", or "Video" without a moment."""
@@ -279,7 +284,9 @@ class PreviewPane(QWidget):
         self.video = self.path is not None and (self.video or fmt.startswith("VIDEO-"))
         text = ""
         if self.video:
-            text = "Video" + (f" · best moment at {format_duration(self.time_s)}" if self.time_s is not None else "")
+            d = (info or {}).get("duration_s")
+            text = "Video" + (f" · {format_duration(d)}" if d else "") + (
+                f" · best moment at {format_duration(self.time_s)}" if self.time_s is not None else "")
         self.kind.setText(text)
         self.kind.setVisible(bool(text))
 
