@@ -300,7 +300,8 @@ class PreviewPane(QWidget):
         self.fields["Modified"].setText(_nice_date(mt) or "—")
         lines = info.get("text_lines") or []
         self.text_panel.set_lines(lines, self.words)
-        self.image.set_text(lines, (w, h) if w and h else None, self.words)
+        # A video's lines were read in several moments ("t"): their boxes do not belong on the frame shown.
+        self.image.set_text([ln for ln in lines if "t" not in ln], (w, h) if w and h else None, self.words)
 
     def set_query(self, query: str | None) -> None:
         """The query whose words are highlighted in the recognised text (of the photo shown and the next)."""
