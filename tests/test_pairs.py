@@ -56,8 +56,9 @@ def _all(lib, model) -> list:
 
 def test_names_pair_by_folder_and_stem_case_insensitively():
     found = pairs.by_name(["/a/IMG_1.CR2", "/a/img_1.jpg", "/a/img_1.heic", "/a/IMG_1.MOV", "/b/IMG_1.NEF",
-                           "/a/IMG_2.CR2", "/a/IMG_3.jpg", "/a/other.mov"])
-    # The JPEG is the shot's still (cheaper to decode than the HEIC, which stays a photo of its own).
+                           "/a/IMG_2.CR2", "/a/IMG_3.jpg", "/a/IMG_3.mp4", "/a/other.mov"])
+    # The JPEG is the shot's still (cheaper to decode than the HEIC, which stays a photo of its own); an MP4 beside a
+    # JPEG is a video of its own (Live Photos are MOVs).
     assert found == {"/a/IMG_1.CR2": ("/a/img_1.jpg", "raw"), "/a/IMG_1.MOV": ("/a/img_1.jpg", "live")}
     assert pairs.label("/a/x.jpg", ["/a/x.cr2"], {"/a/x.cr2": "raw"}) == "RAW + JPEG"
     assert pairs.label("/a/x.heic", ["/a/x.mov"], {"/a/x.mov": "live"}) == "HEIC + Live video"

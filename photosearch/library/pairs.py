@@ -20,7 +20,7 @@ from typing import Callable
 from photosearch.rawio import RAW_EXTENSIONS
 
 STILLS = (".jpg", ".jpeg", ".jpe", ".heic", ".heif", ".hif")  # a shot's photo, in order of preference
-LIVE_EXTENSIONS = frozenset({".mov", ".mp4"})  # what phones write beside a Live Photo / Motion Photo still
+LIVE_EXTENSIONS = frozenset({".mov"})  # what an iPhone writes beside a Live Photo still
 RAW_MAX_APART_S = 120.0  # a camera writes RAW and JPEG together; minutes apart is another shot
 LIVE_MAX_S = 6.0  # a Live Photo's video is about 3 s; a longer video with the same name is a video of its own
 ROLES = {"raw": "RAW", "live": "Live video"}  # a companion's role -> how a person names it
