@@ -113,7 +113,7 @@ def test_the_preview_strip_plays_a_moment_and_browsing_shows_lengths(qtbot, make
     from photosearch.gui.base import desktop
     from photosearch.humanize import format_duration
 
-    pics, example, _span, photos = video_folder
+    pics, example, (start, end), photos = video_folder
     win = make_window(tiny_loaded)
     win.resize(1366, 768)
     drv = Driver(qtbot, win)
@@ -124,6 +124,11 @@ def test_the_preview_strip_plays_a_moment_and_browsing_shows_lengths(qtbot, make
     qtbot.waitUntil(lambda: video in drv.result_paths(), timeout=20_000)
     idx = win.results.index(win.results.row_of(video))
     assert drv.grid.delegate.play_label(win.results, idx) == "▶ 0:15"
+    strip = win.preview.moments
+    drv.select(idx.row())
+    qtbot.waitUntil(lambda: len(strip.buttons) > 1, timeout=20_000)  # browsing: moments across the video
+    times = [t for t, _ in strip.moments]
+    assert strip.caption.text().startswith("Moments") and times == sorted(times) and times[-1] > 9
 
     out = drv.search_like(example)
     t = out.hits[0].time_s
@@ -137,11 +142,12 @@ def test_the_preview_strip_plays_a_moment_and_browsing_shows_lengths(qtbot, make
     (bin_dir / "mpv").chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}")
     drv.select(0)
-    strip = win.preview.moments
-    qtbot.waitUntil(lambda: len(strip.buttons) > 1, timeout=20_000)
-    assert strip.isVisibleTo(win.preview) and strip.caption.text().startswith("Moments")  # no words typed
+    qtbot.waitUntil(lambda: strip.caption.text().startswith("Best-matching") and len(strip.buttons) > 1,
+                    timeout=20_000)
+    assert strip.isVisibleTo(win.preview)
+    assert start - 0.5 <= strip.moments[0][0] < end  # ranked by the example (the cat): its moment first
     assert strip.buttons[0].text() == format_duration(strip.moments[0][0])
-    qtbot.waitUntil(lambda: all(not b.icon().isNull() for b in strip.buttons), timeout=20_000)  # their frames
+    qtbot.waitUntil(lambda: len(strip.framed) == len(strip.buttons), timeout=20_000)  # their frames arrive
     strip.buttons[-1].click()
     cmd = started[-1]
     assert cmd[0] == str(bin_dir / "mpv") and cmd[2] == video
@@ -151,7 +157,6 @@ def test_the_preview_strip_plays_a_moment_and_browsing_shows_lengths(qtbot, make
     qtbot.waitUntil(lambda: not strip.isVisibleTo(win.preview))
     if os.environ.get("PHOTOSEARCH_SHOTS"):
         drv.select(0)
-        qtbot.waitUntil(lambda: len(strip.buttons) > 1 and all(not b.icon().isNull() for b in strip.buttons),
-                        timeout=20_000)
+        qtbot.waitUntil(lambda: len(strip.buttons) > 1 and len(strip.framed) == len(strip.buttons), timeout=20_000)
         win.grab().save(os.path.join(os.environ["PHOTOSEARCH_SHOTS"], "video-moments.png"))
     assert t is not None
