@@ -107,7 +107,19 @@ def load_video(path: str | os.PathLike):
     except MemoryError:
         raise ImageSkip("too large to decode in memory", file_fault=False) from None
     fmt = "VIDEO-" + Path(path).suffix.lstrip(".").upper()
-    return info.moments[0].image, ImageMeta(info.width, info.height, fmt, info.taken_at), info
+    meta = ImageMeta(info.width, info.height, fmt, info.taken_at, duration_s=round(info.duration_s, 3) or None)
+    return info.moments[0].image, meta, info
+
+
+def still_taken(path: str | os.PathLike) -> str | None:
+    """A photo's date taken from its EXIF, without decoding pixels (None: unknown or unreadable)."""
+    if Path(path).suffix.lower() in HEIF_EXTENSIONS and not heif_available():
+        return None
+    try:
+        with Image.open(path) as img:
+            return read_exif(img).taken_at
+    except Exception:  # noqa: BLE001 - any failure just means "unknown" to the caller (library/pairs.py)
+        return None
 
 
 def check_image_file(path: str | os.PathLike, max_bytes: int = MAX_FILE_BYTES) -> os.stat_result:
@@ -137,6 +149,7 @@ class ImageMeta:
     format: str  # JPEG, PNG, ...
     taken_at: str | None  # ISO 8601 from EXIF DateTimeOriginal (else DateTime), if any and plausible
     exif: "ExifMeta | None" = None  # all the metadata read (photosearch/meta/exif.py), faults included
+    duration_s: float | None = None  # a video's length (None: a photo, or a video whose header gives none)
 
 
 def to_rgb(img: Image.Image) -> Image.Image:

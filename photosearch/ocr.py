@@ -299,6 +299,31 @@ def load_for_ocr(path, max_side: int):
     return img, (meta.width / img.size[0] if img.size[0] else 1.0), meta
 
 
+def load_frames_for_ocr(path, times: list[float], max_side: int) -> list[tuple]:
+    """A video's frames at ``times`` as :func:`load_for_ocr` gives a photo: [(RGB image, scale to the frame's
+    pixels, second)]. Raises ``ImageSkip`` when not one frame can be decoded."""
+    from PIL import Image
+
+    from photosearch.imageio import ImageSkip
+    from photosearch.video import VideoSkip, frame_at
+
+    out, why = [], None
+    for t in times:
+        try:
+            img = frame_at(path, t, short_side=max_side)
+        except VideoSkip as e:
+            why = e.reason
+            continue
+        w, h = img.size
+        r = ocr_scale(w, h, max_side)
+        if r < 1.0:
+            img = img.resize((max(1, round(w * r)), max(1, round(h * r))), Image.Resampling.LANCZOS)
+        out.append((img, w / img.size[0] if img.size[0] else 1.0, t))
+    if not out:
+        raise ImageSkip(why or "no frame could be decoded")
+    return out
+
+
 def _draft_min_side(path, max_side: int) -> int:
     """The short side :func:`ocr_scale` keeps (JPEG draft decodes at 1/2, 1/4, 1/8)."""
     from PIL import Image

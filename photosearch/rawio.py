@@ -79,6 +79,15 @@ def decode_raw(path: str | os.PathLike, min_side: int | None,
     return Image.fromarray(rgb), w, h, taken
 
 
+def raw_taken(path: str | os.PathLike) -> str | None:
+    """The date taken of a RAW file without decoding it (None: unknown, unreadable or no rawpy)."""
+    try:
+        with _rawpy().imread(os.fspath(path)) as raw:
+            return _taken(raw)
+    except Exception:  # noqa: BLE001 - any failure just means "unknown" to the caller (library/pairs.py)
+        return None
+
+
 def _taken(raw) -> str | None:
     """The camera's date taken as LibRaw parsed it from any RAW format (CR3 included), local time as written."""
     ts = getattr(getattr(raw, "other", None), "timestamp", None)  # rawpy >= 0.22

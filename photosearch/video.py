@@ -150,6 +150,17 @@ def read_video(path: str | os.PathLike, sampling: Sampling = Sampling()) -> Vide
                          _creation_time(container))
 
 
+def video_duration(path: str | os.PathLike) -> float | None:
+    """Seconds, from the container's header only (None: not a readable video or no duration written)."""
+    try:
+        with _open(path) as container:
+            if not container.streams.video:
+                return None
+            return _duration(container, container.streams.video[0]) or None
+    except Exception:  # noqa: BLE001 - any failure just means "unknown" to the caller (library/pairs.py)
+        return None
+
+
 def _creation_time(container) -> str | None:
     from datetime import datetime
 
@@ -206,6 +217,37 @@ def _fill_gaps(container, stream, picker: _Picker, duration: float, deadline: fl
             img = _small_rgb(frame, s.short_side)
             picker.moments.append(Moment(round(float(frame.time), 3), img))
             break
+
+
+def frame_at(path: str | os.PathLike, t: float, short_side: int = 320) -> Image.Image:
+    """The frame shown at second ``t`` (the first frame at or after it; the last one when ``t`` is past the end),
+    upright at ``short_side``: a moment's thumbnail. Decodes from the keyframe before ``t`` only, for at most
+    :data:`FRAME_BUDGET_S`. Raises :class:`VideoSkip`."""
+    import av
+
+    deadline = time.monotonic() + FRAME_BUDGET_S
+    with _open(path) as container:
+        if not container.streams.video:
+            raise VideoSkip("no video stream (an audio file?)")
+        stream = container.streams.video[0]
+        last = None
+        try:
+            if t > 0 and stream.time_base:
+                container.seek(int(t / stream.time_base), stream=stream, backward=True, any_frame=False)
+            for frame in container.decode(stream):
+                last = frame
+                if frame.time is None or frame.time + 0.5 / max(1.0, float(stream.average_rate or 30)) >= t \
+                        or time.monotonic() > deadline:
+                    break
+        except av.error.FFmpegError as e:
+            if last is None:
+                raise VideoSkip(f"damaged video: {_msg(e)}") from None
+        if last is None:
+            raise VideoSkip("no frame could be decoded")
+        return _small_rgb(last, short_side)
+
+
+FRAME_BUDGET_S = 5.0  # one moment's thumbnail: a few keyframe intervals of decoding at most
 
 
 # -- playing a moment ---------------------------------------------------------------------------------------

@@ -105,12 +105,27 @@ def test_a_video_is_found_at_the_moment_that_matches(tmp_path, photos, tiny):
         assert rep.indexed == 2 and rep.skipped == []
         info = lib.photo_info(pics / "holiday.mp4")
         assert info["format"] == "VIDEO-MP4" and (info["width"], info["height"]) == (320, 240)
+        assert info["duration_s"] == pytest.approx(spans[-1][1], abs=0.2) and lib.photo_info(pics / "grey.png")[
+            "duration_s"] is None
         n = lib.conn.execute("SELECT count(*) FROM video_frames").fetchone()[0]
         assert n >= len(photos)
         hit = lib.search(tiny, Query.of(like=tmp_path / "example.png", top_k=5))[0]
         assert hit.path == str(pics / "holiday.mp4")
         start, end = spans[2]
         assert start - 0.5 <= hit.time_s < end, (hit.time_s, spans)
+        assert hit.duration_s == pytest.approx(spans[-1][1], abs=0.2)  # shown on the video's tile
+        browsed = {h.path: h.duration_s for h in lib.search(tiny, Query.of(top_k=5))}
+        assert browsed == {str(pics / "holiday.mp4"): hit.duration_s, str(pics / "grey.png"): None}
+        # The preview's strip: the best moments for a query, best first, the first the hit's own moment.
+        stored = [r[0] for r in lib.conn.execute("SELECT t FROM video_frames ORDER BY t")]
+        typed = lib.search(tiny, Query.of("a rocket", types=["video"], top_k=1))[0]
+        best = lib.video_moments(tiny, pics / "holiday.mp4", "a rocket", n=3)
+        assert len(best) == 3 and best[0][0] == pytest.approx(typed.time_s, abs=0.01)
+        assert [s for _, s in best] == sorted((s for _, s in best), reverse=True) and {t for t, _ in best} <= set(stored)
+        spread = lib.video_moments(tiny, pics / "holiday.mp4", None, n=3)  # browsing: across the whole video
+        ts = [t for t, _ in spread]
+        assert len(ts) == 3 and ts == sorted(ts) and (ts[0], ts[-1]) == (stored[0], stored[-1])
+        assert lib.video_moments(tiny, pics / "grey.png", "a rocket") == []
         only = lib.search(tiny, Query.of(like=tmp_path / "example.png", types=["video"], top_k=5))
         assert [h.path for h in only] == [str(pics / "holiday.mp4")]
         stills = lib.search(tiny, Query.of(like=tmp_path / "example.png", types=["png"], top_k=5))
@@ -141,6 +156,22 @@ def test_starter_finds_the_cat_moment(tmp_path, photos, starter_model):
 
 
 # -- playing a moment --------------------------------------------------------------------------------------
+def test_frame_at_is_the_frame_shown_at_that_second(tmp_path, photos):
+    from photosearch.video import frame_at
+
+    spans = write_slideshow(tmp_path / "v.mp4", photos, seconds_each=2.0, gop=12)
+    for i in (0, 2, 4):
+        start, end = spans[i]
+        img = frame_at(tmp_path / "v.mp4", (start + end) / 2, short_side=120)
+        assert min(img.size) == 120
+        corr = [_corr(img, p) for p in photos]
+        assert int(np.argmax(corr)) == i, (i, corr)
+    assert int(np.argmax([_corr(frame_at(tmp_path / "v.mp4", 99.0), p) for p in photos])) == 4  # past the end
+    (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
+    with pytest.raises(VideoSkip):
+        frame_at(tmp_path / "bad.mp4", 1.0)
+
+
 def test_player_command_starts_at_the_moment_where_the_player_can():
     from photosearch.video import player_command
 

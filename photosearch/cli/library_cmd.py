@@ -288,7 +288,8 @@ def cmd_search(ctx) -> int:
     if note and not ctx.json:
         ctx.info(note)
     rows = [{"path": h.path, "score": h.score, "relevant": h.relevant, "date": h.date, "copies": h.copies,
-             "text_match": h.text_match, "snippet": h.snippet, "time_s": h.time_s} for h in hits]
+             "files": h.files, "text_match": h.text_match, "snippet": h.snippet, "time_s": h.time_s,
+             "duration_s": h.duration_s} for h in hits]
     if a.explain_query and ctx.json:
         ctx.emit({"query": _explain(parsed, filters), "hits": rows})
     else:
@@ -315,7 +316,7 @@ def _human_browse(rows: list[dict]) -> str:
 
 
 def _copies(r: dict) -> str:
-    return f"  (+{len(r['copies'])} {'copy' if len(r['copies']) == 1 else 'copies'})" if r.get("copies") else ""
+    return f"  ({r['files']})" if r.get("files") else ""
 
 
 def _moment(r: dict) -> str:

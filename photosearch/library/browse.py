@@ -1,5 +1,5 @@
 """Browsing and ordering: the library newest first, date order within the good matches, identical files as
-one result with its copies, and which filter emptied a search.
+one result with its copies (and a shot's RAW and Live Photo video), and which filter emptied a search.
 
 A photo's date is its date taken (EXIF), else its file's modification time. Copies are photos with the
 same content hash (library/scan.py's ``content_hash``); the best-ranked one stands for all of them.
@@ -12,6 +12,8 @@ from datetime import datetime
 
 import numpy as np
 
+from photosearch.library import pairs
+from photosearch.library import queries as sql
 from photosearch.library.search import SearchHit
 
 SORTS = ("relevance", "date")
@@ -25,15 +27,15 @@ def _date(taken_at: str | None, mtime_ns: int | None) -> str | None:
     return None
 
 
-def photo_rows(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[str, str | None, str]]:
-    """id -> (path, date, content hash), for the ids that still exist."""
-    out: dict[int, tuple[str, str | None, str]] = {}
+def photo_rows(conn: sqlite3.Connection, ids: list[int]) -> dict[int, tuple[str, str | None, str, float | None]]:
+    """id -> (path, date, content hash, a video's duration), for the ids that still exist."""
+    out: dict[int, tuple[str, str | None, str, float | None]] = {}
     for i in range(0, len(ids), 900):
         chunk = ids[i:i + 900]
-        for pid, path, taken, mtime, h in conn.execute(
-                f"SELECT id, path, taken_at, mtime_ns, hash FROM photos WHERE id IN ({', '.join('?' * len(chunk))})",
-                chunk):
-            out[pid] = (path, _date(taken, mtime), h)
+        for pid, path, taken, mtime, h, dur in conn.execute(
+                f"SELECT id, path, taken_at, mtime_ns, hash, duration_s FROM photos "
+                f"WHERE id IN ({', '.join('?' * len(chunk))})", chunk):
+            out[pid] = (path, _date(taken, mtime), h, dur)
     return out
 
 
@@ -59,10 +61,11 @@ def make_hits(conn: sqlite3.Connection, ids: list[int], scores, threshold: float
     for i, s in zip(ids, scores):
         if i not in rows:
             continue  # deleted since the matrix was loaded
-        path, date, h = rows[i]
+        path, date, h, duration = rows[i]
         if group and h in seen:
             continue
-        hit = SearchHit(path, round(min(1.0, max(-1.0, float(s))), 6), bool(s >= threshold), date)
+        hit = SearchHit(path, round(min(1.0, max(-1.0, float(s))), 6), bool(s >= threshold), date,
+                        duration_s=duration)
         seen[h] = hit
         hits.append(hit)
     if group and hits:
@@ -72,11 +75,24 @@ def make_hits(conn: sqlite3.Connection, ids: list[int], scores, threshold: float
             if len(paths) > 1:
                 hit.copies = [p for p in paths if p != hit.path]
     hits = hits[:top_k]
+    with_companions(conn, hits)
     if sort == "date":
         good = [h for h in hits if h.relevant]
         good.sort(key=lambda h: h.date or "", reverse=True)
         hits = good + [h for h in hits if not h.relevant]
     return hits
+
+
+def with_companions(conn: sqlite3.Connection, hits: list[SearchHit]) -> None:
+    """Each hit's shot files (a RAW beside it, its Live Photo video: library/pairs.py) join its ``copies``
+    (and its copies' companions too: a copied RAW+JPEG pair is one result); ``files`` names them all."""
+    if not hits:
+        return
+    comp = sql.companions_of(conn, list({p for h in hits for p in [h.path, *h.copies]}))
+    for hit in hits:
+        roles = {c: role for p in [hit.path, *hit.copies] for c, role in comp.get(p, [])}
+        hit.copies = hit.copies + sorted(roles)
+        hit.files = pairs.label(hit.path, hit.copies, roles)
 
 
 def newest_first(conn: sqlite3.Connection, model_id: str, allowed: np.ndarray | None, top_k: int,

@@ -128,5 +128,5 @@ class LibraryFacts:
         lines = self._read(textindex.stored_lines_of, list(rows))
         return {p: {"path": r["path"], "width": r["width"], "height": r["height"], "taken_at": r["taken_at"],
                     "size": r["size"], "mtime": r["mtime_ns"] / 1e9, "format": r["format"], "folder": r["folder"],
-                    "indexed_at": r["indexed_at"], "text_lines": lines.get(p)}  # None: not read (yet)
+                    "indexed_at": r["indexed_at"], "duration_s": r["duration_s"], "text_lines": lines.get(p)}  # None: not read (yet)
                 for p, r in rows.items()}

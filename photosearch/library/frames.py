@@ -69,6 +69,35 @@ def lift(conn: sqlite3.Connection, key: str, model_id: str, row_ids: np.ndarray,
     return out, times
 
 
+def times_of(conn: sqlite3.Connection, photo_id: int, n: int) -> list[float]:
+    """The seconds of a video's sampled moments (any model's), at most ``n`` spread over it; [0.0] when none
+    are stored."""
+    ts = [r[0] for r in conn.execute("SELECT DISTINCT t FROM video_frames WHERE photo_id = ? ORDER BY t",
+                                     (photo_id,))] or [0.0]
+    if len(ts) > n > 1:
+        ts = [ts[round(i * (len(ts) - 1) / (n - 1))] for i in range(n)]
+    return ts
+
+
+def best(conn: sqlite3.Connection, photo_id: int, model_id: str, q: np.ndarray | None,
+         n: int) -> list[tuple[float, float | None]]:
+    """A video's ``n`` best-matching moments as (second, score), best first; without a query (``q`` None)
+    ``n`` moments spread over the whole video, in time order, with no score."""
+    rows = conn.execute("SELECT t, vector FROM video_frames WHERE photo_id = ? AND model_id = ? ORDER BY t",
+                        (photo_id, model_id)).fetchall()
+    if not rows or n < 1:
+        return []
+    if q is None:
+        picks = sorted(set(np.linspace(0, len(rows) - 1, min(n, len(rows))).round().astype(int).tolist()))
+        return [(float(rows[i][0]), None) for i in picks]
+    mat = np.stack([np.frombuffer(r[1], dtype=VECTOR_DTYPE) for r in rows]).astype(np.float32)
+    if mat.shape[1] != q.shape[0]:
+        return []
+    s = mat @ q.astype(np.float32)
+    order = np.argsort(-s, kind="stable")[:n]
+    return [(float(rows[i][0]), round(float(s[i]), 4)) for i in order]
+
+
 def annotate(conn: sqlite3.Connection, hits: list, times: dict[int, float]) -> list:
     """Set ``time_s`` on the hits that are videos (by path)."""
     if not times or not hits:

@@ -20,6 +20,7 @@ from typing import Generator, Iterator
 import numpy as np
 
 from photosearch.errors import LibraryError
+from photosearch.library import pairs
 from photosearch.library import queries as sql
 from photosearch.library.db import Tx
 from photosearch.library.queries import VECTOR_DTYPE
@@ -181,6 +182,8 @@ class Plan:
     walk: WalkResult
     rehash: list[tuple[str, int]] = field(default_factory=list)  # (hash, id): moved rows' old sampled hashes
     mounts: dict[str, int] | None = None  # every recorded mount point after this run (None: unchanged)
+    companions: list = field(default_factory=list)  # pairs.Companion: files of a shot whose still is indexed
+    unpaired: list[str] = field(default_factory=list)  # stored companions that are not one any more
 
 
 def plan(conn: sqlite3.Connection, model_id: str, folders: list[str], all_folders: list[str]) -> Plan:
@@ -196,12 +199,16 @@ def plan(conn: sqlite3.Connection, model_id: str, folders: list[str], all_folder
     photos = sql.photos_by_path(conn)
     with_vec = sql.photo_ids_with_vector(conn, model_id)
     skips = sql.skips_by_path(conn)
+    known = sql.companions_by_path(conn)
+    paired = pairs.find(walk.files, known, {p for p, s in skips.items() if s["file_fault"]})
 
     jobs: list[_Job] = []
     new: list[_Job] = []
     touches: list[tuple[int, int, int]] = []
     unchanged = 0
     for path, f in walk.files.items():
+        if path in paired:
+            continue  # its shot's still is indexed for it
         row = photos.get(path)
         if row is not None:
             pid = row["id"]
@@ -223,19 +230,22 @@ def plan(conn: sqlite3.Connection, model_id: str, folders: list[str], all_folder
         new.append(_Job(path, f.folder, f.size, f.mtime_ns, photo_id=None, content_changed=True))
 
     # Rows of present folders that were not found: deleted, or moved (found again by hash below).
-    gone = {p: r for p, r in photos.items() if r["folder"] in present and p not in walk.files
+    # A file that joined a shot (its JPEG appeared) leaves the results as itself.
+    gone = {p: r for p, r in photos.items() if r["folder"] in present and (p not in walk.files or p in paired)
             and not walk.kept(p)}
     new, moves, rehash = _find_moves(new, gone, with_vec)
     jobs.extend(new)
     jobs.sort(key=lambda j: j.path)
-    stale_skips = [p for p, s in skips.items() if s["folder"] in present and p not in walk.files
+    stale_skips = [p for p, s in skips.items() if s["folder"] in present and (p not in walk.files or p in paired)
                    and not walk.kept(p)]
+    unpaired = [p for p, c in known.items() if c["folder"] in present and p not in paired and not walk.kept(p)]
     # Mount points: those seen now, those still away, and those under folders this run did not walk.
     walked = [f for f in present if f not in walk.unreadable_folders]
     mounts = {m: d for m, d in recorded.items() if m in away or not any(under(m, f) for f in walked)}
     mounts.update(walk.mounts)
     return Plan(jobs=jobs, unchanged=unchanged, moves=moves, touches=touches, gone=[r["id"] for r in gone.values()],
-                stale_skips=stale_skips, walk=walk, rehash=rehash, mounts=mounts if mounts != recorded else None)
+                stale_skips=stale_skips, walk=walk, rehash=rehash, mounts=mounts if mounts != recorded else None,
+                companions=list(paired.values()), unpaired=unpaired)
 
 
 def _hash_or_none(path: str) -> str | None:
@@ -293,6 +303,7 @@ def apply_plan(conn: sqlite3.Connection, p: Plan) -> None:
             sql.touch_photos(conn, p.touches)
             sql.delete_photos(conn, p.gone)
             sql.delete_skips(conn, p.stale_skips)
+            sql.set_companions(conn, p.unpaired, p.companions)
             sql.set_folder_devices(conn, p.walk.devices)
             if p.mounts is not None:
                 sql.set_mount_points(conn, p.mounts)
@@ -433,7 +444,7 @@ def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: 
                     sql.delete_vectors(conn, j.photo_id)  # every model's vectors are stale
                 pid = sql.upsert_photo(conn, path=j.path, folder=j.folder, size=j.size, mtime_ns=j.mtime_ns,
                                      hash=r.hash, width=m.width, height=m.height, format=m.format,
-                                     taken_at=m.taken_at, indexed_at=now)
+                                     taken_at=m.taken_at, indexed_at=now, duration_s=m.duration_s)
                 sql.put_vector(conn, pid, model_id, (v[0] if r.times is None else frames.summary(v))
                                .astype(VECTOR_DTYPE).tobytes(), now)
                 if r.times is not None:

@@ -359,6 +359,18 @@ class Library(LibraryFacts):
         except ValueError as e:
             raise QueryError(str(e)) from None
 
+    def video_moments(self, model, path, query: str | None = None, n: int = 6,
+                      like=None) -> list[tuple[float, float | None]]:
+        """A video's ``n`` moments that best match ``query`` (and/or the example image ``like``) as (second,
+        score), best first; with neither, ``n`` moments spread over the video. [] for a photo or a path not in
+        the library."""
+        ids = self._read(sql.photo_ids_at, [os.path.abspath(os.fspath(path))])
+        if not ids:
+            return []
+        typed = query if query and query.strip() else None
+        q = self.query_vector(model, typed, like) if typed or like is not None else None
+        return self._read(frames.best, ids[0], model.config.model_id, q, n)
+
     def _judge(self, model, vi, cos, has_text: bool, has_like: bool, more_v, less_v) -> np.ndarray:
         """Every row's shown score (library/relevance.py): the query's standing on each photo (``cos``: its
         cosines, None with no words or example) against the prompt bank, moved by the more-like/less-like

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Each entry upgrades the schema from version i to i + 1. Append, never edit a released entry.
 MIGRATIONS: list[list[str]] = [
@@ -178,6 +178,20 @@ MIGRATIONS: list[list[str]] = [
         *[f"""CREATE TRIGGER {table}_facets_{op[0]} AFTER {op} ON {table} BEGIN
             UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'facet_changes';
         END""" for table in ("photo_meta", "photo_text") for op in ("INSERT", "UPDATE", "DELETE")],
+    ],
+    # 7: the other files of a shot (library/pairs.py): a RAW beside its JPEG, a Live Photo's video beside its still;
+    # a video's duration (shown on its tile).
+    [
+        """CREATE TABLE companions (
+            path TEXT PRIMARY KEY,
+            folder TEXT NOT NULL,          -- the library folder it was found under
+            primary_path TEXT NOT NULL,    -- the shot's still, indexed for both (photos.path)
+            role TEXT NOT NULL,            -- 'raw' | 'live'
+            size INTEGER NOT NULL,         -- as scanned: unchanged pairs are not checked again
+            mtime_ns INTEGER NOT NULL
+        )""",
+        "CREATE INDEX companions_primary ON companions(primary_path)",
+        "ALTER TABLE photos ADD COLUMN duration_s REAL",  # a video's length in seconds; NULL: a photo, or unknown
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -107,6 +107,7 @@ def folders_with_photos(conn: sqlite3.Connection) -> set[str]:
 
 
 def delete_folder(conn: sqlite3.Connection, path: str) -> None:
+    conn.execute("DELETE FROM companions WHERE folder = CAST(? AS TEXT)", (db_text(path),))
     conn.execute("DELETE FROM skipped WHERE folder = CAST(? AS TEXT)", (db_text(path),))
     conn.execute("DELETE FROM folders WHERE path = CAST(? AS TEXT)", (db_text(path),))
 
@@ -150,15 +151,21 @@ def paths_of(conn: sqlite3.Connection, ids: list[int]) -> dict[int, str]:
     return out
 
 
+def photo_ids_at(conn: sqlite3.Connection, paths: list[str]) -> list[int]:
+    """The ids of those of ``paths`` that are in the library (at most 900 paths)."""
+    marks = ", ".join(["CAST(? AS TEXT)"] * len(paths))
+    return [r[0] for r in conn.execute(f"SELECT id FROM photos WHERE path IN ({marks})", [db_text(p) for p in paths])]
+
+
 def photos_at(conn: sqlite3.Connection, paths: list[str]) -> dict[str, sqlite3.Row]:
-    """path -> (path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at) for the given paths
+    """path -> (path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at, duration_s) for the paths
     that are in the library: one query per 900 paths."""
     out: dict[str, sqlite3.Row] = {}
     for i in range(0, len(paths), _CHUNK):
         chunk = paths[i:i + _CHUNK]
         marks = ", ".join(["CAST(? AS TEXT)"] * len(chunk))
-        for r in _rows(conn, "SELECT path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at "
-                             f"FROM photos WHERE path IN ({marks})", [db_text(p) for p in chunk]):
+        for r in _rows(conn, "SELECT path, width, height, taken_at, size, mtime_ns, format, folder, indexed_at, "
+                             f"duration_s FROM photos WHERE path IN ({marks})", [db_text(p) for p in chunk]):
             out[r["path"]] = r
     return out
 
@@ -199,20 +206,50 @@ def delete_photos(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
 
 
 def upsert_photo(conn: sqlite3.Connection, *, path: str, folder: str, size: int, mtime_ns: int, hash: str,
-                 width: int, height: int, format: str, taken_at: str | None, indexed_at: float) -> int:
+                 width: int, height: int, format: str, taken_at: str | None, indexed_at: float,
+                 duration_s: float | None = None) -> int:
     """Insert or update the photo's row; its id."""
     return conn.execute(
-        "INSERT INTO photos (path, folder, size, mtime_ns, hash, width, height, format, taken_at, indexed_at) "
-        "VALUES (CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
-        "folder = excluded.folder, size = excluded.size, mtime_ns = excluded.mtime_ns, hash = excluded.hash, "
-        "width = excluded.width, height = excluded.height, format = excluded.format, "
-        "taken_at = excluded.taken_at, indexed_at = excluded.indexed_at RETURNING id",
-        (db_text(path), db_text(folder), size, mtime_ns, hash, width, height, format, taken_at, indexed_at),
+        "INSERT INTO photos (path, folder, size, mtime_ns, hash, width, height, format, taken_at, indexed_at, "
+        "duration_s) VALUES (CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO "
+        "UPDATE SET folder = excluded.folder, size = excluded.size, mtime_ns = excluded.mtime_ns, "
+        "hash = excluded.hash, width = excluded.width, height = excluded.height, format = excluded.format, "
+        "taken_at = excluded.taken_at, indexed_at = excluded.indexed_at, duration_s = excluded.duration_s "
+        "RETURNING id",
+        (db_text(path), db_text(folder), size, mtime_ns, hash, width, height, format, taken_at, indexed_at,
+         duration_s),
     ).fetchone()[0]
 
 
 def delete_photo_at(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("DELETE FROM photos WHERE path = CAST(? AS TEXT)", (db_text(path),))
+
+
+# -- companions (library/pairs.py) -------------------------------------------------------------------------
+def companions_by_path(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
+    return {r["path"]: r for r in _rows(conn, "SELECT path, folder, primary_path AS \"primary\", role, size, "
+                                              "mtime_ns FROM companions")}
+
+
+def set_companions(conn: sqlite3.Connection, drop: Iterable[str], put: Iterable) -> None:
+    """Forget the companions at ``drop``; store ``put`` (pairs.Companion), replacing any at the same path."""
+    conn.executemany("DELETE FROM companions WHERE path = CAST(? AS TEXT)", [(db_text(p),) for p in drop])
+    conn.executemany("INSERT OR REPLACE INTO companions (path, folder, primary_path, role, size, mtime_ns) "
+                     "VALUES (CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?)",
+                     [(db_text(c.path), db_text(c.folder), db_text(c.primary), c.role, c.size, c.mtime_ns)
+                      for c in put])
+
+
+def companions_of(conn: sqlite3.Connection, stills: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """Still path -> [(companion path, role)], sorted by path."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for i in range(0, len(stills), _CHUNK):
+        chunk = [db_text(p) for p in stills[i:i + _CHUNK]]
+        marks = ", ".join(["CAST(? AS TEXT)"] * len(chunk))
+        for path, primary, role in conn.execute(f"SELECT path, primary_path, role FROM companions "
+                                                f"WHERE primary_path IN ({marks}) ORDER BY path", chunk):
+            out.setdefault(primary, []).append((path, role))
+    return out
 
 
 # -- vectors ----------------------------------------------------------------------------------------------

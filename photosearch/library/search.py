@@ -27,10 +27,13 @@ class SearchHit:
     score: float  # cosine similarity between the query and the photo, -1..1
     relevant: bool = True  # a good match by the per-query cut (library/relevance.py) or --min-score
     date: str | None = None  # ISO date taken, else the file's modification time
-    copies: list[str] = field(default_factory=list)  # other paths with the same content (library/browse.py)
+    copies: list[str] = field(default_factory=list)  # the result's other files: identical copies (library/browse.py)
+    # and the shot's RAW or Live Photo video (library/pairs.py)
+    files: str | None = None  # how they are named: "RAW + JPEG", "HEIC + Live video", "3 copies" (pairs.label)
     text_match: bool = False  # the photo's recognised text holds the query's words (library/textindex.py)
     snippet: str | None = None  # the matching text, matched words in [brackets]
     time_s: float | None = None  # a video: the second of its best-matching moment (library/frames.py)
+    duration_s: float | None = None  # a video: its length (None: a photo, or not known)
 
 
 class QueryError(PhotoSearchError):

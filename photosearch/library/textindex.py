@@ -28,7 +28,9 @@ from typing import Generator
 import numpy as np
 
 from photosearch.errors import LibraryError
+from photosearch.library import frames
 from photosearch.library.db import Tx
+from photosearch.video import is_video_name
 
 SETTING_KEY = "text_pass"  # meta: '1' (default) reads text while indexing, '0' does not
 MAX_TEXT_MATCHES = 1000  # a common word lifts at most this many photos (best BM25 first)
@@ -92,13 +94,20 @@ def pending(conn: sqlite3.Connection, engine_id: str) -> list[tuple[int, str, st
                         (engine_id,)).fetchall()
 
 
-def _read_one(engine, path: str):
-    """Runs in the decode thread for the image, then OCR on the caller: never raises for a bad file."""
+VIDEO_MOMENTS = 12  # a video's text is read in at most this many of its sampled moments, spread over it
+
+
+def _read_one(engine, path: str, times: list[float] | None = None):
+    """Runs in the decode thread: [(image, scale, second or None)] of a photo, or of a video's moments at
+    ``times``, then OCR on the caller; never raises for a bad file."""
     from photosearch.imageio import ImageSkip
-    from photosearch.ocr import load_for_ocr
+    from photosearch.ocr import load_for_ocr, load_frames_for_ocr
 
     try:
-        return load_for_ocr(path, engine.settings.max_side), None
+        if times is not None:
+            return load_frames_for_ocr(path, times, engine.settings.max_side), None
+        img, scale, _ = load_for_ocr(path, engine.settings.max_side)
+        return [(img, scale, None)], None
     except ImageSkip as e:
         return None, e.reason
     except MemoryError:
@@ -122,7 +131,12 @@ def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
     # One thread decodes the next photo while ONNX Runtime reads the current one.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="photosearch-ocr-decode")
     try:
-        futs = [pool.submit(_read_one, engine, p) for _, p, _ in todo[:2]]
+        def submit(k: int):
+            pid, p, _ = todo[k]
+            times = frames.times_of(conn, pid, VIDEO_MOMENTS) if is_video_name(p) else None
+            return pool.submit(_read_one, engine, p, times)
+
+        futs = [submit(k) for k in range(min(2, total))]
         for i, (pid, path, h) in enumerate(todo):
             if cancel is not None and cancel.is_set():
                 cancelled = True
@@ -130,22 +144,12 @@ def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
             loaded, err = futs[i].result()
             futs[i] = None
             if i + 2 < total:
-                futs.append(pool.submit(_read_one, engine, todo[i + 2][1]))
-            lines = []
-            if loaded is not None:
-                img, scale, _ = loaded
-                try:
-                    lines = engine.read(img)
-                except MemoryError:
-                    err = "too large to read text in memory"
-                except Exception as e:  # noqa: BLE001 - ONNX Runtime failing on one odd image
-                    err = f"could not be read: {type(e).__name__}: {e}"
-                for ln in lines:
-                    ln.box = [[round(x * scale), round(y * scale)] for x, y in ln.box]
+                futs.append(submit(i + 2))
+            lines, err = _ocr(engine, loaded or [], err)
             failed += err is not None
             with_text += bool(lines)
-            rows.append((pid, h, engine.engine_id, normalize("\n".join(ln.text for ln in lines)),
-                         json.dumps([ln.to_dict() for ln in lines], ensure_ascii=False), err, time.time()))
+            rows.append((pid, h, engine.engine_id, normalize("\n".join(ln["text"] for ln in lines)),
+                         json.dumps(lines, ensure_ascii=False), err, time.time()))
             done += 1
             if len(rows) >= batch_size or done == total:
                 _commit(conn, rows)
@@ -165,6 +169,28 @@ def run(conn: sqlite3.Connection, engine, *, batch_size: int = 8,
                         cancelled=cancelled)
     yield TextEvent("text-done", done, total, with_text, done / el if el > 0 else 0.0, 0.0, None, report)
     return report
+
+
+def _ocr(engine, frames: list[tuple], err: str | None) -> tuple[list[dict], str | None]:
+    """The lines read in a photo (one frame) or a video's moments (each line with its second ``t``; a line
+    seen again in a later moment is kept once), boxes in the original's pixels; and what failed."""
+    out: list[dict] = []
+    seen: set[str] = set()
+    for img, scale, t in frames:
+        try:
+            lines = engine.read(img)
+        except MemoryError:
+            return out, "too large to read text in memory"
+        except Exception as e:  # noqa: BLE001 - ONNX Runtime failing on one odd image
+            return out, f"could not be read: {type(e).__name__}: {e}"
+        for ln in lines:
+            ln.box = [[round(x * scale), round(y * scale)] for x, y in ln.box]
+            if t is None:
+                out.append(ln.to_dict())
+            elif normalize(ln.text) not in seen:
+                seen.add(normalize(ln.text))
+                out.append({**ln.to_dict(), "t": t})
+    return out, err
 
 
 def _commit(conn: sqlite3.Connection, rows: list[tuple]) -> None:

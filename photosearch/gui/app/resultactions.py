@@ -32,14 +32,18 @@ class ResultActions:
     def open_path(self, path: str | None) -> None:
         """Open a result; a video with a matching moment starts there in mpv or VLC where one is on PATH
         (started detached: the window never waits for it), else the default application opens it from the start."""
+        if path:
+            self.play_at(path, self.moment_of(path))
+
+    def play_at(self, path: str | None, t: float | None) -> None:
+        """Open ``path``, a video from second ``t`` where a player can start there (:meth:`open_path`; the
+        preview's strip of moments)."""
         if not path:
             return
-        t = self.moment_of(path)
         cmd = player_command(path, t)
         if cmd and desktop.start_detached(cmd):
             self.show_status(f"Playing from {format_duration(t)} in {os.path.basename(cmd[0])}", 4000)
-            return
-        if not desktop.open_path(path):
+        elif not desktop.open_path(path):
             self.show_error(f"No application to open {path}")
 
     def reveal_path(self, path: str | None) -> None:

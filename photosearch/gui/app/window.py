@@ -160,6 +160,8 @@ class MainWindow(QMainWindow):
         self.view.spacePressed.connect(self.toggle_preview)
         self.view.zoomRequested.connect(lambda d: self.search_bar.zoom.setValue(self.search_bar.zoom.value() + 16 * d))
         self.preview.openRequested.connect(self.actions.open_path)
+        self.preview.moments.momentRequested.connect(self.actions.play_at)
+        self.preview.moments.like_of = lambda: self.search_bar.like_path
         self.preview.revealRequested.connect(self.actions.reveal_path)
         self.preview.copyRequested.connect(self.actions.copy_path)
         self.preview.moreLikeRequested.connect(self.search_like)

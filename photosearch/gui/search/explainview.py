@@ -1,11 +1,12 @@
-"""Why this photo, in the preview pane: the concepts the photo was seen as, the copies of the file, and a
-toggle that draws where the query matches over the preview (photosearch/explain.py, on a reader thread)."""
+"""Why this photo, in the preview pane: the concepts the photo was seen as, the result's other files (identical
+copies, the shot's RAW or Live Photo video: each with Open and Show in folder links), and a toggle that draws where the query matches over the preview (photosearch/explain.py, on a reader thread)."""
 
 from __future__ import annotations
 
+import html
 import os
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QLabel, QVBoxLayout, QWidget
 
 from photosearch.gui.base.theme import muted
@@ -34,10 +35,19 @@ def concepts_text(concepts: list[dict], top: int = 5) -> str:
     return "Seen as: " + ", ".join(f"{c['label']} ({c['weight']:.0%})" for c in concepts[:top])
 
 
+def files_html(files: str, others: list[str]) -> str:
+    """"RAW + JPEG: also IMG_1.CR2 (Open · Show in folder)", a line per other file, links by index."""
+    rows = [f"{html.escape(os.path.basename(p))} (<a href='open:{i}'>Open</a> · "
+            f"<a href='reveal:{i}'>Show in folder</a>)" for i, p in enumerate(others)]
+    return f"<b>{html.escape(files)}</b>: also " + "<br>".join(rows)
+
+
 class ExplainPanel(QWidget):
     """Concepts and copies as text; the heat-map toggle asks for the overlay (``heatmapReady``)."""
 
     heatmapReady = Signal(str, object)  # path, GRID x GRID list of scores (None: hide the overlay)
+    openRequested = Signal(str)  # one of the result's other files
+    revealRequested = Signal(str)
 
     def __init__(self, readers: TaskRunner | None = None, parent: QWidget | None = None):
         super().__init__(parent)
@@ -54,6 +64,9 @@ class ExplainPanel(QWidget):
         lay.addWidget(self.concepts)
         self.copies = QLabel()
         self.copies.setWordWrap(True)
+        self.copies.setTextFormat(Qt.TextFormat.RichText)
+        self.copies.linkActivated.connect(self._on_link)
+        self.others: list[str] = []  # the other files listed now
         muted(self.copies)
         lay.addWidget(self.copies)
         self.heatmap_check = QCheckBox("Show where it matches")
@@ -64,18 +77,26 @@ class ExplainPanel(QWidget):
         self.concepts.hide()
         self.copies.hide()
 
-    def show_for(self, model, query: str | None, path: str | None, copies: list[str] | None = None) -> None:
-        """Explain ``path`` for ``query`` (None: no typed query; concepts only)."""
+    def show_for(self, model, query: str | None, path: str | None, copies: list[str] | None = None,
+                 files: str | None = None) -> None:
+        """Explain ``path`` for ``query`` (None: no typed query; concepts only); ``copies``: the result's other
+        files, ``files`` what they are together ("RAW + JPEG", library/pairs.py)."""
         self.model, self.query, self.path, self.explanation = model, query, path, None
         self._set(self.concepts, "")
-        n = len(copies or [])
-        self._set(self.copies, f"{n + 1} copies: also at " + ", ".join(copies) if n else "")
-        self.copies.setToolTip("\n".join(copies or []))
+        self.others = list(copies or [])
+        self._set(self.copies, files_html(files or f"{len(self.others) + 1} copies", self.others)
+                  if self.others else "")
+        self.copies.setToolTip("\n".join(self.others))
         self.heatmap_check.setEnabled(bool(query and path))
         self.heatmapReady.emit(path or "", None)
         if path is None or model is None:
             return
         self._run(self.heatmap_check.isChecked() and bool(query))
+
+    def _on_link(self, href: str) -> None:
+        what, _, i = href.partition(":")
+        if i.isdigit() and int(i) < len(self.others):
+            (self.openRequested if what == "open" else self.revealRequested).emit(self.others[int(i)])
 
     @staticmethod
     def _set(label: QLabel, text: str) -> None:

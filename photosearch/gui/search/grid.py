@@ -52,12 +52,14 @@ class ThumbDelegate(QStyledItemDelegate):
 
     @staticmethod
     def play_label(model, index) -> str | None:
-        """The play badge of a video tile: "▶ 0:42" (its best-matching moment), "▶" when it has none (browsing);
-        None for a photo."""
+        """The play badge of a video tile: "▶ 0:42 / 3:05" (its best-matching moment and its length), "▶ 3:05"
+        without a moment (browsing), a bare "▶" when neither is known; None for a photo."""
         if not (hasattr(model, "is_video_at") and model.is_video_at(index)):
             return None
         t = model.time_at(index)
-        return "▶" if t is None else f"▶ {format_duration(t)}"
+        d = model.duration_at(index) if hasattr(model, "duration_at") else None
+        times = [format_duration(v) for v in (t, d) if v is not None]
+        return " ".join(["▶", " / ".join(times)]) if times else "▶"
 
     def _paint_marker(self, p: QPainter, option, marker) -> None:
         """A section row: its title in bold, on the left, and a rule across the rest of the row."""
@@ -109,9 +111,9 @@ class ThumbDelegate(QStyledItemDelegate):
                                              Qt.TextElideMode.ElideMiddle, text_rect.width())
         p.drawText(text_rect, Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, name)
         hit = model.hit(index.row()) if hasattr(model, "hit") else None
-        copies = len(getattr(hit, "copies", None) or [])
-        if copies:
-            self._paint_badge(p, option.font, f"{copies + 1} copies", box, left=True)
+        copies = getattr(hit, "copies", None) or []
+        if copies:  # "3 copies", "RAW + JPEG" (library/pairs.py)
+            self._paint_badge(p, option.font, getattr(hit, "files", None) or f"{len(copies) + 1} copies", box, left=True)
         if model.text_match_at(index):
             from photosearch.gui.search.textview import paint_text_badge
 
@@ -174,7 +176,7 @@ class ThumbDelegate(QStyledItemDelegate):
 
     @staticmethod
     def _paint_badge(p: QPainter, font: QFont, label: str, box: QRect, left: bool) -> None:
-        """White text on a dark pill in a top corner of the thumbnail: the copies (left) or the score (right)."""
+        """White text on a dark pill in a top corner of the thumbnail: the files (left) or the score (right)."""
         f = QFont(font)
         f.setPointSizeF(max(7.0, f.pointSizeF() * (0.8 if left else 0.85)))
         f.setBold(not left)

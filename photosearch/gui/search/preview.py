@@ -20,7 +20,8 @@ from photosearch.gui.base.theme import muted
 from photosearch.gui.search.explainview import ExplainPanel
 from photosearch.gui.search.faceboxes import FaceBoxes
 from photosearch.gui.search.textview import TextPanel, paint_text_boxes, query_words
-from photosearch.gui.search.thumbnails import PREVIEW_PIXELS, ThumbnailLoader
+from photosearch.gui.search.moments import MomentStrip
+from photosearch.gui.search.thumbnails import PREVIEW_PIXELS, ThumbnailLoader, moment_key, split_key
 from photosearch.gui.tasks.jobs import photo_info_job
 from photosearch.gui.tasks.workers import Task, TaskRunner
 from photosearch.humanize import format_duration, format_size
@@ -178,6 +179,8 @@ class PreviewPane(QWidget):
         self.kind.setWordWrap(True)
         lay.addWidget(self.kind)
         self.kind.hide()
+        self.moments = MomentStrip(thumbs, readers, library_path)  # a video's best moments (search/moments.py)
+        lay.addWidget(self.moments)
         self.time_s: float | None = None  # the shown video's best-matching moment
         self.video = False
         self.path_label = QLabel()
@@ -199,6 +202,8 @@ class PreviewPane(QWidget):
         lay.addLayout(form)
         self.why = ExplainPanel(readers)
         self.why.heatmapReady.connect(lambda path, grid: self.image.set_overlay(grid if path == self.path else None))
+        self.why.openRequested.connect(self.openRequested)  # the result's other files (a RAW, a Live video)
+        self.why.revealRequested.connect(self.revealRequested)
         lay.addWidget(self.why)
         st = self.style()
         self.open_btn = QPushButton(st.standardIcon(QStyle.StandardPixmap.SP_DialogOpenButton), "Open")
@@ -250,11 +255,14 @@ class PreviewPane(QWidget):
             path = results.path_at(cur)
             if path is None:
                 self.show_path(None)
+                self.moments.show_for(None, None, None, False)
             else:
                 self.show_result(path, results.score_at(cur), results.infos.get(path), results.pixmaps.get(path),
                                  results.time_at(cur), results.is_video_at(cur))
                 model, query = self.explain_context() if self.explain_context else (None, None)
-                self.why.show_for(model, query, path, getattr(results.hit(cur.row()), "copies", None))
+                hit = results.hit(cur.row())
+                self.why.show_for(model, query, path, getattr(hit, "copies", None), getattr(hit, "files", None))
+                self.moments.show_for(model, path, query, results.is_video_at(cur))
         view.selectionModel().currentChanged.connect(on_current)
         # Tab from the grid reaches the photo's faces (Qt ignores the order of a widget taking no focus, as the
         # photo does while it has no faces; Tab skips it then).
@@ -272,7 +280,7 @@ class PreviewPane(QWidget):
         if path is None:
             return
         if self.thumbs is not None:
-            self.thumbs.request(path, PREVIEW_PIXELS)
+            self.thumbs.request(moment_key(path, time_s) if time_s is not None else path, PREVIEW_PIXELS)
         if info is None and self.readers is not None and self.library_path is not None:
             task = Task(photo_info_job(self.library_path, path), "info")
             task.returned.connect(self._on_info)
@@ -287,8 +295,8 @@ class PreviewPane(QWidget):
                 self._show_kind(info)
 
     def _on_image_loaded(self, path: str, size: int, image) -> None:
-        if size == PREVIEW_PIXELS and path == self.path:
-            self.set_image(path, QPixmap.fromImage(image) if not image.isNull() else None)
+        if size == PREVIEW_PIXELS and split_key(path)[0] == self.path:  # the file, or its matching moment
+            self.set_image(self.path, QPixmap.fromImage(image) if not image.isNull() else None)
 
     def _show_kind(self, info: dict | None) -> None:
         """The line under the title for a video: "Video · best moment at 0:42", or "Video" without a moment."""
@@ -296,7 +304,9 @@ class PreviewPane(QWidget):
         self.video = self.path is not None and (self.video or fmt.startswith("VIDEO-"))
         text = ""
         if self.video:
-            text = "Video" + (f" · best moment at {format_duration(self.time_s)}" if self.time_s is not None else "")
+            d = (info or {}).get("duration_s")
+            text = "Video" + (f" · {format_duration(d)}" if d else "") + (
+                f" · best moment at {format_duration(self.time_s)}" if self.time_s is not None else "")
         self.kind.setText(text)
         self.kind.setVisible(bool(text))
 
@@ -310,7 +320,8 @@ class PreviewPane(QWidget):
         self.fields["Modified"].setText(_nice_date(mt) or "—")
         lines = info.get("text_lines") or []
         self.text_panel.set_lines(lines, self.words)
-        self.image.set_text(lines, (w, h) if w and h else None, self.words)
+        # A video's lines were read in several moments ("t"): their boxes do not belong on the frame shown.
+        self.image.set_text([ln for ln in lines if "t" not in ln], (w, h) if w and h else None, self.words)
 
     def set_query(self, query: str | None) -> None:
         """The query whose words are highlighted in the recognised text (of the photo shown and the next)."""

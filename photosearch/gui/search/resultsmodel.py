@@ -8,7 +8,7 @@ import os
 from PySide6.QtCore import QAbstractListModel, QMimeData, QModelIndex, Qt, QUrl, Signal
 from PySide6.QtGui import QPixmap
 
-from photosearch.gui.search.thumbnails import THUMB_PIXELS, ThumbnailLoader
+from photosearch.gui.search.thumbnails import THUMB_PIXELS, ThumbnailLoader, moment_key, split_key
 from photosearch.humanize import format_duration
 from photosearch.video import is_video_name
 
@@ -186,17 +186,32 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             copies = getattr(h, "copies", None)
             t = self.time_at(index)
-            return (f"{h.path}\nscore {h.score:.3f}" + (f"\n{len(copies) + 1} copies" if copies else "")
+            files = getattr(h, "files", None) or (f"{len(copies) + 1} copies" if copies else None)
+            return (f"{h.path}\nscore {h.score:.3f}" + (f"\n{files}" if files else "")
                     + (f"\nbest moment at {format_duration(t)}" if t is not None else ""))
         if role == Qt.ItemDataRole.DecorationRole:
             return self.thumbnail(h.path)
         return None
 
+    def thumb_key(self, path: str) -> str:
+        """What a row's thumbnail shows: a video hit's matching moment (thumbnails.moment_key), else the file."""
+        t = self.moment_of(path)
+        return moment_key(path, t) if t is not None else path
+
+    def duration_at(self, index) -> float | None:
+        """A video's length in seconds (None: a photo, or not known)."""
+        h = self.hit(index.row()) if index is not None and index.isValid() else None
+        d = getattr(h, "duration_s", None) if h is not None and h.path is not None else None
+        if d is None and h is not None and h.path is not None:
+            d = (self.infos.get(h.path) or {}).get("duration_s")
+        return float(d) if d else None
+
     def thumbnail(self, path: str) -> QPixmap | None:
         """The cached pixmap, or None after asking the loader for it (the row repaints when it arrives)."""
-        pm = self.pixmaps.get(path)
-        if pm is None and self.loader is not None and path not in self.pixmaps.failed:
-            self.loader.request(path, THUMB_PIXELS)
+        key = self.thumb_key(path)
+        pm = self.pixmaps.get(key)
+        if pm is None and self.loader is not None and key not in self.pixmaps.failed:
+            self.loader.request(key, THUMB_PIXELS)
         return pm
 
     def _on_thumbnail(self, path: str, size: int, image) -> None:
@@ -206,7 +221,7 @@ class ResultsModel(QAbstractListModel):
             self.pixmaps.failed.add(path)
         else:
             self.pixmaps.put(path, QPixmap.fromImage(image))
-        row = self._row_of.get(path)
+        row = self._row_of.get(split_key(path)[0])
         if row is not None and row < self._shown:
             idx = self.index(row)
             self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])

@@ -19,10 +19,32 @@ THUMB_PIXELS = 320  # grid thumbnails are made once at the largest zoom and scal
 PREVIEW_PIXELS = 1200
 
 
+MOMENT = "#moment="  # a video's frame at a second: "clip.mp4#moment=6.00" (moment_key)
+
+
+def moment_key(path: str, t: float) -> str:
+    """What to request (and cache) for the frame of video ``path`` at second ``t``."""
+    return f"{path}{MOMENT}{t:.2f}"
+
+
+def split_key(key: str) -> tuple[str, float | None]:
+    """(file path, second) of a :func:`moment_key`; (key, None) for a plain path."""
+    from photosearch.video import is_video_name
+
+    base, sep, t = key.rpartition(MOMENT)
+    if sep and is_video_name(base):
+        try:
+            return base, float(t)
+        except ValueError:
+            pass
+    return key, None
+
+
 def thumbnail_cache_file(cache_dir: Path, path: str, size: int) -> Path | None:
-    """Cache file for ``path`` at ``size``; the key includes mtime and size, so edited photos refresh."""
+    """Cache file for ``path`` (or a :func:`moment_key`) at ``size``; the key includes mtime and size, so edited
+    photos refresh."""
     try:
-        st = os.stat(path)
+        st = os.stat(split_key(path)[0])
     except OSError:
         return None
     key = hashlib.sha1(f"{os.path.abspath(path)}|{st.st_mtime_ns}|{st.st_size}|{size}".encode()).hexdigest()
@@ -36,7 +58,8 @@ def _qimage_from_pil(img) -> QImage:
 
 
 def make_thumbnail(path: str, size: int, cache_dir: Path | None) -> QImage:
-    """A thumbnail no larger than ``size`` px, upright (EXIF), from the disk cache when fresh.
+    """A thumbnail no larger than ``size`` px, upright (EXIF), from the disk cache when fresh; for a
+    :func:`moment_key`, the video's frame at that second.
 
     Runs in worker threads. Returns a null QImage for anything that cannot be decoded.
     """
@@ -45,11 +68,13 @@ def make_thumbnail(path: str, size: int, cache_dir: Path | None) -> QImage:
         img = QImage(str(cache))
         if not img.isNull():
             return img
+    src, t = split_key(path)
     try:
         from photosearch.imageio import ImageSkip, load_image
+        from photosearch.video import VideoSkip, frame_at
 
-        pil, _ = load_image(path, min_side=size)
-    except ImageSkip:
+        pil = frame_at(src, t, size) if t is not None else load_image(path, min_side=size)[0]
+    except (ImageSkip, VideoSkip):
         return QImage()
     except Exception:  # a thumbnail failure shows a placeholder, nothing more
         log.debug("thumbnail failed for %s", path, exc_info=True)
