@@ -240,7 +240,8 @@ class PreviewPane(QWidget):
                 self.show_result(path, results.score_at(cur), results.infos.get(path), results.pixmaps.get(path),
                                  results.time_at(cur), results.is_video_at(cur))
                 model, query = self.explain_context() if self.explain_context else (None, None)
-                self.why.show_for(model, query, path, getattr(results.hit(cur.row()), "copies", None))
+                self.why.show_for(model, query, path, getattr(results.hit(cur.row()), "copies", None),
+                                  results.score_at(cur))
         view.selectionModel().currentChanged.connect(on_current)
         self.infoLoaded.connect(results.set_info)
 
