@@ -70,7 +70,7 @@ def _download(ctx, store, name: str) -> None:
         for ev in events:
             if ev.phase == "download":
                 if bar is None:
-                    bar = tqdm(total=ev.total_bytes, unit="B", unit_scale=True, unit_divisor=1024, desc=ev.name,
+                    bar = tqdm(total=ev.total_bytes, unit="B", unit_scale=True, unit_divisor=1000, desc=ev.name,
                                disable=getattr(ctx.args, "quiet", False), file=sys.stderr)
                 bar.update(ev.done_bytes - bar.n)
             elif ev.phase == "cancelled":
