@@ -13,6 +13,12 @@ def format_duration(s: float | None, unknown: str = "--:--") -> str:
     return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
 
 
+def fixed(x: float, places: int = 3) -> str:
+    """``x`` with ``places`` decimals, never "-0.000": a value that rounds to zero prints without a sign."""
+    text = f"{float(x):.{places}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
 def format_size(n: int | None, unknown: str = "—") -> str:
     """Bytes as B/KB/MB/GB/TB in decimal units (1 MB = 1,000,000 bytes, as disks, downloads and the README
     count them), three figures: "1.5 KB", "58.1 MB", "609 MB". The one size format of the CLI and the window."""

@@ -44,3 +44,19 @@ def test_os_errors_read_as_words_without_errno_codes():
         assert os_error_text(e) == "/no/such/photosearch-file: not found" and "Errno" not in error_text(e)
     assert os_error_text(OSError("[Errno 99] something odd")) == "something odd"
     assert "Errno" not in error_text(offline) and "Errno" not in error_text(ConnectionResetError(104, "reset"))
+
+
+def test_the_cli_never_prints_negative_zero():
+    """Issue 20.11: the CLI printed "-0.000"."""
+    from photosearch.cli.library_cmd import _human_hits
+    from photosearch.cli.models_cmd import _human_vectors
+    from photosearch.cli.people_cmd import _human_faces
+    from photosearch.humanize import fixed
+
+    assert fixed(-0.0001) == "0.000" and fixed(-0.0) == "0.000" and fixed(-0.0006) == "-0.001"
+    hit = {"path": "/p/a.jpg", "score": -0.0002, "relevant": False, "copies": [], "text_match": False,
+           "snippet": None, "time_s": None}
+    assert "-0.000" not in _human_hits([hit]) and "0.000  /p/a.jpg" in _human_hits([hit])
+    assert _human_vectors([{"input": "a cat", "embedding": [-0.00001, 0.5]}]) == "a cat: [0.0000, 0.5000, ...]"
+    face = {"box": [-0.2, 3, 40, 40], "score": -0.001, "usable": True}
+    assert "-0" not in _human_faces({"path": "/p/a.jpg", "faces": [face]})

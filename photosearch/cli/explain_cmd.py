@@ -78,11 +78,12 @@ def _explained(ctx, model, text: str, img, score: float | None) -> dict:
 
 
 def _human(d: dict) -> str:
+    from photosearch.humanize import fixed
     from photosearch.library.relevance import GOOD
 
     verdict = "a good match" if d["score"] >= GOOD else "a weak match"
     where = "as search shows it" if d["in_library"] else "not in the library: scored as search would"
-    lines = [f"score {d['score']:.3f} ({verdict}; {where})"]
+    lines = [f"score {fixed(d['score'])} ({verdict}; {where})"]
     if d["concepts"]:
         lines.append("seen as: " + ", ".join(f"{c['label']} ({c['weight']:.0%})" for c in d["concepts"][:5]))
     if d["heatmap"]:
