@@ -139,5 +139,5 @@ def query_vector(model, query: str) -> np.ndarray:
     from photosearch.library.search import combine, parse_query
 
     terms = parse_query(query)
-    tv = model.embed_texts([t for _, t in terms]).numpy() if terms else None
+    tv = np.asarray(model.embed_texts([t for _, t in terms]), np.float32) if terms else None  # torch or numpy
     return combine(tv, [w for w, _ in terms], None)

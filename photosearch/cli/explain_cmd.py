@@ -31,6 +31,7 @@ def _library(ctx):
 
 def cmd_explain(ctx) -> int:
     from photosearch.errors import PhotoSearchError
+    from photosearch.explain import Explanation, explain, query_vector
     from photosearch.imageio import ImageSkip, load_image
     from photosearch.library.query import Query
 
@@ -45,36 +46,26 @@ def cmd_explain(ctx) -> int:
         text = lib.read_line(a.query).text if lib is not None else a.query  # read as search reads it
         if not (text and text.strip()):
             raise PhotoSearchError(f"\"{a.query}\" holds no words to match a photo by (only filters)")
-        model = _fast_model(ctx, lib, a.heatmap)
-        model = model or ctx.load_model()
+        # The torch-free text model (cli/fast_path.py) scores a library photo and encodes the query; the full
+        # model is loaded only to see the photo: concepts, a heat map, or a file outside the library.
+        fast = fast_path_model(ctx, lib)
+        model = fast or ctx.load_model()
         score = lib.score_of(model, Query(text), a.image) if lib is not None else None
-    ctx.emit(_explained(ctx, model, text, img, score), _human)
+        if score is None or a.heatmap or model.config.image_head.kind == "class_prompt":
+            full = model if fast is None else ctx.load_model()
+            ex = explain(full, query_vector(model, text), img, with_heatmap=a.heatmap, score=score)
+        else:
+            ex = Explanation(score)  # a library photo, no concepts to name: the score is the explanation
+    ctx.emit({**ex.to_dict(), "in_library": score is not None}, _human)
     return 0
 
 
-def _fast_model(ctx, lib, heatmap: bool):
-    """The torch-free text model (cli/fast_path.py) when nothing but the score is needed: the photo is in
-    the library, no heat map asked for and the model names no concepts; else None."""
-    if lib is None or heatmap:
+def fast_path_model(ctx, lib):
+    if lib is None:
         return None
     from photosearch.cli import fast_path
 
-    model = fast_path.text_model(ctx, lib)
-    if model is None or model.config.image_head.kind == "class_prompt":
-        return None
-    return model
-
-
-def _explained(ctx, model, text: str, img, score: float | None) -> dict:
-    from photosearch.explain import Explanation, explain, query_vector
-    from photosearch.model.text_onnx import TextOnlyModel
-
-    if isinstance(model, TextOnlyModel):
-        if score is not None:  # in the library, and no concepts to name: the score is the explanation
-            return {**Explanation(score).to_dict(), "in_library": True}
-        model = ctx.load_model()  # a photo outside the library has to be seen
-    ex = explain(model, query_vector(model, text), img, with_heatmap=ctx.args.heatmap, score=score)
-    return {**ex.to_dict(), "in_library": score is not None}
+    return fast_path.text_model(ctx, lib)
 
 
 def _human(d: dict) -> str:
