@@ -37,7 +37,9 @@ def _env(home: Path, src: Path) -> dict:
 
 def _run(args: list[str], env: dict) -> tuple[float, str]:
     t = time.perf_counter()
-    p = subprocess.run([sys.executable, "-m", "photosearch", *args], capture_output=True, text=True, env=env)
+    # cwd: not this checkout, whose photosearch/ would come first on sys.path for every variant
+    p = subprocess.run([sys.executable, "-m", "photosearch", *args], capture_output=True, text=True, env=env,
+                       cwd=tempfile.gettempdir())
     if p.returncode != 0:
         raise SystemExit(f"photosearch {' '.join(args)} failed: {p.stderr.strip()[-500:]}")
     return time.perf_counter() - t, p.stdout
