@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -66,11 +67,14 @@ def main() -> None:
     ModelStore(paths).load("starter", device="cpu")  # built once, not timed
     data = make_shapes_dataset(root / "data", n_images=args.images, size=args.size)
     rows = {}
-    for frozen in (True, False):
-        r = timed_run(data, paths, frozen, args.epochs)
-        est = estimate_cpu(r["n_train"], r["n_val"], args.epochs, frozen)
-        rows["heads" if frozen else "full"] = {**r, "estimate_s": round(est.seconds, 2),
-                                               "actual_s": r["marks"]["done"]}
+    try:
+        for frozen in (True, False):
+            r = timed_run(data, paths, frozen, args.epochs)
+            est = estimate_cpu(r["n_train"], r["n_val"], args.epochs, frozen)
+            rows["heads" if frozen else "full"] = {**r, "estimate_s": round(est.seconds, 2),
+                                                   "actual_s": r["marks"]["done"]}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
     print(f"fine-tune on {args.images} photos of {args.size} px, {args.epochs} epochs, starter, CPU "
           f"({os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}); seconds")
     print(f"{'':<8}{'estimate':>10}{'actual':>10}  marks")
