@@ -210,9 +210,11 @@ def _check_rate(window: deque, done: int, limits: Limits, name: str) -> None:
 
 
 def _reason(e: BaseException) -> str:
+    from photosearch.humanize import os_error_text
+
     if isinstance(e, TimeoutError) or "timed out" in str(e):
         return "no data for too long"
-    return getattr(e, "strerror", None) or str(e) or type(e).__name__
+    return os_error_text(e)
 
 
 def _verify(part: Path, name: str, size: int | None, sha256: str | None, check) -> None:

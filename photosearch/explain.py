@@ -17,11 +17,14 @@ import numpy as np
 
 GRID = 6  # cells per side of the heat map
 WINDOWS = (2, 3)  # crop sizes in cells
+# Concepts under this share of the photo's classifier weight are left out: on the starter the top two or three
+# classes hold most of the weight and the rest are noise a reader takes for a claim ("plastic bag (0%)").
+MIN_CONCEPT = 0.03
 
 
 @dataclass
 class Explanation:
-    score: float  # the query's score on the whole photo (as search ranks it)
+    score: float  # the score search shows the photo for the query (0-1, library/relevance.py)
     concepts: list[dict] = field(default_factory=list)  # [{"label", "weight", "contribution"}], heaviest first
     heatmap: list[list[float]] = field(default_factory=list)  # GRID x GRID, rows top to bottom
 
@@ -45,8 +48,10 @@ def concept_labels(model) -> list[str] | None:
     return [f"class {i}" for i in range(n)]
 
 
-def concepts(model, image, query_vec: np.ndarray | None = None, top: int = 8) -> list[dict]:
-    """The classes ``image`` (a PIL image) was seen as, heaviest first; [] for models without a classifier."""
+def concepts(model, image, query_vec: np.ndarray | None = None, top: int = 8,
+             min_weight: float = MIN_CONCEPT) -> list[dict]:
+    """The classes ``image`` (a PIL image) was seen as with at least ``min_weight`` of the weight, heaviest
+    first; [] for models without a classifier."""
     import torch
 
     labels = concept_labels(model)
@@ -66,6 +71,8 @@ def concepts(model, image, query_vec: np.ndarray | None = None, top: int = 8) ->
             contrib = probs * (prompts @ torch.as_tensor(query_vec, dtype=torch.float32)) / vec.norm().clamp_min(1e-6)
         w, idx = probs.topk(min(top, len(labels)))
         for wi, i in zip(w.tolist(), idx.tolist()):
+            if wi < min_weight:
+                break
             d = {"label": labels[i], "weight": round(float(wi), 4)}
             if contrib is not None:
                 d["contribution"] = round(float(contrib[i]), 4)
@@ -104,11 +111,27 @@ def heatmap(model, image, query_vec: np.ndarray, grid: int = GRID, windows=WINDO
     return acc / np.maximum(cnt, 1)
 
 
-def explain(model, query_vec: np.ndarray, image, with_heatmap: bool = True, grid: int = GRID) -> Explanation:
-    """Score, concepts and heat map of one photo (a PIL image) for one query vector (unit, model space)."""
-    score = float(model.embed_pil([image.convert("RGB")]).numpy()[0] @ np.asarray(query_vec, np.float32))
+def explain(model, query_vec: np.ndarray, image, with_heatmap: bool = False, grid: int = GRID,
+            score: float | None = None) -> Explanation:
+    """Score, concepts and (when asked: it embeds ~40 crops) heat map of one photo (a PIL image) for one query
+    vector (unit, model space). ``score``: the one search shows (``Library.score_of``); None: the score search
+    would show the photo from a fresh embedding (:func:`fresh_score`)."""
+    if score is None:
+        score = fresh_score(model, query_vec, image)
     hm = heatmap(model, image, query_vec, grid).round(4).tolist() if with_heatmap else []
-    return Explanation(round(score, 6), concepts(model, image, query_vec), hm)
+    return Explanation(score, concepts(model, image, query_vec), hm)
+
+
+def fresh_score(model, query_vec: np.ndarray, image) -> float:
+    """The score search would show a photo outside the library for a typed query: its visual evidence,
+    judged as library/relevance.py judges every photo (no words read in it, no marks)."""
+    from photosearch.library import relevance
+    from photosearch.library.browse import hit_score
+
+    vec = np.asarray(model.embed_pil([image.convert("RGB")]).numpy(), np.float32)
+    cos = vec @ np.asarray(query_vec, np.float32)
+    rule = relevance.load_calibration(model).rule("text")
+    return hit_score(relevance.scores(cos, relevance.bank_of(model).photo_stats(vec), rule)[0])
 
 
 def query_vector(model, query: str) -> np.ndarray:
@@ -116,5 +139,5 @@ def query_vector(model, query: str) -> np.ndarray:
     from photosearch.library.search import combine, parse_query
 
     terms = parse_query(query)
-    tv = model.embed_texts([t for _, t in terms]).numpy() if terms else None
+    tv = np.asarray(model.embed_texts([t for _, t in terms]), np.float32) if terms else None  # torch or numpy
     return combine(tv, [w for w, _ in terms], None)

@@ -1,5 +1,7 @@
 """The built-in model catalog is data (photosearch/model/catalog.json) and every entry in it is usable."""
 
+from dataclasses import asdict
+
 import pytest
 
 from photosearch.errors import ModelError
@@ -37,3 +39,15 @@ def test_bad_entries_are_refused_with_a_clear_error():
         CatalogEntry.from_dict({"name": "y", "family": "dual"})
     with pytest.raises(ModelError, match="no built-in model"):
         catalog_entry("nope")
+
+
+def test_what_users_read_about_a_model_cites_no_developer_file():
+    """Issue 20.11: a model's description in Settings cited ``benchmarks/starter_quality.py``."""
+    import re
+
+    from photosearch.gui.models.modelpage import model_details
+
+    dev = re.compile(r"[\w/.-]+\.(py|md|json)\b|\b(docs|benchmarks|tests|photosearch)/|\bissue #\d+", re.I)
+    for entry in load_catalog().values():
+        shown = model_details({**asdict(entry), "offline_ready": True})
+        assert entry.quality and not dev.search(shown), (entry.name, shown)

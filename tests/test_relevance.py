@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -163,6 +164,20 @@ def test_every_hit_is_marked_and_the_cut_ignores_filters(lib, tiny):
     assert [h.path for h in only] == [h.path for h in hits if h.relevant]
     fixed = L.search(tiny, Query.of("photo", top_k=50, min_score=-1.0))  # the explicit override marks all it keeps
     assert fixed and all(h.relevant for h in fixed)
+
+
+def test_a_photos_score_alone_is_the_score_its_hit_shows(lib, tiny):
+    """Issue 20.9: explain said 0.690 where search said 0.695; ``score_of`` is the search's own scoring."""
+    L, a, b = lib
+    for query in (Query.of("photo"), Query.of("photo + red - blue"), Query.of(like=a / "p05.jpg"),
+                  Query.of("photo", more=[str(a / "p07.jpg")])):
+        hits = L.search(tiny, replace(query, top_k=50, group_copies=False))
+        assert len(hits) >= 14
+        for h in hits:
+            assert L.score_of(tiny, query, h.path) == h.score, (query, h.path)
+    assert L.score_of(tiny, Query.of("photo"), a / ".." / "a" / "p01.jpg") is not None  # as typed, not as stored
+    assert L.score_of(tiny, Query.of("photo"), a / "not-there.jpg") is None
+    assert L.score_of(tiny, Query.of(None), a / "p01.jpg") is None  # nothing to rank by
 
 
 def test_less_like_moves_the_photo_down(lib, tiny):
@@ -329,6 +344,8 @@ def test_a_page_that_mentions_coffee_does_not_outrank_a_photo_of_coffee(tmp_path
     with Library.open(tmp_path / "lib.db") as L:
         list(L.index(starter_model, [pics], text=True, ocr=ocr_engine))
         hits = L.search(starter_model, Query.of("coffee", top_k=10))
+        alone = [L.score_of(starter_model, Query.of("coffee"), h.path) for h in hits]
+    assert alone == [h.score for h in hits]  # explain's score: with the words read in the page, as search
     names = [os.path.basename(h.path) for h in hits]
     assert names[:2] == ["coffee.jpg", "page.jpg"]
     page_hit = hits[1]
@@ -344,10 +361,10 @@ def test_rocket_heat_map_peaks_on_the_rocket_not_the_sky(starter_model):
     import skimage.data
     from PIL import Image
 
-    from photosearch.explain import explain, query_vector
+    from photosearch.explain import MIN_CONCEPT, explain, query_vector
 
     img = Image.fromarray(skimage.data.rocket())  # 640x427: the rocket stands at x ~ 300-340, y ~ 125-410
-    ex = explain(starter_model, query_vector(starter_model, "a rocket"), img)
+    ex = explain(starter_model, query_vector(starter_model, "a rocket"), img, with_heatmap=True)
     hm = np.array(ex.heatmap)
     assert hm.shape == (6, 6)
     r, c = np.unravel_index(hm.argmax(), hm.shape)
@@ -357,6 +374,8 @@ def test_rocket_heat_map_peaks_on_the_rocket_not_the_sky(starter_model):
     labels = [c["label"] for c in ex.concepts]
     assert {"missile", "projectile", "space shuttle"} & set(labels[:3])
     assert ex.concepts == sorted(ex.concepts, key=lambda d: -d["weight"])
+    assert all(c["weight"] >= MIN_CONCEPT for c in ex.concepts)  # no "plastic bag (0%)"
+    assert 0.5 <= ex.score <= 1  # the 0-1 score search shows: a good match
 
 
 def test_models_without_a_classifier_have_no_concepts(tiny):
@@ -365,6 +384,7 @@ def test_models_without_a_classifier_have_no_concepts(tiny):
     from photosearch.explain import explain, query_vector
 
     img = Image.fromarray(np.random.default_rng(0).integers(0, 255, (90, 120, 3), dtype=np.uint8))
-    ex = explain(tiny, query_vector(tiny, "a dog"), img, grid=4)
+    assert explain(tiny, query_vector(tiny, "a dog"), img).heatmap == []  # only when asked: ~40 crops
+    ex = explain(tiny, query_vector(tiny, "a dog"), img, with_heatmap=True, grid=4)
     assert ex.concepts == [] and np.array(ex.heatmap).shape == (4, 4)
     assert np.isfinite(ex.heatmap).all()

@@ -69,6 +69,22 @@ def test_feedback_and_browse_and_filter_notes(indexed):
     assert r.returncode == 0 and "no photos taken on or after 2030-01-01" in r.stderr
 
 
+def test_explain_reports_the_score_search_shows(indexed, tmp_path):
+    """Issue 20.9: explain said 0.690 where search said 0.695 for the same photo and query."""
+    home, lib, model_dir, pics = indexed
+    r = _run(home, *lib, "search", "a photo", "--model", model_dir, "--json", "--all-copies")
+    shown = {h["path"]: h["score"] for h in json.loads(r.stdout)}
+    r = _run(home, *lib, "explain", "a photo", pics / "p6.jpg", "--model", model_dir, "--json")
+    assert r.returncode == 0, r.stderr
+    d = json.loads(r.stdout)
+    assert d["score"] == shown[str(pics / "p6.jpg")] and d["in_library"] and d["heatmap"] == []
+    outside = tmp_path / "outside.jpg"
+    shutil.copy(pics / "p1.jpg", outside)  # not in the library: scored as search would score it
+    r = _run(home, *lib, "explain", "a photo", outside, "--model", model_dir)
+    score = float(r.stdout.split()[1])
+    assert abs(score - shown[str(pics / "p1.jpg")]) < 0.01 and "not in the library" in r.stdout  # float16 vectors
+
+
 @pytest.mark.slow
 def test_explain_json(tmp_path, home, shared_home, starter_model):  # starter_model: built once, in process
     import skimage.data
@@ -77,11 +93,11 @@ def test_explain_json(tmp_path, home, shared_home, starter_model):  # starter_mo
     img = tmp_path / "rocket.png"
     Image.fromarray(skimage.data.rocket()).save(img)
     env_home = shared_home  # the session's starter model store: built once
-    r = subprocess.run([sys.executable, "-m", "photosearch", "explain", "a rocket", img, "--json"],
+    r = subprocess.run([sys.executable, "-m", "photosearch", "explain", "a rocket", img, "--json", "--heatmap"],
                        env=cli_env(env_home), capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     d = json.loads(r.stdout)
-    assert set(d) == {"score", "concepts", "heatmap"} and -1 <= d["score"] <= 1
+    assert set(d) == {"score", "concepts", "heatmap", "in_library"} and 0 <= d["score"] <= 1
     assert d["concepts"] and all({"label", "weight"} <= set(c) for c in d["concepts"])
     hm = np.array(d["heatmap"])
     assert hm.ndim == 2 and hm.shape[0] == hm.shape[1]

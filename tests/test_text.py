@@ -240,8 +240,11 @@ def test_cli_text_and_search_json(tmp_path, home, tiny):
     assert out["path"] == str(pics / "sign.jpg")
     assert "Trattoria Rossi" in [ln["text"] for ln in out["lines"]]
     assert all(set(ln) == {"text", "confidence", "box"} for ln in out["lines"])
-    r = run("text", pics / "bad.jpg")
+    r = run("text", pics / "sign.jpg", pics / "plain.jpg", pics / "bad.jpg")  # several: each line names its file
     assert r.returncode == 1 and r.stderr.count("\n") == 1 and "bad.jpg" in r.stderr
+    lines = r.stdout.splitlines()
+    assert f"{pics / 'sign.jpg'}: Trattoria Rossi" in lines and f"{pics / 'plain.jpg'}: no text found" in lines
+    assert all(ln.startswith((f"{pics / 'sign.jpg'}: ", f"{pics / 'plain.jpg'}: ")) for ln in lines)
 
     r = run("index", pics, "--model", model_dir, "--json")  # the text pass is on by default
     assert r.returncode == 0, r.stderr

@@ -43,3 +43,14 @@ def test_plain_words_and_the_estimate():
     cpu = estimate_line("cpu", None, 0, 4, True)
     assert cpu.startswith("Expected time on this computer's processor (Flickr8k): about ")
     assert "(Flickr8k)" not in estimate_line("cpu", (100, 20), 0, 1, True)
+
+
+def test_a_short_runs_estimate_counts_the_fixed_costs():
+    """Issue 20.11: 1:27 shown, 5:15 taken: the estimate was images / rates only, and a short run is mostly
+    loading the model, starting up and saving (measured: benchmarks/bench_finetune_estimate.py)."""
+    from photosearch.train.estimate import FINISH_S, FULL_START_S, START_S, estimate_cpu
+
+    heads, full = estimate_cpu(36, 12, 2, True), estimate_cpu(36, 12, 2, False)
+    assert heads.seconds >= START_S + heads.first_pass + 2 * heads.per_epoch + FINISH_S - 1e-9
+    assert full.seconds >= START_S + FULL_START_S + 2 * full.per_epoch + FINISH_S - 1e-9
+    assert 12 <= heads.seconds <= 20 and 80 <= full.seconds <= 120  # measured 15.6 s and 111 s (load ~4)

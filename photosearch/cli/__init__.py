@@ -150,6 +150,13 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"photosearch: error: {e}", file=sys.stderr)
         return 1
+    except OSError as e:  # a disk or network failure nothing above described: plain words, no errno
+        if args.debug or os.environ.get("PHOTOSEARCH_DEBUG"):
+            raise
+        from photosearch.humanize import os_error_text
+
+        print(f"photosearch: error: {os_error_text(e)}", file=sys.stderr)
+        return 1
     except Exception as e:  # the contract is one line, not a traceback
         if args.debug or os.environ.get("PHOTOSEARCH_DEBUG"):
             raise

@@ -326,6 +326,8 @@ def _moment(r: dict) -> str:
 
 def _human_hits(rows: list[dict]) -> str:
     """Good matches, then the weaker ones under a divider; or says that nothing clearly matches."""
+    from photosearch.humanize import fixed
+
     if not rows:
         return "nothing relevant found"
     good = [r for r in rows if r["relevant"]]
@@ -333,7 +335,7 @@ def _human_hits(rows: list[dict]) -> str:
     for i, r in enumerate(rows):
         if good and not r["relevant"] and (i == 0 or rows[i - 1]["relevant"]):
             lines.append("-- other results (weaker) --")
-        lines.append(f"{r['score']:.3f}  {r['path']}" + _copies(r) + _moment(r)
+        lines.append(f"{fixed(r['score'])}  {r['path']}" + _copies(r) + _moment(r)
                      + (f"  [text: {r['snippet']}]" if r.get("text_match") else ""))
     return "\n".join(lines)
 

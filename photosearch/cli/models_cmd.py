@@ -70,7 +70,7 @@ def _download(ctx, store, name: str) -> None:
         for ev in events:
             if ev.phase == "download":
                 if bar is None:
-                    bar = tqdm(total=ev.total_bytes, unit="B", unit_scale=True, unit_divisor=1024, desc=ev.name,
+                    bar = tqdm(total=ev.total_bytes, unit="B", unit_scale=True, unit_divisor=1000, desc=ev.name,
                                disable=getattr(ctx.args, "quiet", False), file=sys.stderr)
                 bar.update(ev.done_bytes - bar.n)
             elif ev.phase == "cancelled":
@@ -92,11 +92,16 @@ def _rows(inputs, emb):
     return [{"input": i, "embedding": [round(float(x), 7) for x in v]} for i, v in zip(inputs, emb.tolist())]
 
 
+def _human_vectors(rows) -> str:
+    from photosearch.humanize import fixed
+
+    return "\n".join(f"{r['input']}: [{', '.join(fixed(x, 4) for x in r['embedding'][:6])}, ...]" for r in rows)
+
+
 def cmd_embed_text(ctx) -> int:
     model = ctx.load_model()
     rows = _rows(ctx.args.texts, model.embed_texts(ctx.args.texts))
-    ctx.emit(rows, lambda rs: "\n".join(f"{r['input']}: [{', '.join(f'{x:.4f}' for x in r['embedding'][:6])}, ...]"
-                                       for r in rs))
+    ctx.emit(rows, _human_vectors)
     return 0
 
 
@@ -116,6 +121,5 @@ def cmd_embed_image(ctx) -> int:
         except ImageSkip as e:
             raise PhotoSearchError(f"{p}: {e.reason}") from None
     rows = _rows(paths, model.embed_pil(images))
-    ctx.emit(rows, lambda rs: "\n".join(f"{r['input']}: [{', '.join(f'{x:.4f}' for x in r['embedding'][:6])}, ...]"
-                                       for r in rs))
+    ctx.emit(rows, _human_vectors)
     return 0

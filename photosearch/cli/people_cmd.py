@@ -159,12 +159,14 @@ def cmd_faces(ctx) -> int:
 
 
 def _human_faces(o: dict) -> str:
+    from photosearch.humanize import fixed
+
     if not o["faces"]:
         return f"{o['path']}: no faces found"
     lines = [f"{o['path']}: {len(o['faces'])} face{'s' if len(o['faces']) != 1 else ''}"]
     for f in o["faces"]:
         x, y, w, h = f["box"]
         who = f.get("person") or (f"person {f['person_id']}" if f.get("person_id") else "")
-        lines.append(f"  {w:.0f}x{h:.0f} at {x:.0f},{y:.0f}  score {f['score']:.2f}"
+        lines.append(f"  {w:.0f}x{h:.0f} at {fixed(x, 0)},{fixed(y, 0)}  score {fixed(f['score'], 2)}"
                      + ("" if f["usable"] else "  (too small, blurred or turned away)") + (f"  {who}" if who else ""))
     return "\n".join(lines)

@@ -47,5 +47,13 @@ def cmd_text(ctx) -> int:
             failed += 1
             continue
         out = {"path": path, "lines": [ln.to_dict() for ln in lines]}
-        ctx.emit(out, lambda o: "\n".join(ln["text"] for ln in o["lines"]) if o["lines"] else f"{path}: no text found")
+        ctx.emit(out, lambda o: human_lines(o, named=len(a.paths) > 1))
     return 1 if failed else 0
+
+
+def human_lines(o: dict, named: bool) -> str:
+    """The lines read in one file; with several files each line starts with its file's name, as grep does."""
+    if not o["lines"]:
+        return f"{o['path']}: no text found"
+    prefix = f"{o['path']}: " if named else ""
+    return "\n".join(prefix + ln["text"] for ln in o["lines"])

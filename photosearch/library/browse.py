@@ -50,6 +50,11 @@ def copies_of(conn: sqlite3.Connection, hashes: list[str]) -> dict[str, list[str
     return out
 
 
+def hit_score(s) -> float:
+    """A score as a hit carries it (and every front end shows it): clamped, rounded to 6 places, never -0."""
+    return round(min(1.0, max(-1.0, float(s))), 6) + 0.0
+
+
 def make_hits(conn: sqlite3.Connection, ids: list[int], scores, threshold: float, top_k: int,
               sort: str = "relevance", group: bool = True) -> list[SearchHit]:
     """Hits best first (ids/scores best first): copies folded into the best-ranked one, then the good
@@ -64,8 +69,7 @@ def make_hits(conn: sqlite3.Connection, ids: list[int], scores, threshold: float
         path, date, h, duration = rows[i]
         if group and h in seen:
             continue
-        hit = SearchHit(path, round(min(1.0, max(-1.0, float(s))), 6), bool(s >= threshold), date,
-                        duration_s=duration)
+        hit = SearchHit(path, hit_score(s), bool(s >= threshold), date, duration_s=duration)
         seen[h] = hit
         hits.append(hit)
     if group and hits:

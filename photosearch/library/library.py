@@ -327,17 +327,8 @@ class Library(LibraryFacts):
         if not typed and not query.more:
             allowed = None if mask is None else vi.ids[:len(vi)][mask]
             return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
-        q = self.query_vector(model, text, like, query.things) if typed else None
-        marked = self._image_vectors(model, [*query.more, *query.less])
-        cos, moments = (vi.scores(q), {}) if q is not None else (None, {})
-        if cos is not None:  # a video scores as its best moment
-            cos, moments = frames.lift(self.conn, self._key, model.config.model_id, vi.ids[:len(vi)], q, cos)
-        all_scores = self._judge(model, vi, cos, bool(text and text.strip()), like is not None or bool(query.things),
-                                 marked[:len(query.more)], marked[len(query.more):])
-        text_rows = np.zeros(0, np.int64)
-        if tq is not None and tq.fts:  # words found in photos: one score with the visual evidence
-            text_rows, strength = textindex.match_rows(self.conn, tq, vi)
-            all_scores[text_rows] = relevance.with_text(all_scores[text_rows], strength)
+        q, all_scores, moments, text_rows = self._scored(model, query, vi, text, tq)
+        if tq is not None and tq.fts:
             if tq.only:
                 only = np.zeros(len(vi), bool)
                 only[text_rows] = True
@@ -370,6 +361,53 @@ class Library(LibraryFacts):
         typed = query if query and query.strip() else None
         q = self.query_vector(model, typed, like) if typed or like is not None else None
         return self._read(frames.best, ids[0], model.config.model_id, q, n)
+
+    def _scored(self, model, query: Query, vi, text: str | None, tq):
+        """(query vector, every row's shown score, video moments, rows whose words match): the one scoring of a
+        typed or marked search (``text``: what the visual model ranks by, ``tq``: the parsed text query)."""
+        from photosearch.library import textindex
+
+        typed = bool(text and text.strip()) or query.like is not None or bool(query.things)
+        q = self.query_vector(model, text, query.like, query.things) if typed else None
+        marked = self._image_vectors(model, [*query.more, *query.less])
+        cos, moments = (vi.scores(q), {}) if q is not None else (None, {})
+        if cos is not None:  # a video scores as its best moment
+            cos, moments = frames.lift(self.conn, self._key, model.config.model_id, vi.ids[:len(vi)], q, cos)
+        all_scores = self._judge(model, vi, cos, bool(text and text.strip()),
+                                 query.like is not None or bool(query.things),
+                                 marked[:len(query.more)], marked[len(query.more):])
+        text_rows = np.zeros(0, np.int64)
+        if tq is not None and tq.fts:  # words found in photos: one score with the visual evidence
+            text_rows, strength = textindex.match_rows(self.conn, tq, vi)
+            all_scores[text_rows] = relevance.with_text(all_scores[text_rows], strength)
+        return q, all_scores, moments, text_rows
+
+    def score_of(self, model, query: Query, path) -> float | None:
+        """The score :meth:`search` shows ``path`` for ``query`` (same vectors, text evidence and marks), or
+        None: the photo has no vector for ``model`` here, or the query ranks by nothing (no words, example or
+        marks). ``photosearch explain`` and the window's "why this photo" show it."""
+        from photosearch.library import textindex
+
+        text = query.text
+        tq = textindex.parse_text_query(text) if text else None
+        if tq is not None:
+            text = tq.visual
+        if not (text and text.strip()) and query.like is None and not query.things and not query.more:
+            return None
+        pid = self._photo_id(path)
+        vi = vectors_for(self.conn, self._key, model.config.model_id, int(model.config.embed_dim))
+        rows = np.flatnonzero(vi.ids[:len(vi)] == pid) if pid is not None else []
+        if not len(rows):
+            return None
+        return browse.hit_score(self._scored(model, query, vi, text, tq)[1][rows[0]])
+
+    def _photo_id(self, path) -> int | None:
+        for cand in dict.fromkeys((os.path.abspath(os.path.expanduser(str(path))),
+                                   str(Path(path).expanduser().resolve()))):
+            pid = self._read(sql.photo_id_at, cand)
+            if pid is not None:
+                return pid
+        return None
 
     def _judge(self, model, vi, cos, has_text: bool, has_like: bool, more_v, less_v) -> np.ndarray:
         """Every row's shown score (library/relevance.py): the query's standing on each photo (``cos``: its

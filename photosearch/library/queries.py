@@ -124,6 +124,11 @@ def photos_by_path(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
     return {r["path"]: r for r in _rows(conn, "SELECT id, path, folder, size, mtime_ns, hash FROM photos")}
 
 
+def photo_id_at(conn: sqlite3.Connection, path: str) -> int | None:
+    row = conn.execute("SELECT id FROM photos WHERE path = CAST(? AS TEXT)", (db_text(path),)).fetchone()
+    return None if row is None else int(row[0])
+
+
 def photo_ids_with_vector(conn: sqlite3.Connection, model_id: str) -> set[int]:
     return {r[0] for r in conn.execute("SELECT photo_id FROM embeddings WHERE model_id = ?", (model_id,))}
 

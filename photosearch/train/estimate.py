@@ -12,6 +12,13 @@ CPU_HEADS_EPOCH = 437.0  # frozen encoders: an epoch over cached features
 CPU_FULL_TRAIN = 2.5  # full fine-tune: forward + backward through both towers
 CPU_EVAL = CPU_FEATURE_PASS  # a full-model validation pass runs the towers as the feature pass does
 
+# Fixed costs no per-image rate covers, measured by benchmarks/bench_finetune_estimate.py on 2026-12-02 (same
+# machine, load ~4): without them a short run's estimate was a third of its real time (5.4 s vs 15.6 s heads
+# only, 33 s vs 111 s full, 60 photos; issue #20: 1:27 shown, 5:15 taken).
+START_S = 9.0  # loading the base model and reading the captions (both modes)
+FULL_START_S = 40.0  # full fine-tune: optimizer, loaders and the first batches' warm-up before the rates hold
+FINISH_S = 3.0  # saving the best epoch and publishing it as a model
+
 FLICKR8K_SPLITS = (6000, 1000)  # train, val images of Flickr8k's Karpathy split (before a data set is read)
 
 
@@ -24,11 +31,12 @@ class TrainEstimate:
 
 def estimate_cpu(n_train: int, n_val: int, epochs: int, freeze_encoders: bool,
                  zero_shot: bool = True) -> TrainEstimate:
-    """Seconds for a run on a CPU like the one measured: images / measured images-per-second for each phase."""
+    """Seconds for a run on a CPU like the one measured: the fixed start and finish, plus images / measured
+    images-per-second for each phase."""
     if freeze_encoders:
         first = (n_train + n_val) / CPU_FEATURE_PASS
         per_epoch = n_train / CPU_HEADS_EPOCH  # validation through the heads is instant
-        return TrainEstimate(first + epochs * per_epoch, first, per_epoch)
+        return TrainEstimate(START_S + first + epochs * per_epoch + FINISH_S, first, per_epoch)
     per_epoch = n_train / CPU_FULL_TRAIN + n_val / CPU_EVAL
     zs = n_val / CPU_EVAL if zero_shot else 0.0
-    return TrainEstimate(zs + epochs * per_epoch, 0.0, per_epoch)
+    return TrainEstimate(START_S + FULL_START_S + zs + epochs * per_epoch + FINISH_S, 0.0, per_epoch)

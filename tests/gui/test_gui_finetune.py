@@ -122,7 +122,45 @@ def test_training_errors_show_in_the_dialog(qtbot, tmp_path):
     assert "Flickr8k" in dlg.panel.status.text()
 
 
-def test_download_shows_progress_and_fills_in_the_folder(qtbot, tmp_path):
+def test_a_training_error_names_the_windows_control_not_a_flag(qtbot, shapes, tiny_base):
+    """Issue 20.11: "lower --batch-size" was shown inside the window."""
+    from PySide6.QtWidgets import QCheckBox, QLabel, QPushButton
+
+    from photosearch.gui.finetune.form import FLAG_CONTROLS
+
+    dlg = make_dialog(qtbot)
+    shown = {w.text() for t in (QLabel, QPushButton, QCheckBox) for w in dlg.form.findChildren(t)}
+    assert set(FLAG_CONTROLS.values()) <= shown  # every name the window uses is one of its own controls
+    qtbot.waitUntil(lambda: dlg.form.base.findData(tiny_base) >= 0, timeout=WAIT)
+    dlg.form.base.setCurrentIndex(dlg.form.base.findData(tiny_base))
+    dlg.form.data_edit.setText(str(shapes))
+    dlg.form.batch.setValue(512)  # more than the 40-image set's train split
+    with qtbot.waitSignal(dlg.trainingFailed, timeout=WAIT) as blocker:
+        dlg.start(num_workers=0)
+    msg = dlg.panel.status.text()
+    assert "fewer than one batch" in msg and "“Batch size”" in msg and "--" not in msg, msg
+    assert blocker.args[0] == msg[2:]
+
+
+def test_download_asks_where_and_refuses_a_disk_without_room(qtbot, tmp_path, monkeypatch):
+    """Issue 20.11: "Download Flickr8k" started at once, without asking where or saying how much room it needs."""
+    from PySide6.QtWidgets import QFileDialog
+
+    from photosearch.gui.finetune import dialog as dialog_mod
+
+    asked = []
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: asked.append(a) or "")
+    dlg = make_dialog(qtbot)
+    qtbot.mouseClick(dlg.form.download_btn, Qt.MouseButton.LeftButton)
+    assert asked and "2.3 GB" in asked[0][1] and asked[0][2] == str(dlg.paths.downloads)  # a sensible default
+    assert dlg.task is None  # cancelled: nothing started
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: str(tmp_path))
+    monkeypatch.setattr(dialog_mod, "DISK_NEEDED", 10 ** 18)  # more than any disk has
+    qtbot.mouseClick(dlg.form.download_btn, Qt.MouseButton.LeftButton)
+    assert dlg.task is None and "free" in dlg.panel.status.text() and "more room" in dlg.panel.status.text()
+
+
+def test_download_shows_progress_and_fills_in_the_folder(qtbot, tmp_path, monkeypatch):
     import functools
     import threading
     import zipfile
@@ -149,6 +187,10 @@ def test_download_shows_progress_and_fills_in_the_folder(qtbot, tmp_path):
         url = f"http://127.0.0.1:{srv.server_address[1]}"
         dlg = make_dialog(qtbot, download_urls={"images_url": url + "/Flickr8k_Dataset.zip",
                                                 "captions_url": url + "/dataset_flickr8k.json"})
+        from PySide6.QtWidgets import QFileDialog
+
+        monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: str(tmp_path / "chosen"))
+        (tmp_path / "chosen").mkdir()
         seen = []
         with qtbot.waitSignal(dlg.downloaded, timeout=WAIT) as blocker:
             qtbot.mouseClick(dlg.form.download_btn, Qt.MouseButton.LeftButton)
@@ -157,7 +199,10 @@ def test_download_shows_progress_and_fills_in_the_folder(qtbot, tmp_path):
     finally:
         srv.shutdown()
         srv.server_close()
-    assert dlg.form.data_edit.text() == path
+    assert dlg.form.data_edit.text() == path and path.startswith(str(tmp_path / "chosen"))
     assert len(load_captions(path).images) == 12
     assert seen and seen[-1][0] == seen[-1][1] == (site / "Flickr8k_Dataset.zip").stat().st_size
-    assert "MB" in dlg.panel.rate.text()
+    from photosearch.humanize import format_size
+
+    size = format_size((site / "Flickr8k_Dataset.zip").stat().st_size)
+    assert dlg.panel.rate.text() == f"{size} of {size}"  # the one size format (it read "0 of 0 MB")

@@ -128,6 +128,8 @@ def test_settings_dialog_lists_models_with_tags_and_clears_the_cache(qtbot, tmp_
     assert any(t.startswith("starter") and "[offline]" in t for t in texts)
     assert any("[needs download]" in t for t in texts)  # the hub models are not in this test's cache
     assert dlg.selected_model() == "starter"
+    tip = dlg.min_score.toolTip()  # issue 20.11: it described a cosine threshold
+    assert "from 0 to 1" in tip and "0.50 and above is a good match" in tip and "cosine" not in tip.lower()
     dlg.clear_cache()
     assert not (paths.thumbnails / "ab" / "x.jpg").exists()
     assert "cleared (1 files)" in dlg.cache_label.text()

@@ -8,7 +8,9 @@ import shutil
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QScrollArea
 
+from photosearch.gui.search.explainview import WORKING_HEATMAP
 from photosearch.gui.search.resultrows import DIVIDER_TEXT, Marker, month_of, summary, with_markers
 from photosearch.library.search import SearchHit
 from driver import Driver
@@ -196,10 +198,38 @@ def test_the_preview_explains_a_hit_with_a_heat_map_toggle(qtbot, make_window, t
     qtbot.waitUntil(lambda: why.explanation is not None, timeout=WAIT)
     assert why.explanation.concepts == []  # the tiny model has no classifier to name concepts
     assert win.preview.image.overlay is None
-    why.heatmap_check.setChecked(True)
+    assert why.explanation.score == win.results.score_at(win.results.index(0))  # the hit's own score
+    assert why.status.isHidden()
+    why.heatmap_check.setChecked(True)  # ~40 crops: a line says so while they are scored, off the GUI thread
+    assert why.status.isVisible() and why.status.text() == WORKING_HEATMAP
     qtbot.waitUntil(lambda: win.preview.image.overlay is not None, timeout=WAIT)
+    assert why.status.isHidden()
     assert len(win.preview.image.overlay) == 6
     why.heatmap_check.setChecked(False)
     assert win.preview.image.overlay is None
     drv.grid.setCurrentIndex(win.results.index(1))  # another photo: no stale overlay or explanation
     assert win.preview.image.overlay is None and why.path == win.results.path_at(win.results.index(1))
+
+
+@pytest.mark.parametrize("size", [(900, 600), (1366, 768)])
+def test_why_this_photo_stays_reachable_in_a_small_window(qtbot, make_window, tiny_loaded, small_photos, size):
+    """Issue 20.9: at 900 x 600 the concepts and the heat map must not vanish: the pane scrolls to them."""
+    from photosearch.explain import Explanation
+
+    win = make_window(tiny_loaded)
+    win.resize(*size)
+    drv = Driver(qtbot, win)
+    _index(qtbot, win, small_photos)
+    _search(qtbot, win, "a red circle")
+    path = drv.select(0)
+    why = win.preview.why
+    qtbot.waitUntil(lambda: why.explanation is not None, timeout=WAIT)
+    seen = [{"label": f"a long concept name {i}", "weight": 0.3 - i / 20} for i in range(5)]  # as the starter's
+    why._on_explained((path, why.query, Explanation(0.9, seen, [[0.1] * 6] * 6)))
+    why.heatmap_check.setChecked(True)
+    qtbot.waitUntil(lambda: win.preview.image.overlay is not None, timeout=WAIT)
+    scroll = win.preview.findChild(QScrollArea)
+    for w in (why.concepts, why.heatmap_check, win.preview.image):
+        scroll.ensureWidgetVisible(w)
+        assert w.isVisible() and not w.visibleRegion().isEmpty(), (size, w)
+    assert win.preview.image.height() >= 120 and "a long concept name 0" in why.concepts.text()

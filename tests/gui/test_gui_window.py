@@ -207,6 +207,23 @@ def test_errors_surface_in_the_ui(qtbot, make_window, tiny_loaded, tmp_path):
     assert win2.results_pane.empty.key in ("no-model", "no-folders")
 
 
+def test_an_old_library_error_goes_when_a_folder_is_chosen(qtbot, make_window, tiny_loaded, small_photos, tmp_path):
+    """Issue 20.11: an offline folder's error stayed in the window after another folder was chosen."""
+    win = make_window(tiny_loaded)
+    drv = Driver(qtbot, win)
+    assert not win.add_folder(str(tmp_path / "unplugged-drive" / "photos"))
+    assert "Not a folder" in win.banner.text()
+    drv.add_folder(small_photos)
+    assert win.banner.text() == ""  # the state changed: the old error no longer describes it
+    win.indexer.failed.emit("the drive went offline")  # as a run that stopped reports it
+    assert "Indexing stopped" in win.banner.text()
+    drv.add_folder(tmp_path)  # another folder: a new run, the old stop is history
+    assert win.banner.text() == ""
+    win.show_error("Search failed: the library is busy", "search")
+    drv.type_query("red", enter=True)
+    assert win.banner.text() == ""  # a search answered
+
+
 def test_a_half_typed_query_is_a_quiet_note_not_a_banner(qtbot, make_window, tiny_loaded, small_photos):
     win = make_window(tiny_loaded)
     drv = Driver(qtbot, win)

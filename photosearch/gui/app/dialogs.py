@@ -14,6 +14,7 @@ from photosearch.gui.base.settings import Settings
 from photosearch.gui.models.modelpage import ModelPage, model_label  # noqa: F401 - model_label: its old home
 from photosearch.gui.tasks.jobs import devices_job, dir_size_job
 from photosearch.humanize import format_size
+from photosearch.library.relevance import GOOD
 from photosearch.gui.tasks.workers import Task, TaskRunner
 from photosearch.paths import AppPaths
 
@@ -90,9 +91,11 @@ class SettingsDialog(QDialog):
         self.min_score.setDecimals(2)
         self.min_score.setValue(settings.min_score)
         self.min_score.setSpecialValueText("automatic (per search)")
-        self.min_score.setToolTip("Advanced: a fixed score that typed searches must reach, instead of the "
-                                  "automatic per-search cut (good matches, then weaker ones after a divider). "
-                                  "The right value depends on the model.")
+        self.min_score.setToolTip(
+            "Advanced: typed searches hide results scoring below this. The score is the one each result shows, "
+            "from 0 to 1: how well the photo matches, from what it shows and the words read in it together; "
+            f"{GOOD:.2f} and above is a good match. Automatic: every result, the good matches first and the "
+            "weaker ones after a divider.")
         form.addRow("Minimum score (override)", self.min_score)
         self.theme = QComboBox()
         for key, label in (("system", "Follow the system"), ("light", "Light"), ("dark", "Dark")):

@@ -149,7 +149,7 @@ class MainWindow(QMainWindow):
         side.reindexRequested.connect(lambda: self.start_indexing())
         side.filtersChanged.connect(self.search_bar.schedule)
         side.statusLoaded.connect(self._on_status)
-        side.failed.connect(self.show_error)
+        side.failed.connect(lambda msg: self.show_error(msg, "library"))
         self.searcher.answered.connect(self._on_answer)
         self.searcher.failed.connect(self._on_search_failed)
         self.searcher.cleared.connect(lambda: self.preview.show_path(None))
@@ -176,13 +176,15 @@ class MainWindow(QMainWindow):
         self.indexer.started.connect(self._update_state)
         self.indexer.progress.connect(self._on_index_event)
         self.indexer.grew.connect(self._on_library_grew)
-        self.indexer.failed.connect(lambda msg: self.show_error(f"Indexing stopped: {msg}"))
+        # Library errors (topic "library") go when the library changes: a folder added or removed, an index run
+        # that finishes; a search error when a search answers.
+        self.indexer.failed.connect(lambda msg: self.show_error(f"Indexing stopped: {msg}", "library"))
         self.indexer.finished.connect(self._on_index_finished)
         self.live.statesChanged.connect(self.sidebar.set_folder_states)
-        self.live.failed.connect(self.show_error)
+        self.live.failed.connect(lambda msg: self.show_error(msg, "library"))
         self.work.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
         self.work.textRead.connect(self._on_text_read)
-        self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}"))
+        self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}", "library"))
         self.people_panel.faces.follow(self.indexer, self.text_pass)
         self.people_panel.message.connect(lambda line: self.statusBar().showMessage(line, 5000))
         self.people_panel.showPhotos.connect(self.searcher.show_person)
@@ -292,11 +294,13 @@ class MainWindow(QMainWindow):
         """Add a folder to the library and index it; False (and a message) when it is not a folder."""
         p = self.sidebar.add(path)
         if p is not None:
+            self.banner.clear("library")
             self.start_indexing([p])
         return p is not None
 
     def remove_folder(self, path: str) -> None:
         self.indexer.cancel()
+        self.banner.clear("library")
         self.sidebar.remove(path)  # the search re-runs when the library says it is done (_on_status)
         self.work.folders_changed()
         self._update_state()
@@ -319,6 +323,7 @@ class MainWindow(QMainWindow):
 
     def _on_index_finished(self, rep) -> None:
         if rep is not None:
+            self.banner.clear("library")
             self.statusBar().showMessage(index_summary(rep), 8000)
             self.skipped_panel.add_all(rep.skipped)
         self.refresh_status()
@@ -392,6 +397,7 @@ class MainWindow(QMainWindow):
         self.search_bar.focus()
 
     def _on_answer(self, outcome) -> None:
+        self.banner.clear("search")
         self.preview.set_query(outcome.query.text)  # its words are highlighted in a photo's text
         if self.results_pane.current_path() is None:
             self.preview.show_path(None)  # a new answer: the old photo and its score are gone
@@ -401,7 +407,7 @@ class MainWindow(QMainWindow):
         if is_query_error(exc):  # shown as a quiet note in the results pane
             self.preview.show_path(None)
         elif self.model is not None:
-            self.show_error(f"Search failed: {error_text(exc)}")
+            self.show_error(f"Search failed: {error_text(exc)}", "search")
 
     # ==== panels ================================================================================
     def toggle_preview(self) -> None:

@@ -14,10 +14,9 @@ from photosearch.paths import AppPaths
 
 SETTINGS_VERSION = 1
 THUMB_MIN, THUMB_MAX, THUMB_DEFAULT = 96, 320, 160
-# Typed searches hide photos below this cosine score. Measured with the starter model on the real test photos:
-# short relevant queries score 0.20-0.70 on their photo ("grass" 0.21, "a cat" 0.70), unrelated ones mostly
-# 0.12-0.31 ("a snowy mountain" 0.12). Scores overlap, so the cut-off only drops the clearly unrelated.
-DEFAULT_MIN_SCORE = 0.0  # off: each search finds its own cut (library/relevance.py)
+# Typed searches hide photos whose shown score (0-1, visual and text evidence together, library/relevance.py;
+# 0.5 marks a good match) is below this. 0 is off: every result, the good matches first.
+DEFAULT_MIN_SCORE = 0.0
 THEMES = ("system", "light", "dark")
 
 

@@ -5,19 +5,21 @@ training generator in a worker and hands each event to a Qt-free
 
 from __future__ import annotations
 
+import shutil
 import time
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QSplitter, QWidget
+from PySide6.QtWidgets import QDialog, QFileDialog, QHBoxLayout, QSplitter, QWidget
 
 from photosearch.gui.base.screen import fit_window
 from photosearch.gui.base.settings import Settings
-from photosearch.gui.finetune.form import FineTuneForm
+from photosearch.gui.finetune.form import FineTuneForm, window_words
 from photosearch.gui.finetune.runpanel import RunPanel
 from photosearch.gui.tasks.workers import Task, TaskRunner
-from photosearch.humanize import format_duration
+from photosearch.humanize import format_duration, format_size
 from photosearch.paths import AppPaths
+from photosearch.train.download import DISK_NEEDED
 from photosearch.train.runstate import RunState
 
 
@@ -90,11 +92,22 @@ class FineTuneDialog(QDialog):
 
     # -- download -------------------------------------------------------------------------------
     def start_download(self) -> None:
+        """Ask where (the app's downloads folder by default), say the space it needs and has, then fetch."""
         if self.running():
             return
-        dest = self.paths.downloads / "flickr8k"
+        self.paths.downloads.mkdir(parents=True, exist_ok=True)
+        folder = QFileDialog.getExistingDirectory(
+            self, f"Download Flickr8k into… (needs about {format_size(DISK_NEEDED)})", str(self.paths.downloads))
+        if not folder:
+            return
+        dest = Path(folder) / "flickr8k"
+        free = shutil.disk_usage(folder).free
+        space = f"needs about {format_size(DISK_NEEDED)}, {format_size(free)} free"
+        if free < DISK_NEEDED:
+            self._on_failed(f"Flickr8k {space} in {folder}: choose a folder on a disk with more room")
+            return
         self.form.set_busy(True, downloading=True)
-        self.panel.status.setText(f"Downloading Flickr8k into {dest}…")
+        self.panel.status.setText(f"Downloading Flickr8k into {dest} ({space})…")
         self._run(Task(_download_job(dest, self.download_urls), "download"), self._on_download_progress,
                   self._on_downloaded)
 
@@ -155,6 +168,7 @@ class FineTuneDialog(QDialog):
         self.trainingFinished.emit(res)
 
     def _on_failed(self, msg: str) -> None:
+        msg = window_words(msg)
         self.panel.status.setText(f"⚠ {msg}")
         self.form.update_resume()
         self.trainingFailed.emit(msg)

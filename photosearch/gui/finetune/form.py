@@ -24,6 +24,28 @@ from photosearch.train.runstate import estimate_line
 from photosearch.train.state import can_resume, load_run_options
 
 
+# The training core speaks the command line's language ("lower --batch-size"); the window names its own
+# controls instead. Each label is this form's own (tests/gui/test_gui_finetune_words.py checks they exist).
+FLAG_CONTROLS = {"--batch-size": "Batch size", "--name": "New model name", "--epochs": "Epochs",
+                 "--max-images": "Images per split", "--head-lr": "Head learning rate",
+                 "--image-lr": "Image encoder LR", "--text-lr": "Text encoder LR", "--weight-decay": "Weight decay",
+                 "--device": "Device", "--base": "Base model", "--data": "Choose…",
+                 "--freeze-encoders": "Train only the projection heads (fast)"}
+_PHRASES = (("add --resume to continue it", "press “Resume” to continue it"),
+            ("resume with --resume --name ", "press “Resume” to continue "), ("resume with --resume", "press “Resume”"),
+            ("pass --captions FILE if it lives elsewhere", "put it in the folder chosen with “Choose…”"))
+
+
+def window_words(msg: str) -> str:
+    """A training error as the window says it: its controls' names, not command-line flags."""
+    import re
+
+    for cli, own in _PHRASES:
+        msg = msg.replace(cli, own)
+    return re.sub(r"--[a-z][a-z-]*", lambda m: f"“{FLAG_CONTROLS[m.group()]}”" if m.group() in FLAG_CONTROLS
+                  else m.group(), msg)
+
+
 def _count_job(data_dir: str, captions: str | None = None):
     def job(_task: Task):
         from photosearch.train import load_captions
@@ -110,7 +132,8 @@ class FineTuneForm(QWidget):
         row.addWidget(browse)
         dl.addLayout(row)
         row2 = QHBoxLayout()
-        self.download_btn = QPushButton("Download Flickr8k (~1 GB)")
+        self.download_btn = QPushButton("Download Flickr8k (~1.1 GB)…")
+        self.download_btn.setToolTip("Asks where to put it first; it needs about 2.3 GB while it unpacks")
         self.download_btn.clicked.connect(self.downloadRequested)
         row2.addWidget(self.download_btn)
         self.download_bar = QProgressBar()

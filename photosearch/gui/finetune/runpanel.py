@@ -10,6 +10,7 @@ from PySide6.QtWidgets import (QHBoxLayout, QHeaderView, QLabel, QProgressBar, Q
 
 from photosearch.gui.base.theme import muted
 from photosearch.gui.finetune.charts import LineChart
+from photosearch.humanize import format_size
 from photosearch.train.runstate import RunState, Update, comparison_cells
 
 
@@ -99,7 +100,7 @@ class RunPanel(QWidget):
                 self.table.setItem(r, c, it)
 
     def show_download(self, done: int, total: int) -> None:
-        self.rate.setText(f"{done / 1e6:.0f} of {total / 1e6:.0f} MB" if total else f"{done / 1e6:.0f} MB")
+        self.rate.setText(f"{format_size(done)} of {format_size(total)}" if total else format_size(done))
 
     def mark_used(self) -> None:
         self.use_btn.setEnabled(False)

@@ -13,20 +13,23 @@ from photosearch.gui.base.theme import muted
 from photosearch.gui.tasks.workers import Task, TaskRunner
 
 
-def explain_job(model, query: str | None, path: str, heatmap: bool):
-    """``(path, query, Explanation)`` of one photo (concepts only without a query or ``heatmap``)."""
+def explain_job(model, query: str | None, path: str, heatmap: bool, score: float | None = None):
+    """``(path, query, Explanation)`` of one photo (concepts only without a query or ``heatmap``); ``score``:
+    the one its search hit shows (None: judged from a fresh embedding, as search would)."""
     def job(_task: Task):
-        from photosearch.explain import concepts, explain, query_vector
+        from photosearch.explain import Explanation, concepts, explain, query_vector
         from photosearch.imageio import load_image
 
         img, _ = load_image(path, min_side=768)  # the smallest crops (1/3 of a side) stay >= 224 px
         if query:
             q = query_vector(model, query)
-            return path, query, explain(model, q, img, with_heatmap=heatmap)
-        from photosearch.explain import Explanation
-
+            return path, query, explain(model, q, img, with_heatmap=heatmap, score=score)
         return path, query, Explanation(float("nan"), concepts(model, img, None), [])
     return job
+
+
+WORKING = "Looking at the photo…"
+WORKING_HEATMAP = "Working out where it matches (it scores about 40 parts of the photo: a few seconds)…"
 
 
 def concepts_text(concepts: list[dict], top: int = 5) -> str:
@@ -74,15 +77,23 @@ class ExplainPanel(QWidget):
                                       "(the model scores overlapping crops)")
         self.heatmap_check.toggled.connect(self._on_toggle)
         lay.addWidget(self.heatmap_check)
+        self.status = QLabel()  # what is being worked out (a heat map takes seconds), or why it failed
+        self.status.setWordWrap(True)
+        muted(self.status)
+        lay.addWidget(self.status)
+        self.status.hide()
+        self.score: float | None = None  # the score the selected hit shows
         self.concepts.hide()
         self.copies.hide()
 
     def show_for(self, model, query: str | None, path: str | None, copies: list[str] | None = None,
-                 files: str | None = None) -> None:
+                 files: str | None = None, score: float | None = None) -> None:
         """Explain ``path`` for ``query`` (None: no typed query; concepts only); ``copies``: the result's other
-        files, ``files`` what they are together ("RAW + JPEG", library/pairs.py)."""
+        files, ``files`` what they are together ("RAW + JPEG", library/pairs.py); ``score``: its hit's."""
         self.model, self.query, self.path, self.explanation = model, query, path, None
+        self.score = score
         self._set(self.concepts, "")
+        self._set(self.status, "")
         self.others = list(copies or [])
         self._set(self.copies, files_html(files or f"{len(self.others) + 1} copies", self.others)
                   if self.others else "")
@@ -107,9 +118,16 @@ class ExplainPanel(QWidget):
     def _run(self, heatmap: bool) -> None:
         if self.readers is None:
             return
-        task = Task(explain_job(self.model, self.query, self.path, heatmap), "explain")
+        task = Task(explain_job(self.model, self.query, self.path, heatmap, self.score), "explain")
         task.returned.connect(self._on_explained)
+        path, query = self.path, self.query
+        task.failed.connect(lambda msg: self._on_failed(path, query, msg))
+        self._set(self.status, WORKING_HEATMAP if heatmap else WORKING)
         self.readers.submit(task)
+
+    def _on_failed(self, path: str | None, query: str | None, msg: str) -> None:
+        if (path, query) == (self.path, self.query):
+            self._set(self.status, f"Could not explain this photo: {msg}")
 
     def _on_toggle(self, on: bool) -> None:
         if not on:
@@ -124,6 +142,7 @@ class ExplainPanel(QWidget):
         if path != self.path or query != self.query:
             return  # the selection moved on
         self.explanation = ex
+        self._set(self.status, "")
         self._set(self.concepts, concepts_text(ex.concepts))
         self.concepts.setToolTip(os.linesep.join(f"{c['label']}: {c['weight']:.1%}" for c in ex.concepts))
         if ex.heatmap and self.heatmap_check.isChecked():

@@ -261,7 +261,8 @@ class PreviewPane(QWidget):
                                  results.time_at(cur), results.is_video_at(cur))
                 model, query = self.explain_context() if self.explain_context else (None, None)
                 hit = results.hit(cur.row())
-                self.why.show_for(model, query, path, getattr(hit, "copies", None), getattr(hit, "files", None))
+                self.why.show_for(model, query, path, getattr(hit, "copies", None), getattr(hit, "files", None),
+                                  results.score_at(cur))
                 self.moments.show_for(model, path, query, results.is_video_at(cur))
         view.selectionModel().currentChanged.connect(on_current)
         # Tab from the grid reaches the photo's faces (Qt ignores the order of a widget taking no focus, as the

@@ -28,6 +28,10 @@ def error_text(e: BaseException) -> str:
 
     if isinstance(e, PhotoSearchError):
         return str(e) or type(e).__name__
+    if isinstance(e, OSError):
+        from photosearch.humanize import os_error_text
+
+        return os_error_text(e)
     return f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
 
 
