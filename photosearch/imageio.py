@@ -22,7 +22,7 @@ from pathlib import Path
 
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from photosearch.meta.exif import ExifMeta, read_exif
+from photosearch.meta.exif import ExifMeta, read_exif, read_tiff_exif
 from photosearch.rawio import RAW_EXTENSIONS, RawUnavailable, decode_raw
 from photosearch.video import VIDEO_EXTENSIONS
 
@@ -280,4 +280,24 @@ def _load_raw(path: Path, min_side: int | None, max_pixels: int) -> tuple[Image.
             raise ImageSkip(f"a RAW format this build cannot read ({msg})") from None
         raise ImageSkip(f"damaged RAW file: {msg}") from None
     fmt = "RAW-" + path.suffix.lstrip(".").upper()
-    return to_rgb(img), ImageMeta(width=w, height=h, format=fmt, taken_at=taken)
+    exif = _raw_exif(path)
+    if exif is not None and taken is None:
+        taken = exif.taken_at
+    return to_rgb(img), ImageMeta(width=w, height=h, format=fmt, taken_at=taken, exif=exif)
+
+
+_TIFF_MAGIC = (b"II*\x00", b"MM\x00*")
+
+
+def _raw_exif(path: Path) -> "ExifMeta | None":
+    """The EXIF of a TIFF-structured RAW file (DNG, NEF, CR2, ARW, PEF, SRW, ...): camera, lens, exposure, GPS,
+    date, read from its directories. None for the other RAW containers (CR3, RAF, ORF, RW2: LibRaw still gives
+    their date) or an unreadable file."""
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) not in _TIFF_MAGIC:
+                return None
+            f.seek(0)
+            return read_tiff_exif(f)
+    except OSError:
+        return None

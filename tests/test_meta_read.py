@@ -7,7 +7,7 @@ from datetime import datetime
 
 import numpy as np
 import pytest
-from metahelpers import exif_for, solid, write_photo
+from metahelpers import exif_for, pattern, solid, write_photo
 from PIL import Image, PngImagePlugin
 
 from photosearch.library import Library
@@ -186,3 +186,36 @@ def test_photos_indexed_before_the_metadata_are_read_on_the_next_run(tmp_path, t
         m = lib.photo_meta(p)
         assert (m["make"], m["city"]) == ("Nikon", "Sydney")
         assert [ev for ev in lib.index(tiny) if ev.phase == "meta"] == []  # nothing left to read
+
+
+def test_a_camera_raw_file_gives_its_camera_and_date(tmp_path, tiny):
+    """Issue 22, item 1 (RAW): a TIFF-structured RAW (DNG here) has its EXIF read from its own directories,
+    with or without an embedded preview; before, RAW files got a kind and colours but no camera."""
+    from rawhelpers import write_dng
+
+    rgb = pattern(3, (320, 240))
+    (tmp_path / "pics").mkdir()
+    for preview in (True, False):
+        write_dng(tmp_path / "pics" / f"shot{int(preview)}.dng", rgb, preview=preview, date="2019:12:25 09:30:00")
+    with _index(tmp_path, tiny) as lib:
+        for preview in (True, False):
+            p = tmp_path / "pics" / f"shot{int(preview)}.dng"
+            m = lib.photo_meta(p)
+            assert (m["make"], m["model"]) == ("PhotoSearch", "Test DNG"), preview
+            assert lib.photo_info(p)["taken_at"] == "2019-12-25T09:30:00" and m["kind"] == "photo"
+
+
+def test_raw_gps_and_exposure_come_from_the_tiff_directories(tmp_path):
+    """The same reader on a TIFF-structured file carrying an EXIF and a GPS directory (as NEF, CR2 and ARW do)."""
+    from photosearch.meta.exif import read_tiff_exif
+
+    p = write_photo(tmp_path / "x.tif", fmt="TIFF", lat=38.7139, lon=-9.1394, date="2021:07:14 10:20:30",
+                    make="Nikon", model="D750", t829A=0.01, t8827=200)
+    with open(p, "rb") as f:
+        e = read_tiff_exif(f)
+    assert (e.make, e.model, e.taken_at, e.iso, e.exposure_s) == ("Nikon", "D750", "2021-07-14T10:20:30", 200, 0.01)
+    assert (round(e.lat, 3), round(e.lon, 3)) == (38.714, -9.139) and e.fault is None
+    with open(tmp_path / "junk.dng", "wb") as f:
+        f.write(b"II*\x00" + b"\xff" * 64)  # a header whose first directory lies past the end
+    with open(tmp_path / "junk.dng", "rb") as f:
+        assert read_tiff_exif(f).make is None  # no exception, nothing invented

@@ -187,16 +187,7 @@ def read_exif(img, now: datetime | None = None) -> ExifMeta:
             if raw is not None and len(raw) > 14 and not len(exif):
                 # Pillow warns (and reads nothing) when the block's offsets point nowhere.
                 out._fault("damaged EXIF: no readable tags")
-            out.make, out.model = _text(exif.get(_MAKE), 60), _text(exif.get(_MODEL), 100)
-            out.software = _text(exif.get(_SOFTWARE), 100)
-            o = exif.get(_ORIENTATION)
-            out.orientation = o if isinstance(o, int) and 1 <= o <= 8 else None
-            _read_exif_ifd(exif.get_ifd(_EXIF_IFD), out, now)
-            if out.taken_at is None and out.fault is None:
-                out.taken_at, why = parse_exif_date(exif.get(_DATETIME), now)
-                if why:
-                    out._fault(why)
-            _read_gps(exif.get_ifd(_GPS_IFD), out)
+            _read_tags(exif, out, now)
     except Exception as e:  # noqa: BLE001 - hostile metadata must never stop indexing
         out._fault(f"damaged EXIF: {str(e)[:120] or type(e).__name__}")
     try:
@@ -204,3 +195,35 @@ def read_exif(img, now: datetime | None = None) -> ExifMeta:
     except Exception as e:  # noqa: BLE001
         out._fault(f"damaged XMP: {str(e)[:120] or type(e).__name__}")
     return out
+
+
+def read_tiff_exif(fp, now: datetime | None = None) -> ExifMeta:
+    """:class:`ExifMeta` from a TIFF-structured file's own directories (a DNG, NEF, CR2, ARW, ... RAW file:
+    ``fp`` open at its start), read without decoding any pixels. Never raises."""
+    import warnings
+
+    from PIL import Image
+
+    out = ExifMeta()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # Pillow warns of directories that point nowhere; they read as empty
+            exif = Image.Exif()
+            exif.load_from_fp(fp)
+            _read_tags(exif, out, now)
+    except Exception as e:  # noqa: BLE001 - hostile metadata must never stop indexing
+        out._fault(f"damaged EXIF: {str(e)[:120] or type(e).__name__}")
+    return out
+
+
+def _read_tags(exif, out: ExifMeta, now: datetime | None) -> None:
+    out.make, out.model = _text(exif.get(_MAKE), 60), _text(exif.get(_MODEL), 100)
+    out.software = _text(exif.get(_SOFTWARE), 100)
+    o = exif.get(_ORIENTATION)
+    out.orientation = o if isinstance(o, int) and 1 <= o <= 8 else None
+    _read_exif_ifd(exif.get_ifd(_EXIF_IFD), out, now)
+    if out.taken_at is None and out.fault is None:
+        out.taken_at, why = parse_exif_date(exif.get(_DATETIME), now)
+        if why:
+            out._fault(why)
+    _read_gps(exif.get_ifd(_GPS_IFD), out)
