@@ -176,8 +176,9 @@ class FaceEngine:
             return []
         rgb = np.ascontiguousarray(rgb)
         # Shrunk first, then turned to BGR (YuNet's order): per-channel work, the same pixels as the other way
-        # round, without a copy of the whole decoded image.
-        small = rgb if scale == 1.0 else cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
+        # round, without a copy of the whole decoded image. Bilinear, not area: ~5x faster on a 12 MP photo's
+        # 2000 px decode (4 vs 23 ms) and the same faces found at every size (bench_faces.py's 12 MP crowd).
+        small = rgb if scale == 1.0 else cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_LINEAR)
         small = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
         det, rec, net = self._nets()
         det.setInputSize((sw, sh))
