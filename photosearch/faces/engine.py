@@ -117,8 +117,8 @@ def yaw_of(landmarks: np.ndarray) -> float:
 
 class FaceEngine:
     """Detector + recogniser, loaded lazily. Safe to call from several threads at once (the indexing pipeline's
-    decode workers): each thread gets its own OpenCV nets, which are not re-entrant; the model files are read
-    and checked once. ``detect_pixels`` bounds the detection input (see ``DETECT_PIXELS``)."""
+    decode workers): each call borrows a set of OpenCV nets (they are not re-entrant) from a pool that keeps them
+    for later calls and runs; the model files are read and checked once. ``detect_pixels`` bounds the detection input (see ``DETECT_PIXELS``)."""
 
     model_id = MODEL_ID
 
@@ -126,18 +126,22 @@ class FaceEngine:
         self.score_threshold = score_threshold
         self.detect_pixels = detect_pixels
         self._bufs: tuple[np.ndarray, np.ndarray, Path] | None = None
-        self._lock = threading.Lock()  # guards reading the files only
-        self._local = threading.local()
+        self._lock = threading.Lock()  # guards reading the files and the pool
+        self._free: list = []  # sets of nets not in use (one per call running at once, kept for later runs)
 
     def load(self) -> None:
         """Load the models now (this thread's nets); raises FaceModelError when they are missing or damaged."""
-        self._nets()
+        self._release(self._acquire())
 
-    def _nets(self):
-        nets = getattr(self._local, "nets", None)
-        if nets is None:
-            nets = self._local.nets = self._load()
-        return nets
+    def _acquire(self):
+        with self._lock:
+            if self._free:
+                return self._free.pop()
+        return self._load()
+
+    def _release(self, nets) -> None:
+        with self._lock:
+            self._free.append(nets)
 
     def _load(self):
         try:
@@ -180,7 +184,15 @@ class FaceEngine:
         # 2000 px decode (4 vs 23 ms) and the same faces found at every size (bench_faces.py's 12 MP crowd).
         small = rgb if scale == 1.0 else cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_LINEAR)
         small = cv2.cvtColor(small, cv2.COLOR_RGB2BGR)
-        det, rec, net = self._nets()
+        nets = self._acquire()
+        try:
+            return self._find(nets, rgb, small, scale, to_photo)
+        finally:
+            self._release(nets)
+
+    def _find(self, nets, rgb: np.ndarray, small: np.ndarray, scale: float, to_photo: float) -> list[Face]:
+        det, rec, net = nets
+        sh, sw = small.shape[:2]
         det.setInputSize((sw, sh))
         _, rows = det.detect(small)
         if rows is None:
