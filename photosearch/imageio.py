@@ -184,6 +184,15 @@ def decode_min_side(input_size: int, crop_pct: float) -> int:
     return int(math.ceil(input_size / max(crop_pct, 1e-3)))
 
 
+def shrink_to(img: Image.Image, min_side: int) -> Image.Image:
+    """``img`` reduced by the largest power of two that keeps ``min_side`` on its short side: what a JPEG
+    draft would have decoded for ``min_side``, made from an image decoded larger (for the faces: decode once)."""
+    k = 1
+    while min(img.size) // (2 * k) >= min_side:
+        k *= 2
+    return img.reduce(k) if k > 1 else img
+
+
 def load_image(path: str | os.PathLike, min_side: int | None = 224,
                max_pixels: int = MAX_PIXELS) -> tuple[Image.Image, ImageMeta]:
     """Decode for the model: RGB, upright, at least ``min_side`` px on the short side where the format can

@@ -160,7 +160,7 @@ def cmd_index(ctx) -> int:
         bar = None if quiet else IndexProgress()
         try:
             report = lib.run_index(model, ctx.args.paths or None, on_event=bar, batch_size=ctx.args.batch_size,
-                                   workers=ctx.args.workers, cancel=cancel)
+                                   workers=ctx.args.workers, cancel=cancel, scan_faces=faces)
             if text and not report.cancelled:  # then the words in the photos
                 text_report = drain(lib.read_text(cancel=cancel), bar)
             if faces and not report.cancelled and not cancel.is_set():  # then the faces, grouped into people
@@ -176,8 +176,12 @@ def cmd_index(ctx) -> int:
     d["dropped_models"] = dropped
     if text_report is not None:
         d["text"] = text_report.to_dict()
-    if face_report is not None:
-        d["faces"] = face_report.to_dict()
+    if face_report is not None:  # the photos scanned while indexing (one decode each), then by the pass
+        d["faces"] = f = face_report.to_dict()
+        f["while_indexing"] = report.faces_scanned
+        f["scanned"] += report.faces_scanned
+        f["with_faces"] += report.faces_with
+        f["faces"] += report.faces_found
 
     def human(r):
         lines = [f"indexed {r['indexed']}, unchanged {r['unchanged']}, moved {r['moved']}, removed {r['removed']}, "
@@ -194,8 +198,8 @@ def cmd_index(ctx) -> int:
                          f"({t['images_per_second']:.1f} img/s)")
         if r.get("faces"):
             f = r["faces"]
-            lines.append(f"faces: scanned {f['scanned']} photos, {f['faces']} faces in {f['with_faces']}, grouped "
-                         f"{f['grouped']}, in {f['seconds']:.1f} s ({f['images_per_second']:.1f} img/s)")
+            lines.append(f"faces: scanned {f['scanned']} photos ({f['while_indexing']} while indexing, the rest in "
+                         f"{f['seconds']:.1f} s), {f['faces']} faces in {f['with_faces']}, grouped {f['grouped']}")
         return "\n".join(lines)
 
     ctx.emit(d, human)

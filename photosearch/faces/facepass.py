@@ -6,8 +6,11 @@ row per face (box, landmarks, score, quality, usable, the 128-d embedding, the p
 the user put it there). A photo whose content or face model changed is scanned again; a moved photo keeps its
 row (index.py moves rows by content hash), so its faces and people stay.
 
-Like the text pass it runs after the visual index (``Library.index(faces=True)``), reads only photos the index
-holds, and commits one transaction per batch, so a killed run keeps every finished batch. Off by default: face
+Decode once: while the setting is on, the visual index finds the faces in the same decode as the photo's vector
+(library/index.py calls :func:`find_in` in its decode workers and :func:`store_scan` in its batch transaction).
+This pass is then the backfill: like the text pass it runs after the visual index (``Library.index(faces=True)``),
+scans only photos the index holds that were not scanned yet (indexed before faces were on, changed, or another
+face model), and commits one transaction per batch, so a killed run keeps every finished batch. Off by default: face
 embeddings are biometric data, made only when the user turns the pass on (``photosearch index --faces`` or the
 setting). :func:`forget_all` deletes every face row and embedding and rewrites the file (VACUUM).
 """
@@ -52,6 +55,14 @@ def decode(path) -> tuple[np.ndarray, float]:
     return np.asarray(img), meta.width / max(1, img.width)
 
 
+def find_in(engine, rgb: np.ndarray, to_photo: float) -> tuple[list, str | None]:
+    """(faces, None), or ([], why) when OpenCV fails on this one image: never raises for the image."""
+    try:
+        return engine.find(rgb, to_photo), None
+    except Exception as e:  # noqa: BLE001 - OpenCV failing on one odd image
+        return [], f"could not be scanned: {type(e).__name__}: {e}"
+
+
 # -- the pass --------------------------------------------------------------------------------------------
 @dataclass
 class FaceReport:
@@ -87,6 +98,14 @@ def pending(conn: sqlite3.Connection, model_id: str) -> list[tuple[int, str, str
     return conn.execute("SELECT p.id, p.path, p.hash FROM photos p LEFT JOIN face_scans s ON s.photo_id = p.id "
                         "WHERE s.photo_id IS NULL OR s.hash != p.hash OR s.model != ? ORDER BY p.id",
                         (model_id,)).fetchall()
+
+
+def scanned_hashes(conn: sqlite3.Connection, model_id: str, photo_id: int | None = None) -> dict[int, str]:
+    """photo id -> the content hash its faces were found in with ``model_id`` (of one photo, or of all)."""
+    if photo_id is not None:
+        return dict(conn.execute("SELECT photo_id, hash FROM face_scans WHERE photo_id = ? AND model = ?",
+                                 (photo_id, model_id)))
+    return dict(conn.execute("SELECT photo_id, hash FROM face_scans WHERE model = ?", (model_id,)))
 
 
 def _decode_one(path: str):
@@ -127,10 +146,7 @@ def run(conn: sqlite3.Connection, engine, *, batch_size: int = 16,
                 futs.append(pool.submit(_decode_one, todo[i + 2][1]))
             faces = []
             if loaded is not None:
-                try:
-                    faces = engine.find(*loaded)
-                except Exception as e:  # noqa: BLE001 - OpenCV failing on one odd image
-                    err = f"could not be scanned: {type(e).__name__}: {e}"
+                faces, err = find_in(engine, *loaded)
             failed += err is not None
             with_faces += bool(faces)
             n_faces += len(faces)
@@ -161,6 +177,20 @@ def face_row(face) -> tuple:
             json.dumps(q), int(face.usable), face.embedding.astype("<f4").tobytes())
 
 
+def store_scan(conn: sqlite3.Connection, pid: int, h: str, model_id: str, faces: list, err: str | None,
+               now: float) -> None:
+    """One photo's scan (its faces, or why it could not be scanned), replacing what an older content or model
+    left; inside the caller's transaction."""
+    conn.execute("DELETE FROM faces WHERE photo_id = ?", (pid,))  # old content or old model
+    conn.executemany("INSERT INTO faces (photo_id, model, x, y, w, h, landmarks, score, quality, usable, "
+                     "embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     [(pid, model_id, *face_row(f)) for f in faces])
+    conn.execute("INSERT INTO face_scans (photo_id, hash, model, faces, error, scanned_at) "
+                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(photo_id) DO UPDATE SET hash = excluded.hash, "
+                 "model = excluded.model, faces = excluded.faces, error = excluded.error, "
+                 "scanned_at = excluded.scanned_at", (pid, h, model_id, len(faces), err, now))
+
+
 def _commit(conn: sqlite3.Connection, model_id: str, rows: list[tuple]) -> None:
     now = time.time()
     try:
@@ -168,14 +198,7 @@ def _commit(conn: sqlite3.Connection, model_id: str, rows: list[tuple]) -> None:
             for pid, h, faces, err in rows:
                 if conn.execute("SELECT 1 FROM photos WHERE id = ?", (pid,)).fetchone() is None:
                     continue  # removed meanwhile
-                conn.execute("DELETE FROM faces WHERE photo_id = ?", (pid,))  # old content or old model
-                conn.executemany("INSERT INTO faces (photo_id, model, x, y, w, h, landmarks, score, quality, usable, "
-                                 "embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                                 [(pid, model_id, *face_row(f)) for f in faces])
-                conn.execute("INSERT INTO face_scans (photo_id, hash, model, faces, error, scanned_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(photo_id) DO UPDATE SET hash = excluded.hash, "
-                             "model = excluded.model, faces = excluded.faces, error = excluded.error, "
-                             "scanned_at = excluded.scanned_at", (pid, h, model_id, len(faces), err, now))
+                store_scan(conn, pid, h, model_id, faces, err, now)
     except sqlite3.Error as e:
         raise LibraryError(f"could not write to the library: {e}") from None
 

@@ -1,7 +1,10 @@
 """The indexing pipeline: scan, plan, decode in parallel, embed in batches, commit per batch.
 
 Decoding (hash + JPEG draft decode + resize/crop/normalise) runs in a thread pool; Pillow and torch release
-the GIL, so it overlaps the model's inference on the calling thread. Every embedding batch is one SQLite
+the GIL, so it overlaps the model's inference on the calling thread. With a face engine (the faces setting on)
+each photo is decoded once, at the size the face detector needs, in the same workers: the faces come from that
+image and the model's input is reduced from it (faces/facepass.py's ``find_in``), and they are committed in the
+photo's batch. Every embedding batch is one SQLite
 transaction holding the photos' rows, their vectors and any skips: a killed process keeps whole batches,
 and the next run finds them unchanged (same size + mtime, vector present) and does not redo them.
 """
@@ -56,6 +59,9 @@ class IndexReport:
     cancelled: bool = False
     missing_folders: list[str] = field(default_factory=list)  # not there or offline (unmounted?): photos kept
     unreadable_folders: list[str] = field(default_factory=list)  # could not be listed: their photos were kept
+    faces_scanned: int = 0  # photos whose faces were looked for in the same decode as their vector (faces on)
+    faces_with: int = 0  # of those, photos with a face
+    faces_found: int = 0  # faces found so
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -82,6 +88,7 @@ class _Ready:
     record: object = None  # meta/record.py's PhotoMeta: EXIF, kind, colours
     file_fault: bool = True  # the skip is the file's own fault (see queries.put_skip)
     times: list[float] | None = None  # a video: the time of each moment, one tensor row each (library/frames.py)
+    faces: tuple[list, str | None] | None = None  # found in the same decode: (faces, why not); None: not looked
 
 
 VANISHED = "vanished: the file was removed during indexing"
@@ -101,13 +108,16 @@ def _identity(path: str) -> tuple:
     return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns
 
 
-def _prepare(job: _Job, min_side: int, transform) -> _Ready:
+def _prepare(job: _Job, min_side: int, transform, faces=None) -> _Ready:
     """Runs in a worker thread: never raises, a failure is a skip reason.
 
     The hash and the pixels must be of the same bytes (a vector stored under another version's hash is never
     corrected): the file is hashed and decoded between two looks at its identity and read again when it
-    changed meanwhile. What was read is recorded with the size and mtime it had then."""
-    from photosearch.imageio import ImageMissing, ImageSkip, load_image, load_video
+    changed meanwhile. What was read is recorded with the size and mtime it had then. With a face engine
+    (``faces``) the photo is decoded as the faces pass decodes it, its faces are found, and the model's input
+    is reduced from the same image."""
+    from photosearch.faces import facepass
+    from photosearch.imageio import ImageMissing, ImageSkip, load_image, load_video, shrink_to
     from photosearch.video import is_video_name
 
     video, info = is_video_name(job.path), None
@@ -120,7 +130,8 @@ def _prepare(job: _Job, min_side: int, transform) -> _Ready:
             if video:  # every sampled moment; the poster frame stands in for the photo
                 img, meta, info = load_video(job.path)
             else:
-                img, meta = load_image(job.path, min_side=min_side)
+                img, meta = load_image(job.path, min_side=max(min_side, facepass.DECODE_MIN_SIDE) if faces
+                                       else min_side)
             after = _identity(job.path)
         except ImageMissing:
             return _Ready(job, skip=VANISHED, file_fault=False)
@@ -143,6 +154,10 @@ def _prepare(job: _Job, min_side: int, transform) -> _Ready:
     if not same and job.hash is not None and h != job.hash:
         job.content_changed = True  # rewritten since it was planned: every model's old vector is stale
     job.size, job.mtime_ns = before[2], before[3]
+    found = None
+    if faces is not None:
+        found = facepass.find_in(faces, np.asarray(img), meta.width / max(1, img.width))
+        img = img if info is not None else shrink_to(img, min_side)
     try:
         if info is not None:  # a video: one tensor row per moment, the times ride along
             import torch
@@ -156,6 +171,7 @@ def _prepare(job: _Job, min_side: int, transform) -> _Ready:
     except Exception as e:  # noqa: BLE001 - the file decoded: the model's preprocessing failed, not the file
         return _Ready(job, skip=f"the model could not prepare it: {e}", file_fault=False)
     ready.record = describe(img, meta.width, meta.height, meta.format, meta.exif, job.path)  # never raises
+    ready.faces = found
     return ready
 
 
@@ -320,6 +336,9 @@ class _Progress:
     done: int = 0
     indexed: int = 0
     skips: list[dict] = field(default_factory=list)  # every skip of this run
+    faces_scanned: int = 0  # photos whose faces were looked for in the same decode
+    faces_with: int = 0
+    faces_found: int = 0
     new_skips: list[dict] = field(default_factory=list)  # since the last event
 
     def rate(self) -> float:
@@ -340,17 +359,20 @@ class _Progress:
 
 
 def embed(conn: sqlite3.Connection, model, jobs: list[_Job], prog: _Progress, *, batch_size: int, workers: int,
-          cancel: threading.Event | None) -> Iterator[IndexEvent]:
+          cancel: threading.Event | None, faces=None) -> Iterator[IndexEvent]:
     """Decode ``jobs`` in a thread pool, embed them in batches and commit each batch; an event per batch.
+    ``faces``: a face engine, to find the faces in the same decode (committed with the batch).
     Returns True when cancelled (committed batches are kept)."""
     import torch
 
+    from photosearch.faces.facepass import scanned_hashes
     from photosearch.imageio import decode_min_side
 
     model_id = model.config.model_id
     pre = model.config.preprocess
     min_side = decode_min_side(pre.input_size, pre.crop_pct)
     transform = model.eval_transform()
+    scanned = scanned_hashes(conn, faces.model_id) if faces is not None else {}
     max_inflight = batch_size * 2 + workers
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="photosearch-decode")
     inflight: deque[Future] = deque()
@@ -371,19 +393,26 @@ def embed(conn: sqlite3.Connection, model, jobs: list[_Job], prog: _Progress, *,
                 if j is None:
                     exhausted = True
                     break
-                inflight.append(pool.submit(_prepare, j, min_side, transform))
+                # A photo re-embedded for a new model keeps its faces (and the people they are in).
+                known = not j.content_changed and j.hash is not None and scanned.get(j.photo_id) == j.hash
+                inflight.append(pool.submit(_prepare, j, min_side, transform, None if known else faces))
             if inflight:
                 r = inflight.popleft().result()
                 (failed if r.skip is not None else batch).append(r)
             if len(batch) >= batch_size or len(failed) >= batch_size or (not inflight and (batch or failed)):
                 vecs = model.embed_pixels(torch.cat([b.tensor if b.times is not None else b.tensor.unsqueeze(0)
                                                      for b in batch])).numpy() if batch else None
-                _commit(conn, model_id, batch, vecs, failed)
+                _commit(conn, model_id, batch, vecs, failed, faces.model_id if faces is not None else None)
                 skips = [{"path": f.job.path, "reason": f.skip} for f in failed]
                 prog.skips.extend(skips)
                 prog.new_skips.extend(skips)
                 prog.done += len(batch) + len(failed)
                 prog.indexed += len(batch)
+                for b in batch:
+                    if b.faces is not None:
+                        prog.faces_scanned += 1
+                        prog.faces_with += bool(b.faces[0])
+                        prog.faces_found += len(b.faces[0])
                 current = (batch or failed)[-1].job.path
                 batch, failed = [], []
                 yield prog.event("embed", current)
@@ -394,10 +423,12 @@ def embed(conn: sqlite3.Connection, model, jobs: list[_Job], prog: _Progress, *,
 
 
 def run(conn: sqlite3.Connection, model, folders: list[str], all_folders: list[str], *, batch_size: int = 32,
-        workers: int | None = None, cancel: threading.Event | None = None) -> Generator[IndexEvent, None, IndexReport]:
+        workers: int | None = None, cancel: threading.Event | None = None,
+        faces=None) -> Generator[IndexEvent, None, IndexReport]:
     """Index ``folders`` (``all_folders`` bound where symlinks may lead) with ``model``: events of phase
     "scan", then "embed" per committed batch, then one "done"; returns the :class:`IndexReport` (the "done"
-    event carries it too, for progress displays)."""
+    event carries it too, for progress displays). ``faces``: a loaded face engine, to find the faces of the
+    photos embedded in the same decode."""
     t0 = time.perf_counter()
     model_id = model.config.model_id
     _ensure_model(conn, model_id, int(model.config.embed_dim))
@@ -411,22 +442,25 @@ def run(conn: sqlite3.Connection, model, folders: list[str], all_folders: list[s
 
     prog = _Progress(total=len(p.jobs))
     cancelled = yield from embed(conn, model, p.jobs, prog, batch_size=batch_size,
-                                 workers=workers or default_workers(), cancel=cancel)
+                                 workers=workers or default_workers(), cancel=cancel, faces=faces)
 
     seconds = time.perf_counter() - t0
     report = IndexReport(indexed=prog.indexed, unchanged=p.unchanged, moved=len(p.moves), removed=len(p.gone),
                          skipped=prog.skips, seconds=round(seconds, 3),
                          images_per_second=round(prog.indexed / seconds, 2) if seconds > 0 else 0.0,
                          cancelled=cancelled, missing_folders=list(p.walk.missing_folders),
-                         unreadable_folders=list(p.walk.unreadable_folders))
+                         unreadable_folders=list(p.walk.unreadable_folders), faces_scanned=prog.faces_scanned,
+                         faces_with=prog.faces_with, faces_found=prog.faces_found)
     yield prog.event("done", None, report)
     return report
 
 
 def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: np.ndarray | None,
-            failed: list[_Ready]) -> None:
-    """One transaction: the batch's photo rows, their vectors and the skips. Files of a folder removed from
-    the library since the run started are dropped (checked inside the transaction: no orphans)."""
+            failed: list[_Ready], face_model: str | None = None) -> None:
+    """One transaction: the batch's photo rows, their vectors, their faces (when looked for) and the skips.
+    Files of a folder removed from the library since the run started are dropped (checked inside the
+    transaction: no orphans)."""
+    from photosearch.faces.facepass import scanned_hashes, store_scan
     from photosearch.library import frames
 
     now = time.time()
@@ -451,6 +485,8 @@ def _commit(conn: sqlite3.Connection, model_id: str, batch: list[_Ready], vecs: 
                     frames.store(conn, pid, model_id, r.times, v)
                 if r.record is not None:
                     meta_store.put(conn, pid, r.hash, r.record)
+                if r.faces is not None and scanned_hashes(conn, face_model, pid).get(pid) != r.hash:
+                    store_scan(conn, pid, r.hash, face_model, *r.faces, now)  # new or changed content
                 sql.delete_skips(conn, [j.path])
             for r in failed:
                 j = r.job

@@ -143,13 +143,15 @@ class Library(LibraryFacts):
     # -- indexing ----------------------------------------------------------------------------------------
     def index(self, model, folders: list[str] | None = None, *, batch_size: int = 32, workers: int | None = None,
               cancel: threading.Event | None = None, text: bool = False, ocr=None, faces: bool = False,
-              face_engine=None) -> Generator[IndexEvent, None, IndexReport]:
+              face_engine=None, scan_faces: bool | None = None) -> Generator[IndexEvent, None, IndexReport]:
         """Generator of progress events that returns the visual pass's :class:`IndexReport`. Folders given
         are added to the library first; without them every library folder is indexed. ``text=True`` then
         reads the words in the photos (``ocr``: an :class:`~photosearch.ocr.OcrEngine`), yielding
         :class:`~photosearch.library.textindex.TextEvent`s (phases "text" and "text-done"); :meth:`read_text`
         alone returns that pass's report. ``faces=True`` then finds the faces and groups them into people
-        (:meth:`find_faces`)."""
+        (:meth:`find_faces`). ``scan_faces``: find the faces of the photos embedded in the same decode as their
+        vectors (faces/facepass.py); None: when ``faces`` is true or the library's faces setting is on. The
+        faces pass then only catches up on photos indexed before."""
         from photosearch.library import index as _index
 
         if batch_size < 1:
@@ -165,9 +167,10 @@ class Library(LibraryFacts):
             targets = [self.add_folder(f) for f in folders] if folders else self.folders()
             if not targets:
                 raise LibraryError("the library has no folders yet; add one (photosearch folders add PATH)")
+            engine = self._face_engine(face_engine, True if faces and scan_faces is None else scan_faces)
             try:
                 report = yield from _index.run(self.conn, model, targets, self.folders(), batch_size=batch_size,
-                                               workers=workers, cancel=cancel)
+                                               workers=workers, cancel=cancel, faces=engine)
                 yield from self.read_meta(cancel)
                 self.fill_places()
             except sqlite3.DatabaseError as e:
@@ -175,8 +178,24 @@ class Library(LibraryFacts):
         if text and not (cancel is not None and cancel.is_set()):
             yield from self.read_text(ocr, cancel=cancel)
         if faces and not (cancel is not None and cancel.is_set()):
-            yield from self.find_faces(face_engine, cancel=cancel)
+            yield from self.find_faces(engine or face_engine, cancel=cancel)
         return report
+
+    def _face_engine(self, engine, scan: bool | None):
+        """The face engine to find faces with while indexing, loaded; None when not wanted or when its models
+        cannot load (the faces pass, if asked for, then says why)."""
+        from photosearch.faces import facepass
+
+        if scan is False or (scan is None and not facepass.enabled(self.conn)):
+            return None
+        from photosearch.faces.engine import FaceEngine, FaceModelError
+
+        engine = engine or FaceEngine()
+        try:
+            engine.load()
+        except FaceModelError:
+            return None
+        return engine
 
     def read_meta(self, cancel: threading.Event | None = None) -> Generator[IndexEvent, None, None]:
         """Metadata of photos indexed before the library kept it (meta/backfill.py): events of phase "meta"."""
