@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ENV_HOME = "PHOTOSEARCH_HOME"
+# Where exported ONNX graphs are kept, when not in the cache folder: graphs are named by model id, which carries
+# the weights' fingerprint, so several homes (portable installs, test runs) can share one folder safely.
+ENV_ONNX_CACHE = "PHOTOSEARCH_ONNX_CACHE"
 _APP = "PhotoSearch"
 
 
@@ -45,8 +48,10 @@ class AppPaths:
 
     @property
     def onnx_cache(self) -> Path:
-        """Exported ONNX graphs of the models' towers (photosearch/model/onnx_backend.py)."""
-        return self.cache / "onnx"
+        """Exported ONNX graphs of the models' towers (photosearch/model/onnx_backend.py); ``$PHOTOSEARCH_ONNX_CACHE``
+        moves them."""
+        moved = os.environ.get(ENV_ONNX_CACHE)
+        return Path(moved).expanduser() if moved else self.cache / "onnx"
 
     def ensure(self) -> "AppPaths":
         for p in (self.data, self.cache, self.config, self.logs, self.models):

@@ -20,6 +20,17 @@ def _isolated_home(tmp_path, monkeypatch):
     return home
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_onnx_cache():
+    """The command-line runs' shared folder of exported ONNX graphs (helpers.cli_env) goes with the session."""
+    import shutil
+
+    from helpers import SESSION_ONNX_CACHE
+
+    yield SESSION_ONNX_CACHE
+    shutil.rmtree(SESSION_ONNX_CACHE, ignore_errors=True)
+
+
 @pytest.fixture
 def home(_isolated_home) -> Path:
     return _isolated_home

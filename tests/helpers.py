@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 import shutil
 from pathlib import Path
 
@@ -147,10 +148,21 @@ def real_photos(dest: Path, include_mate: bool = True) -> list[tuple[Path, str]]
     return out
 
 
-def cli_env(home: Path) -> dict:
-    """Environment for running ``python -m photosearch`` from this checkout in a subprocess."""
+# One folder of exported ONNX graphs for every command-line run of the session: a graph is named by the model id,
+# which carries the weights' fingerprint (the tests' tiny models share one), so each is exported once, not once
+# per test (~3 s a run).
+SESSION_ONNX_CACHE = Path(tempfile.gettempdir()) / f"photosearch-tests-onnx-{os.getpid()}"
+
+
+def cli_env(home: Path, own_onnx_cache: bool = False) -> dict:
+    """Environment for running ``python -m photosearch`` from this checkout in a subprocess (``own_onnx_cache``:
+    the graphs go under ``home`` as they would for a user, not in the session's shared folder)."""
     env = dict(os.environ)
     env["PHOTOSEARCH_HOME"] = str(home)
+    if own_onnx_cache:
+        env.pop("PHOTOSEARCH_ONNX_CACHE", None)
+    else:
+        env["PHOTOSEARCH_ONNX_CACHE"] = str(SESSION_ONNX_CACHE)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     return env
 

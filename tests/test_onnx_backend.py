@@ -94,7 +94,7 @@ def test_graphs_are_cached_by_fingerprint_and_never_serve_changed_weights(tmp_pa
 
 def _run(home, *args):
     return subprocess.run([sys.executable, "-m", "photosearch", *args], capture_output=True, text=True,
-                          env=cli_env(home), timeout=300)
+                          env=cli_env(home, own_onnx_cache=True), timeout=300)
 
 
 def test_cli_backend_flag_gives_the_same_embeddings(home, tmp_path, photo_dir):
@@ -115,3 +115,16 @@ def test_cli_backend_flag_gives_the_same_embeddings(home, tmp_path, photo_dir):
     assert p.returncode == 0 and len(json.loads(p.stdout)[0]["embedding"]) == 16
     p = _run(home, "embed-text", "a dog", "--backend", "fast")
     assert p.returncode == 2 and "invalid choice" in p.stderr
+
+
+def test_onnx_graphs_can_live_outside_the_home(tmp_path, home, monkeypatch, tiny):
+    """``$PHOTOSEARCH_ONNX_CACHE`` moves the exported graphs (several homes can share them: names carry the
+    weights' fingerprint); the home's cache then holds none."""
+    from photosearch.model.onnx_backend import attach_backend
+    from photosearch.paths import app_paths
+
+    monkeypatch.setenv("PHOTOSEARCH_ONNX_CACHE", str(tmp_path / "graphs"))
+    paths = app_paths()
+    assert paths.onnx_cache == tmp_path / "graphs"
+    assert attach_backend(tiny, "onnx", paths.onnx_cache)["image"] == "onnx"
+    assert list((tmp_path / "graphs").rglob(GRAPH_FILE)) and not list(home.rglob(GRAPH_FILE))

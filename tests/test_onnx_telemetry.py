@@ -14,7 +14,7 @@ from texthelpers import sign
 
 
 def _user_env(tmp_path, home) -> dict:
-    env = cli_env(home)
+    env = cli_env(home, own_onnx_cache=True)
     env.pop("ORT_DISABLE_TELEMETRY", None)  # the app sets it; the test's own environment must not
     env["HOME"] = str(tmp_path / "user")
     env["XDG_CACHE_HOME"] = str(tmp_path / "user-cache")
