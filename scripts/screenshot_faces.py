@@ -9,31 +9,13 @@ the real faces of tests/facehelpers.py (Eileen Collins, Grace Hopper).
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO / "scripts"))
+from shotkit import offscreen_main
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(REPO / "docs"))
-    args = ap.parse_args()
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    work = Path(tempfile.mkdtemp(prefix="ps-faces-shot-"))
-    os.environ["PHOTOSEARCH_HOME"] = str(work / "home")
-    try:
-        return run(Path(args.out), work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return offscreen_main("ps-faces-shot-", run)
 
 
 def photos(d: Path) -> Path:

@@ -9,31 +9,13 @@ photographed-looking signs and receipts (tests/texthelpers.py).
 
 from __future__ import annotations
 
-import argparse
-import os
-import shutil
-import sys
-import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests"))
-sys.path.insert(0, str(REPO / "scripts"))
+from shotkit import REPO, offscreen_main
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--out", default=str(REPO / "docs"))
-    args = ap.parse_args()
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    work = Path(tempfile.mkdtemp(prefix="ps-text-shot-"))
-    os.environ["PHOTOSEARCH_HOME"] = str(work / "home")
-    try:
-        return run(Path(args.out), REPO / ".photosearch-home" / "screenshots", work)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return offscreen_main("ps-text-shot-", lambda out, work: run(out, REPO / ".photosearch-home" / "screenshots", work))
 
 
 def run(out: Path, store_home: Path, work: Path) -> int:
