@@ -82,8 +82,12 @@ def test_hyperparameters_sit_under_a_collapsed_advanced_section(qtbot):
     assert not dlg.form.batch.isVisible()
 
 
-def test_a_failed_download_does_not_offer_resume(qtbot):
+def test_a_failed_download_does_not_offer_resume(qtbot, monkeypatch, tmp_path):
     import socket
+
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a: str(tmp_path))  # the user picks a folder
 
     with socket.socket() as s:  # a port nobody listens on: the download fails at once
         s.bind(("127.0.0.1", 0))
