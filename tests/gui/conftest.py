@@ -9,6 +9,20 @@ import pytest
 pytestmark = pytest.mark.gui
 
 
+@pytest.fixture(autouse=True)
+def _no_unanswered_file_dialogs(monkeypatch):
+    """A modal file dialog nobody answers waits for ever offscreen (a test once hung the suite that way): a test
+    that reaches one without saying what the user picks fails at once. Tests answer with their own
+    ``monkeypatch.setattr(QFileDialog, "getExistingDirectory", ...)``."""
+    from PySide6.QtWidgets import QFileDialog
+
+    def unanswered(*_a, **_k):
+        raise AssertionError("a modal file dialog opened that the test does not answer")
+
+    for name in ("getExistingDirectory", "getOpenFileName", "getOpenFileNames", "getSaveFileName"):
+        monkeypatch.setattr(QFileDialog, name, unanswered)
+
+
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory) -> Path:
     """The tiny random model saved as a checkpoint folder (fast; ranking quality does not matter)."""
