@@ -148,7 +148,7 @@ def _library_with_faces(path: Path, photos: list[tuple[str, list]]) -> "sqlite3.
                      "(?, ?, '/bench', 0, 0, '', 0)", (i + 1, f"/bench/{name}"))
         for f in faces:
             conn.execute("INSERT INTO faces (photo_id, model, x, y, w, h, landmarks, score, quality, usable, "
-                         "embedding) VALUES (?, 'm', ?, ?, ?, ?, ?, ?, ?, ?, ?)", (i + 1, *face_row(f)))
+                         "embedding, t) VALUES (?, 'm', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (i + 1, *face_row(f)))
     conn.execute("COMMIT")
     return conn
 

@@ -6,7 +6,8 @@
    when a video holding a relevant photo is among the top 3 hits (of ~24 videos, 4 photos each) and its
    ``time_s`` lies within 2 s of that photo's span. Photo-level recall of the same queries (the photos as files) is printed beside it, since a video cannot
    be found better than the model finds the photo.
-2. Cost: CPU seconds (process time) of sampling one minute of 1080p30 H.264, and the frames it keeps.
+2. Cost: CPU seconds (process time) of sampling one minute of 1080p30 H.264, and the frames it keeps; and of the
+   faces pass on that minute (its moments decoded again at the detection size, faces found and described).
 3. Memory: peak resident memory (VmHWM) while sampling a one-hour video (640x360, 2 fps, to keep writing it short).
 
     python benchmarks/bench_video.py [--dest /tmp/bench-video] [--seconds 3] [--skip-hour]
@@ -113,7 +114,27 @@ def cost(dest: Path) -> dict:
         c0 = time.process_time()
         info = read_video(p)
         runs.append(time.process_time() - c0)
-    return {"cpu_s_per_min_1080p": round(float(np.median(runs)), 2), "frames_kept": len(info.moments)}
+    return {"cpu_s_per_min_1080p": round(float(np.median(runs)), 2), "frames_kept": len(info.moments),
+            **faces_cost(p, [m.t for m in info.moments])}
+
+
+def faces_cost(p: Path, times: list[float]) -> dict:
+    """The faces pass on the same minute: its moments decoded again at the detection size, faces looked for."""
+    from photosearch.faces.engine import FaceEngine
+    from photosearch.faces.facepass import VIDEO_MOMENTS, _decode_one, find_in_frames
+
+    if len(times) > VIDEO_MOMENTS:  # as library/frames.py's times_of spreads them
+        times = [times[round(i * (len(times) - 1) / (VIDEO_MOMENTS - 1))] for i in range(VIDEO_MOMENTS)]
+    engine = FaceEngine()
+    engine.load()
+    runs, found = [], 0
+    for _ in range(3):
+        c0 = time.process_time()
+        frames, _why = _decode_one(str(p), times)
+        found = len(find_in_frames(engine, frames)[0])
+        runs.append(time.process_time() - c0)
+    return {"faces_cpu_s_per_min_1080p": round(float(np.median(runs)), 2), "faces_moments": len(times),
+            "faces_found": found}
 
 
 def memory(dest: Path) -> dict:

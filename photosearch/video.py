@@ -223,6 +223,12 @@ def frame_at(path: str | os.PathLike, t: float, short_side: int = 320) -> Image.
     """The frame shown at second ``t`` (the first frame at or after it; the last one when ``t`` is past the end),
     upright at ``short_side``: a moment's thumbnail. Decodes from the keyframe before ``t`` only, for at most
     :data:`FRAME_BUDGET_S`. Raises :class:`VideoSkip`."""
+    return frame_and_scale(path, t, short_side)[0]
+
+
+def frame_and_scale(path: str | os.PathLike, t: float, short_side: int) -> tuple[Image.Image, float]:
+    """:func:`frame_at`, and the video's pixels per pixel of the returned frame (>= 1: frames are never
+    upscaled), to give what is found in the frame in the video's own pixels, as shown."""
     import av
 
     deadline = time.monotonic() + FRAME_BUDGET_S
@@ -244,7 +250,8 @@ def frame_at(path: str | os.PathLike, t: float, short_side: int = 320) -> Image.
                 raise VideoSkip(f"damaged video: {_msg(e)}") from None
         if last is None:
             raise VideoSkip("no frame could be decoded")
-        return _small_rgb(last, short_side)
+        img = _small_rgb(last, short_side)
+        return img, min(last.width, last.height) / max(1, min(img.size))
 
 
 FRAME_BUDGET_S = 5.0  # one moment's thumbnail: a few keyframe intervals of decoding at most

@@ -159,7 +159,7 @@ def cmd_faces(ctx) -> int:
 
 
 def _human_faces(o: dict) -> str:
-    from photosearch.humanize import fixed
+    from photosearch.humanize import fixed, format_duration
 
     if not o["faces"]:
         return f"{o['path']}: no faces found"
@@ -168,5 +168,6 @@ def _human_faces(o: dict) -> str:
         x, y, w, h = f["box"]
         who = f.get("person") or (f"person {f['person_id']}" if f.get("person_id") else "")
         lines.append(f"  {w:.0f}x{h:.0f} at {fixed(x, 0)},{fixed(y, 0)}  score {fixed(f['score'], 2)}"
-                     + ("" if f["usable"] else "  (too small, blurred or turned away)") + (f"  {who}" if who else ""))
+                     + ("" if f["usable"] else "  (too small, blurred or turned away)") + (f"  {who}" if who else "")
+                     + (f"  (at {format_duration(f['t'])})" if f.get("t") is not None else ""))
     return "\n".join(lines)

@@ -63,6 +63,7 @@ class Face:
     yaw: float  # signed, see USABLE_MAX_YAW
     usable: bool  # good enough to define a person
     embedding: np.ndarray = field(repr=False)  # (128,) float32, unit length; all zero when not usable
+    t: float | None = None  # a video's face: the second of the frame it was found in; None: a photo's
 
     @property
     def quality(self) -> float:
@@ -73,6 +74,8 @@ class Face:
     def to_dict(self) -> dict:
         d = asdict(self)
         d.pop("embedding")
+        if d["t"] is None:
+            d.pop("t")
         d["box"] = [round(v, 1) for v in self.box]
         d["landmarks"] = [[round(x, 1), round(y, 1)] for x, y in self.landmarks]
         for k in ("score", "size", "sharpness", "yaw"):

@@ -10,7 +10,10 @@ Decode once: while the setting is on, the visual index finds the faces in the sa
 (library/index.py calls :func:`find_in` in its decode workers and :func:`store_scan` in its batch transaction).
 This pass is then the backfill: like the text pass it runs after the visual index (``Library.index(faces=True)``),
 scans only photos the index holds that were not scanned yet (indexed before faces were on, changed, or another
-face model), and commits one transaction per batch, so a killed run keeps every finished batch. Off by default: face
+face model), and commits one transaction per batch, so a killed run keeps every finished batch. Videos are always
+scanned here, not in the index's decode: their faces are looked for in up to ``VIDEO_MOMENTS`` of the moments the
+index sampled, each decoded again at the detection size (the index keeps 256 px frames), and every face keeps the
+second it was seen at (``faces.t``). Off by default: face
 embeddings are biometric data, made only when the user turns the pass on (``photosearch index --faces`` or the
 setting). :func:`forget_all` deletes every face row and embedding and rewrites the file (VACUUM).
 """
@@ -32,6 +35,8 @@ from photosearch.library.db import Tx
 
 SETTING_KEY = "faces_pass"  # meta: '1' finds faces while indexing; absent or '0' does not (the default)
 DECODE_MIN_SIDE = 1000  # a 12 MP JPEG decodes at 1/2 (2000x1500): detection needs ~1300x1000, crops more
+VIDEO_MOMENTS = 12  # a video's faces are looked for in at most this many of its sampled moments, spread over it
+SAME_FACE = 0.8  # a video's face this close (cosine) to one kept from another of its moments is that face again
 
 
 # -- the setting -----------------------------------------------------------------------------------------
@@ -46,11 +51,19 @@ def set_enabled(conn: sqlite3.Connection, on: bool) -> None:
 
 
 # -- decoding --------------------------------------------------------------------------------------------
-def decode(path) -> tuple[np.ndarray, float]:
+def decode(path, t: float | None = None) -> tuple[np.ndarray, float]:
     """(RGB uint8 array, photo pixels per decoded pixel), through the library's own decoder (imageio):
-    upright, JPEG draft-decoded near ``DECODE_MIN_SIDE``. Raises ImageSkip for a bad file."""
-    from photosearch.imageio import load_image
+    upright, JPEG draft-decoded near ``DECODE_MIN_SIDE``; a video's frame at second ``t`` (its first without
+    one). Raises ImageSkip for a bad file."""
+    from photosearch.imageio import ImageSkip, load_image
+    from photosearch.video import VideoSkip, frame_and_scale, is_video_name
 
+    if is_video_name(str(path)):
+        try:
+            img, to_video = frame_and_scale(path, t or 0.0, DECODE_MIN_SIDE)
+        except VideoSkip as e:
+            raise ImageSkip(e.reason) from None
+        return np.asarray(img), to_video
     img, meta = load_image(path, min_side=DECODE_MIN_SIDE)
     return np.asarray(img), meta.width / max(1, img.width)
 
@@ -61,6 +74,27 @@ def find_in(engine, rgb: np.ndarray, to_photo: float) -> tuple[list, str | None]
         return engine.find(rgb, to_photo), None
     except Exception as e:  # noqa: BLE001 - OpenCV failing on one odd image
         return [], f"could not be scanned: {type(e).__name__}: {e}"
+
+
+def find_in_frames(engine, frames: list[tuple[np.ndarray, float, float | None]]) -> tuple[list, str | None]:
+    """The faces of a photo (one frame, ``t`` None) or of a video's moments ``[(rgb, to_photo, t)]``. In a video
+    each face keeps its second; a face seen again in a later moment (cosine >= ``SAME_FACE`` to one kept) is
+    kept once, the best of its sightings, and faces too poor to define a person are not kept (the preview draws
+    no boxes on videos, so they would only be noise)."""
+    if len(frames) == 1 and frames[0][2] is None:
+        return find_in(engine, frames[0][0], frames[0][1])
+    found, errors = [], []
+    for rgb, to_photo, t in frames:
+        faces, err = find_in(engine, rgb, to_photo)
+        errors += [err] if err else []
+        for f in faces:
+            f.t = t
+        found += [f for f in faces if f.usable]
+    kept: list = []
+    for f in sorted(found, key=lambda f: -f.quality):
+        if all(float(f.embedding @ k.embedding) < SAME_FACE for k in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: (f.t, f.box[0])), (errors[0] if len(errors) == len(frames) else None)
 
 
 # -- the pass --------------------------------------------------------------------------------------------
@@ -93,11 +127,17 @@ class FaceEvent:
     new_skips: list = field(default_factory=list)  # IndexEvent-compatible for progress displays
 
 
-def pending(conn: sqlite3.Connection, model_id: str) -> list[tuple[int, str, str]]:
-    """(photo_id, path, hash) of photos not scanned yet, changed since, or scanned with another model."""
-    return conn.execute("SELECT p.id, p.path, p.hash FROM photos p LEFT JOIN face_scans s ON s.photo_id = p.id "
+def pending(conn: sqlite3.Connection, model_id: str) -> list[tuple[int, str, str, list]]:
+    """(photo_id, path, hash, times) of photos not scanned yet, changed since, or scanned with another model;
+    ``times``: [None] for a photo, the seconds to look at for a video (library/frames.py's sampled moments)."""
+    from photosearch.library import frames
+    from photosearch.video import is_video_name
+
+    rows = conn.execute("SELECT p.id, p.path, p.hash FROM photos p LEFT JOIN face_scans s ON s.photo_id = p.id "
                         "WHERE s.photo_id IS NULL OR s.hash != p.hash OR s.model != ? ORDER BY p.id",
                         (model_id,)).fetchall()
+    return [(pid, path, h, frames.times_of(conn, pid, VIDEO_MOMENTS) if is_video_name(path) else [None])
+            for pid, path, h in rows]
 
 
 def scanned_hashes(conn: sqlite3.Connection, model_id: str, photo_id: int | None = None) -> dict[int, str]:
@@ -108,18 +148,22 @@ def scanned_hashes(conn: sqlite3.Connection, model_id: str, photo_id: int | None
     return dict(conn.execute("SELECT photo_id, hash FROM face_scans WHERE model = ?", (model_id,)))
 
 
-def _decode_one(path: str):
-    """Runs in the decode thread: never raises for a bad file."""
+def _decode_one(path: str, times: list):
+    """Runs in the decode thread: ([(rgb, to_photo, t)] of a photo or of a video's moments at ``times``, None)
+    or (None, why). A video needs one frame that decodes. Never raises for a bad file."""
     from photosearch.imageio import ImageSkip
 
-    try:
-        return decode(path), None
-    except ImageSkip as e:
-        return None, e.reason
-    except MemoryError:
-        return None, "too large to decode in memory"
-    except Exception as e:  # noqa: BLE001 - a hostile file must never stop the run
-        return None, f"damaged: {type(e).__name__}: {e}"
+    out, why = [], None
+    for t in times:
+        try:
+            out.append((*decode(path, t), t))
+        except ImageSkip as e:
+            why = e.reason
+        except MemoryError:
+            why = "too large to decode in memory"
+        except Exception as e:  # noqa: BLE001 - a hostile file must never stop the run
+            why = f"damaged: {type(e).__name__}: {e}"
+    return (out, None) if out else (None, why or "no frame could be decoded")
 
 
 def run(conn: sqlite3.Connection, engine, *, batch_size: int = 16,
@@ -135,18 +179,18 @@ def run(conn: sqlite3.Connection, engine, *, batch_size: int = 16,
     # One thread decodes the next photo while OpenCV looks at the current one.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="photosearch-faces-decode")
     try:
-        futs = [pool.submit(_decode_one, p) for _, p, _ in todo[:2]]
-        for i, (pid, path, h) in enumerate(todo):
+        futs = [pool.submit(_decode_one, p, times) for _, p, _, times in todo[:2]]
+        for i, (pid, path, h, _) in enumerate(todo):
             if cancel is not None and cancel.is_set():
                 cancelled = True
                 break
             loaded, err = futs[i].result()
             futs[i] = None
             if i + 2 < total:
-                futs.append(pool.submit(_decode_one, todo[i + 2][1]))
+                futs.append(pool.submit(_decode_one, todo[i + 2][1], todo[i + 2][3]))
             faces = []
             if loaded is not None:
-                faces, err = find_in(engine, *loaded)
+                faces, err = find_in_frames(engine, loaded)
             failed += err is not None
             with_faces += bool(faces)
             n_faces += len(faces)
@@ -170,11 +214,11 @@ def run(conn: sqlite3.Connection, engine, *, batch_size: int = 16,
 
 
 def face_row(face) -> tuple:
-    """The ``faces`` columns x .. embedding of one :class:`~photosearch.faces.engine.Face`."""
+    """The ``faces`` columns x .. embedding, t of one :class:`~photosearch.faces.engine.Face`."""
     q = {"size": round(face.size, 1), "sharpness": round(face.sharpness, 1), "yaw": round(face.yaw, 3),
          "quality": round(face.quality, 4)}
     return (*face.box, json.dumps([[round(x, 1), round(y, 1)] for x, y in face.landmarks]), face.score,
-            json.dumps(q), int(face.usable), face.embedding.astype("<f4").tobytes())
+            json.dumps(q), int(face.usable), face.embedding.astype("<f4").tobytes(), face.t)
 
 
 def store_scan(conn: sqlite3.Connection, pid: int, h: str, model_id: str, faces: list, err: str | None,
@@ -183,7 +227,7 @@ def store_scan(conn: sqlite3.Connection, pid: int, h: str, model_id: str, faces:
     left; inside the caller's transaction."""
     conn.execute("DELETE FROM faces WHERE photo_id = ?", (pid,))  # old content or old model
     conn.executemany("INSERT INTO faces (photo_id, model, x, y, w, h, landmarks, score, quality, usable, "
-                     "embedding) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                     "embedding, t) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                      [(pid, model_id, *face_row(f)) for f in faces])
     conn.execute("INSERT INTO face_scans (photo_id, hash, model, faces, error, scanned_at) "
                  "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(photo_id) DO UPDATE SET hash = excluded.hash, "
@@ -213,8 +257,8 @@ def counts(conn: sqlite3.Connection) -> dict:
 
 
 def faces_of_paths(conn: sqlite3.Connection, paths: list[str]) -> dict[str, list[dict]]:
-    """path -> its stored faces (box, score, usable, person id and name), for the photos among ``paths``
-    that were scanned; a scanned photo without faces maps to []."""
+    """path -> its stored faces (box, score, usable, person id and name; ``t``: the second, in a video), for the
+    photos among ``paths`` that were scanned; a scanned photo without faces maps to []."""
     from photosearch.library.queries import db_text
 
     out: dict[str, list[dict]] = {}
@@ -225,12 +269,12 @@ def faces_of_paths(conn: sqlite3.Connection, paths: list[str]) -> dict[str, list
                                  f"WHERE p.path IN ({marks})", chunk):
             out[p] = []
         for r in conn.execute(f"SELECT p.path, f.id, f.x, f.y, f.w, f.h, f.score, f.quality, f.usable, f.person_id, "
-                              f"pe.name, f.user_set FROM faces f JOIN photos p ON p.id = f.photo_id LEFT JOIN people "
-                              f"pe ON pe.id = f.person_id WHERE p.path IN ({marks}) ORDER BY f.x", chunk):
+                              f"pe.name, f.user_set, f.t FROM faces f JOIN photos p ON p.id = f.photo_id LEFT JOIN "
+                              f"people pe ON pe.id = f.person_id WHERE p.path IN ({marks}) ORDER BY f.t, f.x", chunk):
             out.setdefault(r[0], []).append({
                 "face_id": r[1], "box": [round(v, 1) for v in r[2:6]], "score": round(r[6], 3),
                 "quality": json.loads(r[7]), "usable": bool(r[8]), "person_id": r[9], "person": r[10],
-                "user_set": bool(r[11])})
+                "user_set": bool(r[11]), "t": r[12]})
     return out
 
 

@@ -4,7 +4,8 @@ Grouping (:func:`group`) looks only at faces not placed yet (usable, no person, 
 joins the person whose centroid (mean of their usable faces, unit length) is nearest, if the cosine similarity
 reaches ``THRESHOLD``, or starts a new person. New photos never re-cluster the library. Hard rules:
 
-- two faces in one photo are never the same person (a person already in the photo is not a candidate);
+- two faces in one photo are never the same person (a person already in the photo is not a candidate); in a
+  video the rule holds per frame (``faces.t``): one person is seen in many of its moments;
 - a face the user placed (moved, split off, merged, or said "not this person" to) is never moved by grouping:
   ``faces.user_set``; a rejected person is never proposed for that face again (``face_rejections``);
 - named people are anchors: :func:`regroup` releases only faces that grouping itself put into unnamed people,
@@ -81,32 +82,32 @@ class _Centroids:
 
 
 def _state(conn: sqlite3.Connection):
-    """Centroids of the people, who is in which photo, rejections, and the faces still to place."""
+    """Centroids of the people, who is in which frame (photo id, second), rejections, and the faces to place."""
     placed: dict[int, list[np.ndarray]] = {}
-    in_photo: dict[int, set[int]] = {}
+    in_frame: dict[tuple, set[int]] = {}
     todo = []
-    for fid, photo, person, usable, user_set, emb in conn.execute(
-            "SELECT id, photo_id, person_id, usable, user_set, embedding FROM faces ORDER BY photo_id, id"):
+    for fid, photo, t, person, usable, user_set, emb in conn.execute(
+            "SELECT id, photo_id, t, person_id, usable, user_set, embedding FROM faces ORDER BY photo_id, id"):
         if person is not None:
-            in_photo.setdefault(photo, set()).add(person)
+            in_frame.setdefault((photo, t), set()).add(person)
             if usable:
                 placed.setdefault(person, []).append(_vec(emb))
         elif usable and not user_set:
-            todo.append((fid, photo, _vec(emb)))
+            todo.append((fid, (photo, t), _vec(emb)))
     ids = [r[0] for r in conn.execute("SELECT id FROM people ORDER BY id")]
     sums = np.stack([np.sum(placed[p], axis=0) if p in placed else np.zeros(128, np.float32) for p in ids]) \
         if ids else np.zeros((0, 128), np.float32)
     rejected: dict[int, set[int]] = {}
     for fid, pid in conn.execute("SELECT face_id, person_id FROM face_rejections"):
         rejected.setdefault(fid, set()).add(pid)
-    return _Centroids(ids, sums.astype(np.float32)), in_photo, rejected, todo
+    return _Centroids(ids, sums.astype(np.float32)), in_frame, rejected, todo
 
 
 def group(conn: sqlite3.Connection, threshold: float = THRESHOLD,
           cancel: threading.Event | None = None) -> Iterator[GroupEvent]:
     """Place every face not placed yet (see the module's rules); one transaction per chunk, an event per
     chunk. Existing people and the user's placements are never changed."""
-    cents, in_photo, rejected, todo = _state(conn)
+    cents, in_frame, rejected, todo = _state(conn)
     total, joined, created = len(todo), 0, 0
     yield GroupEvent("group", 0, total, 0, 0)
     for start in range(0, total, CHUNK):
@@ -117,11 +118,11 @@ def group(conn: sqlite3.Connection, threshold: float = THRESHOLD,
         sims = np.stack([v for _, _, v in chunk]) @ cents.unit().T if first_new else None
         assign: list[tuple[int, int]] = []
         with Tx(conn):
-            for j, (fid, photo, v) in enumerate(chunk):
+            for j, (fid, frame, v) in enumerate(chunk):
                 s = sims[j].copy() if sims is not None else np.zeros(0, np.float32)
                 if len(cents) > first_new:  # people started earlier in this chunk
                     s = np.concatenate([s, cents.unit(first_new) @ v])
-                for pid in in_photo.get(photo, set()) | rejected.get(fid, set()):
+                for pid in in_frame.get(frame, set()) | rejected.get(fid, set()):
                     r = cents.row.get(pid)
                     if r is not None and r < len(s):
                         s[r] = -2.0
@@ -133,7 +134,7 @@ def group(conn: sqlite3.Connection, threshold: float = THRESHOLD,
                     pid = conn.execute("INSERT INTO people (created_at) VALUES (?)", (time.time(),)).lastrowid
                     created += 1
                 cents.add(pid, v)
-                in_photo.setdefault(photo, set()).add(pid)
+                in_frame.setdefault(frame, set()).add(pid)
                 assign.append((pid, fid))
             conn.executemany("UPDATE faces SET person_id = ? WHERE id = ? AND person_id IS NULL AND user_set = 0",
                              assign)
@@ -173,6 +174,23 @@ def photo_ids_with(conn: sqlite3.Connection, names: tuple[str, ...] | list[str])
                                           "f.person_id WHERE p.name = ? COLLATE NOCASE", (name.strip(),))}
         result = ids if result is None else result & ids
     return np.fromiter(sorted(result or ()), dtype=np.int64)
+
+
+def seen_at(conn: sqlite3.Connection, names: tuple[str, ...] | list[str]) -> dict[int, float]:
+    """Video id -> the first second at which all of ``names`` are seen together in one of its moments (or, when
+    never together, the first at which the first name is): where a search for them starts the video."""
+    seen: list[dict[int, set[float]]] = []  # per name: video id -> the seconds they are seen at
+    for name in names:
+        by_video: dict[int, set[float]] = {}
+        for photo, t in conn.execute("SELECT f.photo_id, f.t FROM faces f JOIN people p ON p.id = f.person_id "
+                                     "WHERE f.t IS NOT NULL AND p.name = ? COLLATE NOCASE", (name.strip(),)):
+            by_video.setdefault(photo, set()).add(t)
+        seen.append(by_video)
+    out = {}
+    for photo, times in (seen[0] if seen else {}).items():
+        together = set(times).intersection(*(s.get(photo, ()) for s in seen[1:]))
+        out[photo] = min(together or times)
+    return out
 
 
 _NAMED: dict[str, tuple[tuple, dict[str, np.ndarray]]] = {}  # library key -> (signature, name -> photo ids)
@@ -220,20 +238,20 @@ def list_people(conn: sqlite3.Connection, include_hidden: bool = False, min_face
         "min(ph.taken_at), max(ph.taken_at) FROM people p JOIN faces f ON f.person_id = p.id "
         "JOIN photos ph ON ph.id = f.photo_id GROUP BY p.id").fetchall()
     covers = {}
-    for pid, fid, path, x, y, w, h in conn.execute(
-            "SELECT f.person_id, f.id, ph.path, f.x, f.y, f.w, f.h FROM faces f JOIN photos ph ON ph.id = f.photo_id "
-            "WHERE f.person_id IS NOT NULL ORDER BY f.usable, json_extract(f.quality, '$.quality')"):
-        covers[pid] = {"face_id": fid, "path": path, "box": [round(x), round(y), round(w), round(h)]}
+    for pid, fid, path, x, y, w, h, t in conn.execute(
+            "SELECT f.person_id, f.id, ph.path, f.x, f.y, f.w, f.h, f.t FROM faces f JOIN photos ph ON ph.id = "
+            "f.photo_id WHERE f.person_id IS NOT NULL ORDER BY f.usable, json_extract(f.quality, '$.quality')"):
+        covers[pid] = {"face_id": fid, "path": path, "box": [round(x), round(y), round(w), round(h)], "t": t}
     out = []
     for pid, name, hidden, cover_face, n_faces, n_photos, by_user, first, last in rows:
         if (hidden and not include_hidden) or (n_faces < min_faces and name is None and not by_user):
             continue
         cover = covers.get(pid)
         if cover_face is not None:
-            r = conn.execute("SELECT f.id, ph.path, f.x, f.y, f.w, f.h FROM faces f JOIN photos ph ON ph.id = "
+            r = conn.execute("SELECT f.id, ph.path, f.x, f.y, f.w, f.h, f.t FROM faces f JOIN photos ph ON ph.id = "
                              "f.photo_id WHERE f.id = ?", (cover_face,)).fetchone()
             if r is not None:
-                cover = {"face_id": r[0], "path": r[1], "box": [round(v) for v in r[2:6]]}
+                cover = {"face_id": r[0], "path": r[1], "box": [round(v) for v in r[2:6]], "t": r[6]}
         out.append({"id": pid, "name": name, "faces": n_faces, "photos": n_photos, "hidden": bool(hidden),
                     "dates": [first[:10], last[:10]] if first else None,  # taken, of the dated photos
                     "cover": cover, "suggest": name is None and n_faces >= SUGGEST_MIN_FACES})
@@ -241,21 +259,27 @@ def list_people(conn: sqlite3.Connection, include_hidden: bool = False, min_face
     return out
 
 
+_FACE_COLUMNS = "f.id, ph.path, f.x, f.y, f.w, f.h, f.usable, f.user_set, f.t"
+
+
+def _face_dict(r) -> dict:
+    """One face as the panels and ``photosearch people`` show it (``t``: the second, in a video)."""
+    return {"face_id": r[0], "path": r[1], "box": [round(v) for v in r[2:6]], "usable": bool(r[6]),
+            "user_set": bool(r[7]), "t": r[8]}
+
+
 def faces_of(conn: sqlite3.Connection, pid: int, limit: int | None = None) -> list[dict]:
     """A person's faces, the best first (usable, then by quality): what a user checks and corrects."""
-    rows = conn.execute("SELECT f.id, ph.path, f.x, f.y, f.w, f.h, f.usable, f.user_set FROM faces f JOIN photos ph ON "
-                        "ph.id = f.photo_id WHERE f.person_id = ? ORDER BY f.usable DESC, "
-                        "json_extract(f.quality, '$.quality') DESC, f.id LIMIT ?", (pid, -1 if limit is None else limit))
-    return [{"face_id": r[0], "path": r[1], "box": [round(v) for v in r[2:6]], "usable": bool(r[6]),
-             "user_set": bool(r[7])} for r in rows]
+    rows = conn.execute(f"SELECT {_FACE_COLUMNS} FROM faces f JOIN photos ph ON ph.id = f.photo_id WHERE "
+                        "f.person_id = ? ORDER BY f.usable DESC, json_extract(f.quality, '$.quality') DESC, f.id "
+                        "LIMIT ?", (pid, -1 if limit is None else limit))
+    return [_face_dict(r) for r in rows]
 
 
 def unassigned(conn: sqlite3.Connection) -> list[dict]:
     """Faces in no person: too poor to group, or taken out by the user ("not this person")."""
-    return [{"face_id": r[0], "path": r[1], "box": [round(v) for v in r[2:6]], "usable": bool(r[6]),
-             "user_set": bool(r[7])}
-            for r in conn.execute("SELECT f.id, ph.path, f.x, f.y, f.w, f.h, f.usable, f.user_set FROM faces f "
-                                  "JOIN photos ph ON ph.id = f.photo_id WHERE f.person_id IS NULL ORDER BY f.id")]
+    return [_face_dict(r) for r in conn.execute(f"SELECT {_FACE_COLUMNS} FROM faces f JOIN photos ph ON ph.id = "
+                                                "f.photo_id WHERE f.person_id IS NULL ORDER BY f.id")]
 
 
 # -- the user's operations -------------------------------------------------------------------------------
@@ -271,23 +295,24 @@ def _person(conn: sqlite3.Connection, pid: int) -> tuple:
     return row
 
 
-def _faces(conn: sqlite3.Connection, face_ids) -> list[tuple[int, int, int | None]]:
-    """(face id, photo id, person id) of each face; a missing one is an error."""
+def _faces(conn: sqlite3.Connection, face_ids) -> list[tuple[int, tuple, int | None]]:
+    """(face id, its frame: (photo id, second or None), person id) of each face; a missing one is an error."""
     out = []
     for fid in face_ids:
-        row = conn.execute("SELECT id, photo_id, person_id FROM faces WHERE id = ?", (int(fid),)).fetchone()
+        row = conn.execute("SELECT id, photo_id, t, person_id FROM faces WHERE id = ?", (int(fid),)).fetchone()
         if row is None:
             raise PeopleError(f"no face {fid}")
-        out.append(tuple(row))
+        out.append((row[0], (row[1], row[2]), row[3]))
     return out
 
 
-def _shared_photo(conn: sqlite3.Connection, pid: int, photo_ids, exclude=()) -> str | None:
-    """The path of a photo among ``photo_ids`` where ``pid`` already has a face (other than ``exclude``)."""
+def _shared_photo(conn: sqlite3.Connection, pid: int, frames, exclude=()) -> str | None:
+    """The path of a photo (or video) with a frame among ``frames`` ((photo id, second or None)) where ``pid``
+    already has a face (other than ``exclude``)."""
     skip = f" AND f.id NOT IN ({', '.join('?' * len(exclude))})" if exclude else ""
-    for photo in set(photo_ids):
+    for photo, t in set(frames):
         row = conn.execute("SELECT ph.path FROM faces f JOIN photos ph ON ph.id = f.photo_id WHERE f.person_id = ? "
-                           "AND f.photo_id = ?" + skip, (pid, photo, *exclude)).fetchone()
+                           "AND f.photo_id = ? AND f.t IS ?" + skip, (pid, photo, t, *exclude)).fetchone()
         if row is not None:
             return row[0]
     return None
@@ -314,8 +339,8 @@ def merge(conn: sqlite3.Connection, into: int, other: int) -> None:
         raise PeopleError("cannot merge a person with themself")
     _, into_name = _person(conn, into)
     _, other_name = _person(conn, other)
-    photos = [r[0] for r in conn.execute("SELECT photo_id FROM faces WHERE person_id = ?", (other,))]
-    clash = _shared_photo(conn, into, photos)
+    frames = [tuple(r) for r in conn.execute("SELECT photo_id, t FROM faces WHERE person_id = ?", (other,))]
+    clash = _shared_photo(conn, into, frames)
     if clash:
         raise PeopleError(f"people {into} and {other} are both in {clash}: move the wrong face first")
     with Tx(conn):
@@ -330,8 +355,8 @@ def split(conn: sqlite3.Connection, face_ids: list[int]) -> int:
     faces = _faces(conn, face_ids)
     if not faces:
         raise PeopleError("no faces given")
-    photos = [f[1] for f in faces]
-    if len(set(photos)) < len(photos):
+    frames = [f[1] for f in faces]
+    if len(set(frames)) < len(frames):
         raise PeopleError("two of these faces are in the same photo, so they cannot be one person")
     with Tx(conn):
         pid = conn.execute("INSERT INTO people (created_at) VALUES (?)", (time.time(),)).lastrowid
@@ -341,9 +366,9 @@ def split(conn: sqlite3.Connection, face_ids: list[int]) -> int:
 
 def move(conn: sqlite3.Connection, face_id: int, pid: int) -> None:
     """Put one face into a person (the user's latest word wins over an earlier "not this person")."""
-    (fid, photo, _), = _faces(conn, [face_id])
+    (fid, frame, _), = _faces(conn, [face_id])
     _person(conn, pid)
-    clash = _shared_photo(conn, pid, [photo], exclude=(fid,))
+    clash = _shared_photo(conn, pid, [frame], exclude=(fid,))
     if clash:
         raise PeopleError(f"person {pid} already has a face in {clash}")
     with Tx(conn):

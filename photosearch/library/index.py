@@ -3,7 +3,8 @@
 Decoding (hash + JPEG draft decode + resize/crop/normalise) runs in a thread pool; Pillow and torch release
 the GIL, so it overlaps the model's inference on the calling thread. With a face engine (the faces setting on)
 each photo is decoded once, at the size the face detector needs, in the same workers: the faces come from that
-image and the model's input is reduced from it (faces/facepass.py's ``find_in``), and they are committed in the
+image and the model's input is reduced from it (faces/facepass.py's ``find_in``; a video's faces are left to the
+faces pass, which looks at its moments at the detection size), and they are committed in the
 photo's batch. Every embedding batch is one SQLite
 transaction holding the photos' rows, their vectors and any skips: a killed process keeps whole batches,
 and the next run finds them unchanged (same size + mtime, vector present) and does not redo them.
@@ -155,9 +156,9 @@ def _prepare(job: _Job, min_side: int, transform, faces=None) -> _Ready:
         job.content_changed = True  # rewritten since it was planned: every model's old vector is stale
     job.size, job.mtime_ns = before[2], before[3]
     found = None
-    if faces is not None:
+    if faces is not None and info is None:  # a video's faces are the faces pass's: it decodes its moments again
         found = facepass.find_in(faces, np.asarray(img), meta.width / max(1, img.width))
-        img = img if info is not None else shrink_to(img, min_side)
+        img = shrink_to(img, min_side)
     try:
         if info is not None:  # a video: one tensor row per moment, the times ride along
             import torch

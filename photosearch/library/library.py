@@ -345,7 +345,12 @@ class Library(LibraryFacts):
             return textindex.lift_hits(self.conn, tq, vi, None, mask, [], top_k, group_copies)
         if not typed and not query.more:
             allowed = None if mask is None else vi.ids[:len(vi)][mask]
-            return browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
+            hits = browse.newest_first(self.conn, model.config.model_id, allowed, top_k, group_copies)
+            if query.filters.persons:  # a video of them starts where they are seen
+                from photosearch.faces.people import seen_at
+
+                hits = frames.annotate(self.conn, hits, self._read(seen_at, query.filters.persons))
+            return hits
         q, all_scores, moments, text_rows = self._scored(model, query, vi, text, tq)
         if tq is not None and tq.fts:
             if tq.only:

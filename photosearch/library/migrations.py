@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Each entry upgrades the schema from version i to i + 1. Append, never edit a released entry.
 MIGRATIONS: list[list[str]] = [
@@ -192,6 +192,10 @@ MIGRATIONS: list[list[str]] = [
         )""",
         "CREATE INDEX companions_primary ON companions(primary_path)",
         "ALTER TABLE photos ADD COLUMN duration_s REAL",  # a video's length in seconds; NULL: a photo, or unknown
+    ],
+    # 8: faces found in a video's moments (faces/facepass.py): the second of the frame each was found in.
+    [
+        "ALTER TABLE faces ADD COLUMN t REAL",  # NULL: a photo's face; two faces of one frame are never one person
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION

@@ -26,15 +26,16 @@ class FaceTile:
     image: QImage | None
 
 
-def face_image(path: str, box, size: int) -> QImage | None:
-    """The face with a margin, square, as a QImage (worker thread); None when the photo cannot be read."""
+def face_image(path: str, box, size: int, t: float | None = None) -> QImage | None:
+    """The face with a margin, square, as a QImage (worker thread); None when the photo cannot be read. ``t``:
+    the second of a video's frame the face was found in."""
     from PIL import Image
 
     from photosearch.faces.facepass import decode
     from photosearch.imageio import ImageSkip
 
     try:
-        rgb, to_photo = decode(path)
+        rgb, to_photo = decode(path, t)
     except ImageSkip:
         return None
     x, y, w, h = (v / to_photo for v in box)
@@ -55,7 +56,7 @@ def load_faces(library_path: Path, pid: int) -> tuple[int, list[FaceTile]]:
 
     with Library.open(library_path, read_only=True) as lib:
         rows = people.faces_of(lib.conn, pid, MAX_FACES)
-    return pid, [FaceTile(r["face_id"], r["path"], r["usable"], r["user_set"], face_image(r["path"], r["box"], FACE))
+    return pid, [FaceTile(r["face_id"], r["path"], r["usable"], r["user_set"], face_image(r["path"], r["box"], FACE, r["t"]))
                  for r in rows]
 
 

@@ -48,7 +48,7 @@ def load_people(library_path: Path) -> tuple[list[PersonTile], dict]:
         status = {"faces_pass": facepass.enabled(lib.conn), **facepass.counts(lib.conn),
                   "things": list_things(lib.conn)}
     tiles = [PersonTile(r["id"], r["name"], r["faces"], r["photos"], r["suggest"],
-                        face_image(r["cover"]["path"], r["cover"]["box"], TILE) if r["cover"] else None) for r in rows]
+                        face_image(c["path"], c["box"], TILE, c["t"]) if (c := r["cover"]) else None) for r in rows]
     return tiles, status
 
 
