@@ -122,3 +122,30 @@ def test_two_faces_of_one_moment_are_still_two_people(tmp_path):
     with pytest.raises(people.PeopleError):
         people.split(lib.conn, faces)  # the two faces of one moment cannot be made one person
     lib.close()
+
+
+def test_a_library_from_before_video_faces_scans_its_videos_again(tmp_path):
+    """Format 7 scanned a video's 256 px poster only: upgrading forgets those scans (so the pass looks at the
+    moments), and keeps the photos' scans and faces."""
+    import sqlite3
+
+    from photosearch.library import db as _db
+
+    conn = sqlite3.connect(tmp_path / "old.db")  # as the last version before faces in videos (format 7) wrote it
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", [("app", _db.APP_MARKER), ("schema_version", "7")])
+    conn.execute(f"PRAGMA application_id = {_db.APPLICATION_ID}")
+    for stmt in [s for m in _db.MIGRATIONS[:7] for s in m]:
+        conn.execute(stmt)
+    for pid, path, fmt in [(1, "/x/a.mp4", "VIDEO-MP4"), (2, "/x/b.jpg", "JPEG")]:
+        conn.execute("INSERT INTO photos (id, path, folder, size, mtime_ns, hash, indexed_at, format) VALUES "
+                     "(?, ?, '/x', 0, 0, 'h', 0, ?)", (pid, path, fmt))
+        conn.execute("INSERT INTO face_scans VALUES (?, 'h', 'm', 1, NULL, 0)", (pid,))
+        conn.execute("INSERT INTO faces (photo_id, model, x, y, w, h, landmarks, score, quality, usable, embedding) "
+                     "VALUES (?, 'm', 0, 0, 9, 9, '[]', 0.9, '{}', 1, x'00')", (pid,))
+    conn.commit()
+    conn.close()
+    with Library.open(tmp_path / "old.db") as lib:
+        assert [r[0] for r in lib.conn.execute("SELECT photo_id FROM face_scans")] == [2]
+        assert [p for p, *_ in facepass.pending(lib.conn, "m")] == [1]
+        assert lib.conn.execute("SELECT count(*) FROM faces WHERE t IS NULL").fetchone() == (2,)

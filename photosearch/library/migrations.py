@@ -196,6 +196,8 @@ MIGRATIONS: list[list[str]] = [
     # 8: faces found in a video's moments (faces/facepass.py): the second of the frame each was found in.
     [
         "ALTER TABLE faces ADD COLUMN t REAL",  # NULL: a photo's face; two faces of one frame are never one person
+        # Videos were scanned on their 256 px poster only: the faces pass looks at their moments again.
+        "DELETE FROM face_scans WHERE photo_id IN (SELECT id FROM photos WHERE format LIKE 'VIDEO-%')",
     ],
 ]
 assert len(MIGRATIONS) == SCHEMA_VERSION
