@@ -209,3 +209,58 @@ def test_cli_watch_prints_one_json_object_per_batch_and_stops_cleanly_on_ctrl_c(
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_videos_and_heic_being_copied_do_not_look_complete(tmp_path):
+    """MP4/MOV/HEIC (ISO base media: the last box runs past the end while copying) and AVI (the RIFF header's
+    size) tell a copy in progress; a file cut anywhere is not complete, the whole file is."""
+    import numpy as np
+    import pillow_heif
+    from PIL import Image
+    from videohelpers import write_slideshow
+
+    frames = [np.full((120, 160, 3), v, np.uint8) for v in (40, 200)]
+    files = []
+    for name, codec in (("v.mp4", "libx264"), ("v.mov", "libx264"), ("v.avi", "mpeg4")):
+        write_slideshow(tmp_path / name, frames, seconds_each=1.0, size=(160, 120), codec=codec)
+        files.append(tmp_path / name)
+    pillow_heif.register_heif_opener()
+    Image.fromarray(np.full((64, 64, 3), 90, np.uint8)).save(tmp_path / "p.heic")
+    files.append(tmp_path / "p.heic")
+    for whole in files:
+        data = whole.read_bytes()
+        assert looks_complete(str(whole)), whole.name
+        for cut in (6, 13, len(data) // 3, len(data) - 1):
+            part = tmp_path / f"part{whole.suffix}"
+            part.write_bytes(data[:cut])
+            assert not looks_complete(str(part)), (whole.name, cut)
+    (tmp_path / "v.mkv").write_bytes(b"\x1a\x45\xdf\xa3" + bytes(40))  # a kind without sizes to check: not held
+    assert looks_complete(str(tmp_path / "v.mkv"))
+
+
+def test_a_video_copied_slowly_is_indexed_once_whole(setup):
+    """A copy that pauses longer than ``settle`` between chunks is not read half-way (which would record a
+    damaged video): the watcher waits for its last box."""
+    import numpy as np
+    from videohelpers import write_slideshow
+
+    photos, lib_path, model = setup
+    w = Watcher(lib_path, model, None, settle=0.2, max_wait=30)
+    try:
+        w.next("batch")
+        src = photos.parent / "whole.mp4"
+        write_slideshow(src, [np.full((120, 160, 3), v, np.uint8) for v in (30, 220)], size=(160, 120))
+        data = src.read_bytes()
+        dest = photos / "clip.mp4"
+        with open(dest, "wb") as f:  # ~2 s, pausing longer than `settle` between chunks
+            for i in range(0, len(data), len(data) // 4 + 1):
+                f.write(data[i:i + len(data) // 4 + 1])
+                f.flush()
+                time.sleep(0.5)
+        ev = w.next("batch", lambda e: e.report.indexed >= 1 or e.report.skipped)
+        assert ev.report.skipped == [] and ev.report.indexed == 1, "the video was read half-copied"
+        with Library.open(lib_path) as lib:
+            assert lib.skipped() == []
+            assert lib.conn.execute("SELECT count(*) FROM video_frames").fetchone()[0] >= 2
+    finally:
+        w.stop()

@@ -9,7 +9,8 @@ How a change becomes a batch:
 * watchdog's native observer (inotify / FSEvents / ReadDirectoryChangesW) reports file events per library
   folder; events are only *collected* (path -> when last seen), never acted on one by one.
 * Each changed path settles on its own: once no event arrived for it for ``settle`` seconds and the file has
-  kept its size and mtime since the last look (a JPEG also ends with its end-of-image marker), it is ready,
+  kept its size and mtime since the last look (a JPEG also ends with its end-of-image marker, an MP4, MOV or
+  HEIC with its last box, an AVI as long as its header says: a copy that pauses is not read half-way), it is ready,
   whatever other files do (a webcam's ``latest.jpg`` replaced twice a second delays nobody). The ready paths
   make a batch: one incremental :meth:`Library.index` of the folders involved. The scan behind it already
   tells new, changed, deleted and moved files apart (moves by content hash, so nothing is re-embedded). A
@@ -70,21 +71,55 @@ class WatchEvent:
         return d
 
 
+BMFF_NAMES = (".mp4", ".m4v", ".mov", ".3gp", ".3g2", ".heic", ".heif", ".avif", ".cr3")  # ISO base media files
+RIFF_NAMES = (".avi", ".webp")
+
+
 def looks_complete(path: str) -> bool:
-    """False for a JPEG whose last bytes are not the end-of-image marker (still being written)."""
-    if not path.lower().endswith(JPEG_NAMES):
-        return True
+    """False for a file visibly still being written: a JPEG whose last bytes are not the end-of-image marker, an
+    MP4/MOV/HEIC (ISO base media) whose boxes run past its end, an AVI/WebP shorter than its RIFF header says.
+    Other kinds, and anything unreadable, look complete (the index run records what is wrong)."""
+    name = path.lower()
     try:
         with open(path, "rb") as f:
-            f.seek(0, os.SEEK_END)
-            size = f.tell()
-            if size < 4:
-                return False
-            f.seek(max(0, size - 64))
-            tail = f.read().rstrip(b"\x00")  # some cameras pad after the marker
+            size = f.seek(0, os.SEEK_END)
+            if name.endswith(JPEG_NAMES):
+                if size < 4:
+                    return False
+                f.seek(max(0, size - 64))
+                return f.read().rstrip(b"\x00").endswith(b"\xff\xd9")  # some cameras pad after the marker
+            if name.endswith(BMFF_NAMES):
+                return _boxes_complete(f, size)
+            if name.endswith(RIFF_NAMES):
+                f.seek(0)
+                head = f.read(8)
+                return len(head) == 8 and (head[:4] != b"RIFF" or int.from_bytes(head[4:], "little") + 8 <= size)
     except OSError:
         return True  # unreadable or gone: the index run records or forgets it
-    return tail.endswith(b"\xff\xd9")
+    return True
+
+
+def _boxes_complete(f, size: int) -> bool:
+    """The top-level boxes (4-byte size, 4-byte type; size 1: a 64-bit size follows; 0: to the end) end exactly
+    at the end of the file. A copy in progress has a last box (often the video's ``mdat``) running past it."""
+    pos = boxes = 0
+    while pos < size:
+        f.seek(pos)
+        head = f.read(16)
+        if len(head) < 8:
+            return False  # a box header cut off
+        n = int.from_bytes(head[:4], "big")
+        if n == 1:
+            if len(head) < 16:
+                return False  # a 64-bit size cut off
+            n = int.from_bytes(head[8:16], "big")
+        elif n == 0:
+            return True  # the last box runs to the end of the file, whatever it is
+        boxes += 1
+        if n < 8 or boxes > 10_000:
+            return True  # not a layout this understands: never hold a file on a guess
+        pos += n
+    return pos == size
 
 
 def _stat_key(path: str):
