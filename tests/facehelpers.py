@@ -75,3 +75,12 @@ def face_crop(img: Image.Image, box, margin: float = 0.6) -> Image.Image:
     x, y, w, h = box
     return img.crop((int(max(0, x - margin * w)), int(max(0, y - margin * h)),
                      int(min(img.width, x + w * (1 + margin))), int(min(img.height, y + h * (1 + margin)))))
+
+
+def box_iou(a, b) -> float:
+    """Intersection over union of two (x, y, w, h) boxes."""
+    ax, ay, aw, ah = a
+    bx, by, bw, bh = b
+    w = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
+    h = max(0.0, min(ay + ah, by + bh) - max(ay, by))
+    return w * h / (aw * ah + bw * bh - w * h)

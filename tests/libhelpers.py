@@ -100,3 +100,19 @@ def write_hostile(d: Path) -> dict[str, Path]:
     out["garbage"] = d / "garbage.webp"
     (d / "folder.png").mkdir()  # a directory with an image name: not a file, silently not a candidate
     return out
+
+
+def old_library(path: Path, version: int):
+    """A library file as the version of library format ``version`` wrote it (its first migrations only), open
+    as a plain sqlite3 connection for the test to fill; commit and close it before opening it as a Library."""
+    import sqlite3
+
+    from photosearch.library import db
+
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+    conn.executemany("INSERT INTO meta VALUES (?, ?)", [("app", db.APP_MARKER), ("schema_version", str(version))])
+    conn.execute(f"PRAGMA application_id = {db.APPLICATION_ID}")
+    for stmt in [s for m in db.MIGRATIONS[:version] for s in m]:
+        conn.execute(stmt)
+    return conn

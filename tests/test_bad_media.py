@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 from PIL import Image
-from videohelpers import write_slideshow
+from videohelpers import write_audio_only, write_slideshow
 
 from photosearch.library import Library
 
@@ -33,8 +33,6 @@ def _huge_gif(path) -> None:
 
 
 def test_each_bad_file_is_one_fault_record_and_nothing_else_is_affected(tmp_path, tiny):
-    import av
-
     d = tmp_path / "phone"
     d.mkdir()
     rng = np.random.default_rng(0)
@@ -43,13 +41,7 @@ def test_each_bad_file_is_one_fault_record_and_nothing_else_is_affected(tmp_path
     write_slideshow(good, [np.full((240, 320, 3), 90, np.uint8), np.full((240, 320, 3), 200, np.uint8)])
     (d / "cut.mp4").write_bytes(good.read_bytes()[: good.stat().st_size // 2])  # moov is written last: gone
     (d / "empty.mov").write_bytes(b"")
-    with av.open(str(d / "sound.mkv"), "w") as out:  # a video container holding only audio
-        st = out.add_stream("flac", rate=8000)
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 8000), np.int16), format="s16", layout="mono")
-        frame.sample_rate, frame.pts = 8000, 0
-        for packet in st.encode(frame):
-            out.mux(packet)
-        out.mux(st.encode())
+    write_audio_only(d / "sound.mkv")
     _huge_gif(d / "endless.gif")
     (d / "IMG_0001.CR3").write_bytes(b"\x00\x00\x00\x18ftypcrx " + bytes(range(256)) * 64)  # not a RAW LibRaw reads
     with Image.open(d / "endless.gif") as im:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from facehelpers import astronaut, hopper, variant
+from facehelpers import astronaut, box_iou, hopper, variant
 from videohelpers import write_slideshow
 
 from photosearch.faces import facepass, people
@@ -19,14 +19,6 @@ from photosearch.library.query import Query
 @pytest.fixture(scope="module")
 def engine():
     return FaceEngine()
-
-
-def _iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    h = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    return w * h / (aw * ah + bw * bh - w * h)
 
 
 @pytest.fixture(scope="module")
@@ -74,7 +66,7 @@ def test_a_stored_video_face_is_where_its_moments_frame_shows_it(video_library, 
                                     "p.id = f.photo_id WHERE p.path = ?", (str(video),)):
         rgb, to_video = facepass.decode(video, t)
         again = engine.find(rgb, to_video)
-        assert again and max(_iou(box, f.box) for f in again) > 0.8
+        assert again and max(box_iou(box, f.box) for f in again) > 0.8
     rgb, to_video = facepass.decode(video, 0.0)  # the grey poster
     assert engine.find(rgb, to_video) == []
 
@@ -127,16 +119,9 @@ def test_two_faces_of_one_moment_are_still_two_people(tmp_path):
 def test_a_library_from_before_video_faces_scans_its_videos_again(tmp_path):
     """Format 7 scanned a video's 256 px poster only: upgrading forgets those scans (so the pass looks at the
     moments), and keeps the photos' scans and faces."""
-    import sqlite3
+    from libhelpers import old_library
 
-    from photosearch.library import db as _db
-
-    conn = sqlite3.connect(tmp_path / "old.db")  # as the last version before faces in videos (format 7) wrote it
-    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    conn.executemany("INSERT INTO meta VALUES (?, ?)", [("app", _db.APP_MARKER), ("schema_version", "7")])
-    conn.execute(f"PRAGMA application_id = {_db.APPLICATION_ID}")
-    for stmt in [s for m in _db.MIGRATIONS[:7] for s in m]:
-        conn.execute(stmt)
+    conn = old_library(tmp_path / "old.db", 7)  # as the last version before faces in videos (format 7) wrote it
     for pid, path, fmt in [(1, "/x/a.mp4", "VIDEO-MP4"), (2, "/x/b.jpg", "JPEG")]:
         conn.execute("INSERT INTO photos (id, path, folder, size, mtime_ns, hash, indexed_at, format) VALUES "
                      "(?, ?, '/x', 0, 0, 'h', 0, ?)", (pid, path, fmt))

@@ -264,16 +264,9 @@ def test_cli_text_and_search_json(tmp_path, home, tiny):
 
 
 def test_a_library_from_before_text_gains_the_text_tables(tmp_path):
-    from photosearch.library import db as _db
+    from libhelpers import old_library
 
-    import sqlite3
-
-    conn = sqlite3.connect(tmp_path / "old.db")  # a library as the last version before text (format 2) wrote it
-    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
-    conn.executemany("INSERT INTO meta VALUES (?, ?)", [("app", _db.APP_MARKER), ("schema_version", "2")])
-    conn.execute(f"PRAGMA application_id = {_db.APPLICATION_ID}")
-    for stmt in [s for m in _db.MIGRATIONS[:2] for s in m]:
-        conn.execute(stmt)
+    conn = old_library(tmp_path / "old.db", 2)  # as the last version before text (format 2) wrote it
     conn.commit()
     conn.close()
     with Library.open(tmp_path / "old.db") as lib:  # upgraded in place

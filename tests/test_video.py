@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from videohelpers import write_slideshow
+from videohelpers import write_audio_only, write_slideshow
 
 from photosearch.video import Sampling, VideoSkip, read_video
 
@@ -63,8 +63,6 @@ def test_rotated_phone_video_is_upright(tmp_path, photos):
 
 
 def test_bad_files_are_refused_with_a_reason(tmp_path, photos):
-    import av
-
     good = tmp_path / "good.mp4"
     write_slideshow(good, photos[:2])
     cut = tmp_path / "cut.mp4"
@@ -73,14 +71,7 @@ def test_bad_files_are_refused_with_a_reason(tmp_path, photos):
     empty.write_bytes(b"")
     fake = tmp_path / "fake.mov"
     fake.write_text("not a video at all\n" * 100)
-    audio = tmp_path / "sound.mkv"
-    with av.open(str(audio), "w") as out:
-        st = out.add_stream("flac", rate=8000)
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 8000), np.int16), format="s16", layout="mono")
-        frame.sample_rate, frame.pts = 8000, 0
-        for packet in st.encode(frame):
-            out.mux(packet)
-        out.mux(st.encode())
+    audio = write_audio_only(tmp_path / "sound.mkv")
     reasons = {}
     for p in (cut, empty, fake, audio):
         with pytest.raises(VideoSkip) as e:

@@ -34,3 +34,17 @@ def write_slideshow(path: Path, photos: list[np.ndarray], seconds_each: float = 
                 n += 1
         out.mux(st.encode())
     return spans
+
+
+def write_audio_only(path: Path) -> Path:
+    """A video container (say .mkv) holding one second of silence and no video stream."""
+    import av
+
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("flac", rate=8000)
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 8000), np.int16), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = 8000, 0
+        for packet in st.encode(frame):
+            out.mux(packet)
+        out.mux(st.encode())
+    return path

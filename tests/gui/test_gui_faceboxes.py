@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from driver import Driver, deliver_posted_events
-from facehelpers import astronaut, group_photo, hopper, variant
+from facehelpers import astronaut, box_iou, group_photo, hopper, variant
 from helpers import cli_env
 from PIL import Image
 from PySide6.QtCore import QEvent, QPoint, Qt
@@ -95,7 +95,7 @@ def test_boxes_and_names_show_for_the_photo_shown_and_only_for_it(qtbot, make_wi
     r = fb.rect_of(face, t)
     k = shown.width() / t.width()  # view pixels -> shown image pixels
     drawn = ((r.left() - t.left()) * k, (r.top() - t.top()) * k, r.width() * k, r.height() * k)
-    assert _iou(drawn, seen.box) > 0.7, (drawn, seen.box)
+    assert box_iou(drawn, seen.box) > 0.7, (drawn, seen.box)
     assert shown.height() > shown.width()  # upright: the portrait is taller than wide
 
     # A new search that selects nothing takes the boxes away; so does a read that comes back too late.
@@ -111,14 +111,6 @@ def test_boxes_and_names_show_for_the_photo_shown_and_only_for_it(qtbot, make_wi
     deliver_posted_events()
     win.preview.image.grab()
     assert fb.faces() == [] and fb.painted == 0 and fb.shown.path == ""
-
-
-def _iou(a, b) -> float:
-    ax, ay, aw, ah = a
-    bx, by, bw, bh = b
-    w = max(0.0, min(ax + aw, bx + bw) - max(ax, bx))
-    h = max(0.0, min(ay + ah, by + bh) - max(ay, by))
-    return w * h / (aw * ah + bw * bh - w * h)
 
 
 def _people_cli(home: Path, db: Path) -> dict:
