@@ -89,6 +89,32 @@ def test_raw_and_jpeg_are_one_result_embedded_once(tmp_path, tiny, shots):
         assert lib.run_index(tiny).indexed == 0  # a rescan changes nothing
 
 
+def test_the_raw_filter_finds_raw_jpeg_shots_and_follows_the_pair(tmp_path, tiny, shots):
+    """``--type raw`` (and "raw" typed, and the RAW facet) means shots taken in RAW: a stand-alone RAW and a
+    RAW+JPEG pair (its JPEG is what is indexed), not a plain JPEG; a type names the RAW's own kind (nef)."""
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    write_dng(pics / "alone.dng", shots[0])
+    write_dng(pics / "DSC_1.NEF", shots[1])
+    _jpeg(pics / "DSC_1.JPG", shots[1])
+    _jpeg(pics / "plain.jpg", shots[2])
+    with Library.open(tmp_path / "lib.db") as lib:
+        lib.run_index(tiny, [pics])
+
+        def names(**kw) -> list[str]:
+            return sorted(Path(h.path).name for h in lib.search(tiny, Query.of(top_k=50, **kw)))
+
+        assert names(types=("raw",)) == ["DSC_1.JPG", "alone.dng"]
+        assert names(types=("raw",), after="1990-01-01", include_undated=True) == ["DSC_1.JPG", "alone.dng"]
+        assert names(types=("nef",)) == ["DSC_1.JPG"] and names(types=("dng",)) == ["alone.dng"]
+        assert names(types=("jpg",)) == ["DSC_1.JPG", "plain.jpg"]
+        assert lib.facets(tiny)["raw"] == 2
+        os.rename(pics / "DSC_1.NEF", pics / "elsewhere.nef")  # the pair comes apart: the RAW is its own result
+        lib.run_index(tiny)
+        assert names(types=("raw",)) == ["alone.dng", "elsewhere.nef"] and lib.facets(tiny)["raw"] == 2
+        assert names(types=("jpg",)) == ["DSC_1.JPG", "plain.jpg"]
+
+
 def test_pair_comes_apart_and_together_with_moves_renames_and_deletions(tmp_path, tiny, shots):
     pics = tmp_path / "pics"
     pics.mkdir()

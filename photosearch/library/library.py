@@ -463,12 +463,12 @@ class Library(LibraryFacts):
             vi = vectors_for(self.conn, self._key, model.config.model_id, int(model.config.embed_dim))
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
-        mask = vi.filter_mask(after_s, before_s, formats, f.include_undated)
+        mask = _and(vi.filter_mask(after_s, before_s, None, f.include_undated), self._formats_mask(vi, formats))
         if f.after_south or f.before_south:  # a season: the southern range for photos taken south
             from photosearch.meta.facets import season_mask
 
             south = self._meta_columns().south_mask(vi.ids[:len(vi)])
-            mask = _and(vi.filter_mask(None, None, formats), season_mask(vi, f, south))
+            mask = _and(self._formats_mask(vi, formats), season_mask(vi, f, south))
         if f.meta:
             mask = _and(mask, self._meta_columns().mask(vi.ids[:len(vi)], f.places, f.cameras, f.colors, f.kinds))
         if f.folder:
@@ -500,10 +500,20 @@ class Library(LibraryFacts):
         out["years"] = facets.timeline(taken)
         dated = taken[~np.isnat(taken)]
         out["taken"] = [str(dated.min())[:10], str(dated.max())[:10]] if len(dated) else None  # first, last day
-        raw = vi.filter_mask(formats=parse_types(["raw"]))
-        out["raw"] = int((raw if mask is None else raw & mask).sum())  # camera RAW files (a type, not a kind)
+        raw = self._formats_mask(vi, parse_types(["raw"]))
+        out["raw"] = int((raw if mask is None else raw & mask).sum())  # camera RAW shots (a type, not a kind)
         out["people"] = self._read(named_counts, ids, self._key)
         return out
+
+    def _formats_mask(self, vi, formats: list[str]) -> np.ndarray | None:
+        """Rows of one of ``formats``, or whose shot has a RAW of one of them (library/pairs.py); None: any."""
+        from photosearch.library.pairs import with_raw_of
+
+        if not formats:
+            return None
+        m = vi.filter_mask(formats=formats)
+        paired = self._read(with_raw_of, formats, self._key)
+        return m | np.isin(vi.ids[:len(vi)], paired) if paired else m
 
     def _persons_mask(self, vi, names) -> np.ndarray:
         from photosearch.faces.people import photo_ids_with
@@ -530,8 +540,7 @@ class Library(LibraryFacts):
             counts[f"taken on or before {f.before}"] = int(vi.filter_mask(
                 None, parse_date(f.before, end=True), None, f.include_undated).sum())
         if f.types:
-            counts[f"of type {', '.join(f.types)}"] = int(vi.filter_mask(None, None,
-                                                                         parse_types(list(f.types))).sum())
+            counts[f"of type {', '.join(f.types)}"] = int(self._formats_mask(vi, parse_types(list(f.types))).sum())
         if f.has_text:
             from photosearch.library import textindex
 
