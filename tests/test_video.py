@@ -121,6 +121,11 @@ def test_a_video_is_found_at_the_moment_that_matches(tmp_path, photos, tiny):
         assert [h.path for h in only] == [str(pics / "holiday.mp4")]
         stills = lib.search(tiny, Query.of(like=tmp_path / "example.png", types=["png"], top_k=5))
         assert [h.path for h in stills] == [str(pics / "grey.png")] and stills[0].time_s is None
+        # A video indexed before lengths were kept gets its length on the next run, without being read again.
+        lib.conn.execute("UPDATE photos SET duration_s = NULL")
+        assert lib.run_index(tiny).indexed == 0
+        assert lib.photo_info(pics / "holiday.mp4")["duration_s"] == pytest.approx(spans[-1][1], abs=0.2)
+        assert lib.photo_info(pics / "grey.png")["duration_s"] is None
         # A changed video loses its old moments; a removed one takes them along.
         write_slideshow(pics / "holiday.mp4", photos[:2], seconds_each=2.0)
         lib.run_index(tiny)

@@ -109,3 +109,24 @@ def annotate(conn: sqlite3.Connection, hits: list, times: dict[int, float]) -> l
         if h.path in by_path:
             h.time_s = round(by_path[h.path], 2)
     return hits
+
+
+def fill_durations(conn: sqlite3.Connection) -> int:
+    """Lengths of the videos stored without one (indexed before the library kept them), from the container's header
+    (no decoding, a few ms each). A video that is not there (its drive unplugged) waits for a later run; one whose
+    header gives no length is asked again next run (as cheap as the question). Returns how many were filled."""
+    import os
+
+    from photosearch.library.db import Tx
+    from photosearch.video import video_duration
+
+    found = []
+    for pid, path in conn.execute("SELECT id, path FROM photos WHERE duration_s IS NULL AND format LIKE 'VIDEO-%'"):
+        if os.path.isfile(path):
+            d = video_duration(path)
+            if d:
+                found.append((round(d, 3), pid))
+    if found:
+        with Tx(conn):
+            conn.executemany("UPDATE photos SET duration_s = ? WHERE id = ? AND duration_s IS NULL", found)
+    return len(found)
