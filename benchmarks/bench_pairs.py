@@ -63,7 +63,7 @@ def _index(model, db: Path, folder: Path) -> tuple[float, int]:
 
 def _plan_s(db: Path, model_id: str, folder: Path, forget: bool) -> float:
     from photosearch.library import Library
-    from photosearch.library.index import plan
+    from photosearch.library.plan import plan
 
     with Library.open(db) as lib:
         if forget:  # as if every pair were new: each is checked (dates read) again

@@ -207,12 +207,13 @@ def test_no_folders_and_bad_arguments(tmp_path, tiny):
 
 def test_vanished_file_is_reported_not_fatal(tmp_path, tiny):
     from photosearch.library import index as idx
-    from photosearch.library.index import _Job, _prepare
+    from photosearch.library.index import _prepare
+    from photosearch.library.plan import Job
 
     root = tmp_path / "pics"
     root.mkdir()
     p = write_jpeg(root / "gone.jpg", 1)
-    job = _Job(str(p), str(root), 1, 1, None, True)
+    job = Job(str(p), str(root), 1, 1, None, True)
     p.unlink()
     r = _prepare(job, 64, tiny.eval_transform())
     assert r.skip.startswith("vanished")
