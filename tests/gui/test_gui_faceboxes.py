@@ -113,6 +113,37 @@ def test_boxes_and_names_show_for_the_photo_shown_and_only_for_it(qtbot, make_wi
     assert fb.faces() == [] and fb.painted == 0 and fb.shown.path == ""
 
 
+def test_a_video_found_by_a_person_shows_their_box_at_that_moment(qtbot, make_window, tiny_loaded, tmp_path):
+    """A search for a named person opens their video at a moment their face was found in: the preview shows that
+    frame with the box; browsing (no moment) shows no boxes on the video."""
+    from videohelpers import write_slideshow
+
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    grey = np.full((480, 640, 3), 120, np.uint8)
+    write_slideshow(pics / "party.mp4", [grey, np.asarray(astronaut()), grey], seconds_each=3.0, fps=5,
+                    size=(640, 480))
+    variant(astronaut(), 3).save(pics / "collins.jpg", quality=90)
+    db = tmp_path / "lib.db"
+    with Library.open(db) as lib:
+        lib.run_index(tiny_loaded, [str(pics)], faces=True, face_engine=FaceEngine())
+        pid, = lib.conn.execute("SELECT person_id FROM faces WHERE t IS NOT NULL").fetchone()
+        people.name(lib.conn, pid, "Eileen Collins")
+    drv = _open(qtbot, make_window, tiny_loaded, db)
+    win, video = drv.win, pics / "party.mp4"
+    assert drv.select(win.results.row_of(str(video))) == str(video)  # browsing: the first (grey) moment
+    qtbot.waitUntil(lambda: not win.readers.busy(), timeout=30_000)
+    assert win.preview.faces.faces() == []
+    drv.type_query("Eileen Collins")
+    assert drv.select(win.results.row_of(str(video))) == str(video)
+    assert 3.0 <= win.preview.time_s < 6.0
+    fb = _show(drv, video)
+    (face,) = fb.faces()
+    assert fb.labels() == ["Eileen Collins"] and fb.painted == 1
+    t = win.preview.image.image_rect()
+    assert t.contains(fb.rect_of(face, t).toRect())
+
+
 def _people_cli(home: Path, db: Path) -> dict:
     r = subprocess.run([sys.executable, "-m", "photosearch", "--library", str(db), "people", "--json"],
                        env=cli_env(home), capture_output=True, text=True, timeout=300)

@@ -42,15 +42,17 @@ class PhotoFaces:
     names: list[str] = field(default_factory=list)  # named people, offered while typing
 
 
-def load_photo_faces(library_path: Path, path: str) -> PhotoFaces:
-    """The faces stored for one photo, its size and the names in use (reader thread)."""
+def load_photo_faces(library_path: Path, path: str, t: float | None = None) -> PhotoFaces:
+    """The faces stored for one photo, its size and the names in use (reader thread). ``t``: a video's moment
+    shown; its faces are those found in that moment's frame (none when the faces pass did not look at it)."""
     from photosearch.faces import facepass, people
     from photosearch.library import Library
 
     if not Path(library_path).exists():
         return PhotoFaces(path, None)
     with Library.open(library_path, read_only=True) as lib:
-        rows = facepass.faces_of_paths(lib.conn, [path]).get(path) or []
+        rows = [r for r in facepass.faces_of_paths(lib.conn, [path]).get(path) or []
+                if (r["t"] is None) == (t is None) and (t is None or abs(r["t"] - t) < 0.01)]
         if not rows:
             return PhotoFaces(path, None)
         info = lib.photo_info(path) or {}
@@ -151,8 +153,8 @@ class FaceEditor(QFrame):
 
 class FaceBoxes(QObject):
     """The faces of the photo an image view shows: painted by the view (``paint``), chosen by click or keyboard,
-    named in the editor. ``show_for(path)`` on every change of photo (None clears); ``reload()`` after the people
-    changed elsewhere."""
+    named in the editor. ``show_for(path)`` on every change of photo (None clears; ``t``: the moment of a video
+    shown); ``reload()`` after the people changed elsewhere."""
 
     changed = Signal()  # the user named or corrected a face (written)
 
@@ -161,6 +163,7 @@ class FaceBoxes(QObject):
         super().__init__(parent or view)
         self.view, self.readers, self.writer, self.library_path = view, readers, writer, library_path
         self.path: str | None = None
+        self.t: float | None = None  # a video's moment shown
         self.shown = PhotoFaces("", None)  # what is drawn; its path is the photo they were read for
         self.current = -1  # the chosen face (keyboard or click), -1: none
         self.painted = 0  # faces drawn by the last paint (tests)
@@ -172,9 +175,9 @@ class FaceBoxes(QObject):
         view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
 
     # -- the data ---------------------------------------------------------------------------------
-    def show_for(self, path: str | None) -> None:
+    def show_for(self, path: str | None, t: float | None = None) -> None:
         """Forget the boxes at once (a new photo, or none) and read the new photo's."""
-        self.path = path
+        self.path, self.t = path, t
         self.current = -1
         self._set(PhotoFaces("", None))  # read for no photo: nothing drawn until the read comes back
         self.reload()
@@ -183,8 +186,8 @@ class FaceBoxes(QObject):
         self._seq += 1
         if self.path is None or self.readers is None or self.library_path is None:
             return
-        seq, path = self._seq, self.path
-        task = Task(lambda _t: load_photo_faces(self.library_path, path), "photo-faces")
+        seq, path, t = self._seq, self.path, self.t
+        task = Task(lambda _t: load_photo_faces(self.library_path, path, t), "photo-faces")
         task.returned.connect(lambda out: seq == self._seq and out.path == self.path and self._set(out))
         self.readers.submit(task)
 

@@ -231,7 +231,8 @@ class PreviewPane(QWidget):
         self.time_s, self.video = time_s, video or time_s is not None
         self._show_kind(info)
         self.image.set_overlay(None)
-        self.faces.show_for(None if self.video else path)  # the old photo's boxes go at once; the new one's are read
+        # The old photo's boxes go at once; the new one's are read (a video's: those of the moment it shows).
+        self.faces.show_for(None if self.video and time_s is None else path, time_s if self.video else None)
         for b in (self.open_btn, self.reveal_btn, self.copy_btn, self.like_btn):
             b.setEnabled(path is not None)
         if path is None:
