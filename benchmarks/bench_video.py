@@ -142,9 +142,9 @@ def faces_cost(p: Path, times: list[float]) -> dict:
     """The faces pass on the same minute: its moments decoded again at the detection size, faces looked for."""
     from photosearch.faces.engine import FaceEngine
     from photosearch.faces.facepass import VIDEO_MOMENTS, _decode_one, find_in_frames
+    from photosearch.library.frames import spread
 
-    if len(times) > VIDEO_MOMENTS:  # as library/frames.py's times_of spreads them
-        times = [times[round(i * (len(times) - 1) / (VIDEO_MOMENTS - 1))] for i in range(VIDEO_MOMENTS)]
+    times = spread(times, VIDEO_MOMENTS)  # as the faces pass picks them
     engine = FaceEngine()
     engine.load()
     runs, found = [], 0

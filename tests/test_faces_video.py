@@ -134,3 +134,16 @@ def test_a_library_from_before_video_faces_scans_its_videos_again(tmp_path):
         assert [r[0] for r in lib.conn.execute("SELECT photo_id FROM face_scans")] == [2]
         assert [p for p, *_ in facepass.pending(lib.conn, "m")] == [1]
         assert lib.conn.execute("SELECT count(*) FROM faces WHERE t IS NULL").fetchone() == (2,)
+
+
+def test_faces_of_a_video_outside_the_library_are_looked_for_in_its_moments(video_library, engine):
+    """``photosearch faces VIDEO`` on a file the library does not hold: its moments are sampled as the index
+    samples them (its first frame is grey, with nobody in it)."""
+    from photosearch.cli.people_cmd import _human_faces
+
+    _, video, spans = video_library
+    faces = engine.find_file(video)
+    assert [round(f.t) for f in faces] and all(f.usable for f in faces)
+    assert {next(k for k, (a, b) in enumerate(spans) if a <= f.t < b) for f in faces} == {1, 2}
+    text = _human_faces({"path": str(video), "faces": [f.to_dict() for f in faces]})
+    assert text.startswith(f"{video}: 2 faces") and "(at 0:0" in text

@@ -246,8 +246,8 @@ class FaceEngine:
                     embedding=np.zeros(EMBED_DIM, np.float32))
 
     def find_file(self, path) -> list[Face]:
-        """Faces in an image file (decoded as the faces pass does). Raises ImageSkip for a bad file."""
-        from photosearch.faces.facepass import decode
+        """Faces in an image file, or in a video's sampled moments (decoded as the faces pass does). Raises
+        ImageSkip for a bad file."""
+        from photosearch.faces.facepass import file_frames, find_in_frames
 
-        rgb, to_photo = decode(path)
-        return self.find(rgb, to_photo)
+        return find_in_frames(self, file_frames(path))[0]

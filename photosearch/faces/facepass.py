@@ -68,6 +68,25 @@ def decode(path, t: float | None = None) -> tuple[np.ndarray, float]:
     return np.asarray(img), meta.width / max(1, img.width)
 
 
+def file_frames(path) -> list[tuple[np.ndarray, float, float | None]]:
+    """What the faces pass looks at in a file outside the library: a photo's one frame, or ``VIDEO_MOMENTS`` of a
+    video's moments sampled as the index samples them. Raises ImageSkip for a bad file."""
+    from photosearch.imageio import ImageSkip
+    from photosearch.library.frames import spread
+    from photosearch.video import VideoSkip, is_video_name, read_video
+
+    if not is_video_name(str(path)):
+        return [(*decode(path), None)]
+    try:
+        times = [m.t for m in read_video(path).moments]
+    except VideoSkip as e:
+        raise ImageSkip(e.reason) from None
+    frames, why = _decode_one(str(path), spread(times, VIDEO_MOMENTS))
+    if frames is None:
+        raise ImageSkip(why)
+    return frames
+
+
 def find_in(engine, rgb: np.ndarray, to_photo: float) -> tuple[list, str | None]:
     """(faces, None), or ([], why) when OpenCV fails on this one image: never raises for the image."""
     try:

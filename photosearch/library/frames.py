@@ -72,11 +72,15 @@ def lift(conn: sqlite3.Connection, key: str, model_id: str, row_ids: np.ndarray,
 def times_of(conn: sqlite3.Connection, photo_id: int, n: int) -> list[float]:
     """The seconds of a video's sampled moments (any model's), at most ``n`` spread over it; [0.0] when none
     are stored."""
-    ts = [r[0] for r in conn.execute("SELECT DISTINCT t FROM video_frames WHERE photo_id = ? ORDER BY t",
-                                     (photo_id,))] or [0.0]
+    return spread([r[0] for r in conn.execute("SELECT DISTINCT t FROM video_frames WHERE photo_id = ? ORDER BY t",
+                                              (photo_id,))] or [0.0], n)
+
+
+def spread(ts: list[float], n: int) -> list[float]:
+    """At most ``n`` of the seconds ``ts`` (in order), evenly spread from the first to the last."""
     if len(ts) > n > 1:
-        ts = [ts[round(i * (len(ts) - 1) / (n - 1))] for i in range(n)]
-    return ts
+        return [ts[round(i * (len(ts) - 1) / (n - 1))] for i in range(n)]
+    return ts[:max(n, 1)]
 
 
 def best(conn: sqlite3.Connection, photo_id: int, model_id: str, q: np.ndarray | None,
