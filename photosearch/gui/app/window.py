@@ -28,6 +28,7 @@ from photosearch.gui.app.resultactions import ResultActions
 from photosearch.gui.app.splitter import PanelSplitter
 from photosearch.gui.app.statusline import StatusLine
 from photosearch.gui.app.windowdialogs import DialogActions, WindowDialogs
+from photosearch.gui.app.wiring import wire
 from photosearch.gui.base.desktop import dropped_folders_and_images
 from photosearch.gui.base.resources import app_icon
 from photosearch.gui.base.screen import fit_window
@@ -101,7 +102,7 @@ class MainWindow(QMainWindow):
         # Settings and Fine-tune, one of each, closed with the window
         self.dialogs = WindowDialogs(self, paths, self.settings, self.thumbs, self._dialog_actions())
         self._lay_out()
-        self._wire()
+        wire(self)
         build_menus(self, self._menu_actions(), self.view,
                     [self.skipped_panel.toggleViewAction(), self.people_panel.view_action()])
         self._restore()
@@ -130,66 +131,6 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.skipped_panel)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.people_panel)
         self.setStatusBar(self.status_line)
-
-    def _wire(self) -> None:
-        bar = self.search_bar
-        bar.searchRequested.connect(self.run_search)
-        bar.likeRequested.connect(self.search_like)
-        bar.clearRequested.connect(self.clear_search)
-        bar.feedbackRemoved.connect(self.remove_feedback)
-        self.view.feedbackRequested.connect(self.add_feedback)
-        self.results_pane.sortChanged.connect(self.set_sort)
-        bar.intoResults.connect(self.results_pane.focus_grid)
-        bar.zoomChanged.connect(self.set_thumb_size)
-        bar.settingsRequested.connect(self.open_settings)
-        bar.finetuneRequested.connect(self.open_finetune)
-        side = self.sidebar
-        side.addRequested.connect(self.choose_folder)
-        side.removeRequested.connect(self.remove_folder)
-        side.reindexRequested.connect(lambda: self.start_indexing())
-        side.filtersChanged.connect(self.search_bar.schedule)
-        side.statusLoaded.connect(self._on_status)
-        side.failed.connect(lambda msg: self.show_error(msg, "library"))
-        self.searcher.answered.connect(self._on_answer)
-        self.searcher.failed.connect(self._on_search_failed)
-        self.searcher.cleared.connect(lambda: self.preview.show_path(None))
-        self.results_pane.empty.actionTriggered.connect(self._on_empty_action)
-        self.preview.follow(self.view, self.results)
-        self.preview.explain_context = lambda: (self.models.searching, self.current_query() or None)
-        self.view.activated.connect(lambda idx: self.actions.open_path(self.results.path_at(idx)))
-        self.view.spacePressed.connect(self.toggle_preview)
-        self.view.zoomRequested.connect(lambda d: self.search_bar.zoom.setValue(self.search_bar.zoom.value() + 16 * d))
-        self.preview.openRequested.connect(self.actions.open_path)
-        self.preview.moments.momentRequested.connect(self.actions.play_at)
-        self.preview.moments.like_of = lambda: self.search_bar.like_path
-        self.preview.revealRequested.connect(self.actions.reveal_path)
-        self.preview.copyRequested.connect(self.actions.copy_path)
-        self.preview.moreLikeRequested.connect(self.search_like)
-        self.status_line.follow(self.models)
-        self.models.loading.connect(self._update_state)
-        self.models.progress.connect(self._update_state)  # first use: what is being built, how far
-        self.models.ready.connect(self._on_model_ready)
-        self.models.promoted.connect(self._on_model_promoted)
-        self.models.failed.connect(self._on_model_failed)
-        self.models.ready.connect(self.suggestion.check)
-        self.suggestion.openRequested.connect(lambda name: self.open_settings(select=name))
-        self.indexer.started.connect(self._update_state)
-        self.indexer.progress.connect(self._on_index_event)
-        self.indexer.grew.connect(self._on_library_grew)
-        # Library errors (topic "library") go when the library changes: a folder added or removed, an index run
-        # that finishes; a search error when a search answers.
-        self.indexer.failed.connect(lambda msg: self.show_error(f"Indexing stopped: {msg}", "library"))
-        self.indexer.finished.connect(self._on_index_finished)
-        self.live.statesChanged.connect(self.sidebar.set_folder_states)
-        self.live.failed.connect(lambda msg: self.show_error(msg, "library"))
-        self.work.message.connect(lambda text, ms: self.statusBar().showMessage(text, ms))
-        self.work.textRead.connect(self._on_text_read)
-        self.text_pass.failed.connect(lambda msg: self.show_error(f"Reading text in photos stopped: {msg}", "library"))
-        self.people_panel.faces.follow(self.indexer, self.text_pass)
-        self.people_panel.message.connect(lambda line: self.statusBar().showMessage(line, 5000))
-        self.people_panel.showPhotos.connect(self.searcher.show_person)
-        self.preview.faces.changed.connect(self.people_panel.refresh)  # and the panel's changes show in the boxes:
-        self.people_panel.model.modelReset.connect(self.preview.faces.reload)
 
     def _menu_actions(self) -> MenuActions:
         return MenuActions(
