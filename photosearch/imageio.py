@@ -23,7 +23,7 @@ from pathlib import Path
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from photosearch.meta.exif import ExifMeta, read_exif, read_tiff_exif
-from photosearch.rawio import RAW_EXTENSIONS, RawUnavailable, decode_raw
+from photosearch.rawio import RAW_EXTENSIONS, RawUnavailable, decode_raw, raw_format
 from photosearch.video import VIDEO_EXTENSIONS
 
 MAX_PIXELS = 200_000_000  # ~200 MP: larger panoramas are refused, not allowed to exhaust memory
@@ -288,7 +288,7 @@ def _load_raw(path: Path, min_side: int | None, max_pixels: int) -> tuple[Image.
         if type(e).__name__ in ("LibRawFileUnsupportedError", "NotSupportedError"):
             raise ImageSkip(f"a RAW format this build cannot read ({msg})") from None
         raise ImageSkip(f"damaged RAW file: {msg}") from None
-    fmt = "RAW-" + path.suffix.lstrip(".").upper()
+    fmt = raw_format(path.name)
     exif = _raw_exif(path)
     if exif is not None and taken is None:
         taken = exif.taken_at

@@ -28,6 +28,13 @@ def is_raw_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in RAW_EXTENSIONS
 
 
+def raw_format(name: str) -> str:
+    """The format a RAW file is stored as (``photos.format``, the ``--type`` names), from its name or extension:
+    "IMG_1.nef" or ".nef" -> "RAW-NEF"."""
+    ext = os.path.splitext(name)[1] or name  # splitext(".nef") is (".nef", ""): a bare extension
+    return "RAW-" + ext.lstrip(".").upper()
+
+
 def _rawpy():
     try:
         import rawpy

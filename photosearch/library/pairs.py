@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
-from photosearch.rawio import RAW_EXTENSIONS
+from photosearch.rawio import RAW_EXTENSIONS, raw_format
 
 STILLS = (".jpg", ".jpeg", ".jpe", ".heic", ".heif", ".hif")  # a shot's photo, in order of preference
 LIVE_EXTENSIONS = frozenset({".mov"})  # what an iPhone writes beside a Live Photo still
@@ -140,7 +140,7 @@ def with_raw_of(conn, formats: list[str], key: str = "") -> list[int]:
             return hit[1]
     ids = [pid for pid, path in conn.execute("SELECT p.id, c.path FROM companions c JOIN photos p ON p.path = "
                                              "c.primary_path WHERE c.role = 'raw'")
-           if "RAW-" + os.path.splitext(path)[1].lstrip(".").upper() in wanted]
+           if raw_format(path) in wanted]
     with _RAW_LOCK:
         _RAW_SHOTS[(key, wanted)] = (stamp, ids)
     return ids

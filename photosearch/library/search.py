@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from photosearch.errors import PhotoSearchError
-from photosearch.rawio import RAW_EXTENSIONS
+from photosearch.rawio import RAW_EXTENSIONS, raw_format
 from photosearch.video import VIDEO_EXTENSIONS
 
 
@@ -93,11 +93,11 @@ def combine(text_vecs: np.ndarray | None, weights: list[float], image_vec: np.nd
 _TYPE_ALIASES = {"jpg": "JPEG", "jpeg": "JPEG", "jpe": "JPEG", "jfif": "JPEG", "png": "PNG", "webp": "WEBP",
                  "gif": "GIF", "bmp": "BMP", "tif": "TIFF", "tiff": "TIFF", "heic": "HEIF", "heif": "HEIF",
                  "hif": "HEIF", "avif": "AVIF"}
-# Camera RAW files are stored as "RAW-<EXT>" (imageio._load_raw), videos as "VIDEO-<EXT>" (imageio.load_video);
+# Camera RAW files are stored as "RAW-<EXT>" (rawio.raw_format), videos as "VIDEO-<EXT>" (imageio.load_video);
 # "raw" and "video" mean all of their kind.
-_KINDS = {"raw": ["RAW-" + e.lstrip(".").upper() for e in sorted(RAW_EXTENSIONS)],
+_KINDS = {"raw": [raw_format(e) for e in sorted(RAW_EXTENSIONS)],
           "video": ["VIDEO-" + e.lstrip(".").upper() for e in sorted(VIDEO_EXTENSIONS)]}
-_TYPE_ALIASES.update({e.lstrip("."): "RAW-" + e.lstrip(".").upper() for e in RAW_EXTENSIONS})
+_TYPE_ALIASES.update({e.lstrip("."): raw_format(e) for e in RAW_EXTENSIONS})
 _TYPE_ALIASES.update({e.lstrip("."): "VIDEO-" + e.lstrip(".").upper() for e in VIDEO_EXTENSIONS})
 
 
