@@ -115,6 +115,36 @@ def test_the_raw_filter_finds_raw_jpeg_shots_and_follows_the_pair(tmp_path, tiny
         assert names(types=("jpg",)) == ["DSC_1.JPG", "plain.jpg"]
 
 
+def test_the_raw_filter_follows_pairs_made_unmade_and_remade_while_the_photos_stay(tmp_path, tiny, shots):
+    """Pairs change while no photo does (a RAW written beside a JPEG, deleted, or renamed from one JPEG's name to
+    another's): the RAW filter and the facet count follow, though the photos' rows, ids and vectors stay."""
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    _jpeg(pics / "DSC_2.JPG", shots[1])
+    write_dng(pics / "DSC_2.NEF", shots[1])
+    _jpeg(pics / "plain.jpg", shots[2])
+    with Library.open(tmp_path / "lib.db") as lib:
+        lib.run_index(tiny, [pics])
+
+        def raw() -> dict[str, list[str]]:
+            return {Path(h.path).name: [Path(c).name for c in h.copies]
+                    for h in lib.search(tiny, Query.of(types=("raw",), top_k=10))}
+
+        assert raw() == {"DSC_2.JPG": ["DSC_2.NEF"]} and lib.facets(tiny)["raw"] == 1
+        os.rename(pics / "DSC_2.NEF", pics / "plain.nef")  # now the other JPEG's RAW, in one run
+        lib.run_index(tiny)
+        assert _embedded(lib) == ["DSC_2.JPG", "plain.jpg"]
+        assert raw() == {"plain.jpg": ["plain.nef"]} and lib.facets(tiny)["raw"] == 1
+        write_dng(pics / "DSC_2.dng", shots[1])  # a pair made
+        lib.run_index(tiny)
+        assert raw() == {"DSC_2.JPG": ["DSC_2.dng"], "plain.jpg": ["plain.nef"]} and lib.facets(tiny)["raw"] == 2
+        (pics / "plain.nef").unlink()  # and one unmade
+        lib.run_index(tiny)
+        assert raw() == {"DSC_2.JPG": ["DSC_2.dng"]} and lib.facets(tiny)["raw"] == 1
+        words, flt, _ = lib.read_search("kind:raw")  # the facet's chip in the search line: the same filter
+        assert flt.types == ("raw",) and lib.facets(tiny, flt)["total"] == 1
+
+
 def test_pair_comes_apart_and_together_with_moves_renames_and_deletions(tmp_path, tiny, shots):
     pics = tmp_path / "pics"
     pics.mkdir()
@@ -217,6 +247,9 @@ def test_cli_search_json_lists_both_files(tmp_path, home, tiny, shots):
     assert sorted(rows) == ["IMG_9.CR2.dng", "IMG_9.JPG"]
     assert rows["IMG_9.JPG"]["copies"] == [str(pics / "IMG_9.DNG")] and rows["IMG_9.JPG"]["files"] == "RAW + JPEG"
     assert f"{pics / 'IMG_9.JPG'}  (RAW + JPEG)" in cli("search", "a woman")
+    # --type raw: the RAW that stands alone and the shot whose RAW is its JPEG's companion
+    assert sorted(Path(r["path"]).name for r in json.loads(cli("search", "--type", "raw", "--json"))) == [
+        "IMG_9.CR2.dng", "IMG_9.JPG"]
 
 
 def test_the_watcher_pairs_a_jpeg_written_beside_its_raw_and_frees_the_raw_when_it_goes(tmp_path, tiny, shots):

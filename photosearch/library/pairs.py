@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable
 
+from photosearch.library.queries import facet_stamp
 from photosearch.rawio import RAW_EXTENSIONS, raw_format
 
 STILLS = (".jpg", ".jpeg", ".jpe", ".heic", ".heif", ".hif")  # a shot's photo, in order of preference
@@ -106,6 +107,19 @@ def find(files: dict, known: dict, bad: set[str], check: Callable[[str, str, str
     return out
 
 
+def changed(found: dict[str, Companion], known: dict) -> list[Companion]:
+    """The companions of ``found`` (:func:`find`) not stored as they are in ``known`` (path -> row with folder,
+    primary, role, size, mtime_ns): what a run writes. Rewriting every pair on every run would move the facet
+    count (queries.set_companions) and reload the columns in memory for nothing."""
+    out = []
+    for c in found.values():
+        k = known.get(c.path)
+        if k is None or (k["folder"], k["primary"], k["role"], k["size"], k["mtime_ns"]) != (
+                c.folder, c.primary, c.role, c.size, c.mtime_ns):
+            out.append(c)
+    return out
+
+
 def label(path: str, others: list[str], roles: dict[str, str]) -> str | None:
     """How a person names a result's files: "RAW + JPEG", "HEIC + Live video", "3 copies", "RAW + JPEG, 2
     copies"; None for a single file. ``roles``: companion path -> role (the rest are identical copies)."""
@@ -127,13 +141,14 @@ _RAW_LOCK = threading.Lock()
 def with_raw_of(conn, formats: list[str], key: str = "") -> list[int]:
     """Ids of the photos whose shot has a RAW of one of ``formats`` (as stored: "RAW-NEF"): a RAW+JPEG shot is a
     RAW photo to a person filtering by RAW, though its JPEG is what is indexed. (A Live Photo stays a photo: its
-    MOV does not make it a video.) Kept per library (``key``) until a companion or a photo row is added or
-    removed: the RAW facet asks with every search (45 -> ~3 ms at 20k pairs in 100k photos)."""
+    MOV does not make it a video.) Kept per library (``key``) until the facet count moves (queries.facet_stamp:
+    a photo indexed or forgotten, a pair made, unmade or changed): the RAW facet asks with every search (45 ->
+    ~3 ms at 20k pairs in 100k photos). Counting rows was not enough: a RAW renamed from one JPEG's name to
+    another's in one run left the same number of companions, the same largest rowid and the same photos."""
     wanted = frozenset(f for f in formats if f.startswith("RAW-"))
     if not wanted:
         return []
-    stamp = (*conn.execute("SELECT count(*), max(rowid) FROM companions").fetchone(),
-             *conn.execute("SELECT count(*), max(id) FROM photos").fetchone())
+    stamp = facet_stamp(conn)
     with _RAW_LOCK:
         hit = _RAW_SHOTS.get((key, wanted))
         if hit is not None and hit[0] == stamp:

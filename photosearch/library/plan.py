@@ -42,7 +42,8 @@ class Plan:
     walk: WalkResult
     rehash: list[tuple[str, int]] = field(default_factory=list)  # (hash, id): moved rows' old sampled hashes
     mounts: dict[str, int] | None = None  # every recorded mount point after this run (None: unchanged)
-    companions: list = field(default_factory=list)  # pairs.Companion: files of a shot whose still is indexed
+    companions: list = field(default_factory=list)  # pairs.Companion: files of a shot whose still is indexed, new or
+    # changed since stored (pairs.changed)
     unpaired: list[str] = field(default_factory=list)  # stored companions that are not one any more
 
 
@@ -105,7 +106,7 @@ def plan(conn: sqlite3.Connection, model_id: str, folders: list[str], all_folder
     mounts.update(walk.mounts)
     return Plan(jobs=jobs, unchanged=unchanged, moves=moves, touches=touches, gone=[r["id"] for r in gone.values()],
                 stale_skips=stale_skips, walk=walk, rehash=rehash, mounts=mounts if mounts != recorded else None,
-                companions=list(paired.values()), unpaired=unpaired)
+                companions=pairs.changed(paired, known), unpaired=unpaired)
 
 
 def _hash_or_none(path: str) -> str | None:

@@ -107,7 +107,8 @@ def folders_with_photos(conn: sqlite3.Connection) -> set[str]:
 
 
 def delete_folder(conn: sqlite3.Connection, path: str) -> None:
-    conn.execute("DELETE FROM companions WHERE folder = CAST(? AS TEXT)", (db_text(path),))
+    if conn.execute("DELETE FROM companions WHERE folder = CAST(? AS TEXT)", (db_text(path),)).rowcount:
+        facets_changed(conn)
     conn.execute("DELETE FROM skipped WHERE folder = CAST(? AS TEXT)", (db_text(path),))
     conn.execute("DELETE FROM folders WHERE path = CAST(? AS TEXT)", (db_text(path),))
 
@@ -237,12 +238,31 @@ def companions_by_path(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
 
 
 def set_companions(conn: sqlite3.Connection, drop: Iterable[str], put: Iterable) -> None:
-    """Forget the companions at ``drop``; store ``put`` (pairs.Companion), replacing any at the same path."""
+    """Forget the companions at ``drop``; store ``put`` (pairs.Companion), replacing any at the same path. Moves
+    the facet count when anything is written (a shot with a RAW counts as a RAW photo)."""
+    drop, put = list(drop), list(put)
     conn.executemany("DELETE FROM companions WHERE path = CAST(? AS TEXT)", [(db_text(p),) for p in drop])
     conn.executemany("INSERT OR REPLACE INTO companions (path, folder, primary_path, role, size, mtime_ns) "
                      "VALUES (CAST(? AS TEXT), CAST(? AS TEXT), CAST(? AS TEXT), ?, ?, ?)",
                      [(db_text(c.path), db_text(c.folder), db_text(c.primary), c.role, c.size, c.mtime_ns)
                       for c in put])
+    if drop or put:
+        facets_changed(conn)
+
+
+# -- the facet count (meta/facets.py, pairs.with_raw_of) ---------------------------------------------------
+def facet_stamp(conn: sqlite3.Connection) -> tuple:
+    """What the facet and filter columns in memory were loaded at; they reload when it moves. ``created_at``
+    tells a library re-created at the same path (its count starts again) from the one they came from."""
+    return tuple(conn.execute("SELECT key, value FROM meta WHERE key IN ('facet_changes', 'created_at') "
+                              "ORDER BY key").fetchall())
+
+
+def facets_changed(conn: sqlite3.Connection) -> None:
+    """Move the ``facet_changes`` count. Triggers move it for ``photo_meta`` and ``photo_text`` (so for every
+    photo indexed or forgotten); the companions table has none (and a migration is not worth one), so its
+    writers call this."""
+    conn.execute("UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'facet_changes'")
 
 
 def companions_of(conn: sqlite3.Connection, stills: list[str]) -> dict[str, list[tuple[str, str]]]:

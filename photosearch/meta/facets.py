@@ -2,8 +2,9 @@
 hemisphere for seasons) and facet counts (places country -> region -> city, years -> months, cameras,
 colours, kinds, has text) for any set of photos, in numpy.
 
-The columns are loaded once per library and process and reloaded when ``photo_meta`` changed (a cheap
-signature query), as search.py keeps its vector matrix. Strings are stored as codes into small tables, so
+The columns are loaded once per library and process and reloaded when the ``facet_changes`` count moves
+(queries.facet_stamp, a cheap signature query: ``photo_meta`` or ``photo_text`` changed, or a pair), as search.py
+keeps its vector matrix. Strings are stored as codes into small tables, so
 a filter matches the few distinct names in Python and then the photos in one ``np.isin``.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from photosearch.library.queries import facet_stamp
 from photosearch.meta import colours
 
 
@@ -219,8 +221,7 @@ _LOCK = threading.Lock()
 
 def columns(conn: sqlite3.Connection, db_key: str) -> MetaColumns:
     """The library's columns, reloaded when ``photo_meta`` changed since they were loaded."""
-    sig = tuple(conn.execute("SELECT key, value FROM meta WHERE key IN ('facet_changes', 'created_at') "
-                             "ORDER BY key").fetchall())
+    sig = facet_stamp(conn)
     with _LOCK:
         cols = _CACHE.get(db_key)
         if cols is None or cols.signature != sig:
