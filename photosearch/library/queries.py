@@ -76,21 +76,32 @@ def set_folder_devices(conn: sqlite3.Connection, devices: dict[str, int]) -> Non
                      [(d, db_text(p)) for p, d in devices.items()])
 
 
+def meta_json(conn: sqlite3.Connection, key: str):
+    """The JSON value stored under ``key`` in ``meta``; None when there is none or it is damaged."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    try:
+        return json.loads(row[0]) if row else None
+    except (ValueError, TypeError):
+        return None
+
+
+def set_meta_json(conn: sqlite3.Connection, key: str, value) -> None:
+    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, json.dumps(value, sort_keys=True)))
+
+
 MOUNTS_KEY = "mount_points"  # meta: JSON {sub-folder: st_dev} of drives mounted inside library folders
 
 
 def mount_points(conn: sqlite3.Connection) -> dict[str, int]:
     """Sub-folders of library folders that were on another device than their parent when last indexed."""
-    row = conn.execute("SELECT value FROM meta WHERE key = ?", (MOUNTS_KEY,)).fetchone()
     try:
-        return {str(k): int(v) for k, v in json.loads(row[0]).items()} if row else {}
+        return {str(k): int(v) for k, v in (meta_json(conn, MOUNTS_KEY) or {}).items()}
     except (ValueError, TypeError, AttributeError):
         return {}  # a damaged record: mount points are found again by the next walk
 
 
 def set_mount_points(conn: sqlite3.Connection, mounts: dict[str, int]) -> None:
-    conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                 (MOUNTS_KEY, json.dumps(mounts, sort_keys=True)))
+    set_meta_json(conn, MOUNTS_KEY, mounts)
 
 
 def photo_sample(conn: sqlite3.Connection, prefix: str, n: int) -> list[sqlite3.Row]:
