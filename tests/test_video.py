@@ -136,6 +136,86 @@ def test_a_video_is_found_at_the_moment_that_matches(tmp_path, photos, tiny):
         assert lib.conn.execute("SELECT count(*) FROM video_frames").fetchone()[0] == 0
 
 
+def _older(lib) -> None:
+    """The library as a version before lengths were kept left it: no video has one."""
+    with lib.conn:
+        lib.conn.execute("UPDATE photos SET duration_s = NULL")
+
+
+def test_a_length_not_in_the_header_is_looked_for_once_and_offline_videos_wait(tmp_path, photos, tiny):
+    import json
+
+    from photosearch.library import Library
+    from photosearch.library.frames import DURATIONS_KEY
+
+    pics, card = tmp_path / "pics", tmp_path / "card"
+    pics.mkdir()
+    card.mkdir()
+    write_slideshow(pics / "holiday.mp4", photos[:2], seconds_each=2.0)
+    write_slideshow(pics / "odd.mkv", photos[:1], seconds_each=2.0)
+    write_slideshow(card / "trip.mp4", photos[2:4], seconds_each=1.5)
+    with Library.open(tmp_path / "lib.db") as lib:
+        assert lib.run_index(tiny, [pics, card]).indexed == 3
+        _older(lib)
+        # odd.mkv's bytes become something with no header at all, its size and mtime unchanged (the index run sees
+        # it unchanged and keeps it); the card is not mounted.
+        st = (pics / "odd.mkv").stat()
+        (pics / "odd.mkv").write_bytes(b"\0" * st.st_size)
+        os.utime(pics / "odd.mkv", ns=(st.st_atime_ns, st.st_mtime_ns))
+        card.rename(tmp_path / "card-away")
+
+        def length(p):
+            return lib.photo_info(p)["duration_s"]
+
+        def noted() -> dict:
+            row = lib.conn.execute("SELECT value FROM meta WHERE key = ?", (DURATIONS_KEY,)).fetchone()
+            return json.loads(row[0]) if row else {}
+
+        rep = lib.run_index(tiny)  # the bad file raises nothing
+        assert rep.indexed == 0 and rep.skipped == [] and rep.missing_folders == [str(card)]
+        assert length(pics / "holiday.mp4") == pytest.approx(4.0, abs=0.2)
+        assert length(pics / "odd.mkv") is None and length(card / "trip.mp4") is None
+        # The header without a length is noted with the content looked at, so the next runs do not open it again;
+        # the offline video is neither opened nor noted.
+        odd = lib.conn.execute("SELECT id, hash FROM photos WHERE path LIKE '%odd.mkv'").fetchone()
+        assert noted() == {str(odd[0]): odd[1]}
+        (tmp_path / "card-away").rename(card)  # back: its video gets its length
+        assert lib.run_index(tiny).indexed == 0
+        assert length(card / "trip.mp4") == pytest.approx(3.0, abs=0.2) and length(pics / "odd.mkv") is None
+        write_slideshow(pics / "odd.mkv", photos[:2], seconds_each=2.5)  # a video again: indexed, the note dropped
+        assert lib.run_index(tiny).indexed == 1 and length(pics / "odd.mkv") == pytest.approx(5.0, abs=0.2)
+        assert noted() == {}
+
+
+def test_the_index_command_fills_the_length_search_json_shows(tmp_path, home, photos, tiny):
+    import json
+    import subprocess
+    import sys
+
+    from helpers import cli_env
+    from photosearch.library import Library
+    from photosearch.model.checkpoint import save_checkpoint
+
+    model_dir = str(save_checkpoint(tiny, tmp_path / "tiny-ckpt"))
+    pics = tmp_path / "pics"
+    pics.mkdir()
+    write_slideshow(pics / "clip.mov", photos[:3], seconds_each=2.0)
+    db = tmp_path / "lib.db"
+    with Library.open(db) as lib:  # in-process: the commands under test are the later ones
+        assert lib.run_index(tiny, [pics]).indexed == 1
+        _older(lib)
+
+    def cli(*args):
+        r = subprocess.run([sys.executable, "-m", "photosearch", "--library", str(db), *args, "--model", model_dir],
+                           env=cli_env(home), capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    cli("index", "--no-text")
+    [row] = json.loads(cli("search", "--json"))
+    assert row["path"] == str(pics / "clip.mov") and row["duration_s"] == pytest.approx(6.0, abs=0.2)
+
+
 @pytest.mark.slow
 def test_starter_finds_the_cat_moment(tmp_path, photos, starter_model):
     from photosearch.library import Library

@@ -9,6 +9,7 @@ import threading
 
 import numpy as np
 
+from photosearch.library import queries as sql
 from photosearch.library.queries import VECTOR_DTYPE
 
 _cache: dict[tuple[str, str], tuple[tuple, np.ndarray, np.ndarray, np.ndarray]] = {}
@@ -115,22 +116,66 @@ def annotate(conn: sqlite3.Connection, hits: list, times: dict[int, float]) -> l
     return hits
 
 
-def fill_durations(conn: sqlite3.Connection) -> int:
-    """Lengths of the videos stored without one (indexed before the library kept them), from the container's header
-    (no decoding, a few ms each). A video that is not there (its drive unplugged) waits for a later run; one whose
-    header gives no length is asked again next run (as cheap as the question). Returns how many were filled."""
-    import os
+DURATIONS_KEY = "durations_probed"  # meta: JSON {photo id: content hash} of videos whose header gives no length
+_DURATION_BATCH = 64  # videos looked up per transaction: a killed run keeps what it found
 
+
+def fill_durations(conn: sqlite3.Connection, folders: list[str], cancel: threading.Event | None = None) -> int:
+    """Lengths of the videos stored without one (indexed before the library kept them), from the container's header
+    (no decoding, a few ms each); ``folders``: the library's. Returns how many were filled. Never raises for a bad
+    file (``video_duration`` answers None).
+
+    A video whose header gives no length (a browser's WebM recording, say) stays without one (nothing shows
+    "0:00"), noted under the ``meta`` key :data:`DURATIONS_KEY` with the content hash looked at, so it is not
+    opened again on every run and watcher batch; a changed file is indexed again, which reads its header anyway.
+    A video under an offline folder or drive (unmounted, or another card with the same names mounted there), or
+    not as it was indexed (size, mtime), is neither opened nor noted: a later run gets it."""
     from photosearch.library.db import Tx
     from photosearch.video import video_duration
 
-    found = []
-    for pid, path in conn.execute("SELECT id, path FROM photos WHERE duration_s IS NULL AND format LIKE 'VIDEO-%'"):
-        if os.path.isfile(path):
-            d = video_duration(path)
+    rows = sql.videos_without_duration(conn)
+    noted = sql.meta_json(conn, DURATIONS_KEY)
+    noted = noted if isinstance(noted, dict) else {}
+    # Notes are kept for the videos still without a length only (filled, changed or forgotten ones drop out).
+    probed = {str(r["id"]): r["hash"] for r in rows if noted.get(str(r["id"])) == r["hash"]}
+    todo = _reachable(conn, [r for r in rows if str(r["id"]) not in probed], folders)
+    filled = 0
+    for i in range(0, len(todo), _DURATION_BATCH):
+        if cancel is not None and cancel.is_set():
+            break
+        found = []
+        for r in todo[i:i + _DURATION_BATCH]:
+            d = round(video_duration(r["path"]) or 0.0, 3)  # as the indexer stores it (imageio.load_video)
             if d:
-                found.append((round(d, 3), pid))
-    if found:
+                found.append((d, r["id"], r["hash"]))
+            else:
+                probed[str(r["id"])] = r["hash"]
         with Tx(conn):
-            conn.executemany("UPDATE photos SET duration_s = ? WHERE id = ? AND duration_s IS NULL", found)
-    return len(found)
+            filled += sql.set_durations(conn, found)
+            sql.set_meta_json(conn, DURATIONS_KEY, probed)
+    if not todo and probed != noted:
+        with Tx(conn):
+            sql.set_meta_json(conn, DURATIONS_KEY, probed)
+    return filled
+
+
+def _reachable(conn: sqlite3.Connection, rows: list, folders: list[str]) -> list:
+    """The ``rows`` (videos) whose file is there as it was indexed, on a folder or drive that is not offline."""
+    import os
+
+    from photosearch.library.offline import offline_folders, offline_mounts
+    from photosearch.library.scan import under
+
+    holding = sorted({r["folder"] for r in rows}.intersection(folders))
+    away = [*offline_folders(conn, holding), *offline_mounts(conn, sql.mount_points(conn), holding)] if holding else []
+    out = []
+    for r in rows:
+        if any(under(r["path"], f) for f in away):
+            continue
+        try:
+            st = os.stat(r["path"])
+        except (OSError, ValueError):
+            continue  # gone (the next run forgets it) or unreadable now
+        if (st.st_size, st.st_mtime_ns) == (r["size"], r["mtime_ns"]):
+            out.append(r)
+    return out

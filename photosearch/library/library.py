@@ -169,7 +169,7 @@ class Library(LibraryFacts, LibraryFilters):
                                                workers=workers, cancel=cancel, faces=engine)
                 yield from self.read_meta(cancel)
                 self.fill_places()
-                frames.fill_durations(self.conn)  # videos indexed before lengths were kept
+                frames.fill_durations(self.conn, self.folders(), cancel)  # videos indexed before lengths were kept
             except sqlite3.DatabaseError as e:
                 raise LibraryError(_db._error_text(self.path, e)) from None
         if text and not (cancel is not None and cancel.is_set()):

@@ -238,6 +238,19 @@ def upsert_photo(conn: sqlite3.Connection, *, path: str, folder: str, size: int,
     ).fetchone()[0]
 
 
+def videos_without_duration(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Videos whose length is not stored (id, path, folder, size, mtime_ns, hash): indexed before the library kept
+    lengths, or their header gives none (library/frames.py's ``fill_durations``)."""
+    return _rows(conn, "SELECT id, path, folder, size, mtime_ns, hash FROM photos WHERE duration_s IS NULL "
+                       "AND format LIKE 'VIDEO-%' ORDER BY id")
+
+
+def set_durations(conn: sqlite3.Connection, found: Iterable[tuple[float, int, str]]) -> int:
+    """(seconds, id, hash): videos' lengths, each stored unless its content changed meanwhile; how many were."""
+    return sum(conn.execute("UPDATE photos SET duration_s = ? WHERE id = ? AND hash = ? AND duration_s IS NULL",
+                            row).rowcount for row in found)
+
+
 def delete_photo_at(conn: sqlite3.Connection, path: str) -> None:
     conn.execute("DELETE FROM photos WHERE path = CAST(? AS TEXT)", (db_text(path),))
 
