@@ -98,8 +98,8 @@ def find_in(engine, rgb: np.ndarray, to_photo: float) -> tuple[list, str | None]
 def find_in_frames(engine, frames: list[tuple[np.ndarray, float, float | None]]) -> tuple[list, str | None]:
     """The faces of a photo (one frame, ``t`` None) or of a video's moments ``[(rgb, to_photo, t)]``. In a video
     each face keeps its second; a face seen again in a later moment (cosine >= ``SAME_FACE`` to one kept) is
-    kept once, the best of its sightings, and faces too poor to define a person are not kept (the preview draws
-    no boxes on videos, so they would only be noise)."""
+    kept once, the best of its sightings, and faces too poor to define a person are not kept (they cannot be
+    grouped, and a face blurred in one moment is usually sharp in another)."""
     if len(frames) == 1 and frames[0][2] is None:
         return find_in(engine, frames[0][0], frames[0][1])
     found, errors = [], []

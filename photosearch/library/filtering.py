@@ -33,12 +33,13 @@ class LibraryFilters:
             vi = vectors_for(self.conn, self._key, model.config.model_id, int(model.config.embed_dim))
         except sqlite3.DatabaseError as e:
             raise LibraryError(f"the library {self.path} is damaged or unreadable: {e}") from None
-        mask = _and(vi.filter_mask(after_s, before_s, None, f.include_undated), self._formats_mask(vi, formats))
+        of_type = self._formats_mask(vi, formats)
+        mask = _and(vi.filter_mask(after_s, before_s, None, f.include_undated), of_type)
         if f.after_south or f.before_south:  # a season: the southern range for photos taken south
             from photosearch.meta.facets import season_mask
 
             south = self._meta_columns().south_mask(vi.ids[:len(vi)])
-            mask = _and(self._formats_mask(vi, formats), season_mask(vi, f, south))
+            mask = _and(of_type, season_mask(vi, f, south))
         if f.meta:
             mask = _and(mask, self._meta_columns().mask(vi.ids[:len(vi)], f.places, f.cameras, f.colors, f.kinds))
         if f.folder:
